@@ -1,0 +1,34 @@
+"""degcore: the cryptographic core of remote electronic voting.
+
+The top level exports only the version, the record format string and the error classes;
+everything else is imported from its subpackage (``from degcore.elgamal import encrypt``).
+"""
+
+from degcore.errors import (
+    DegcoreError,
+    FieldError,
+    Ineligible,
+    InvalidInput,
+    NonCanonical,
+    RuleViolation,
+    StorageError,
+    UnsupportedFormat,
+    VerificationFailed,
+)
+
+__version__ = "0.1.0"
+FORMAT = "degcore/1"
+
+__all__ = [
+    "FORMAT",
+    "DegcoreError",
+    "FieldError",
+    "Ineligible",
+    "InvalidInput",
+    "NonCanonical",
+    "RuleViolation",
+    "StorageError",
+    "UnsupportedFormat",
+    "VerificationFailed",
+    "__version__",
+]

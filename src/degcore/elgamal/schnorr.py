@@ -1,0 +1,62 @@
+"""Schnorr proof of knowledge of a discrete logarithm (DESIGN.md §4, docs/protocol.md §4.1).
+
+PK{(x): X = g^x}. Prover: u ←$ Z_q, A = g^u, c = H(X, A), v = u − c·x mod q.
+Verifier: A' = g^v · X^c, accept iff c = H(X, A') and 0 ≤ c, v < q.
+
+Transcript (tag ``degcore/1/schnorr``): protocol, group, context, ``E "X"``, ``E "A"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from degcore.elgamal._scalars import check_reduced, decode_scalars, encode_scalars
+from degcore.errors import InvalidInput, VerificationFailed
+from degcore.groups import Element, Group
+from degcore.hashing import Transcript
+
+__all__ = ["TAG", "SchnorrProof", "prove", "verify"]
+
+TAG = "degcore/1/schnorr"
+
+
+@dataclass(frozen=True, slots=True)
+class SchnorrProof:
+    """Compact Schnorr proof: challenge ``c`` and response ``v``."""
+
+    c: int
+    v: int
+
+    def to_bytes(self, group: Group) -> bytes:
+        """``c ‖ v`` as canonical scalars."""
+        return encode_scalars(group, (self.c, self.v))
+
+    @classmethod
+    def from_bytes(cls, group: Group, data: bytes) -> SchnorrProof:
+        """Decode ``c ‖ v``."""
+        values = decode_scalars(group, data, "schnorr proof")
+        if len(values) != 2:
+            raise InvalidInput(f"schnorr proof: expected 2 scalars, got {len(values)}")
+        return cls(*values)
+
+
+def _challenge(group: Group, context: bytes, x_pub: Element, commitment: Element) -> int:
+    return Transcript(TAG, group.name, context).element("X", x_pub).element("A", commitment).challenge(group)
+
+
+def _prove_with_nonce(group: Group, x: int, context: bytes, u: int) -> SchnorrProof:
+    c = _challenge(group, context, group.exp_g(x), group.exp_g(u))
+    return SchnorrProof(c, (u - c * x) % group.order)
+
+
+def prove(group: Group, x: int, context: bytes) -> SchnorrProof:
+    """Prove knowledge of ``x`` for X = g^x, bound to ``context``."""
+    return _prove_with_nonce(group, x, context, group.random_scalar())
+
+
+def verify(group: Group, x_pub: Element, proof: SchnorrProof, context: bytes, subject: str = "") -> None:
+    """Check a proof of knowledge of log_g ``x_pub``; raise VerificationFailed("schnorr") if it fails."""
+    check_reduced(group, (proof.c, proof.v), "schnorr", subject)
+    commitment = group.exp_g(proof.v) * group.exp_vartime(x_pub, proof.c)
+    if _challenge(group, context, x_pub, commitment) != proof.c:
+        raise VerificationFailed("schnorr", subject, "challenge does not match the statement")

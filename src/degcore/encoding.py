@@ -1,0 +1,67 @@
+"""Canonical encodings: fixed-length lowercase hex and RFC 8785 canonical JSON (ARCHITECTURE.md §3).
+
+One value has one spelling. Writers emit it; readers reject every other spelling with
+:class:`~degcore.errors.NonCanonical` (uppercase hex, wrong length, floats, ``null`` fields).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import rfc8785
+
+from degcore.errors import InvalidInput, NonCanonical
+
+__all__ = ["JsonValue", "canonical_json", "from_hex", "to_hex"]
+
+JsonValue = str | int | bool | Sequence["JsonValue"] | Mapping[str, "JsonValue"]
+
+_HEX = re.compile(r"[0-9a-f]*")
+_MAX_SAFE_INT = 2**53 - 1
+
+
+def to_hex(data: bytes) -> str:
+    """Lowercase hex of ``data``."""
+    return data.hex()
+
+
+def from_hex(text: str, length: int, what: str = "value") -> bytes:
+    """Decode exactly ``length`` bytes from lowercase hex; anything else raises."""
+    if not isinstance(text, str):
+        raise InvalidInput(f"{what}: expected a hex string, got {type(text).__name__}")
+    if len(text) != 2 * length:
+        raise NonCanonical(f"{what}: expected {2 * length} hex digits, got {len(text)}")
+    if not _HEX.fullmatch(text):
+        raise NonCanonical(f"{what}: not lowercase hex")
+    return bytes.fromhex(text)
+
+
+def _check(value: object, path: str) -> None:
+    if value is None:
+        raise NonCanonical(f"{path}: null is not allowed; omit optional fields instead")
+    if isinstance(value, float):
+        raise NonCanonical(f"{path}: floats are not allowed in degcore records")
+    if isinstance(value, bool | str):
+        return
+    if isinstance(value, int):
+        if abs(value) > _MAX_SAFE_INT:
+            raise InvalidInput(f"{path}: integer {value} outside ±(2^53−1); encode it as hex")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidInput(f"{path}: object keys must be strings")
+            _check(item, f"{path}.{key}")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check(item, f"{path}[{i}]")
+        return
+    raise InvalidInput(f"{path}: {type(value).__name__} has no canonical JSON form")
+
+
+def canonical_json(value: JsonValue) -> bytes:
+    """RFC 8785 canonical bytes of ``value`` (no floats, no nulls, integers within ±(2^53−1))."""
+    _check(value, "$")
+    return bytes(rfc8785.dumps(value))

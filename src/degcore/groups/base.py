@@ -1,0 +1,185 @@
+"""The prime-order group protocol every backend implements (DESIGN.md §3, docs/protocol.md §1).
+
+A group has a generator ``g`` of prime order ``q``. Scalars are Python ``int`` values; every
+operation reduces them mod ``q``. Elements are immutable values of the backend's
+:class:`Element` subclass with value equality and the operators ``a * b``, ``a / b``, ``a ** k``
+and ``bytes(a)`` (the canonical encoding).
+
+Secret exponents go through :meth:`Group.exp` / ``**``, which use the library's constant-time
+routine where it has one; :meth:`Group.exp_vartime` is for public exponents (verification).
+Elements from outside enter only through :meth:`Group.decode`, which rejects anything that is not
+the canonical encoding of a member of the order-q group.
+"""
+
+from __future__ import annotations
+
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Literal
+
+from degcore.errors import InvalidInput, NonCanonical
+from degcore.hashing import hash_to_scalar
+
+__all__ = ["Element", "FixedBase", "Group", "Scalar"]
+
+Scalar = int
+
+
+class Element(ABC):
+    """A member of a prime-order group; compare with ``==``, combine with ``*``, ``/``, ``**``."""
+
+    __slots__ = ()
+
+    @property
+    @abstractmethod
+    def group(self) -> Group:
+        """The group this element belongs to."""
+
+    def __mul__(self, other: Element) -> Element:
+        return self.group.mul(self, other)
+
+    def __truediv__(self, other: Element) -> Element:
+        return self.group.div(self, other)
+
+    def __pow__(self, k: int) -> Element:
+        return self.group.exp(self, k)
+
+    def __bytes__(self) -> bytes:
+        return self.group.encode(self)
+
+    def __repr__(self) -> str:
+        return f"<{self.group.name} element {bytes(self).hex()[:16]}…>"
+
+
+class FixedBase:
+    """An element prepared for many exponentiations (a window table where that is faster)."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: Element) -> None:
+        self.base = base
+
+    def exp(self, k: int) -> Element:
+        """``base ** k`` for a secret or public ``k``."""
+        return self.base.group.exp(self.base, k)
+
+
+class Group(ABC):
+    """A cyclic group of prime order ``order`` with canonical encodings (one backend per name)."""
+
+    #: The name recorded in the manifest and every transcript.
+    name: str
+    #: The prime order q of the group and of its scalar field.
+    order: int
+    #: Length of ``encode(element)``.
+    element_bytes: int
+    #: Length of ``encode_scalar(k)``.
+    scalar_bytes: int
+    #: Byte order of encoded scalars (and of the uniform bytes hashed to scalars).
+    scalar_byteorder: Literal["big", "little"] = "big"
+
+    # --- elements -------------------------------------------------------------------------
+    @abstractmethod
+    def generator(self) -> Element:
+        """The standard generator g."""
+
+    @abstractmethod
+    def identity(self) -> Element:
+        """The neutral element (representable in every backend)."""
+
+    @abstractmethod
+    def mul(self, a: Element, b: Element) -> Element:
+        """The group operation."""
+
+    @abstractmethod
+    def inv(self, a: Element) -> Element:
+        """The inverse of ``a``."""
+
+    def div(self, a: Element, b: Element) -> Element:
+        """``a`` times the inverse of ``b``."""
+        return self.mul(a, self.inv(b))
+
+    @abstractmethod
+    def exp(self, a: Element, k: int) -> Element:
+        """``a ** k`` with the library's constant-time routine where it has one (secret ``k``)."""
+
+    def exp_vartime(self, a: Element, k: int) -> Element:
+        """``a ** k`` for a public ``k`` (may be faster, may leak ``k`` through timing)."""
+        return self.exp(a, k)
+
+    @abstractmethod
+    def exp_g(self, k: int) -> Element:
+        """``g ** k``, fixed-base (precomputed tables)."""
+
+    def fixed(self, a: Element) -> FixedBase:
+        """Prepare ``a`` for many exponentiations (e.g. the election public key)."""
+        self._check_member_type(a)
+        return FixedBase(a)
+
+    def product(self, elements: Iterable[Element]) -> Element:
+        """The product of ``elements`` (the identity for none)."""
+        acc = self.identity()
+        for e in elements:
+            acc = self.mul(acc, e)
+        return acc
+
+    def is_identity(self, a: Element) -> bool:
+        """Whether ``a`` is the neutral element."""
+        return a == self.identity()
+
+    # --- encodings ------------------------------------------------------------------------
+    @abstractmethod
+    def encode(self, a: Element) -> bytes:
+        """The canonical encoding, exactly ``element_bytes`` long."""
+
+    @abstractmethod
+    def decode(self, data: bytes) -> Element:
+        """Decode and check membership; raise InvalidInput for anything else."""
+
+    @abstractmethod
+    def encode_scalar(self, k: int) -> bytes:
+        """The canonical ``scalar_bytes``-long encoding of ``k mod q``."""
+
+    def _scalar_from_int(self, value: int, data: bytes) -> int:
+        if value >= self.order:
+            raise NonCanonical(f"{self.name}: scalar {data.hex()} is not reduced mod the group order")
+        return value
+
+    @abstractmethod
+    def decode_scalar(self, data: bytes) -> int:
+        """Decode a canonical scalar (exactly ``scalar_bytes``, below q)."""
+
+    def _check_length(self, data: bytes, length: int, what: str) -> None:
+        if not isinstance(data, bytes | bytearray):
+            raise InvalidInput(f"{self.name}: {what} must be bytes, got {type(data).__name__}")
+        if len(data) != length:
+            raise InvalidInput(f"{self.name}: {what} must be {length} bytes, got {len(data)}")
+
+    @abstractmethod
+    def _check_member_type(self, a: Element) -> None:
+        """Raise TypeError if ``a`` is not an element of this backend (a bug, not bad input)."""
+
+    # --- scalars and hashing --------------------------------------------------------------
+    def random_scalar(self) -> int:
+        """A uniform scalar in [0, q) from the OS's CSPRNG."""
+        return secrets.randbelow(self.order)
+
+    def random_nonzero_scalar(self) -> int:
+        """A uniform scalar in [1, q) from the OS's CSPRNG."""
+        return 1 + secrets.randbelow(self.order - 1)
+
+    def hash_to_scalar(self, msg: bytes, dst: bytes) -> int:
+        """A uniform scalar from ``msg`` under the domain tag ``dst`` (no modulo bias)."""
+        return hash_to_scalar(msg, dst, self)
+
+    @abstractmethod
+    def hash_to_element(self, msg: bytes, dst: bytes) -> Element:
+        """A group element nobody knows the discrete logarithm of, derived from ``msg`` and ``dst``."""
+
+    def independent_generators(self, count: int, seed: bytes, dst: bytes = b"degcore/1/generators") -> list[Element]:
+        """``count`` generators with unknown mutual discrete logs, derived from ``seed``."""
+        return [
+            self.hash_to_element(len(seed).to_bytes(4, "big") + seed + i.to_bytes(4, "big"), dst)
+            for i in range(count)
+        ]

@@ -1,0 +1,174 @@
+"""secp256k1 over libsecp256k1 through coincurve (DESIGN.md §3).
+
+The curve y² = x³ + 7 over F_p, p = 2^256 − 2^32 − 977, has prime order n and cofactor 1, so every
+point on the curve is a member. Elements are SEC1 compressed points (33 bytes). libsecp256k1 cannot
+represent the point at infinity, so this backend does: the identity is held as ``None`` internally
+and encoded as 33 zero bytes (SEC1's one-byte ``00`` padded to the fixed element length, so every
+element has the same length in the record). Scalars are 32 bytes big-endian, below n.
+
+Scalar multiplications are libsecp256k1's constant-time ``ec_pubkey_tweak_mul`` and, for the
+generator, ``ec_pubkey_create`` with its precomputed table.
+
+hash_to_element is try-and-increment (documented in docs/protocol.md §1.3): for a counter
+c = 0, 1, …, x = OS2IP(expand_message_xmd(msg ‖ I2OSP(c, 1), dst, 48)) mod p, and the first x for
+which ``02 ‖ x`` is on the curve gives the element. Its inputs are public, so its variable time
+leaks nothing; the point's discrete logarithm is unknown to everyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from coincurve import PublicKey
+
+from degcore.errors import InvalidInput
+from degcore.groups.base import Element, Group
+from degcore.hashing import expand_message_xmd
+
+__all__ = ["Secp256k1"]
+
+_P = 2**256 - 2**32 - 977
+_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_G = bytes.fromhex("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
+_IDENTITY_ENCODING = bytes(33)
+
+
+class _Secp256k1Element(Element):
+    __slots__ = ("pk",)
+
+    def __init__(self, pk: PublicKey | None) -> None:
+        self.pk = pk
+
+    @property
+    def group(self) -> Group:
+        return SECP256K1
+
+    def _key(self) -> bytes:
+        return _IDENTITY_ENCODING if self.pk is None else bytes(self.pk.format(compressed=True))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Secp256k1Element) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+
+def _pk(a: Element) -> PublicKey | None:
+    if type(a) is not _Secp256k1Element:
+        raise TypeError(f"not a secp256k1 element: {a!r}")
+    return a.pk
+
+
+_ONE = _Secp256k1Element(None)
+
+
+class Secp256k1(Group):
+    """The secp256k1 curve group of prime order n."""
+
+    name = "secp256k1"
+    order = _N
+    element_bytes = 33
+    scalar_bytes = 32
+
+    def __init__(self) -> None:
+        self._g = _Secp256k1Element(PublicKey(_G))
+
+    def generator(self) -> Element:
+        """The SEC 2 base point G."""
+        return self._g
+
+    def identity(self) -> Element:
+        """The point at infinity."""
+        return _ONE
+
+    def mul(self, a: Element, b: Element) -> Element:
+        """Point addition (written multiplicatively)."""
+        pa, pb = _pk(a), _pk(b)
+        if pa is None:
+            return b
+        if pb is None:
+            return a
+        try:
+            return _Secp256k1Element(PublicKey.combine_keys([pa, pb]))
+        except ValueError:  # a = −b: the sum is the point at infinity
+            return _ONE
+
+    def product(self, elements: Iterable[Element]) -> Element:
+        """The sum of many points in one libsecp256k1 call."""
+        points = [p for p in map(_pk, elements) if p is not None]
+        if not points:
+            return _ONE
+        if len(points) == 1:
+            return _Secp256k1Element(points[0])
+        try:
+            return _Secp256k1Element(PublicKey.combine_keys(points))
+        except ValueError:
+            return _ONE
+
+    def inv(self, a: Element) -> Element:
+        """Point negation: flip the parity byte of the compressed encoding."""
+        pa = _pk(a)
+        if pa is None:
+            return a
+        enc = pa.format(compressed=True)
+        return _Secp256k1Element(PublicKey(bytes([5 - enc[0]]) + enc[1:]))
+
+    def exp(self, a: Element, k: int) -> Element:
+        """Constant-time scalar multiplication (libsecp256k1)."""
+        pa = _pk(a)
+        k %= _N
+        if pa is None or k == 0:
+            return _ONE
+        return _Secp256k1Element(pa.multiply(k.to_bytes(32, "big")))
+
+    def exp_g(self, k: int) -> Element:
+        """Constant-time multiplication of G using libsecp256k1's generator table."""
+        k %= _N
+        if k == 0:
+            return _ONE
+        return _Secp256k1Element(PublicKey.from_valid_secret(k.to_bytes(32, "big")))
+
+    def encode(self, a: Element) -> bytes:
+        """SEC1 compressed point; 33 zero bytes for the identity."""
+        pa = _pk(a)
+        return _IDENTITY_ENCODING if pa is None else bytes(pa.format(compressed=True))
+
+    def decode(self, data: bytes) -> Element:
+        """Decode a compressed point; rejects x ≥ p, points off the curve and other prefixes."""
+        self._check_length(data, 33, "element")
+        data = bytes(data)
+        if data == _IDENTITY_ENCODING:
+            return _ONE
+        if data[0] not in (2, 3):
+            raise InvalidInput(f"secp256k1: prefix {data[0]:#04x} is not a compressed point")
+        if int.from_bytes(data[1:], "big") >= _P:
+            raise InvalidInput("secp256k1: x coordinate not reduced mod p")
+        try:
+            return _Secp256k1Element(PublicKey(data))
+        except ValueError:
+            raise InvalidInput(f"secp256k1: {data.hex()} is not on the curve") from None
+
+    def encode_scalar(self, k: int) -> bytes:
+        """32 bytes big-endian."""
+        return (k % _N).to_bytes(32, "big")
+
+    def decode_scalar(self, data: bytes) -> int:
+        """Decode a canonical big-endian scalar below n."""
+        self._check_length(data, 32, "scalar")
+        return self._scalar_from_int(int.from_bytes(data, "big"), bytes(data))
+
+    def _check_member_type(self, a: Element) -> None:
+        _pk(a)
+
+    def hash_to_element(self, msg: bytes, dst: bytes) -> Element:
+        """Try-and-increment onto the curve (public inputs only)."""
+        for counter in range(256):
+            x = int.from_bytes(expand_message_xmd(msg + bytes([counter]), dst, 48), "big") % _P
+            try:
+                return _Secp256k1Element(PublicKey(b"\x02" + x.to_bytes(32, "big")))
+            except ValueError:
+                continue
+        raise AssertionError("no curve point in 256 tries (probability 2^-256)")  # pragma: no cover
+
+
+SECP256K1 = Secp256k1()

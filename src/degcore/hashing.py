@@ -1,0 +1,168 @@
+"""Domain-separated hashing and the Fiat–Shamir transcript (DESIGN.md §4, docs/protocol.md §2).
+
+Everything degcore hashes for a proof goes through :class:`Transcript`: a domain tag
+``degcore/1/<proof>``, the group name and the context hash open it, then typed, length-prefixed
+fields follow, so no two different statements can produce the same hashed bytes.
+
+The uniform hashes are RFC 9380 ``expand_message_xmd`` with SHA-512:
+
+* ``hash_to_scalar(msg, dst, field) = OS2IP(expand_message_xmd(msg, dst, 64)) mod q`` — 512 bits
+  reduced mod a q below 2^256, so the bias is below 2^-256. The 64 bytes are read in the byte order
+  of the group's scalars (little-endian for ristretto255, as RFC 9497's HashToScalar does;
+  big-endian otherwise);
+* a transcript's challenge is ``hash_to_scalar(framed_fields, tag, field)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal, Protocol
+
+from degcore.errors import InvalidInput
+
+__all__ = [
+    "SCALAR_HASH_BYTES",
+    "ScalarField",
+    "SupportsBytes",
+    "Transcript",
+    "expand_message_xmd",
+    "hash_to_scalar",
+    "sha256",
+]
+
+#: Bytes of uniform output reduced mod q in :func:`hash_to_scalar` (RFC 9497 uses 64 for ristretto255).
+SCALAR_HASH_BYTES = 64
+
+_XMD_HASH = "sha512"
+_XMD_OUT = 64  # b_in_bytes of SHA-512
+_XMD_BLOCK = 128  # s_in_bytes of SHA-512
+
+# One-byte type codes of transcript fields (docs/protocol.md §2.2).
+_T_BYTES = b"B"
+_T_TEXT = b"T"
+_T_INT = b"I"
+_T_ELEMENT = b"E"
+_T_SCALAR = b"S"
+
+
+class SupportsBytes(Protocol):
+    """Anything with a canonical byte form: group elements implement ``__bytes__`` as ``encode``."""
+
+    def __bytes__(self) -> bytes: ...
+
+
+class ScalarField(Protocol):
+    """The scalar field of a group, as hashing needs it: the prime order and the scalars' byte order."""
+
+    order: int
+    scalar_byteorder: Literal["big", "little"]
+
+
+def sha256(*parts: bytes) -> bytes:
+    """SHA-256 of the length-prefixed concatenation of ``parts`` (never plain concatenation)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.digest()
+
+
+def _xmd_start(dst: bytes) -> hashlib._Hash:
+    if len(dst) > 255:
+        raise InvalidInput(f"domain separation tag longer than 255 bytes ({len(dst)})")
+    h = hashlib.new(_XMD_HASH)
+    h.update(bytes(_XMD_BLOCK))  # Z_pad
+    return h
+
+
+def _xmd_finish(h: hashlib._Hash, dst: bytes, length: int) -> bytes:
+    """Finish RFC 9380 §5.3.1 given a hash already fed ``Z_pad || msg``."""
+    ell = -(-length // _XMD_OUT)
+    if ell > 255 or length > 65535 or length <= 0:
+        raise InvalidInput(f"expand_message_xmd cannot produce {length} bytes")
+    dst_prime = dst + bytes([len(dst)])
+    h.update(length.to_bytes(2, "big") + b"\x00" + dst_prime)
+    b0 = h.digest()
+    b_prev = hashlib.new(_XMD_HASH, b0 + b"\x01" + dst_prime).digest()
+    out = [b_prev]
+    for i in range(2, ell + 1):
+        mixed = bytes(x ^ y for x, y in zip(b0, b_prev, strict=True))
+        b_prev = hashlib.new(_XMD_HASH, mixed + bytes([i]) + dst_prime).digest()
+        out.append(b_prev)
+    return b"".join(out)[:length]
+
+
+def expand_message_xmd(msg: bytes, dst: bytes, length: int) -> bytes:
+    """RFC 9380 §5.3.1 expand_message_xmd with SHA-512."""
+    h = _xmd_start(dst)
+    h.update(msg)
+    return _xmd_finish(h, dst, length)
+
+
+def hash_to_scalar(msg: bytes, dst: bytes, field: ScalarField) -> int:
+    """A uniform scalar of ``field`` from ``msg`` under ``dst``, without modulo bias."""
+    return int.from_bytes(expand_message_xmd(msg, dst, SCALAR_HASH_BYTES), field.scalar_byteorder) % field.order
+
+
+class Transcript:
+    """The Fiat–Shamir transcript of one proof: tag, group, context, then typed fields.
+
+    Field framing: ``type (1 byte) || u32(len(label)) || label || u32(len(value)) || value``,
+    lengths big-endian. The header fields are ``T "protocol"``, ``T "group"``, ``B "context"``.
+    The hash state is streamed, so large statements (a shuffle of a million ciphertexts) cost no
+    memory.
+    """
+
+    __slots__ = ("_dst", "_h")
+
+    def __init__(self, protocol: str, group_name: str, context: bytes) -> None:
+        if not protocol.startswith("degcore/1/"):
+            raise InvalidInput(f"transcript tag must start with 'degcore/1/', got {protocol!r}")
+        self._dst = protocol.encode()
+        self._h = _xmd_start(self._dst)
+        self.text("protocol", protocol)
+        self.text("group", group_name)
+        self.raw("context", context)
+
+    def _field(self, kind: bytes, label: str, value: bytes) -> None:
+        name = label.encode()
+        self._h.update(kind + len(name).to_bytes(4, "big") + name + len(value).to_bytes(4, "big") + value)
+
+    def raw(self, label: str, value: bytes) -> Transcript:
+        """Append raw bytes."""
+        self._field(_T_BYTES, label, value)
+        return self
+
+    def text(self, label: str, value: str) -> Transcript:
+        """Append a UTF-8 string."""
+        self._field(_T_TEXT, label, value.encode())
+        return self
+
+    def integer(self, label: str, value: int) -> Transcript:
+        """Append a non-negative integer below 2^64 as 8 bytes big-endian (counts, bounds, indices)."""
+        if not 0 <= value < 1 << 64:
+            raise InvalidInput(f"transcript integer {label!r} out of range: {value}")
+        self._field(_T_INT, label, value.to_bytes(8, "big"))
+        return self
+
+    def element(self, label: str, value: SupportsBytes) -> Transcript:
+        """Append a group element by its canonical encoding."""
+        self._field(_T_ELEMENT, label, bytes(value))
+        return self
+
+    def elements(self, label: str, values: list[SupportsBytes] | tuple[SupportsBytes, ...]) -> Transcript:
+        """Append a list of elements: its length, then each element labelled ``label[i]``."""
+        self.integer(f"{label}.len", len(values))
+        for i, v in enumerate(values):
+            self._field(_T_ELEMENT, f"{label}[{i}]", bytes(v))
+        return self
+
+    def scalar(self, label: str, value: bytes) -> Transcript:
+        """Append a scalar by its canonical (group-defined) encoding."""
+        self._field(_T_SCALAR, label, value)
+        return self
+
+    def challenge(self, field: ScalarField) -> int:
+        """The challenge: ``hash_to_scalar(all fields so far, tag, field)``; the transcript stays usable."""
+        uniform = _xmd_finish(self._h.copy(), self._dst, SCALAR_HASH_BYTES)
+        return int.from_bytes(uniform, field.scalar_byteorder) % field.order

@@ -1,0 +1,46 @@
+"""The error hierarchy of DESIGN.md §5 / STYLE.md §2."""
+
+from __future__ import annotations
+
+import degcore
+from degcore.errors import (
+    DegcoreError,
+    FieldError,
+    Ineligible,
+    IneligibleReason,
+    InvalidInput,
+    NonCanonical,
+    Rule,
+    RuleViolation,
+    StorageError,
+    UnsupportedFormat,
+    VerificationFailed,
+)
+
+
+def test_hierarchy() -> None:
+    for cls in (InvalidInput, VerificationFailed, Ineligible, RuleViolation, StorageError):
+        assert issubclass(cls, DegcoreError)
+    assert issubclass(InvalidInput, ValueError)
+    assert issubclass(NonCanonical, InvalidInput)
+    assert issubclass(UnsupportedFormat, InvalidInput)
+    assert not issubclass(VerificationFailed, InvalidInput)
+    assert not issubclass(DegcoreError, ValueError)
+
+
+def test_error_payloads() -> None:
+    e = InvalidInput("bad form", [FieldError("snils", "checksum", "control number mismatch")])
+    assert e.errors[0].code == "checksum"
+    v = VerificationFailed("dleq", "trustee-2", "challenge mismatch")
+    assert (v.check, v.subject) == ("dleq", "trustee-2")
+    assert "trustee-2" in str(v)
+    assert Ineligible(IneligibleReason.UNDER_18).reason == "under_18"
+    assert RuleViolation(Rule.CREDENTIAL_USED).rule == "credential_used"
+
+
+def test_top_level_exports_only_version_format_and_errors() -> None:
+    assert degcore.FORMAT == "degcore/1"
+    assert set(degcore.__all__) == {
+        "FORMAT", "__version__", "DegcoreError", "FieldError", "Ineligible", "InvalidInput", "NonCanonical",
+        "RuleViolation", "StorageError", "UnsupportedFormat", "VerificationFailed",
+    }
