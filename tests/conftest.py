@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,5 +66,7 @@ def load_vector(relative: str) -> Any:
     """Load a JSON file of the external vectors, or skip with a clear message where it is absent."""
     path = VECTORS / relative
     if not path.exists():
-        pytest.skip(f"external vectors not found at {path} (set DEGCORE_VECTORS or put shared/ beside the checkout)")
+        pytest.skip(
+            f"external vectors not found at {path} (set DEGCORE_VECTORS or put shared/ beside the checkout)"
+        )
     return json.loads(path.read_text())

@@ -41,6 +41,15 @@ def test_error_payloads() -> None:
 def test_top_level_exports_only_version_format_and_errors() -> None:
     assert degcore.FORMAT == "degcore/1"
     assert set(degcore.__all__) == {
-        "FORMAT", "__version__", "DegcoreError", "FieldError", "Ineligible", "InvalidInput", "NonCanonical",
-        "RuleViolation", "StorageError", "UnsupportedFormat", "VerificationFailed",
+        "FORMAT",
+        "__version__",
+        "DegcoreError",
+        "FieldError",
+        "Ineligible",
+        "InvalidInput",
+        "NonCanonical",
+        "RuleViolation",
+        "StorageError",
+        "UnsupportedFormat",
+        "VerificationFailed",
     }

@@ -16,6 +16,7 @@ The uniform hashes are RFC 9380 ``expand_message_xmd`` with SHA-512:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Literal, Protocol
 
 from degcore.errors import InvalidInput
@@ -101,7 +102,9 @@ def expand_message_xmd(msg: bytes, dst: bytes, length: int) -> bytes:
 
 def hash_to_scalar(msg: bytes, dst: bytes, field: ScalarField) -> int:
     """A uniform scalar of ``field`` from ``msg`` under ``dst``, without modulo bias."""
-    return int.from_bytes(expand_message_xmd(msg, dst, SCALAR_HASH_BYTES), field.scalar_byteorder) % field.order
+    return (
+        int.from_bytes(expand_message_xmd(msg, dst, SCALAR_HASH_BYTES), field.scalar_byteorder) % field.order
+    )
 
 
 class Transcript:
@@ -150,7 +153,7 @@ class Transcript:
         self._field(_T_ELEMENT, label, bytes(value))
         return self
 
-    def elements(self, label: str, values: list[SupportsBytes] | tuple[SupportsBytes, ...]) -> Transcript:
+    def elements(self, label: str, values: Sequence[SupportsBytes]) -> Transcript:
         """Append a list of elements: its length, then each element labelled ``label[i]``."""
         self.integer(f"{label}.len", len(values))
         for i, v in enumerate(values):

@@ -38,7 +38,9 @@ def _t() -> Transcript:
 def test_transcript_fields_are_framed() -> None:
     q = get_group("ristretto255")
     # Moving bytes between adjacent fields changes the challenge (length prefixes).
-    assert _t().raw("a", b"xy").raw("b", b"z").challenge(q) != _t().raw("a", b"x").raw("b", b"yz").challenge(q)
+    assert _t().raw("a", b"xy").raw("b", b"z").challenge(q) != _t().raw("a", b"x").raw("b", b"yz").challenge(
+        q
+    )
     # The same bytes under another label or type differ.
     assert _t().raw("a", b"x").challenge(q) != _t().raw("b", b"x").challenge(q)
     assert _t().raw("a", b"x").challenge(q) != _t().scalar("a", b"x").challenge(q)

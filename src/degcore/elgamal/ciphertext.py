@@ -65,7 +65,9 @@ def encrypt_revealable(pk: PublicKey, m: int) -> tuple[Ciphertext, int]:
 def verify_opening(pk: PublicKey, ct: Ciphertext, m: int, r: int) -> None:
     """Check that ``ct`` is Enc(m; r); raise VerificationFailed otherwise (Benaloh challenge)."""
     if _encrypt_with_nonce(pk, m, r) != ct:
-        raise VerificationFailed("elgamal-opening", detail=f"ciphertext does not encrypt {m} with the given nonce")
+        raise VerificationFailed(
+            "elgamal-opening", detail=f"ciphertext does not encrypt {m} with the given nonce"
+        )
 
 
 def reencrypt(pk: PublicKey, ct: Ciphertext) -> Ciphertext:

@@ -59,22 +59,15 @@ def _check_bounds(lo: int, hi: int) -> None:
         raise InvalidInput(f"range proof: need 0 <= lo <= hi, got [{lo}, {hi}]")
 
 
-def _start(tag: str, pk: PublicKey, context: bytes, ct: Ciphertext, lo: int, hi: int) -> Transcript:
+def _start(tag: str, pk: PublicKey, context: bytes, lo: int, hi: int) -> Transcript:
     t = Transcript(tag, pk.group.name, context).element("h", pk.h)
-    return t.integer("lo", lo).integer("hi", hi).element("a", ct.a).element("b", ct.b)
+    return t.integer("lo", lo).integer("hi", hi)
 
 
 def _prove(
-    pk: PublicKey,
-    ct: Ciphertext,
-    m: int,
-    r: int,
-    lo: int,
-    hi: int,
-    t: Transcript,
-    nonces: Sequence[int],
+    pk: PublicKey, ct: Ciphertext, m: int, r: int, *, lo: int, hi: int, t: Transcript, nonces: Sequence[int]
 ) -> RangeProof:
-    """``nonces`` are (u, c_j, v_j for every j ≠ m …) in order; drawn by the caller."""
+    """``nonces`` are u, then (c_j, v_j) for every j ≠ m in order; drawn by the caller."""
     group, q = pk.group, pk.group.order
     draws = iter(nonces)
     u = next(draws)
@@ -101,8 +94,18 @@ def _prove(
     return RangeProof(tuple(cs), tuple(vs))
 
 
-def _verify(pk: PublicKey, ct: Ciphertext, proof: RangeProof, lo: int, hi: int, t: Transcript, check: str, subject: str) -> None:
-    group, q = pk.group, pk.group.order
+def _verify(
+    pk: PublicKey,
+    ct: Ciphertext,
+    proof: RangeProof,
+    *,
+    lo: int,
+    hi: int,
+    t: Transcript,
+    check: str,
+    subject: str,
+) -> None:
+    group = pk.group
     width = hi - lo + 1
     if len(proof.challenges) != width or len(proof.responses) != width:
         raise VerificationFailed(check, subject, f"expected {width} challenges and responses")
@@ -114,7 +117,7 @@ def _verify(pk: PublicKey, ct: Ciphertext, proof: RangeProof, lo: int, hi: int, 
         commitments.append(group.exp_g(v_j) * group.exp_vartime(ct.a, c_j))
         commitments.append(pk.exp(v_j) * group.exp_vartime(b_over, c_j))
         b_over = b_over / g
-    if t.elements("commitments", commitments).challenge(group) != sum(proof.challenges) % q:
+    if t.elements("commitments", commitments).challenge(group) != sum(proof.challenges) % group.order:
         raise VerificationFailed(check, subject, "challenges do not sum to the hash of the statement")
 
 
@@ -122,43 +125,64 @@ def _draw(pk: PublicKey, width: int) -> list[int]:
     return [pk.group.random_scalar() for _ in range(2 * width - 1)]
 
 
-def prove(pk: PublicKey, ct: Ciphertext, m: int, r: int, lo: int, hi: int, context: bytes) -> RangeProof:
+def prove(
+    pk: PublicKey, ct: Ciphertext, m: int, r: int, *, lo: int = 0, hi: int, context: bytes
+) -> RangeProof:
     """Prove that ``ct`` = Enc(m; r) encrypts a value in [lo, hi] (0..R for an option)."""
     _check_bounds(lo, hi)
     if not lo <= m <= hi:
         raise InvalidInput(f"cannot prove {m} lies in [{lo}, {hi}]")
-    t = _start(RANGE_TAG, pk, context, ct, lo, hi)
-    return _prove(pk, ct, m, r, lo, hi, t, _draw(pk, hi - lo + 1))
+    t = _start(RANGE_TAG, pk, context, lo, hi).element("a", ct.a).element("b", ct.b)
+    return _prove(pk, ct, m, r, lo=lo, hi=hi, t=t, nonces=_draw(pk, hi - lo + 1))
 
 
-def verify(pk: PublicKey, ct: Ciphertext, proof: RangeProof, lo: int, hi: int, context: bytes, subject: str = "") -> None:
+def verify(
+    pk: PublicKey,
+    ct: Ciphertext,
+    proof: RangeProof,
+    *,
+    lo: int = 0,
+    hi: int,
+    context: bytes,
+    subject: str = "",
+) -> None:
     """Check that ``ct`` encrypts a value in [lo, hi]; raise VerificationFailed("range") otherwise."""
     _check_bounds(lo, hi)
-    _verify(pk, ct, proof, lo, hi, _start(RANGE_TAG, pk, context, ct, lo, hi), "range", subject)
+    t = _start(RANGE_TAG, pk, context, lo, hi).element("a", ct.a).element("b", ct.b)
+    _verify(pk, ct, proof, lo=lo, hi=hi, t=t, check="range", subject=subject)
 
 
-def _start_sum(pk: PublicKey, cts: Sequence[Ciphertext], context: bytes, lo: int, hi: int) -> tuple[Ciphertext, Transcript]:
+def _start_sum(
+    pk: PublicKey, cts: Sequence[Ciphertext], context: bytes, lo: int, hi: int
+) -> tuple[Ciphertext, Transcript]:
     total = add(pk.group, cts)
-    t = Transcript(SUM_TAG, pk.group.name, context).element("h", pk.h).integer("lo", lo).integer("hi", hi)
-    t.elements("options", [e for c in cts for e in (c.a, c.b)])
+    t = _start(SUM_TAG, pk, context, lo, hi).elements("options", [e for c in cts for e in (c.a, c.b)])
     return total, t.element("a", total.a).element("b", total.b)
 
 
 def prove_sum(
-    pk: PublicKey, cts: Sequence[Ciphertext], total: int, r_total: int, lo: int, hi: int, context: bytes
+    pk: PublicKey, cts: Sequence[Ciphertext], total: int, r_total: int, *, lo: int, hi: int, context: bytes
 ) -> RangeProof:
-    """Prove that the product of ``cts`` (total nonce ``r_total``) encrypts ``total`` ∈ [lo, hi]."""
+    """Prove that the product of ``cts`` (whose nonces sum to ``r_total``) encrypts ``total`` ∈ [lo, hi]."""
     _check_bounds(lo, hi)
     if not lo <= total <= hi:
         raise InvalidInput(f"cannot prove the total {total} lies in [{lo}, {hi}]")
     product, t = _start_sum(pk, cts, context, lo, hi)
-    return _prove(pk, product, total, r_total % pk.group.order, lo, hi, t, _draw(pk, hi - lo + 1))
+    r = r_total % pk.group.order
+    return _prove(pk, product, total, r, lo=lo, hi=hi, t=t, nonces=_draw(pk, hi - lo + 1))
 
 
 def verify_sum(
-    pk: PublicKey, cts: Sequence[Ciphertext], proof: RangeProof, lo: int, hi: int, context: bytes, subject: str = ""
+    pk: PublicKey,
+    cts: Sequence[Ciphertext],
+    proof: RangeProof,
+    *,
+    lo: int,
+    hi: int,
+    context: bytes,
+    subject: str = "",
 ) -> None:
     """Check that the product of ``cts`` encrypts a total in [lo, hi]; raise VerificationFailed("sum")."""
     _check_bounds(lo, hi)
     product, t = _start_sum(pk, cts, context, lo, hi)
-    _verify(pk, product, proof, lo, hi, t, "sum", subject)
+    _verify(pk, product, proof, lo=lo, hi=hi, t=t, check="sum", subject=subject)

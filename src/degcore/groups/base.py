@@ -177,7 +177,9 @@ class Group(ABC):
     def hash_to_element(self, msg: bytes, dst: bytes) -> Element:
         """A group element nobody knows the discrete logarithm of, derived from ``msg`` and ``dst``."""
 
-    def independent_generators(self, count: int, seed: bytes, dst: bytes = b"degcore/1/generators") -> list[Element]:
+    def independent_generators(
+        self, count: int, seed: bytes, dst: bytes = b"degcore/1/generators"
+    ) -> list[Element]:
         """``count`` generators with unknown mutual discrete logs, derived from ``seed``."""
         return [
             self.hash_to_element(len(seed).to_bytes(4, "big") + seed + i.to_bytes(4, "big"), dst)

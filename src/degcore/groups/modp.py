@@ -51,10 +51,11 @@ class _ModpElement(Element):
 class _WindowTable(FixedBase):
     """table[i][d] = base^(d · 2^(8i)) for every byte position i of an exponent."""
 
-    __slots__ = ("_p", "_q", "_table")
+    __slots__ = ("_group", "_p", "_q", "_table")
 
-    def __init__(self, base: _ModpElement, p: gmpy2.mpz, q: int) -> None:
+    def __init__(self, group: ModpGroup, base: _ModpElement, p: gmpy2.mpz, q: int) -> None:
         super().__init__(base)
+        self._group = group
         self._p = p
         self._q = q
         rows = []
@@ -79,9 +80,7 @@ class _WindowTable(FixedBase):
             if digit:
                 acc = acc * row[digit] % p
             k >>= _WINDOW
-        base = self.base
-        assert isinstance(base, _ModpElement)
-        return _ModpElement(base._group, acc)
+        return _ModpElement(self._group, acc)
 
 
 class ModpGroup(Group):
@@ -105,10 +104,13 @@ class ModpGroup(Group):
         """The modulus p."""
         return int(self._p)
 
-    def _v(self, a: Element) -> gmpy2.mpz:
+    def _member(self, a: Element) -> _ModpElement:
         if type(a) is not _ModpElement or a._group is not self:
             raise TypeError(f"not an element of {self.name}: {a!r}")
-        return a.v
+        return a
+
+    def _v(self, a: Element) -> gmpy2.mpz:
+        return self._member(a).v
 
     def generator(self) -> Element:
         """g = 2^((p−1)/q) mod p."""
@@ -148,14 +150,12 @@ class ModpGroup(Group):
     def exp_g(self, k: int) -> Element:
         """g^k through the generator's window table (built on first use)."""
         if self._g_table is None:
-            self._g_table = _WindowTable(self._g, self._p, self.order)
+            self._g_table = _WindowTable(self, self._g, self._p, self.order)
         return self._g_table.exp(k)
 
     def fixed(self, a: Element) -> FixedBase:
         """A window table for ``a`` (~8x faster per exponentiation than powmod, 4 MiB for modp4096)."""
-        self._v(a)
-        assert isinstance(a, _ModpElement)
-        return _WindowTable(a, self._p, self.order)
+        return _WindowTable(self, self._member(a), self._p, self.order)
 
     def encode(self, a: Element) -> bytes:
         """Big-endian, exactly ``element_bytes`` long."""

@@ -54,7 +54,9 @@ def test_wrong_length_rejected() -> None:
 
 
 def test_electionguard_small_group_with_generator_outside_subgroup() -> None:
-    small = load_vector("electionguard/electionguard_group_constants.json")["small_test_groups_electionguard_python"]
+    small = load_vector("electionguard/electionguard_group_constants.json")[
+        "small_test_groups_electionguard_python"
+    ]
     bad = small["SMALL_TEST_CONSTANTS"]  # g = 5 is a non-residue mod 503: not of order q = 251
     grp = ModpGroup("eg-small", int(bad["p"]), int(bad["q"]))
     with pytest.raises(InvalidInput):

@@ -1,0 +1,165 @@
+"""Proof completeness and soundness on every group (hypothesis).
+
+Honest proofs verify; changing the statement, the context, a challenge or a response makes
+verification fail; a value outside the range cannot get a valid proof.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import strategies as st
+
+from degcore.elgamal import (
+    Ciphertext,
+    add,
+    disjunctive,
+    dleq,
+    encrypt_revealable,
+    keygen,
+    schnorr,
+)
+from degcore.elgamal.ciphertext import _encrypt_with_nonce
+from degcore.errors import VerificationFailed
+from degcore.groups import Group
+from tests.conftest import group_property
+
+CONTEXT = bytes(range(32))
+OTHER_CONTEXT = bytes(32)
+
+
+def _bump(group: Group, x: int, data: st.DataObject) -> int:
+    return (x + data.draw(st.integers(min_value=1, max_value=group.order - 1))) % group.order
+
+
+def _check_schnorr(group: Group, data: st.DataObject) -> None:
+    x = group.random_nonzero_scalar()
+    big_x = group.exp_g(x)
+    proof = schnorr.prove(group, x, CONTEXT)
+    schnorr.verify(group, big_x, proof, CONTEXT)
+    assert schnorr.SchnorrProof.from_bytes(group, proof.to_bytes(group)) == proof
+    tampered = [
+        (big_x * group.generator(), proof, CONTEXT),
+        (big_x, proof, OTHER_CONTEXT),
+        (big_x, schnorr.SchnorrProof(_bump(group, proof.c, data), proof.v), CONTEXT),
+        (big_x, schnorr.SchnorrProof(proof.c, _bump(group, proof.v, data)), CONTEXT),
+        (big_x, schnorr.SchnorrProof(proof.c, proof.v + group.order), CONTEXT),
+    ]
+    for statement, bad, ctx in tampered:
+        with pytest.raises(VerificationFailed):
+            schnorr.verify(group, statement, bad, ctx)
+
+
+test_schnorr, test_schnorr_modp4096 = group_property(_check_schnorr)
+
+
+def _check_dleq(group: Group, data: st.DataObject) -> None:
+    x = group.random_nonzero_scalar()
+    g2 = group.exp_g(group.random_nonzero_scalar())
+    st_ = dleq.DleqStatement(group.generator(), group.exp_g(x), g2, g2**x)
+    proof = dleq.prove(group, x, st_, CONTEXT)
+    dleq.verify(group, st_, proof, CONTEXT)
+    assert dleq.DleqProof.from_bytes(group, proof.to_bytes(group)) == proof
+    g = group.generator()
+    bad_statements = [
+        dleq.DleqStatement(st_.g1, st_.y1, st_.g2, st_.y2 * g),  # wrong decryption share
+        dleq.DleqStatement(st_.g1, st_.y1 * g, st_.g2, st_.y2),
+        dleq.DleqStatement(st_.g1, st_.y1, st_.g2 * g, st_.y2),
+    ]
+    for bad in bad_statements:
+        with pytest.raises(VerificationFailed):
+            dleq.verify(group, bad, proof, CONTEXT)
+    for bad_proof, ctx in [
+        (proof, OTHER_CONTEXT),
+        (dleq.DleqProof(_bump(group, proof.c, data), proof.v), CONTEXT),
+        (dleq.DleqProof(proof.c, _bump(group, proof.v, data)), CONTEXT),
+    ]:
+        with pytest.raises(VerificationFailed):
+            dleq.verify(group, st_, bad_proof, ctx)
+    # A prover who does not know a common exponent cannot convince: y2 = g2^(x+1).
+    lie = dleq.DleqStatement(st_.g1, st_.y1, st_.g2, st_.g2 ** (x + 1))
+    with pytest.raises(VerificationFailed):
+        dleq.verify(group, lie, dleq.prove(group, x, lie, CONTEXT), CONTEXT)
+
+
+test_dleq, test_dleq_modp4096 = group_property(_check_dleq)
+
+
+def _check_range(group: Group, data: st.DataObject) -> None:
+    pk = keygen(group).public
+    hi = data.draw(st.integers(min_value=1, max_value=3))
+    m = data.draw(st.integers(min_value=0, max_value=hi))
+    ct, r = encrypt_revealable(pk, m)
+    proof = disjunctive.prove(pk, ct, m, r, hi=hi, context=CONTEXT)
+    disjunctive.verify(pk, ct, proof, hi=hi, context=CONTEXT)
+    assert disjunctive.RangeProof.from_bytes(group, proof.to_bytes(group)) == proof
+    i = data.draw(st.integers(min_value=0, max_value=hi))
+    cs, vs = list(proof.challenges), list(proof.responses)
+    cs_bad, vs_bad = cs.copy(), vs.copy()
+    cs_bad[i] = _bump(group, cs[i], data)
+    vs_bad[i] = _bump(group, vs[i], data)
+    g = group.generator()
+    cases = [
+        (Ciphertext(ct.a, ct.b * g), proof, hi, CONTEXT),  # another plaintext
+        (Ciphertext(ct.a * g, ct.b), proof, hi, CONTEXT),
+        (ct, proof, hi, OTHER_CONTEXT),
+        (ct, disjunctive.RangeProof(tuple(cs_bad), proof.responses), hi, CONTEXT),
+        (ct, disjunctive.RangeProof(proof.challenges, tuple(vs_bad)), hi, CONTEXT),
+        (ct, disjunctive.RangeProof(proof.challenges[:-1], proof.responses[:-1]), hi, CONTEXT),
+    ]
+    if m < hi:
+        cases.append((ct, proof, hi + 1, CONTEXT))  # the range is part of the statement
+    for bad_ct, bad_proof, bad_hi, ctx in cases:
+        with pytest.raises(VerificationFailed):
+            disjunctive.verify(pk, bad_ct, bad_proof, hi=bad_hi, context=ctx)
+    other_pk = keygen(group).public
+    with pytest.raises(VerificationFailed):
+        disjunctive.verify(other_pk, ct, proof, hi=hi, context=CONTEXT)
+
+
+test_range, test_range_modp4096 = group_property(_check_range)
+
+
+def _check_two_cannot_pass_as_zero_or_one(group: Group, data: st.DataObject) -> None:
+    """Soundness: a cheating prover who encrypts 2 and runs the prover as if it were 0 or 1 fails."""
+    pk = keygen(group).public
+    r = group.random_scalar()
+    ct = _encrypt_with_nonce(pk, 2, r)
+    claimed = data.draw(st.sampled_from([0, 1]))
+    t = disjunctive._start(disjunctive.RANGE_TAG, pk, CONTEXT, 0, 1).element("a", ct.a).element("b", ct.b)
+    nonces = [group.random_scalar() for _ in range(3)]
+    forged = disjunctive._prove(pk, ct, claimed, r, lo=0, hi=1, t=t, nonces=nonces)
+    with pytest.raises(VerificationFailed):
+        disjunctive.verify(pk, ct, forged, hi=1, context=CONTEXT)
+
+
+test_two_is_not_a_vote, test_two_is_not_a_vote_modp4096 = group_property(
+    _check_two_cannot_pass_as_zero_or_one
+)
+
+
+def _check_sum(group: Group, data: st.DataObject) -> None:
+    pk = keygen(group).public
+    votes = data.draw(st.lists(st.integers(min_value=0, max_value=1), min_size=1, max_size=4))
+    lo = data.draw(st.integers(min_value=0, max_value=sum(votes)))
+    hi = data.draw(st.integers(min_value=sum(votes), max_value=len(votes)))
+    pairs = [encrypt_revealable(pk, v) for v in votes]
+    cts = [c for c, _ in pairs]
+    proof = disjunctive.prove_sum(
+        pk, cts, sum(votes), sum(r for _, r in pairs), lo=lo, hi=hi, context=CONTEXT
+    )
+    disjunctive.verify_sum(pk, cts, proof, lo=lo, hi=hi, context=CONTEXT)
+    # Replacing one option's ciphertext, reordering, dropping or changing the limits fails.
+    swapped = [encrypt_revealable(pk, votes[0])[0], *cts[1:]]
+    bad_cases = [(swapped, lo, hi), (cts, lo, hi + 1), (cts[:-1], lo, hi)]
+    if len(cts) > 1:
+        bad_cases.append((cts[::-1], lo, hi))  # same product, different statement
+    for bad_cts, bad_lo, bad_hi in bad_cases:
+        with pytest.raises(VerificationFailed):
+            disjunctive.verify_sum(pk, bad_cts, proof, lo=bad_lo, hi=bad_hi, context=CONTEXT)
+    # The single-option proof of the product is not a sum proof (different tag and statement).
+    total = add(group, cts)
+    with pytest.raises(VerificationFailed):
+        disjunctive.verify(pk, total, proof, lo=lo, hi=hi, context=CONTEXT)
+
+
+test_sum, test_sum_modp4096 = group_property(_check_sum)

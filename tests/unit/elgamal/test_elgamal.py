@@ -1,0 +1,129 @@
+"""ElGamal keys, ciphertexts and the bounded discrete log."""
+
+from __future__ import annotations
+
+import pytest
+
+from degcore.elgamal import (
+    Ciphertext,
+    PublicKey,
+    SecretKey,
+    add,
+    decrypt_to_element,
+    disjunctive,
+    dleq,
+    dlog,
+    encrypt,
+    encrypt_revealable,
+    keygen,
+    reencrypt,
+    schnorr,
+    verify_opening,
+)
+from degcore.elgamal.dlog import DiscreteLogTable
+from degcore.errors import InvalidInput, NonCanonical, VerificationFailed
+from degcore.groups import Group, get_group
+from degcore.groups._toy import TOY
+
+
+def test_encrypt_add_reencrypt_decrypt(group: Group) -> None:
+    pair = keygen(group)
+    votes = [3, 0, 1, 5]
+    cts = [encrypt(pair.public, m) for m in votes]
+    total = add(group, cts)
+    assert dlog(group, decrypt_to_element(pair.secret, total), 100) == 9
+    fresh = reencrypt(pair.public, cts[0])
+    assert fresh != cts[0]
+    assert dlog(group, decrypt_to_element(pair.secret, fresh), 10) == 3
+    assert dlog(group, decrypt_to_element(pair.secret, cts[1]), 10) == 0
+    assert decrypt_to_element(pair.secret, cts[1]) == group.identity()  # a count of zero
+    empty = add(group, [])
+    assert (empty.a, empty.b) == (group.identity(), group.identity())
+
+
+def test_ciphertext_decoding_checks_both_halves(group: Group) -> None:
+    pair = keygen(group)
+    ct = encrypt(pair.public, 1)
+    assert Ciphertext.decode(group, bytes(ct)) == ct
+    with pytest.raises(InvalidInput):
+        Ciphertext.decode(group, bytes(ct)[:-1])
+    n = group.element_bytes
+    bad_half = b"\xff" * n
+    with pytest.raises(InvalidInput):
+        Ciphertext.decode(group, bytes(ct)[:n] + bad_half)
+    with pytest.raises(InvalidInput):
+        Ciphertext.decode(group, bad_half + bytes(ct)[n:])
+
+
+def test_opening_a_ciphertext(group: Group) -> None:
+    pk = keygen(group).public
+    ct, r = encrypt_revealable(pk, 1)
+    verify_opening(pk, ct, 1, r)
+    with pytest.raises(VerificationFailed):
+        verify_opening(pk, ct, 0, r)
+    with pytest.raises(VerificationFailed):
+        verify_opening(pk, ct, 1, r + 1)
+
+
+def test_keys_are_validated(group: Group) -> None:
+    with pytest.raises(InvalidInput):
+        PublicKey(group, group.identity())
+    with pytest.raises(InvalidInput):
+        PublicKey.decode(group, b"\x01" * (group.element_bytes - 1))
+    with pytest.raises(InvalidInput):
+        SecretKey(group, 0)
+    with pytest.raises(InvalidInput):
+        SecretKey(group, group.order)
+    pair = keygen(group)
+    assert "hidden" in repr(pair.secret)
+    assert str(pair.secret.x) not in repr(pair.secret)
+    assert PublicKey.decode(group, bytes(pair.public)) == pair.public
+
+
+def test_prover_refuses_values_outside_the_range() -> None:
+    pk = keygen(TOY).public
+    ct, r = encrypt_revealable(pk, 2)
+    with pytest.raises(InvalidInput):
+        disjunctive.prove(pk, ct, 2, r, hi=1, context=bytes(32))
+    with pytest.raises(InvalidInput):
+        disjunctive.prove_sum(pk, [ct], 2, r, lo=0, hi=1, context=bytes(32))
+    with pytest.raises(InvalidInput):
+        disjunctive.prove(pk, ct, 2, r, lo=3, hi=1, context=bytes(32))
+
+
+def test_proof_decoding_is_strict() -> None:
+    group = get_group("ristretto255")
+    with pytest.raises(InvalidInput):
+        schnorr.SchnorrProof.from_bytes(group, bytes(96))
+    with pytest.raises(InvalidInput):
+        dleq.DleqProof.from_bytes(group, bytes(63))
+    with pytest.raises(InvalidInput):
+        disjunctive.RangeProof.from_bytes(group, bytes(96))
+    with pytest.raises(NonCanonical):
+        schnorr.SchnorrProof.from_bytes(group, group.order.to_bytes(32, "little") + bytes(32))
+
+
+def test_dlog_bounds_and_failures(group: Group) -> None:
+    g = group.generator()
+    assert dlog(group, group.identity(), 0) == 0
+    assert dlog(group, g**37, 37) == 37
+    with pytest.raises(VerificationFailed):
+        dlog(group, g**38, 37)
+    with pytest.raises(VerificationFailed):
+        dlog(group, group.hash_to_element(b"x", b"degcore/1/test"), 50)
+    with pytest.raises(InvalidInput):
+        dlog(group, g, -1)
+
+
+def test_dlog_up_to_10_to_the_8() -> None:
+    group = get_group("secp256k1")
+    for m in (0, 1, 10**4, 99_999_999, 10**8):
+        assert dlog(group, group.exp_g(m), 10**8) == m
+
+
+def test_dlog_table_boundaries() -> None:
+    table = DiscreteLogTable(TOY, 10)
+    for m in range(0, 120):
+        assert table.find(TOY.exp_g(m), 119) == m
+    with pytest.raises(VerificationFailed):
+        table.find(TOY.exp_g(120), 119)
