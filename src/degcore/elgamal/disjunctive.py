@@ -17,7 +17,7 @@ option ciphertexts encrypts a total in [min, max]; every option ciphertext is in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from degcore.elgamal._scalars import check_reduced, decode_scalars, encode_scalars
@@ -64,6 +64,16 @@ def _start(tag: str, pk: PublicKey, context: bytes, lo: int, hi: int) -> Transcr
     return t.integer("lo", lo).integer("hi", hi)
 
 
+def _shifted(group: Group, b: Element, lo: int, hi: int) -> Iterator[tuple[int, Element]]:
+    """(j, b / g^j) for j = lo … hi, one division per step and none wasted (lo, hi are public)."""
+    current = b if lo == 0 else b / group.exp_g(lo)
+    g = group.generator()
+    for j in range(lo, hi + 1):
+        yield j, current
+        if j < hi:
+            current = current / g
+
+
 def _prove(
     pk: PublicKey, ct: Ciphertext, m: int, r: int, *, lo: int, hi: int, t: Transcript, nonces: Sequence[int]
 ) -> RangeProof:
@@ -74,9 +84,7 @@ def _prove(
     cs: list[int] = []
     vs: list[int] = []
     commitments: list[Element] = []
-    b_over = ct.b / group.exp_g(lo)  # b / g^j, advanced by one division per j
-    g = group.generator()
-    for j in range(lo, hi + 1):
+    for j, b_over in _shifted(group, ct.b, lo, hi):
         if j == m:
             cs.append(0)
             vs.append(0)
@@ -86,7 +94,6 @@ def _prove(
             cs.append(c_j)
             vs.append(v_j)
             commitments += [group.exp_g(v_j) * (ct.a**c_j), pk.exp(v_j) * (b_over**c_j)]
-        b_over = b_over / g
     c = t.elements("commitments", commitments).challenge(group)
     k = m - lo
     cs[k] = (c - sum(cs)) % q
@@ -111,12 +118,10 @@ def _verify(
         raise VerificationFailed(check, subject, f"expected {width} challenges and responses")
     check_reduced(group, proof.challenges + proof.responses, check, subject)
     commitments: list[Element] = []
-    b_over = ct.b / group.exp_g(lo)
-    g = group.generator()
-    for c_j, v_j in zip(proof.challenges, proof.responses, strict=True):
+    shifted = _shifted(group, ct.b, lo, hi)
+    for c_j, v_j, (_, b_over) in zip(proof.challenges, proof.responses, shifted, strict=True):
         commitments.append(group.exp_g(v_j) * group.exp_vartime(ct.a, c_j))
         commitments.append(pk.exp(v_j) * group.exp_vartime(b_over, c_j))
-        b_over = b_over / g
     if t.elements("commitments", commitments).challenge(group) != sum(proof.challenges) % group.order:
         raise VerificationFailed(check, subject, "challenges do not sum to the hash of the statement")
 

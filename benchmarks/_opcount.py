@@ -1,0 +1,104 @@
+"""Operation counting and per-operation costs for the benchmarks' operation bounds.
+
+``count_ops(group)`` wraps the backend's operations for one untimed run of a workload and counts
+the outermost calls only (``div`` is one op even where it is ``mul`` + ``inv`` inside);
+``unit_costs(group)`` times each operation on random inputs in the same process. The operation
+bound of a workload is Σ count(op) × cost(op); its ratio is measured time / bound.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from degcore.groups import Group
+from degcore.groups.base import FixedBase
+from degcore.groups.modp import _WindowTable
+
+OPS = ("exp", "exp_vartime", "exp_g", "fixed_exp", "mul", "div", "inv", "decode")
+
+
+@contextlib.contextmanager
+def count_ops(group: Group) -> Iterator[Counter[str]]:
+    """Count the group operations performed inside the block (outermost calls only)."""
+    counts: Counter[str] = Counter()
+    depth = [0]
+
+    def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*args: Any) -> Any:
+            if depth[0] == 0:
+                counts[name] += 1
+            depth[0] += 1
+            try:
+                return fn(*args)
+            finally:
+                depth[0] -= 1
+
+        return counted
+
+    originals = {}
+    for name in ("exp", "exp_vartime", "exp_g", "mul", "div", "inv", "decode"):
+        originals[name] = getattr(group, name)
+        setattr(group, name, wrap(name, originals[name]))
+
+    def product(elements: Any) -> Any:
+        items = list(elements)
+        if depth[0] == 0:
+            counts["mul"] += max(len(items) - 1, 0)
+        depth[0] += 1
+        try:
+            return type(group).product(group, items)
+        finally:
+            depth[0] -= 1
+
+    group.product = product  # type: ignore[method-assign]
+    table_exp = _WindowTable.exp
+    _WindowTable.exp = wrap("fixed_exp", table_exp)  # type: ignore[method-assign]
+    try:
+        yield counts
+    finally:
+        _WindowTable.exp = table_exp  # type: ignore[method-assign]
+        for name in (*originals, "product"):
+            with contextlib.suppress(AttributeError):
+                delattr(group, name)
+
+
+def _time(fn: Callable[[], object], reps: int) -> float:
+    samples = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        samples.append((time.perf_counter() - start) / reps)
+    return statistics.median(samples)
+
+
+def unit_costs(group: Group) -> dict[str, float]:
+    """Seconds per operation of ``group``, measured now on random inputs."""
+    reps = 20 if group.element_bytes > 64 else 300
+    x = group.exp_g(group.random_scalar())
+    y = group.exp_g(group.random_scalar())
+    k = group.random_scalar()
+    fixed: FixedBase = group.fixed(y)
+    fixed.exp(1)
+    group.exp_g(1)
+    encoded = bytes(x)
+    return {
+        "exp": _time(lambda: group.exp(x, k), reps),
+        "exp_vartime": _time(lambda: group.exp_vartime(x, k), reps),
+        "exp_g": _time(lambda: group.exp_g(k), reps),
+        "fixed_exp": _time(lambda: fixed.exp(k), reps),
+        "mul": _time(lambda: group.mul(x, y), reps * 10),
+        "div": _time(lambda: group.div(x, y), reps * 10),
+        "inv": _time(lambda: group.inv(x), reps * 10),
+        "decode": _time(lambda: group.decode(encoded), reps),
+    }
+
+
+def bound(counts: Counter[str], costs: dict[str, float]) -> float:
+    """Σ count × cost over the counted operations, in seconds."""
+    return sum(n * costs[op] for op, n in counts.items())

@@ -1,0 +1,73 @@
+"""Benchmark fixtures: per-operation costs measured in this run, and the ratio report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from benchmarks._opcount import bound, count_ops, unit_costs
+from degcore.groups import Group
+
+_costs: dict[str, dict[str, float]] = {}
+_rows: list[tuple[str, float, float, str]] = []
+
+
+def costs_for(group: Group) -> dict[str, float]:
+    """Per-operation costs of ``group``, measured once per run."""
+    if group.name not in _costs:
+        _costs[group.name] = unit_costs(group)
+    return _costs[group.name]
+
+
+@dataclass
+class Reporter:
+    """Runs a workload under pytest-benchmark and records its measured time against its operation bound."""
+
+    benchmark: object
+
+    def __call__(self, label: str, group: Group, workload: Callable[[], object]) -> None:
+        with count_ops(group) as counts:
+            workload()  # untimed: counts the operations (and warms caches such as window tables)
+        costs = costs_for(group)
+        expected = bound(counts, costs)
+        bench = self.benchmark
+        bench.extra_info["operations"] = dict(counts)  # type: ignore[attr-defined]
+        bench.extra_info["bound_seconds"] = expected  # type: ignore[attr-defined]
+        bench(workload)  # type: ignore[operator]
+        stats = getattr(bench, "stats", None)
+        if stats is None:  # --benchmark-disable: ran once, nothing to compare
+            return
+        measured = stats.stats.median
+        bench.extra_info["ratio"] = measured / expected  # type: ignore[attr-defined]
+        _rows.append((label, measured, expected, _describe(counts)))
+
+
+def _describe(counts: Counter[str]) -> str:
+    return " ".join(f"{op}×{n}" for op, n in sorted(counts.items()))
+
+
+@pytest.fixture
+def report(benchmark: object) -> Reporter:
+    """Benchmark a workload and report measured / operation bound."""
+    return Reporter(benchmark)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print per-operation costs and every workload's ratio to its operation bound."""
+    if not _rows:
+        return
+    tr = terminalreporter
+    tr.section("per-operation cost (µs, median, measured in this run)")
+    ops = ("exp", "exp_vartime", "exp_g", "fixed_exp", "mul", "div", "inv", "decode")
+    tr.write_line(f"{'group':<13}" + "".join(f"{op:>12}" for op in ops))
+    for name, costs in _costs.items():
+        tr.write_line(f"{name:<13}" + "".join(f"{costs[op] * 1e6:>12.1f}" for op in ops))
+    tr.section("measured time / operation bound")
+    tr.write_line(f"{'workload':<40}{'median ms':>11}{'bound ms':>10}{'ratio':>7}  operations")
+    for label, measured, expected, ops_text in _rows:
+        tr.write_line(
+            f"{label:<40}{measured * 1e3:>11.3f}{expected * 1e3:>10.3f}{measured / expected:>7.2f}  {ops_text}"
+        )
