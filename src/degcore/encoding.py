@@ -26,7 +26,7 @@ def to_hex(data: bytes) -> str:
     return data.hex()
 
 
-def from_hex(text: str, length: int, what: str = "value") -> bytes:
+def from_hex(text: object, length: int, what: str = "value") -> bytes:
     """Decode exactly ``length`` bytes from lowercase hex; anything else raises."""
     if not isinstance(text, str):
         raise InvalidInput(f"{what}: expected a hex string, got {type(text).__name__}")
