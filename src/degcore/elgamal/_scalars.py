@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Self
+
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Group
 
@@ -24,3 +27,23 @@ def check_reduced(group: Group, values: tuple[int, ...], check: str, subject: st
     for v in values:
         if not 0 <= v < group.order:
             raise VerificationFailed(check, subject, "proof scalar not reduced mod q")
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeResponse:
+    """The compact form shared by Schnorr and DLEQ proofs: challenge ``c`` and response ``v``."""
+
+    c: int
+    v: int
+
+    def to_bytes(self, group: Group) -> bytes:
+        """``c ‖ v`` as canonical scalars."""
+        return encode_scalars(group, (self.c, self.v))
+
+    @classmethod
+    def from_bytes(cls, group: Group, data: bytes) -> Self:
+        """Decode ``c ‖ v``."""
+        values = decode_scalars(group, data, cls.__name__)
+        if len(values) != 2:
+            raise InvalidInput(f"{cls.__name__}: expected 2 scalars, got {len(values)}")
+        return cls(*values)

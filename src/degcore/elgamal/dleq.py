@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from degcore.elgamal._scalars import check_reduced, decode_scalars, encode_scalars
-from degcore.errors import InvalidInput, VerificationFailed
+from degcore.elgamal._scalars import ChallengeResponse, check_reduced
+from degcore.errors import VerificationFailed
 from degcore.groups import Element, Group
 from degcore.hashing import Transcript
 
@@ -33,23 +33,8 @@ class DleqStatement:
 
 
 @dataclass(frozen=True, slots=True)
-class DleqProof:
+class DleqProof(ChallengeResponse):
     """Compact Chaum–Pedersen proof: challenge ``c`` and response ``v``."""
-
-    c: int
-    v: int
-
-    def to_bytes(self, group: Group) -> bytes:
-        """``c ‖ v`` as canonical scalars."""
-        return encode_scalars(group, (self.c, self.v))
-
-    @classmethod
-    def from_bytes(cls, group: Group, data: bytes) -> DleqProof:
-        """Decode ``c ‖ v``."""
-        values = decode_scalars(group, data, "dleq proof")
-        if len(values) != 2:
-            raise InvalidInput(f"dleq proof: expected 2 scalars, got {len(values)}")
-        return cls(*values)
 
 
 def _pow(group: Group, base: Element, k: int, secret: bool) -> Element:

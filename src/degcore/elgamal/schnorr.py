@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from degcore.elgamal._scalars import check_reduced, decode_scalars, encode_scalars
-from degcore.errors import InvalidInput, VerificationFailed
+from degcore.elgamal._scalars import ChallengeResponse, check_reduced
+from degcore.errors import VerificationFailed
 from degcore.groups import Element, Group
 from degcore.hashing import Transcript
 
@@ -21,23 +21,8 @@ TAG = "degcore/1/schnorr"
 
 
 @dataclass(frozen=True, slots=True)
-class SchnorrProof:
+class SchnorrProof(ChallengeResponse):
     """Compact Schnorr proof: challenge ``c`` and response ``v``."""
-
-    c: int
-    v: int
-
-    def to_bytes(self, group: Group) -> bytes:
-        """``c ‖ v`` as canonical scalars."""
-        return encode_scalars(group, (self.c, self.v))
-
-    @classmethod
-    def from_bytes(cls, group: Group, data: bytes) -> SchnorrProof:
-        """Decode ``c ‖ v``."""
-        values = decode_scalars(group, data, "schnorr proof")
-        if len(values) != 2:
-            raise InvalidInput(f"schnorr proof: expected 2 scalars, got {len(values)}")
-        return cls(*values)
 
 
 def _challenge(group: Group, context: bytes, x_pub: Element, commitment: Element) -> int:

@@ -137,18 +137,17 @@ class Group(ABC):
     def decode(self, data: bytes) -> Element:
         """Decode and check membership; raise InvalidInput for anything else."""
 
-    @abstractmethod
     def encode_scalar(self, k: int) -> bytes:
-        """The canonical ``scalar_bytes``-long encoding of ``k mod q``."""
+        """The canonical encoding of ``k mod q``: ``scalar_bytes`` long, in ``scalar_byteorder``."""
+        return (k % self.order).to_bytes(self.scalar_bytes, self.scalar_byteorder)
 
-    def _scalar_from_int(self, value: int, data: bytes) -> int:
-        if value >= self.order:
-            raise NonCanonical(f"{self.name}: scalar {data.hex()} is not reduced mod the group order")
-        return value
-
-    @abstractmethod
     def decode_scalar(self, data: bytes) -> int:
         """Decode a canonical scalar (exactly ``scalar_bytes``, below q)."""
+        self._check_length(data, self.scalar_bytes, "scalar")
+        value = int.from_bytes(data, self.scalar_byteorder)
+        if value >= self.order:
+            raise NonCanonical(f"{self.name}: scalar {bytes(data).hex()} is not reduced mod the group order")
+        return value
 
     def _check_length(self, data: bytes, length: int, what: str) -> None:
         if not isinstance(data, bytes | bytearray):

@@ -171,15 +171,6 @@ class ModpGroup(Group):
             raise InvalidInput(f"{self.name}: element is not in the order-q subgroup")
         return _ModpElement(self, x)
 
-    def encode_scalar(self, k: int) -> bytes:
-        """Big-endian, exactly ``scalar_bytes`` long."""
-        return (k % self.order).to_bytes(self.scalar_bytes, "big")
-
-    def decode_scalar(self, data: bytes) -> int:
-        """Decode a canonical big-endian scalar below q."""
-        self._check_length(data, self.scalar_bytes, "scalar")
-        return self._scalar_from_int(int.from_bytes(data, "big"), bytes(data))
-
     def _check_member_type(self, a: Element) -> None:
         self._v(a)
 

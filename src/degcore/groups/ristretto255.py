@@ -107,15 +107,6 @@ class Ristretto255(Group):
             raise InvalidInput(f"ristretto255: {data.hex()} is not a canonical ristretto255 encoding")
         return _RistrettoElement(data)
 
-    def encode_scalar(self, k: int) -> bytes:
-        """32 bytes little-endian (RFC 9496 §4.4)."""
-        return (k % _L).to_bytes(32, "little")
-
-    def decode_scalar(self, data: bytes) -> int:
-        """Decode a canonical little-endian scalar below ℓ."""
-        self._check_length(data, 32, "scalar")
-        return self._scalar_from_int(int.from_bytes(data, "little"), bytes(data))
-
     def _check_member_type(self, a: Element) -> None:
         _b(a)
 

@@ -148,15 +148,6 @@ class Secp256k1(Group):
         except ValueError:
             raise InvalidInput(f"secp256k1: {data.hex()} is not on the curve") from None
 
-    def encode_scalar(self, k: int) -> bytes:
-        """32 bytes big-endian."""
-        return (k % _N).to_bytes(32, "big")
-
-    def decode_scalar(self, data: bytes) -> int:
-        """Decode a canonical big-endian scalar below n."""
-        self._check_length(data, 32, "scalar")
-        return self._scalar_from_int(int.from_bytes(data, "big"), bytes(data))
-
     def _check_member_type(self, a: Element) -> None:
         _pk(a)
 
