@@ -87,6 +87,8 @@ class Issuer:
     def issue(self, voter_id: str, ballot_style: str, blinded_msg: bytes, *, now: datetime) -> bytes:
         """Blind-sign ``blinded_msg`` for an authenticated, eligible voter who has no credential yet."""
         check_id(voter_id, "voter_id")
+        if not isinstance(blinded_msg, bytes):
+            raise InvalidInput(f"blinded message must be bytes, got {type(blinded_msg).__name__}")
         key = self._keys.get(ballot_style)
         if key is None:
             raise InvalidInput(f"no issuer key for ballot style {ballot_style!r}")

@@ -132,6 +132,8 @@ def test_issuer_refuses_ineligible_unknown_and_second_requests(tmp_path: Path) -
         issuer.issue("voter-1", "district-9", request.blinded_msg, now=NOW)
     with pytest.raises(InvalidInput):
         issuer.issue("voter-1", "district-1", request.blinded_msg, now=datetime(2026, 9, 18))
+    with pytest.raises(InvalidInput):
+        issuer.issue("voter-1", "district-1", request.blinded_msg.hex(), now=NOW)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):  # blinded message >= n: nothing recorded
         issuer.issue("voter-1", "district-1", b"\xff" * 256, now=NOW)
     assert issuer.issued_count() == {}
