@@ -100,11 +100,14 @@ def expand_message_xmd(msg: bytes, dst: bytes, length: int) -> bytes:
     return _xmd_finish(h, dst, length)
 
 
+def _reduce(uniform: bytes, field: ScalarField) -> int:
+    """Read uniform bytes in the field's byte order and reduce them mod its order."""
+    return int.from_bytes(uniform, field.scalar_byteorder) % field.order
+
+
 def hash_to_scalar(msg: bytes, dst: bytes, field: ScalarField) -> int:
     """A uniform scalar of ``field`` from ``msg`` under ``dst``, without modulo bias."""
-    return (
-        int.from_bytes(expand_message_xmd(msg, dst, SCALAR_HASH_BYTES), field.scalar_byteorder) % field.order
-    )
+    return _reduce(expand_message_xmd(msg, dst, SCALAR_HASH_BYTES), field)
 
 
 class Transcript:
@@ -167,5 +170,4 @@ class Transcript:
 
     def challenge(self, field: ScalarField) -> int:
         """The challenge: ``hash_to_scalar(all fields so far, tag, field)``; the transcript stays usable."""
-        uniform = _xmd_finish(self._h.copy(), self._dst, SCALAR_HASH_BYTES)
-        return int.from_bytes(uniform, field.scalar_byteorder) % field.order
+        return _reduce(_xmd_finish(self._h.copy(), self._dst, SCALAR_HASH_BYTES), field)

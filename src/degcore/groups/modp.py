@@ -28,6 +28,7 @@ from degcore.hashing import expand_message_xmd
 __all__ = ["MODP4096", "ModpGroup"]
 
 _WINDOW = 8
+_MASK = (1 << _WINDOW) - 1
 
 
 class _ModpElement(Element):
@@ -53,14 +54,14 @@ class _WindowTable(FixedBase):
 
     __slots__ = ("_group", "_p", "_q", "_table")
 
-    def __init__(self, group: ModpGroup, base: _ModpElement, p: gmpy2.mpz, q: int) -> None:
+    def __init__(self, group: ModpGroup, base: _ModpElement) -> None:
         super().__init__(base)
         self._group = group
-        self._p = p
-        self._q = q
+        self._p = p = group._p
+        self._q = group.order
         rows = []
         step = base.v
-        for _ in range(-(-q.bit_length() // _WINDOW)):
+        for _ in range(-(-self._q.bit_length() // _WINDOW)):
             row = [gmpy2.mpz(1), step]
             for _ in range(2, 1 << _WINDOW):
                 row.append(row[-1] * step % p)
@@ -76,7 +77,7 @@ class _WindowTable(FixedBase):
         for row in self._table:
             if k == 0:
                 break
-            digit = k & 0xFF
+            digit = k & _MASK
             if digit:
                 acc = acc * row[digit] % p
             k >>= _WINDOW
@@ -150,12 +151,12 @@ class ModpGroup(Group):
     def exp_g(self, k: int) -> Element:
         """g^k through the generator's window table (built on first use)."""
         if self._g_table is None:
-            self._g_table = _WindowTable(self, self._g, self._p, self.order)
+            self._g_table = _WindowTable(self, self._g)
         return self._g_table.exp(k)
 
     def fixed(self, a: Element) -> FixedBase:
         """A window table for ``a`` (~8x faster per exponentiation than powmod, 4 MiB for modp4096)."""
-        return _WindowTable(self, self._member(a), self._p, self.order)
+        return _WindowTable(self, self._member(a))
 
     def encode(self, a: Element) -> bytes:
         """Big-endian, exactly ``element_bytes`` long."""
