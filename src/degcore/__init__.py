@@ -4,6 +4,7 @@ The top level exports only the version, the record format string and the error c
 everything else is imported from its subpackage (``from degcore.elgamal import encrypt``).
 """
 
+from degcore.encoding import FORMAT
 from degcore.errors import (
     DegcoreError,
     FieldError,
@@ -17,7 +18,6 @@ from degcore.errors import (
 )
 
 __version__ = "0.1.0"
-FORMAT = "degcore/1"
 
 __all__ = [
     "FORMAT",

@@ -11,9 +11,12 @@ from collections.abc import Mapping, Sequence
 
 import rfc8785
 
-from degcore.errors import InvalidInput, NonCanonical
+from degcore.errors import InvalidInput, NonCanonical, UnsupportedFormat
 
-__all__ = ["JsonValue", "canonical_json", "from_hex", "to_hex"]
+__all__ = ["FORMAT", "JsonValue", "canonical_json", "from_hex", "read_record", "record_header", "to_hex"]
+
+#: The format every degcore record object carries in its ``"format"`` field.
+FORMAT = "degcore/1"
 
 JsonValue = str | int | bool | Sequence["JsonValue"] | Mapping[str, "JsonValue"]
 
@@ -65,3 +68,25 @@ def canonical_json(value: JsonValue) -> bytes:
     """RFC 8785 canonical bytes of ``value`` (no floats, no nulls, integers within ±(2^53−1))."""
     _check(value, "$")
     return bytes(rfc8785.dumps(value))
+
+
+def record_header(record_type: str) -> dict[str, str]:
+    """The two fields every record object starts with: ``format`` and ``type``."""
+    return {"format": FORMAT, "type": record_type}
+
+
+def read_record(obj: object, record_type: str, keys: set[str]) -> dict[str, object]:
+    """Check ``obj`` is a ``degcore/1`` ``record_type`` object with exactly ``keys`` besides the header."""
+    if not isinstance(obj, Mapping):
+        raise InvalidInput(f"{record_type}: expected a JSON object, got {type(obj).__name__}")
+    if obj.get("format") != FORMAT:
+        raise UnsupportedFormat(f"{record_type}: format {obj.get('format')!r} is not {FORMAT!r}")
+    if obj.get("type") != record_type:
+        raise InvalidInput(f"expected a {record_type!r} object, got type {obj.get('type')!r}")
+    expected = keys | {"format", "type"}
+    missing, unknown = expected - obj.keys(), obj.keys() - expected
+    if missing or unknown:
+        raise InvalidInput(
+            f"{record_type}: missing fields {sorted(missing)}, unknown fields {sorted(unknown)}"
+        )
+    return dict(obj)

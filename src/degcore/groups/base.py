@@ -51,6 +51,10 @@ class Element(ABC):
     def __repr__(self) -> str:
         return f"<{self.group.name} element {bytes(self).hex()[:16]}…>"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled (for worker processes) as its group and canonical bytes; see _restore_element.
+        return (_restore_element, (self.group, bytes(self)))
+
 
 class FixedBase:
     """An element prepared for many exponentiations (a window table where that is faster)."""
@@ -66,7 +70,11 @@ class FixedBase:
 
 
 class Group(ABC):
-    """A cyclic group of prime order ``order`` with canonical encodings (one backend per name)."""
+    """A cyclic group of prime order ``order`` with canonical encodings (one backend per name).
+
+    Backends call :meth:`_register` once constructed: a group is pickled by name, so every worker
+    process uses its own instance (and tables) and elements keep comparing equal across processes.
+    """
 
     #: The name recorded in the manifest and every transcript.
     name: str
@@ -78,6 +86,12 @@ class Group(ABC):
     scalar_bytes: int
     #: Byte order of encoded scalars (and of the uniform bytes hashed to scalars).
     scalar_byteorder: Literal["big", "little"] = "big"
+
+    def _register(self) -> None:
+        _REGISTRY.setdefault(self.name, self)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_group_named, (self.name,))
 
     # --- elements -------------------------------------------------------------------------
     @abstractmethod
@@ -137,6 +151,10 @@ class Group(ABC):
     def decode(self, data: bytes) -> Element:
         """Decode and check membership; raise InvalidInput for anything else."""
 
+    def _decode_trusted(self, data: bytes) -> Element:
+        """Decode bytes this process or its parent encoded from an element (pickling only)."""
+        return self.decode(data)
+
     def encode_scalar(self, k: int) -> bytes:
         """The canonical encoding of ``k mod q``: ``scalar_bytes`` long, in ``scalar_byteorder``."""
         return (k % self.order).to_bytes(self.scalar_bytes, self.scalar_byteorder)
@@ -184,3 +202,20 @@ class Group(ABC):
             self.hash_to_element(len(seed).to_bytes(4, "big") + seed + i.to_bytes(4, "big"), dst)
             for i in range(count)
         ]
+
+
+_REGISTRY: dict[str, Group] = {}
+
+
+def _group_named(name: str) -> Group:
+    """The constructed group called ``name`` (unpickling)."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise InvalidInput(f"no group named {name!r} in this process") from None
+
+
+def _restore_element(group: Group, data: bytes) -> Element:
+    # A pickle can run arbitrary code, so it is never an input from outside: skipping the
+    # membership check here trusts no one that was not already trusted.
+    return group._decode_trusted(data)

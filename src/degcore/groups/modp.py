@@ -99,6 +99,7 @@ class ModpGroup(Group):
         self._g = _ModpElement(self, gv)
         self._one = _ModpElement(self, gmpy2.mpz(1))
         self._g_table: _WindowTable | None = None
+        self._register()
 
     @property
     def p(self) -> int:
@@ -171,6 +172,10 @@ class ModpGroup(Group):
         if gmpy2.powmod(x, self._q, self._p) != 1:
             raise InvalidInput(f"{self.name}: element is not in the order-q subgroup")
         return _ModpElement(self, x)
+
+    def _decode_trusted(self, data: bytes) -> Element:
+        """Skip the subgroup exponentiation for bytes that came from an element."""
+        return _ModpElement(self, gmpy2.mpz(int.from_bytes(data, "big")))
 
     def _check_member_type(self, a: Element) -> None:
         self._v(a)

@@ -66,6 +66,7 @@ class Ristretto255(Group):
     def __init__(self) -> None:
         self._g = _RistrettoElement(_mul_base((1).to_bytes(32, "little")))
         self._one = _RistrettoElement(_IDENTITY)
+        self._register()
 
     def generator(self) -> Element:
         """The RFC 9496 base point."""

@@ -72,6 +72,7 @@ class Secp256k1(Group):
 
     def __init__(self) -> None:
         self._g = _Secp256k1Element(PublicKey(_G))
+        self._register()
 
     def generator(self) -> Element:
         """The SEC 2 base point G."""

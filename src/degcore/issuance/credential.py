@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from degcore.encoding import canonical_json, from_hex
+from degcore.encoding import canonical_json, from_hex, read_record, record_header
 from degcore.errors import InvalidInput, NonCanonical, VerificationFailed
 from degcore.ids import check_id
 from degcore.issuance import rsabssa
@@ -54,8 +54,7 @@ def credential_message(election_id: str, ballot_style: str, public_key: bytes) -
         raise InvalidInput("credential public key must be a 32-byte Ed25519 key")
     return canonical_json(
         {
-            "format": "degcore/1",
-            "type": "credential",
+            **record_header("credential"),
             "election_id": election_id,
             "ballot_style": ballot_style,
             "public_key": public_key.hex(),
@@ -104,8 +103,7 @@ class Credential:
     def to_json(self) -> dict[str, str]:
         """The JSON object of this credential (canonical field names, lowercase hex)."""
         return {
-            "format": "degcore/1",
-            "type": "credential",
+            **record_header("credential"),
             "election_id": self.election_id,
             "ballot_style": self.ballot_style,
             "public_key": self.public_key.hex(),
@@ -116,11 +114,8 @@ class Credential:
     @classmethod
     def from_json(cls, obj: object) -> Credential:
         """Parse strictly: exactly the expected keys, canonical hex, valid ids."""
-        fields = _expect_object(
-            obj, {"format", "type", "election_id", "ballot_style", "public_key", "prefix", "signature"}
-        )
-        if fields["format"] != "degcore/1" or fields["type"] != "credential":
-            raise InvalidInput("not a degcore/1 credential")
+        keys = {"election_id", "ballot_style", "public_key", "prefix", "signature"}
+        fields = read_record(obj, "credential", keys)
         signature = fields["signature"]
         if not isinstance(signature, str) or len(signature) % 2 or not 512 <= len(signature) <= 2048:
             raise InvalidInput("credential signature must be the hex of 256–1024 bytes")
@@ -215,15 +210,6 @@ def finish_credential(
         signature=signature,
     )
     return VoterCredential(credential, request.signing_key)
-
-
-def _expect_object(obj: object, keys: set[str]) -> dict[str, object]:
-    if not isinstance(obj, dict):
-        raise InvalidInput("expected a JSON object")
-    missing, unknown = keys - obj.keys(), obj.keys() - keys
-    if missing or unknown:
-        raise InvalidInput(f"credential fields: missing {sorted(missing)}, unknown {sorted(unknown)}")
-    return obj
 
 
 def _to_text(prefix: str, obj: dict[str, str]) -> str:
