@@ -51,5 +51,23 @@ def test_top_level_exports_only_version_format_and_errors() -> None:
         "RuleViolation",
         "StorageError",
         "UnsupportedFormat",
+        "WrongPassphrase",
         "VerificationFailed",
     }
+
+
+def test_errors_keep_their_payload_through_pickle() -> None:
+    import pickle
+
+    cases = [
+        InvalidInput("bad form", [FieldError("snils", "checksum", "control number mismatch")]),
+        VerificationFailed("dleq", "trustee-2", "challenge mismatch"),
+        Ineligible(IneligibleReason.UNDER_18, "too young"),
+        RuleViolation(Rule.NOT_ENOUGH_TRUSTEES, "2 of 3"),
+        degcore.WrongPassphrase("no"),
+    ]
+    for error in cases:
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert str(copy) == str(error)
+        assert vars(copy) == vars(error)

@@ -15,6 +15,7 @@ from degcore.errors import (
     StorageError,
     UnsupportedFormat,
     VerificationFailed,
+    WrongPassphrase,
 )
 
 __version__ = "0.1.0"
@@ -30,5 +31,6 @@ __all__ = [
     "StorageError",
     "UnsupportedFormat",
     "VerificationFailed",
+    "WrongPassphrase",
     "__version__",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "StorageError",
     "UnsupportedFormat",
     "VerificationFailed",
+    "WrongPassphrase",
 ]
 
 
@@ -46,6 +47,9 @@ class InvalidInput(DegcoreError, ValueError):
         super().__init__(message)
         self.errors: tuple[FieldError, ...] = tuple(errors)
 
+    def __reduce__(self) -> tuple[object, ...]:  # keep the payload across worker processes
+        return (type(self), (str(self), self.errors))
+
 
 class NonCanonical(InvalidInput):
     """Parsed, but not byte-identical to the value's one canonical spelling."""
@@ -53,6 +57,10 @@ class NonCanonical(InvalidInput):
 
 class UnsupportedFormat(InvalidInput):
     """An unknown format version, group name or record type."""
+
+
+class WrongPassphrase(InvalidInput):
+    """A sealed secret did not open: the passphrase is wrong or the file was altered."""
 
 
 class VerificationFailed(DegcoreError):
@@ -70,6 +78,9 @@ class VerificationFailed(DegcoreError):
         self.check = check
         self.subject = subject
         self.detail = detail
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.check, self.subject, self.detail))
 
 
 class IneligibleReason(StrEnum):
@@ -93,6 +104,9 @@ class Ineligible(DegcoreError):
         super().__init__(message or str(reason))
         self.reason = reason
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.reason, str(self)))
+
 
 class Rule(StrEnum):
     """Machine-readable names of the protocol's rules (stable across versions)."""
@@ -105,6 +119,7 @@ class Rule(StrEnum):
     BALLOT_CHALLENGED = "ballot_challenged"
     BOX_CLOSED = "box_closed"
     NOT_ENOUGH_TRUSTEES = "not_enough_trustees"
+    DISQUALIFIED = "disqualified"
 
 
 class RuleViolation(DegcoreError):
@@ -113,6 +128,9 @@ class RuleViolation(DegcoreError):
     def __init__(self, rule: Rule, message: str = "") -> None:
         super().__init__(message or str(rule))
         self.rule = rule
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.rule, str(self)))
 
 
 class StorageError(DegcoreError):

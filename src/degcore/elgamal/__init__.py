@@ -1,12 +1,13 @@
 """Exponential ElGamal, its zero-knowledge proofs and the bounded discrete log (DESIGN.md §1, §4).
 
-Proof modules are imported as modules and read as ``schnorr.prove`` / ``dleq.verify`` /
-``disjunctive.prove_sum``; keys and ciphertexts are re-exported here.
+Proof and ceremony modules are imported as modules and read as ``schnorr.prove`` /
+``dleq.verify`` / ``disjunctive.prove_sum`` / ``dkg.finalize`` / ``threshold.partial_decrypt`` /
+``trustee.Trustee``; keys and ciphertexts are re-exported here.
 """
 
 from __future__ import annotations
 
-from degcore.elgamal import disjunctive, dleq, schnorr
+from degcore.elgamal import disjunctive, dkg, dleq, schnorr, threshold, trustee
 from degcore.elgamal.ciphertext import (
     Ciphertext,
     add,
@@ -27,6 +28,7 @@ __all__ = [
     "add",
     "decrypt_to_element",
     "disjunctive",
+    "dkg",
     "dleq",
     "dlog",
     "encrypt",
@@ -34,5 +36,7 @@ __all__ = [
     "keygen",
     "reencrypt",
     "schnorr",
+    "threshold",
+    "trustee",
     "verify_opening",
 ]

@@ -1,0 +1,48 @@
+"""JSON field codecs for the ceremony and decryption messages (ARCHITECTURE.md §3, rule 3).
+
+Elements and scalars travel as fixed-length lowercase hex; every element is decoded through
+:meth:`Group.decode`, so membership is checked at the boundary and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from degcore.encoding import from_hex
+from degcore.errors import InvalidInput
+from degcore.groups import Element, Group
+
+__all__ = ["element_from_hex", "elements_from_hex", "json_list", "scalar_from_hex"]
+
+
+def element_from_hex(group: Group, value: object, what: str) -> Element:
+    """Decode one element from hex (canonical spelling, group membership)."""
+    try:
+        return group.decode(from_hex(value, group.element_bytes, what))
+    except InvalidInput as exc:
+        raise type(exc)(f"{what}: {exc}") from None
+
+
+def scalar_from_hex(group: Group, value: object, what: str) -> int:
+    """Decode one canonical scalar from hex."""
+    try:
+        return group.decode_scalar(from_hex(value, group.scalar_bytes, what))
+    except InvalidInput as exc:
+        raise type(exc)(f"{what}: {exc}") from None
+
+
+def json_list(value: object, what: str, length: int | None = None) -> Sequence[object]:
+    """``value`` as a JSON array, optionally of exactly ``length`` items."""
+    if not isinstance(value, list):
+        raise InvalidInput(f"{what}: expected a JSON array, got {type(value).__name__}")
+    if length is not None and len(value) != length:
+        raise InvalidInput(f"{what}: expected {length} items, got {len(value)}")
+    return value
+
+
+def elements_from_hex(
+    group: Group, value: object, what: str, length: int | None = None
+) -> tuple[Element, ...]:
+    """Decode a JSON array of hex elements."""
+    items = json_list(value, what, length)
+    return tuple(element_from_hex(group, item, f"{what}[{i}]") for i, item in enumerate(items))

@@ -1,0 +1,449 @@
+"""Pedersen/Feldman distributed key generation, t of n: the public messages and their checks.
+
+DESIGN.md §1 step 2, docs/protocol.md §6. Trustee i (index i = its 1-based position in the
+roster) draws f_i(z) = a_{i,0} + a_{i,1} z + … + a_{i,t−1} z^{t−1} and publishes
+A_{i,k} = g^{a_{i,k}} with a Schnorr proof of knowledge of each a_{i,k}. It sends trustee j the
+share s_{i,j} = f_i(j), encrypted to j (:mod:`degcore.elgamal.trustee`). Trustee j accepts the
+share iff g^{s_{i,j}} = ∏_k A_{i,k}^{j^k}; otherwise it publishes a complaint, and the accused
+answers by publishing s_{i,j}, which everyone checks the same way.
+
+Everything after the shares is a function of public messages (:func:`finalize`): QUAL is the
+trustees whose commitments verify and who answered every complaint against them with a valid
+share; the joint key is h = ∏_{i∈QUAL} A_{i,0}; trustee j's share of the joint secret is
+x_j = Σ_{i∈QUAL} s_{i,j}, with verification key X_j = g^{x_j} = ∏_{i∈QUAL} ∏_k A_{i,k}^{j^k}.
+An auditor re-runs :func:`finalize` on the published messages and must get the same result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+from degcore.elgamal import schnorr
+from degcore.elgamal._codec import element_from_hex, elements_from_hex, json_list, scalar_from_hex
+from degcore.elgamal.keys import PublicKey
+from degcore.encoding import JsonValue, canonical_json, from_hex, read_record, record_header
+from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed
+from degcore.groups import Element, Group, get_group
+from degcore.hashing import sha256
+from degcore.ids import check_id
+
+__all__ = [
+    "CeremonyConfig",
+    "CeremonyResult",
+    "Complaint",
+    "ComplaintAnswer",
+    "ComplaintReason",
+    "EncryptedShare",
+    "TrusteeCommitment",
+    "check_commitment",
+    "finalize",
+    "share_matches",
+]
+
+#: More trustees than this would make the ceremony's n² messages unwieldy; no election needs it.
+MAX_TRUSTEES = 255
+
+
+@dataclass(frozen=True, slots=True)
+class CeremonyConfig:
+    """What every trustee agrees on before the ceremony: election, group, threshold t and the roster."""
+
+    election_id: str
+    group: Group
+    threshold: int
+    trustees: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        check_id(self.election_id, "election_id")
+        for trustee in self.trustees:
+            check_id(trustee, "trustee id")
+        if len(set(self.trustees)) != len(self.trustees):
+            raise InvalidInput("the roster names a trustee twice")
+        if not 1 <= len(self.trustees) <= MAX_TRUSTEES:
+            raise InvalidInput(f"a ceremony needs 1 to {MAX_TRUSTEES} trustees, got {len(self.trustees)}")
+        if not 1 <= self.threshold <= len(self.trustees):
+            raise InvalidInput(f"threshold must be in [1, n = {len(self.trustees)}], got {self.threshold}")
+
+    @property
+    def n(self) -> int:
+        """The number of trustees."""
+        return len(self.trustees)
+
+    def index(self, trustee_id: str) -> int:
+        """The trustee's share index: its 1-based position in the roster."""
+        try:
+            return self.trustees.index(trustee_id) + 1
+        except ValueError:
+            raise InvalidInput(f"{trustee_id!r} is not a trustee of this ceremony") from None
+
+    def to_json(self) -> dict[str, JsonValue]:
+        """The canonical JSON object of the configuration."""
+        return {
+            **record_header("ceremony-config"),
+            "election_id": self.election_id,
+            "group": self.group.name,
+            "threshold": self.threshold,
+            "trustees": list(self.trustees),
+        }
+
+    @classmethod
+    def from_json(cls, obj: object) -> CeremonyConfig:
+        """Parse strictly."""
+        fields = read_record(obj, "ceremony-config", {"election_id", "group", "threshold", "trustees"})
+        threshold = fields["threshold"]
+        if not isinstance(threshold, int) or isinstance(threshold, bool):
+            raise InvalidInput("ceremony-config: threshold must be an integer")
+        trustees = tuple(str(check_id(t, "trustee id")) for t in json_list(fields["trustees"], "trustees"))
+        return cls(
+            str(check_id(fields["election_id"], "election_id")), _group(fields["group"]), threshold, trustees
+        )
+
+    def digest(self) -> bytes:
+        """SHA-256 of the canonical JSON: every message and proof of the ceremony binds it."""
+        return sha256(canonical_json(self.to_json()))
+
+
+def _group(name: object) -> Group:
+    if not isinstance(name, str):
+        raise InvalidInput("group must be a string")
+    return get_group(name)
+
+
+def coefficient_context(config: CeremonyConfig, trustee_id: str, k: int) -> bytes:
+    """The Fiat–Shamir context of the proof for A_{i,k}: ceremony, trustee index, coefficient index."""
+    return sha256(
+        b"degcore/1/dkg-coefficient",
+        config.digest(),
+        config.index(trustee_id).to_bytes(4, "big"),
+        k.to_bytes(4, "big"),
+    )
+
+
+def _check_ceremony(config: CeremonyConfig, value: object, what: str) -> None:
+    if from_hex(value, 32, f"{what}.ceremony") != config.digest():
+        raise InvalidInput(f"{what} belongs to another ceremony")
+
+
+@dataclass(frozen=True, slots=True)
+class TrusteeCommitment:
+    """Round 1, public: the commitments A_{i,0..t−1}, their proofs, and the trustee's X25519 key."""
+
+    trustee_id: str
+    encryption_key: bytes
+    commitments: tuple[Element, ...]
+    proofs: tuple[schnorr.SchnorrProof, ...]
+
+    def to_json(self, config: CeremonyConfig) -> dict[str, JsonValue]:
+        """The canonical JSON object (``keys/trustee-<id>.json`` in the record)."""
+        group = config.group
+        return {
+            **record_header("dkg-commitment"),
+            "ceremony": config.digest().hex(),
+            "trustee": self.trustee_id,
+            "encryption_key": self.encryption_key.hex(),
+            "commitments": [bytes(a).hex() for a in self.commitments],
+            "proofs": [p.to_bytes(group).hex() for p in self.proofs],
+        }
+
+    @classmethod
+    def from_json(cls, config: CeremonyConfig, obj: object) -> TrusteeCommitment:
+        """Parse strictly; elements are decoded with membership checks (proofs are checked later)."""
+        fields = read_record(
+            obj, "dkg-commitment", {"ceremony", "trustee", "encryption_key", "commitments", "proofs"}
+        )
+        _check_ceremony(config, fields["ceremony"], "dkg-commitment")
+        group, t = config.group, config.threshold
+        proof_bytes = 2 * group.scalar_bytes
+        proofs = tuple(
+            schnorr.SchnorrProof.from_bytes(group, from_hex(p, proof_bytes, f"proofs[{k}]"))
+            for k, p in enumerate(json_list(fields["proofs"], "proofs", t))
+        )
+        return cls(
+            trustee_id=str(check_id(fields["trustee"], "trustee")),
+            encryption_key=from_hex(fields["encryption_key"], 32, "encryption_key"),
+            commitments=elements_from_hex(group, fields["commitments"], "commitments", t),
+            proofs=proofs,
+        )
+
+
+def check_commitment(config: CeremonyConfig, message: TrusteeCommitment) -> None:
+    """Check a round-1 message; raise VerificationFailed("dkg-commitment") naming the trustee."""
+    group, who = config.group, message.trustee_id
+    config.index(who)
+    t = config.threshold
+    if len(message.commitments) != t or len(message.proofs) != t:
+        raise VerificationFailed("dkg-commitment", who, f"expected {t} commitments and {t} proofs")
+    try:
+        X25519PublicKey.from_public_bytes(message.encryption_key)
+    except ValueError:
+        raise VerificationFailed("dkg-commitment", who, "encryption key is not an X25519 key") from None
+    for k, (a, proof) in enumerate(zip(message.commitments, message.proofs, strict=True)):
+        if group.is_identity(a):
+            raise VerificationFailed("dkg-commitment", who, f"commitment {k} is the identity")
+        try:
+            schnorr.verify(group, a, proof, coefficient_context(config, who, k), who)
+        except VerificationFailed:
+            raise VerificationFailed(
+                "dkg-commitment", who, f"proof of knowledge for coefficient {k} does not verify"
+            ) from None
+
+
+def evaluate_commitments(group: Group, commitments: Sequence[Element], index: int) -> Element:
+    """∏_k A_k^{index^k} by Horner's rule in the exponent (t−1 exponentiations by the small index)."""
+    acc = commitments[-1]
+    for a in reversed(commitments[:-1]):
+        acc = group.exp_vartime(acc, index) * a
+    return acc
+
+
+def share_matches(config: CeremonyConfig, commitments: Sequence[Element], recipient: str, share: int) -> bool:
+    """Whether g^share = ∏_k A_k^{j^k} for the recipient's index j (a public check)."""
+    group = config.group
+    return group.exp_g(share) == evaluate_commitments(group, commitments, config.index(recipient))
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptedShare:
+    """Round 2, from dealer to recipient: s_{i,j} under AES-256-GCM with an X25519 + HKDF key."""
+
+    dealer: str
+    recipient: str
+    nonce: bytes
+    ciphertext: bytes
+
+    def to_json(self, config: CeremonyConfig) -> dict[str, JsonValue]:
+        """The canonical JSON object (sent to the recipient; not part of the record)."""
+        return {
+            **record_header("dkg-encrypted-share"),
+            "ceremony": config.digest().hex(),
+            "dealer": self.dealer,
+            "recipient": self.recipient,
+            "nonce": self.nonce.hex(),
+            "ciphertext": self.ciphertext.hex(),
+        }
+
+    @classmethod
+    def from_json(cls, config: CeremonyConfig, obj: object) -> EncryptedShare:
+        """Parse strictly."""
+        fields = read_record(
+            obj, "dkg-encrypted-share", {"ceremony", "dealer", "recipient", "nonce", "ciphertext"}
+        )
+        _check_ceremony(config, fields["ceremony"], "dkg-encrypted-share")
+        length = config.group.scalar_bytes + 16  # the scalar and the GCM tag
+        return cls(
+            dealer=str(check_id(fields["dealer"], "dealer")),
+            recipient=str(check_id(fields["recipient"], "recipient")),
+            nonce=from_hex(fields["nonce"], 12, "nonce"),
+            ciphertext=from_hex(fields["ciphertext"], length, "ciphertext"),
+        )
+
+
+class ComplaintReason(StrEnum):
+    """Why a recipient complains about a dealer."""
+
+    MISSING = "missing"
+    UNDECRYPTABLE = "undecryptable"
+    INVALID_SHARE = "invalid_share"
+
+
+@dataclass(frozen=True, slots=True)
+class Complaint:
+    """Round 3, public: ``accuser`` received no valid share from ``accused``."""
+
+    accuser: str
+    accused: str
+    reason: ComplaintReason
+
+    def __post_init__(self) -> None:
+        if self.accuser == self.accused:
+            raise InvalidInput("a trustee cannot complain about itself")
+
+    def to_json(self, config: CeremonyConfig) -> dict[str, JsonValue]:
+        """The canonical JSON object (``keys/complaints.json`` in the record lists them)."""
+        return {
+            **record_header("dkg-complaint"),
+            "ceremony": config.digest().hex(),
+            "accuser": self.accuser,
+            "accused": self.accused,
+            "reason": str(self.reason),
+        }
+
+    @classmethod
+    def from_json(cls, config: CeremonyConfig, obj: object) -> Complaint:
+        """Parse strictly."""
+        fields = read_record(obj, "dkg-complaint", {"ceremony", "accuser", "accused", "reason"})
+        _check_ceremony(config, fields["ceremony"], "dkg-complaint")
+        try:
+            reason = ComplaintReason(str(fields["reason"]))
+        except ValueError:
+            raise InvalidInput(f"dkg-complaint: unknown reason {fields['reason']!r}") from None
+        return cls(
+            str(check_id(fields["accuser"], "accuser")), str(check_id(fields["accused"], "accused")), reason
+        )
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ComplaintAnswer:
+    """Round 4, public: the accused reveals the share s_{i,j} it owes the accuser."""
+
+    accused: str
+    accuser: str
+    share: int
+
+    def __repr__(self) -> str:
+        return f"ComplaintAnswer({self.accused} → {self.accuser})"
+
+    def to_json(self, config: CeremonyConfig) -> dict[str, JsonValue]:
+        """The canonical JSON object."""
+        return {
+            **record_header("dkg-answer"),
+            "ceremony": config.digest().hex(),
+            "accused": self.accused,
+            "accuser": self.accuser,
+            "share": config.group.encode_scalar(self.share).hex(),
+        }
+
+    @classmethod
+    def from_json(cls, config: CeremonyConfig, obj: object) -> ComplaintAnswer:
+        """Parse strictly."""
+        fields = read_record(obj, "dkg-answer", {"ceremony", "accused", "accuser", "share"})
+        _check_ceremony(config, fields["ceremony"], "dkg-answer")
+        return cls(
+            str(check_id(fields["accused"], "accused")),
+            str(check_id(fields["accuser"], "accuser")),
+            scalar_from_hex(config.group, fields["share"], "share"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CeremonyResult:
+    """The outcome: QUAL, who was disqualified and why, the joint key and each trustee's X_j."""
+
+    config: CeremonyConfig
+    qualified: tuple[str, ...]
+    disqualified: Mapping[str, str]
+    joint_key: PublicKey
+    verification_keys: Mapping[str, Element] = field(repr=False)
+
+    def to_json(self) -> dict[str, JsonValue]:
+        """The canonical JSON object (``keys/joint_key.json`` in the record)."""
+        return {
+            **record_header("dkg-result"),
+            "ceremony": self.config.digest().hex(),
+            "qualified": list(self.qualified),
+            "disqualified": [{"trustee": t, "reason": r} for t, r in sorted(self.disqualified.items())],
+            "joint_key": bytes(self.joint_key).hex(),
+            "verification_keys": [
+                {"trustee": t, "key": bytes(self.verification_keys[t]).hex()} for t in self.qualified
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, config: CeremonyConfig, obj: object) -> CeremonyResult:
+        """Parse strictly (to compare with :func:`finalize` of the published messages)."""
+        fields = read_record(
+            obj, "dkg-result", {"ceremony", "qualified", "disqualified", "joint_key", "verification_keys"}
+        )
+        _check_ceremony(config, fields["ceremony"], "dkg-result")
+        group = config.group
+        qualified = tuple(str(check_id(t, "qualified")) for t in json_list(fields["qualified"], "qualified"))
+        disqualified: dict[str, str] = {}
+        for item in json_list(fields["disqualified"], "disqualified"):
+            entry = _pair(item, "reason")
+            disqualified[str(check_id(entry["trustee"], "trustee"))] = str(entry["reason"])
+        keys = {}
+        for i, item in enumerate(json_list(fields["verification_keys"], "verification_keys", len(qualified))):
+            entry = _pair(item, "key")
+            keys[str(check_id(entry["trustee"], "trustee"))] = element_from_hex(
+                group, entry["key"], f"verification_keys[{i}]"
+            )
+        joint = PublicKey(group, element_from_hex(group, fields["joint_key"], "joint_key"))
+        return cls(config, qualified, disqualified, joint, keys)
+
+
+def _pair(item: object, second: str) -> dict[str, object]:
+    if not isinstance(item, dict) or set(item) != {"trustee", second} or not isinstance(item[second], str):
+        raise InvalidInput(f"expected {{'trustee', '{second}'}} objects")
+    return item
+
+
+def _valid_commitments(
+    config: CeremonyConfig, commitments: Sequence[TrusteeCommitment], disqualified: dict[str, str]
+) -> dict[str, TrusteeCommitment]:
+    """Each roster trustee's one verifying round-1 message; the others go into ``disqualified``."""
+    published: dict[str, list[TrusteeCommitment]] = {}
+    for message in commitments:
+        config.index(message.trustee_id)
+        published.setdefault(message.trustee_id, []).append(message)
+    valid: dict[str, TrusteeCommitment] = {}
+    for trustee in config.trustees:
+        messages = published.get(trustee, [])
+        if not messages:
+            disqualified[trustee] = "published no commitments"
+        elif len(set(messages)) > 1:
+            disqualified[trustee] = "published two different sets of commitments"
+        else:
+            try:
+                check_commitment(config, messages[0])
+                valid[trustee] = messages[0]
+            except VerificationFailed as exc:
+                disqualified[trustee] = exc.detail
+    return valid
+
+
+def _complaint_verdict(
+    config: CeremonyConfig, complaint: Complaint, dealer: TrusteeCommitment, shares: set[int]
+) -> str | None:
+    """Why the accused is disqualified by this complaint, or None if its public answer clears it."""
+    accuser = complaint.accuser
+    if not shares:
+        return f"did not answer the complaint of {accuser}"
+    if len(shares) > 1:
+        return f"revealed two different shares for {accuser}"
+    if not share_matches(config, dealer.commitments, accuser, next(iter(shares))):
+        return f"the share revealed for {accuser} does not match its commitments"
+    return None
+
+
+def finalize(
+    config: CeremonyConfig,
+    commitments: Sequence[TrusteeCommitment],
+    complaints: Sequence[Complaint] = (),
+    answers: Sequence[ComplaintAnswer] = (),
+) -> CeremonyResult:
+    """Decide QUAL and derive the joint key from the public messages alone (deterministic).
+
+    Raises RuleViolation(NOT_ENOUGH_TRUSTEES) if fewer than t trustees qualify.
+    """
+    disqualified: dict[str, str] = {}
+    valid = _valid_commitments(config, commitments, disqualified)
+    revealed: dict[tuple[str, str], set[int]] = {}
+    for answer in answers:
+        revealed.setdefault((answer.accused, answer.accuser), set()).add(answer.share)
+    for complaint in complaints:
+        config.index(complaint.accuser)
+        config.index(complaint.accused)
+        dealer = valid.get(complaint.accused)
+        if dealer is None:
+            continue
+        shares = revealed.get((complaint.accused, complaint.accuser), set())
+        verdict = _complaint_verdict(config, complaint, dealer, shares)
+        if verdict is not None:
+            disqualified[complaint.accused] = verdict
+            del valid[complaint.accused]
+
+    qualified = tuple(t for t in config.trustees if t in valid)
+    if len(qualified) < config.threshold:
+        raise RuleViolation(
+            Rule.NOT_ENOUGH_TRUSTEES,
+            f"only {len(qualified)} of {config.n} trustees qualified, threshold is {config.threshold}: "
+            + "; ".join(f"{t}: {r}" for t, r in disqualified.items()),
+        )
+    group = config.group
+    combined = [group.product(valid[t].commitments[k] for t in qualified) for k in range(config.threshold)]
+    keys = {t: evaluate_commitments(group, combined, config.index(t)) for t in qualified}
+    return CeremonyResult(config, qualified, disqualified, PublicKey(group, combined[0]), keys)

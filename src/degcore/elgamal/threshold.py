@@ -1,0 +1,263 @@
+"""Threshold decryption: partial decryptions with proofs, Lagrange combination (DESIGN.md §1 step 6).
+
+docs/protocol.md §7. Trustee j holds x_j, a Shamir share of the joint secret x, and publishes
+X_j = g^{x_j} (:class:`~degcore.elgamal.dkg.CeremonyResult`). For a ciphertext (a, b) it
+publishes M_j = a^{x_j} with a Chaum–Pedersen proof that log_g X_j = log_a M_j, bound to the
+caller's context (the election base hash). Any t valid partials from a set S of trustees give
+a^x = ∏_{j∈S} M_j^{λ_j} with λ_j = ∏_{k∈S, k≠j} k / (k − j) mod q, and g^m = b / a^x.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from degcore.elgamal import dleq
+from degcore.elgamal._codec import elements_from_hex, json_list
+from degcore.elgamal._sealed import DEFAULT_SCRYPT_N, seal, unseal
+from degcore.elgamal.ciphertext import Ciphertext
+from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
+from degcore.encoding import JsonValue, from_hex, read_record, record_header
+from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed
+from degcore.groups import Element, Group
+from degcore.ids import check_id
+from degcore.parallel import map_chunks
+
+__all__ = [
+    "PartialDecryption",
+    "ThresholdDecryption",
+    "TrusteeShare",
+    "lagrange_at_zero",
+    "partial_decrypt",
+    "threshold_decrypt",
+]
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class TrusteeShare:
+    """Trustee j's secret share x_j of the joint key, with the ceremony it belongs to."""
+
+    config: CeremonyConfig
+    trustee_id: str
+    x: int
+
+    def __post_init__(self) -> None:
+        self.config.index(self.trustee_id)
+        if not 0 <= self.x < self.config.group.order:
+            raise InvalidInput("a trustee share must be reduced mod q")
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"TrusteeShare({self.trustee_id}, <hidden>)"
+
+    @property
+    def index(self) -> int:
+        """The share index j."""
+        return self.config.index(self.trustee_id)
+
+    def verification_key(self) -> Element:
+        """X_j = g^{x_j}."""
+        return self.config.group.exp_g(self.x)
+
+    def save(self, passphrase: str | bytes, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> bytes:
+        """The share sealed under ``passphrase`` (scrypt + AES-256-GCM)."""
+        payload: JsonValue = {
+            "config": self.config.to_json(),
+            "trustee": self.trustee_id,
+            "x": self.config.group.encode_scalar(self.x).hex(),
+        }
+        return seal(payload, "trustee-share", passphrase, scrypt_n=scrypt_n)
+
+    @classmethod
+    def load(cls, data: bytes, passphrase: str | bytes) -> TrusteeShare:
+        """Open :meth:`save` output; a wrong passphrase raises WrongPassphrase."""
+        payload = unseal(data, "trustee-share", passphrase)
+        if not isinstance(payload, dict) or set(payload) != {"config", "trustee", "x"}:
+            raise InvalidInput("sealed trustee share: unexpected contents")
+        config = CeremonyConfig.from_json(payload["config"])
+        x = config.group.decode_scalar(from_hex(payload["x"], config.group.scalar_bytes, "x"))
+        return cls(config, str(check_id(payload["trustee"], "trustee")), x)
+
+
+@dataclass(frozen=True, slots=True)
+class PartialDecryption:
+    """Trustee j's M_j = a^{x_j} for each ciphertext of a list, each with a DLEQ proof."""
+
+    trustee_id: str
+    values: tuple[Element, ...]
+    proofs: tuple[dleq.DleqProof, ...]
+
+    def to_json(self, config: CeremonyConfig) -> dict[str, JsonValue]:
+        """The canonical JSON object (``tally/shares/trustee-<id>.json`` in the record)."""
+        group = config.group
+        return {
+            **record_header("partial-decryption"),
+            "ceremony": config.digest().hex(),
+            "trustee": self.trustee_id,
+            "values": [bytes(m).hex() for m in self.values],
+            "proofs": [p.to_bytes(group).hex() for p in self.proofs],
+        }
+
+    @classmethod
+    def from_json(cls, config: CeremonyConfig, obj: object) -> PartialDecryption:
+        """Parse strictly; every value is decoded with a membership check."""
+        fields = read_record(obj, "partial-decryption", {"ceremony", "trustee", "values", "proofs"})
+        if from_hex(fields["ceremony"], 32, "ceremony") != config.digest():
+            raise InvalidInput("partial-decryption belongs to another ceremony")
+        group = config.group
+        values = elements_from_hex(group, fields["values"], "values")
+        size = 2 * group.scalar_bytes
+        proofs = tuple(
+            dleq.DleqProof.from_bytes(group, from_hex(p, size, f"proofs[{i}]"))
+            for i, p in enumerate(json_list(fields["proofs"], "proofs", len(values)))
+        )
+        return cls(str(check_id(fields["trustee"], "trustee")), values, proofs)
+
+
+def _partial_chunk(
+    group: Group, x: int, key: Element, context: bytes, a_values: Sequence[Element]
+) -> list[tuple[Element, dleq.DleqProof]]:
+    g = group.generator()
+    out = []
+    for a in a_values:
+        m = group.exp(a, x)
+        out.append((m, dleq.prove(group, x, dleq.DleqStatement(g, key, a, m), context)))
+    return out
+
+
+def partial_decrypt(
+    share: TrusteeShare,
+    ciphertexts: Sequence[Ciphertext],
+    context: bytes,
+    *,
+    executor: Executor | None = None,
+) -> PartialDecryption:
+    """M_j = a^{x_j} with a proof for every ciphertext, in parallel on ``executor`` (default: all cores)."""
+    group = share.config.group
+    work = functools.partial(_partial_chunk, group, share.x, share.verification_key(), context)
+    results = map_chunks(work, [ct.a for ct in ciphertexts], executor=executor)
+    return PartialDecryption(share.trustee_id, tuple(m for m, _ in results), tuple(p for _, p in results))
+
+
+def _check_chunk(
+    group: Group, key: Element, context: bytes, items: Sequence[tuple[Element, Element, dleq.DleqProof]]
+) -> list[bool]:
+    g = group.generator()
+    ok = []
+    for a, m, proof in items:
+        try:
+            dleq.verify(group, dleq.DleqStatement(g, key, a, m), proof, context)
+            ok.append(True)
+        except VerificationFailed:
+            ok.append(False)
+    return ok
+
+
+def lagrange_at_zero(indices: Sequence[int], q: int) -> list[int]:
+    """λ_j = ∏_{k≠j} k / (k − j) mod q for each j of ``indices`` (distinct, in [1, q))."""
+    if len(set(indices)) != len(indices) or not all(0 < j < q for j in indices):
+        raise InvalidInput("Lagrange indices must be distinct and in [1, q)")
+    out = []
+    for j in indices:
+        num, den = 1, 1
+        for k in indices:
+            if k != j:
+                num = num * k % q
+                den = den * (k - j) % q
+        out.append(num * pow(den, -1, q) % q)
+    return out
+
+
+def _combine_chunk(
+    group: Group, lambdas: Sequence[int], items: Sequence[tuple[Element, tuple[Element, ...]]]
+) -> list[Element]:
+    return [
+        b / group.product(group.exp_vartime(m, lam) for m, lam in zip(ms, lambdas, strict=True))
+        for b, ms in items
+    ]
+
+
+class ThresholdDecryption:
+    """Collects partial decryptions of one list of ciphertexts, checks each, and combines any t of them.
+
+    ``add`` rejects a partial whose proof fails with VerificationFailed naming the trustee (the
+    others stay usable); ``combine`` needs t accepted partials and returns g^m per ciphertext.
+    """
+
+    def __init__(
+        self,
+        result: CeremonyResult,
+        ciphertexts: Sequence[Ciphertext],
+        context: bytes,
+        *,
+        executor: Executor | None = None,
+    ) -> None:
+        self.result = result
+        self.ciphertexts = tuple(ciphertexts)
+        self.context = context
+        self.executor = executor
+        self._accepted: dict[str, PartialDecryption] = {}
+
+    @property
+    def present(self) -> tuple[str, ...]:
+        """The trustees whose partials were accepted, in roster order."""
+        return tuple(t for t in self.result.qualified if t in self._accepted)
+
+    def add(self, partial: PartialDecryption) -> None:
+        """Check every proof of ``partial``; accept it, or raise naming the trustee and the ciphertexts."""
+        who = partial.trustee_id
+        if who not in self.result.verification_keys:
+            raise InvalidInput(f"{who!r} is not a qualified trustee of this ceremony")
+        if who in self._accepted:
+            raise InvalidInput(f"a partial decryption from {who} was already accepted")
+        n = len(self.ciphertexts)
+        if len(partial.values) != n or len(partial.proofs) != n:
+            raise VerificationFailed(
+                "partial-decryption", who, f"{len(partial.values)} values for {n} ciphertexts"
+            )
+        group = self.result.config.group
+        work = functools.partial(_check_chunk, group, self.result.verification_keys[who], self.context)
+        items = [
+            (ct.a, m, p) for ct, m, p in zip(self.ciphertexts, partial.values, partial.proofs, strict=True)
+        ]
+        ok = map_chunks(work, items, executor=self.executor)
+        bad = [i for i, good in enumerate(ok) if not good]
+        if bad:
+            shown = ", ".join(map(str, bad[:10])) + (" …" if len(bad) > 10 else "")
+            raise VerificationFailed(
+                "partial-decryption", who, f"proof fails for {len(bad)} of {n} ciphertexts (index {shown})"
+            )
+        self._accepted[who] = partial
+
+    def combine(self) -> list[Element]:
+        """g^m for every ciphertext from t accepted partials; RuleViolation if fewer than t are present."""
+        config = self.result.config
+        present = self.present
+        if len(present) < config.threshold:
+            raise RuleViolation(
+                Rule.NOT_ENOUGH_TRUSTEES,
+                f"{len(present)} valid partial decryptions ({', '.join(present) or 'none'}), "
+                f"{config.threshold} needed",
+            )
+        chosen = present[: config.threshold]
+        group = config.group
+        lambdas = lagrange_at_zero([config.index(t) for t in chosen], group.order)
+        columns = [self._accepted[t].values for t in chosen]
+        items = [(ct.b, tuple(col[i] for col in columns)) for i, ct in enumerate(self.ciphertexts)]
+        return map_chunks(functools.partial(_combine_chunk, group, lambdas), items, executor=self.executor)
+
+
+def threshold_decrypt(
+    result: CeremonyResult,
+    ciphertexts: Sequence[Ciphertext],
+    partials: Sequence[PartialDecryption],
+    context: bytes,
+    *,
+    executor: Executor | None = None,
+) -> list[Element]:
+    """Check all ``partials`` (the first bad one raises) and combine: g^m for each ciphertext."""
+    session = ThresholdDecryption(result, ciphertexts, context, executor=executor)
+    for partial in partials:
+        session.add(partial)
+    return session.combine()
