@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import degcore
 from degcore.errors import (
     DegcoreError,
@@ -57,8 +59,7 @@ def test_top_level_exports_only_version_format_and_errors() -> None:
 
 
 def test_errors_keep_their_payload_through_pickle() -> None:
-    import pickle
-
+    """Errors raised in worker processes reach the caller intact."""
     cases = [
         InvalidInput("bad form", [FieldError("snils", "checksum", "control number mismatch")]),
         VerificationFailed("dleq", "trustee-2", "challenge mismatch"),
@@ -67,7 +68,7 @@ def test_errors_keep_their_payload_through_pickle() -> None:
         degcore.WrongPassphrase("no"),
     ]
     for error in cases:
-        copy = pickle.loads(pickle.dumps(error))
+        copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
         assert type(copy) is type(error)
         assert str(copy) == str(error)
         assert vars(copy) == vars(error)

@@ -1,0 +1,69 @@
+"""Hypothesis: for random 1 ≤ t ≤ n ≤ 7, any t or more trustees decrypt and fewer cannot (all groups).
+
+Completeness: every subset of at least t qualified trustees recovers the plaintexts. Soundness: a
+partial decryption with one value or one proof scalar changed is rejected and names its trustee.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import strategies as st
+
+from degcore.elgamal import dleq, encrypt, threshold
+from degcore.elgamal.dkg import CeremonyConfig
+from degcore.elgamal.dlog import dlog
+from degcore.elgamal.trustee import run_local_ceremony
+from degcore.errors import Rule, RuleViolation, VerificationFailed
+from degcore.groups import Group
+from degcore.parallel import SERIAL
+from tests.conftest import group_property
+
+CONTEXT = b"property base hash"
+
+
+def _check_threshold(group: Group, data: st.DataObject) -> None:
+    n = data.draw(st.integers(min_value=1, max_value=7), label="n")
+    t = data.draw(st.integers(min_value=1, max_value=n), label="t")
+    roster = tuple(f"trustee-{i}" for i in range(n))
+    result, shares = run_local_ceremony(CeremonyConfig("prop", group, t, roster))
+    messages = data.draw(st.lists(st.integers(min_value=0, max_value=20), min_size=1, max_size=3), label="m")
+    cts = [encrypt(result.joint_key, m) for m in messages]
+
+    present = data.draw(
+        st.lists(st.sampled_from(roster), min_size=t, max_size=n, unique=True), label="present"
+    )
+    partials = [threshold.partial_decrypt(shares[p], cts, CONTEXT, executor=SERIAL) for p in present]
+    plain = threshold.threshold_decrypt(result, cts, partials, CONTEXT, executor=SERIAL)
+    assert [dlog(group, e, 20) for e in plain] == messages
+
+    if t > 1:
+        too_few = partials[: data.draw(st.integers(min_value=0, max_value=t - 1), label="few")]
+        with pytest.raises(RuleViolation) as info:
+            threshold.threshold_decrypt(result, cts, too_few, CONTEXT, executor=SERIAL)
+        assert info.value.rule is Rule.NOT_ENOUGH_TRUSTEES
+
+    victim = data.draw(st.sampled_from(partials), label="victim")
+    i = data.draw(st.integers(min_value=0, max_value=len(cts) - 1), label="i")
+    delta = data.draw(st.integers(min_value=1, max_value=group.order - 1), label="delta")
+    proof = victim.proofs[i]
+    kind = data.draw(st.sampled_from(["value", "c", "v"]), label="kind")
+    if kind == "value":
+        values = list(victim.values)
+        values[i] = values[i] * group.exp_g(delta)
+        bad = dataclasses.replace(victim, values=tuple(values))
+    else:
+        proofs = list(victim.proofs)
+        c, v = (proof.c + delta) % group.order, proof.v
+        if kind == "v":
+            c, v = proof.c, (proof.v + delta) % group.order
+        proofs[i] = dleq.DleqProof(c, v)
+        bad = dataclasses.replace(victim, proofs=tuple(proofs))
+    session = threshold.ThresholdDecryption(result, cts, CONTEXT, executor=SERIAL)
+    with pytest.raises(VerificationFailed) as failed:
+        session.add(bad)
+    assert failed.value.subject == victim.trustee_id
+
+
+test_threshold_decryption, test_threshold_decryption_modp4096 = group_property(_check_threshold)

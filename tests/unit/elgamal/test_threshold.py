@@ -1,0 +1,196 @@
+"""Threshold decryption: tampered partials are rejected by name, Lagrange algebra, executors, sealing."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from degcore.elgamal import dleq, encrypt, threshold
+from degcore.elgamal._sealed import MIN_SCRYPT_N, seal, unseal
+from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
+from degcore.elgamal.dlog import dlog
+from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption, TrusteeShare
+from degcore.elgamal.trustee import Trustee, run_local_ceremony
+from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed, WrongPassphrase
+from degcore.groups import Group, get_group
+from degcore.parallel import SERIAL
+
+ROSTER = ("t1", "t2", "t3", "t4", "t5")
+CONTEXT = b"base hash"
+
+
+@pytest.fixture(scope="module")
+def ceremony() -> tuple[CeremonyResult, dict[str, TrusteeShare]]:
+    return run_local_ceremony(CeremonyConfig("e", get_group("ristretto255"), 3, ROSTER))
+
+
+def _setup(
+    ceremony: tuple[CeremonyResult, dict[str, TrusteeShare]], count: int = 6
+) -> tuple[CeremonyResult, list, dict[str, PartialDecryption]]:  # type: ignore[type-arg]
+    result, shares = ceremony
+    cts = [encrypt(result.joint_key, m % 4) for m in range(count)]
+    partials = {t: threshold.partial_decrypt(shares[t], cts, CONTEXT, executor=SERIAL) for t in ROSTER}
+    return result, cts, partials
+
+
+def _tampered(result: CeremonyResult, partial: PartialDecryption) -> dict[str, PartialDecryption]:
+    group = result.config.group
+    g = group.generator()
+    v0, p0 = partial.values[0], partial.proofs[0]
+    return {
+        "value": dataclasses.replace(partial, values=(v0 * g, *partial.values[1:])),
+        "challenge": dataclasses.replace(
+            partial, proofs=(dleq.DleqProof((p0.c + 1) % group.order, p0.v), *partial.proofs[1:])
+        ),
+        "response": dataclasses.replace(
+            partial, proofs=(dleq.DleqProof(p0.c, (p0.v + 1) % group.order), *partial.proofs[1:])
+        ),
+        "swapped": dataclasses.replace(partial, values=partial.values[::-1], proofs=partial.proofs[::-1]),
+        "short": dataclasses.replace(partial, values=partial.values[:-1], proofs=partial.proofs[:-1]),
+    }
+
+
+def test_a_tampered_partial_is_rejected_naming_the_trustee_and_the_others_still_decrypt(ceremony) -> None:  # type: ignore[no-untyped-def]
+    result, cts, partials = _setup(ceremony)
+    for how, bad in _tampered(result, partials["t2"]).items():
+        session = ThresholdDecryption(result, cts, CONTEXT, executor=SERIAL)
+        with pytest.raises(VerificationFailed) as info:
+            session.add(bad)
+        assert info.value.check == "partial-decryption" and info.value.subject == "t2", how
+        for t in ("t1", "t3", "t5"):
+            session.add(partials[t])
+        assert session.present == ("t1", "t3", "t5")
+        assert [dlog(result.config.group, e, 10) for e in session.combine()] == [m % 4 for m in range(6)]
+
+
+def test_a_partial_under_another_context_or_for_other_ciphertexts_fails(ceremony) -> None:  # type: ignore[no-untyped-def]
+    result, cts, partials = _setup(ceremony)
+    session = ThresholdDecryption(result, cts, b"another election", executor=SERIAL)
+    with pytest.raises(VerificationFailed, match="6 of 6"):
+        session.add(partials["t1"])
+    others = [encrypt(result.joint_key, 0) for _ in cts]
+    with pytest.raises(VerificationFailed):
+        ThresholdDecryption(result, others, CONTEXT, executor=SERIAL).add(partials["t1"])
+
+
+def test_unknown_duplicate_and_too_few_partials(ceremony) -> None:  # type: ignore[no-untyped-def]
+    result, cts, partials = _setup(ceremony)
+    session = ThresholdDecryption(result, cts, CONTEXT, executor=SERIAL)
+    with pytest.raises(InvalidInput, match="not a qualified trustee"):
+        session.add(dataclasses.replace(partials["t1"], trustee_id="mallory"))
+    session.add(partials["t1"])
+    with pytest.raises(InvalidInput, match="already accepted"):
+        session.add(partials["t1"])
+    session.add(partials["t4"])
+    with pytest.raises(RuleViolation) as info:
+        session.combine()
+    assert info.value.rule is Rule.NOT_ENOUGH_TRUSTEES
+    assert "t1, t4" in str(info.value)
+
+
+def test_a_partial_presented_as_another_trustee_fails(ceremony) -> None:  # type: ignore[no-untyped-def]
+    result, cts, partials = _setup(ceremony)
+    with pytest.raises(VerificationFailed) as info:
+        ThresholdDecryption(result, cts, CONTEXT).add(dataclasses.replace(partials["t1"], trustee_id="t2"))
+    assert info.value.subject == "t2"
+
+
+def test_partials_survive_json(ceremony) -> None:  # type: ignore[no-untyped-def]
+    result, _, partials = _setup(ceremony)
+    config = result.config
+    obj = json.loads(json.dumps(partials["t3"].to_json(config)))
+    assert PartialDecryption.from_json(config, obj) == partials["t3"]
+    obj["values"][0] = "ff" * 32
+    with pytest.raises(InvalidInput, match=r"values\[0\]"):
+        PartialDecryption.from_json(config, obj)
+
+
+def test_lagrange_coefficients_interpolate_at_zero() -> None:
+    q = 101
+    # f(z) = 7 + 3z + 5z² mod q, sampled at 2, 4, 9.
+    f = {j: (7 + 3 * j + 5 * j * j) % q for j in (2, 4, 9)}
+    lambdas = threshold.lagrange_at_zero([2, 4, 9], q)
+    assert sum(lam * f[j] for lam, j in zip(lambdas, (2, 4, 9), strict=True)) % q == 7
+    assert threshold.lagrange_at_zero([5], q) == [1]
+    with pytest.raises(InvalidInput):
+        threshold.lagrange_at_zero([1, 1], q)
+    with pytest.raises(InvalidInput):
+        threshold.lagrange_at_zero([0, 1], q)
+
+
+@pytest.mark.parametrize("executor", [None, "threads"])
+def test_executors_give_the_same_answer(ceremony, executor) -> None:  # type: ignore[no-untyped-def]
+    """``None`` is the default process pool (used above 64 ciphertexts); results match the serial run."""
+    result, shares = ceremony
+    cts = [encrypt(result.joint_key, m % 3) for m in range(80)]
+    pool = ThreadPoolExecutor(2) if executor == "threads" else None
+    try:
+        partials = [
+            threshold.partial_decrypt(shares[t], cts, CONTEXT, executor=pool) for t in ("t1", "t2", "t3")
+        ]
+        plain = threshold.threshold_decrypt(result, cts, partials, CONTEXT, executor=pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    serial = threshold.threshold_decrypt(result, cts, partials, CONTEXT, executor=SERIAL)
+    assert plain == serial
+    assert [dlog(result.config.group, e, 3) for e in plain] == [m % 3 for m in range(80)]
+
+
+def test_shares_and_trustee_state_seal_under_a_passphrase(ceremony, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _, shares = ceremony
+    share = shares["t2"]
+    sealed = share.save("correct horse", scrypt_n=MIN_SCRYPT_N)
+    path = tmp_path / "t2.share"
+    path.write_bytes(sealed)
+    assert TrusteeShare.load(path.read_bytes(), "correct horse") == share
+    assert share.config.group.encode_scalar(share.x).hex() not in sealed.decode()
+    with pytest.raises(WrongPassphrase, match="wrong passphrase"):
+        TrusteeShare.load(sealed, "correct horse ")
+    assert "hidden" in repr(share)
+    trustee = Trustee.new(share.config, "t1")
+    with pytest.raises(InvalidInput, match="holds a 'dkg-trustee'"):
+        TrusteeShare.load(trustee.save("pw", scrypt_n=MIN_SCRYPT_N), "pw")
+
+
+def test_a_passphrase_in_another_unicode_form_opens_the_same_file() -> None:
+    sealed = seal({"k": "v"}, "note", "е\u0301ж", scrypt_n=MIN_SCRYPT_N)  # NFD form
+    assert unseal(sealed, "note", "\u0435\u0301\u0436") == {"k": "v"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("kind", "other"), ("scrypt_n", 2**15), ("salt", "00" * 16), ("nonce", "00" * 12)],
+)
+def test_an_altered_sealed_header_does_not_open(field: str, value: object) -> None:
+    sealed = json.loads(seal({"k": "v"}, "note", "pw", scrypt_n=MIN_SCRYPT_N))
+    sealed[field] = value
+    with pytest.raises(InvalidInput):  # WrongPassphrase, or the kind check before it
+        unseal(json.dumps(sealed).encode(), "other" if field == "kind" else "note", "pw")
+
+
+def test_an_altered_ciphertext_or_weak_parameters_are_refused() -> None:
+    sealed = json.loads(seal({"k": "v"}, "note", "pw", scrypt_n=MIN_SCRYPT_N))
+    body = bytearray.fromhex(sealed["ciphertext"])
+    body[0] ^= 1
+    with pytest.raises(WrongPassphrase):
+        unseal(json.dumps({**sealed, "ciphertext": body.hex()}).encode(), "note", "pw")
+    with pytest.raises(InvalidInput, match="scrypt_n"):
+        unseal(json.dumps({**sealed, "scrypt_n": 1024}).encode(), "note", "pw")
+    with pytest.raises(InvalidInput, match="scrypt_n"):
+        seal({}, "note", "pw", scrypt_n=1024)
+    with pytest.raises(InvalidInput, match="non-empty"):
+        seal({}, "note", "", scrypt_n=MIN_SCRYPT_N)
+    with pytest.raises(InvalidInput, match="not a sealed"):
+        unseal(b"garbage", "note", "pw")
+
+
+def test_share_must_be_reduced(group: Group) -> None:
+    config = CeremonyConfig("e", group, 1, ("a",))
+    with pytest.raises(InvalidInput):
+        TrusteeShare(config, "a", group.order)
+    with pytest.raises(InvalidInput):
+        TrusteeShare(config, "b", 1)
