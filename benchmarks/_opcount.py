@@ -19,7 +19,10 @@ from degcore.groups import Group
 from degcore.groups.base import FixedBase
 from degcore.groups.modp import _WindowTable
 
-OPS = ("exp", "exp_vartime", "exp_g", "fixed_exp", "mul", "div", "inv", "decode")
+OPS = ("exp", "exp_vartime", "exp_small", "exp_g", "fixed_exp", "mul", "div", "inv", "decode")
+
+#: Public exponents this short (share indices in the ceremony) are counted as ``exp_small``.
+SMALL_EXPONENT_BITS = 16
 
 
 @contextlib.contextmanager
@@ -31,7 +34,8 @@ def count_ops(group: Group) -> Iterator[Counter[str]]:
     def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def counted(*args: Any) -> Any:
             if depth[0] == 0:
-                counts[name] += 1
+                small = name == "exp_vartime" and int(args[1]).bit_length() <= SMALL_EXPONENT_BITS
+                counts["exp_small" if small else name] += 1
             depth[0] += 1
             try:
                 return fn(*args)
@@ -90,6 +94,7 @@ def unit_costs(group: Group) -> dict[str, float]:
     return {
         "exp": _time(lambda: group.exp(x, k), reps),
         "exp_vartime": _time(lambda: group.exp_vartime(x, k), reps),
+        "exp_small": _time(lambda: group.exp_vartime(x, 5), reps),
         "exp_g": _time(lambda: group.exp_g(k), reps),
         "fixed_exp": _time(lambda: fixed.exp(k), reps),
         "mul": _time(lambda: group.mul(x, y), reps * 10),

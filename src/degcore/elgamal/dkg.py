@@ -56,6 +56,7 @@ class CeremonyConfig:
     group: Group
     threshold: int
     trustees: tuple[str, ...]
+    _digest: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_id(self.election_id, "election_id")
@@ -67,6 +68,8 @@ class CeremonyConfig:
             raise InvalidInput(f"a ceremony needs 1 to {MAX_TRUSTEES} trustees, got {len(self.trustees)}")
         if not 1 <= self.threshold <= len(self.trustees):
             raise InvalidInput(f"threshold must be in [1, n = {len(self.trustees)}], got {self.threshold}")
+        # Every message and proof binds the digest: compute it once (frozen, hence object.__setattr__).
+        object.__setattr__(self, "_digest", sha256(canonical_json(self.to_json())))
 
     @property
     def n(self) -> int:
@@ -104,7 +107,7 @@ class CeremonyConfig:
 
     def digest(self) -> bytes:
         """SHA-256 of the canonical JSON: every message and proof of the ceremony binds it."""
-        return sha256(canonical_json(self.to_json()))
+        return self._digest
 
 
 def _group(name: object) -> Group:
