@@ -7,12 +7,16 @@ Elements and scalars travel as fixed-length lowercase hex; every element is deco
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
+from degcore.elgamal._scalars import ChallengeResponse
 from degcore.encoding import from_hex
 from degcore.errors import InvalidInput
 from degcore.groups import Element, Group
 
-__all__ = ["element_from_hex", "elements_from_hex", "json_list", "scalar_from_hex"]
+__all__ = ["element_from_hex", "elements_from_hex", "json_list", "proofs_from_hex", "scalar_from_hex"]
+
+P = TypeVar("P", bound=ChallengeResponse)
 
 
 def element_from_hex(group: Group, value: object, what: str) -> Element:
@@ -46,3 +50,12 @@ def elements_from_hex(
     """Decode a JSON array of hex elements."""
     items = json_list(value, what, length)
     return tuple(element_from_hex(group, item, f"{what}[{i}]") for i, item in enumerate(items))
+
+
+def proofs_from_hex(
+    cls: type[P], group: Group, value: object, what: str, length: int | None = None
+) -> tuple[P, ...]:
+    """Decode a JSON array of compact (c, v) proofs, each ``enc(c) ‖ enc(v)`` in hex."""
+    size = 2 * group.scalar_bytes
+    items = json_list(value, what, length)
+    return tuple(cls.from_bytes(group, from_hex(item, size, f"{what}[{i}]")) for i, item in enumerate(items))

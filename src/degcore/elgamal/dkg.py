@@ -23,7 +23,13 @@ from enum import StrEnum
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from degcore.elgamal import schnorr
-from degcore.elgamal._codec import element_from_hex, elements_from_hex, json_list, scalar_from_hex
+from degcore.elgamal._codec import (
+    element_from_hex,
+    elements_from_hex,
+    json_list,
+    proofs_from_hex,
+    scalar_from_hex,
+)
 from degcore.elgamal.keys import PublicKey
 from degcore.encoding import JsonValue, canonical_json, from_hex, read_record, record_header
 from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed
@@ -126,9 +132,19 @@ def coefficient_context(config: CeremonyConfig, trustee_id: str, k: int) -> byte
     )
 
 
-def _check_ceremony(config: CeremonyConfig, value: object, what: str) -> None:
-    if from_hex(value, 32, f"{what}.ceremony") != config.digest():
-        raise InvalidInput(f"{what} belongs to another ceremony")
+def ceremony_header(config: CeremonyConfig, record_type: str) -> dict[str, JsonValue]:
+    """``format``, ``type`` and the ``ceremony`` digest that every ceremony-bound message starts with."""
+    return {**record_header(record_type), "ceremony": config.digest().hex()}
+
+
+def read_ceremony_record(
+    config: CeremonyConfig, obj: object, record_type: str, keys: set[str]
+) -> dict[str, object]:
+    """:func:`read_record` plus the check that the message belongs to this ceremony."""
+    fields = read_record(obj, record_type, keys | {"ceremony"})
+    if from_hex(fields["ceremony"], 32, f"{record_type}.ceremony") != config.digest():
+        raise InvalidInput(f"{record_type} belongs to another ceremony")
+    return fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +160,7 @@ class TrusteeCommitment:
         """The canonical JSON object (``keys/trustee-<id>.json`` in the record)."""
         group = config.group
         return {
-            **record_header("dkg-commitment"),
-            "ceremony": config.digest().hex(),
+            **ceremony_header(config, "dkg-commitment"),
             "trustee": self.trustee_id,
             "encryption_key": self.encryption_key.hex(),
             "commitments": [bytes(a).hex() for a in self.commitments],
@@ -155,16 +170,11 @@ class TrusteeCommitment:
     @classmethod
     def from_json(cls, config: CeremonyConfig, obj: object) -> TrusteeCommitment:
         """Parse strictly; elements are decoded with membership checks (proofs are checked later)."""
-        fields = read_record(
-            obj, "dkg-commitment", {"ceremony", "trustee", "encryption_key", "commitments", "proofs"}
+        fields = read_ceremony_record(
+            config, obj, "dkg-commitment", {"trustee", "encryption_key", "commitments", "proofs"}
         )
-        _check_ceremony(config, fields["ceremony"], "dkg-commitment")
         group, t = config.group, config.threshold
-        proof_bytes = 2 * group.scalar_bytes
-        proofs = tuple(
-            schnorr.SchnorrProof.from_bytes(group, from_hex(p, proof_bytes, f"proofs[{k}]"))
-            for k, p in enumerate(json_list(fields["proofs"], "proofs", t))
-        )
+        proofs = proofs_from_hex(schnorr.SchnorrProof, group, fields["proofs"], "proofs", t)
         return cls(
             trustee_id=str(check_id(fields["trustee"], "trustee")),
             encryption_key=from_hex(fields["encryption_key"], 32, "encryption_key"),
@@ -221,8 +231,7 @@ class EncryptedShare:
     def to_json(self, config: CeremonyConfig) -> dict[str, JsonValue]:
         """The canonical JSON object (sent to the recipient; not part of the record)."""
         return {
-            **record_header("dkg-encrypted-share"),
-            "ceremony": config.digest().hex(),
+            **ceremony_header(config, "dkg-encrypted-share"),
             "dealer": self.dealer,
             "recipient": self.recipient,
             "nonce": self.nonce.hex(),
@@ -232,10 +241,9 @@ class EncryptedShare:
     @classmethod
     def from_json(cls, config: CeremonyConfig, obj: object) -> EncryptedShare:
         """Parse strictly."""
-        fields = read_record(
-            obj, "dkg-encrypted-share", {"ceremony", "dealer", "recipient", "nonce", "ciphertext"}
+        fields = read_ceremony_record(
+            config, obj, "dkg-encrypted-share", {"dealer", "recipient", "nonce", "ciphertext"}
         )
-        _check_ceremony(config, fields["ceremony"], "dkg-encrypted-share")
         length = config.group.scalar_bytes + 16  # the scalar and the GCM tag
         return cls(
             dealer=str(check_id(fields["dealer"], "dealer")),
@@ -268,8 +276,7 @@ class Complaint:
     def to_json(self, config: CeremonyConfig) -> dict[str, JsonValue]:
         """The canonical JSON object (``keys/complaints.json`` in the record lists them)."""
         return {
-            **record_header("dkg-complaint"),
-            "ceremony": config.digest().hex(),
+            **ceremony_header(config, "dkg-complaint"),
             "accuser": self.accuser,
             "accused": self.accused,
             "reason": str(self.reason),
@@ -278,8 +285,7 @@ class Complaint:
     @classmethod
     def from_json(cls, config: CeremonyConfig, obj: object) -> Complaint:
         """Parse strictly."""
-        fields = read_record(obj, "dkg-complaint", {"ceremony", "accuser", "accused", "reason"})
-        _check_ceremony(config, fields["ceremony"], "dkg-complaint")
+        fields = read_ceremony_record(config, obj, "dkg-complaint", {"accuser", "accused", "reason"})
         try:
             reason = ComplaintReason(str(fields["reason"]))
         except ValueError:
@@ -303,8 +309,7 @@ class ComplaintAnswer:
     def to_json(self, config: CeremonyConfig) -> dict[str, JsonValue]:
         """The canonical JSON object."""
         return {
-            **record_header("dkg-answer"),
-            "ceremony": config.digest().hex(),
+            **ceremony_header(config, "dkg-answer"),
             "accused": self.accused,
             "accuser": self.accuser,
             "share": config.group.encode_scalar(self.share).hex(),
@@ -313,8 +318,7 @@ class ComplaintAnswer:
     @classmethod
     def from_json(cls, config: CeremonyConfig, obj: object) -> ComplaintAnswer:
         """Parse strictly."""
-        fields = read_record(obj, "dkg-answer", {"ceremony", "accused", "accuser", "share"})
-        _check_ceremony(config, fields["ceremony"], "dkg-answer")
+        fields = read_ceremony_record(config, obj, "dkg-answer", {"accused", "accuser", "share"})
         return cls(
             str(check_id(fields["accused"], "accused")),
             str(check_id(fields["accuser"], "accuser")),
@@ -335,8 +339,7 @@ class CeremonyResult:
     def to_json(self) -> dict[str, JsonValue]:
         """The canonical JSON object (``keys/joint_key.json`` in the record)."""
         return {
-            **record_header("dkg-result"),
-            "ceremony": self.config.digest().hex(),
+            **ceremony_header(self.config, "dkg-result"),
             "qualified": list(self.qualified),
             "disqualified": [{"trustee": t, "reason": r} for t, r in sorted(self.disqualified.items())],
             "joint_key": bytes(self.joint_key).hex(),
@@ -348,10 +351,9 @@ class CeremonyResult:
     @classmethod
     def from_json(cls, config: CeremonyConfig, obj: object) -> CeremonyResult:
         """Parse strictly (to compare with :func:`finalize` of the published messages)."""
-        fields = read_record(
-            obj, "dkg-result", {"ceremony", "qualified", "disqualified", "joint_key", "verification_keys"}
+        fields = read_ceremony_record(
+            config, obj, "dkg-result", {"qualified", "disqualified", "joint_key", "verification_keys"}
         )
-        _check_ceremony(config, fields["ceremony"], "dkg-result")
         group = config.group
         qualified = tuple(str(check_id(t, "qualified")) for t in json_list(fields["qualified"], "qualified"))
         disqualified: dict[str, str] = {}

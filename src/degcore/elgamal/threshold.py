@@ -15,11 +15,11 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from degcore.elgamal import dleq
-from degcore.elgamal._codec import elements_from_hex, json_list
+from degcore.elgamal._codec import elements_from_hex, proofs_from_hex
 from degcore.elgamal._sealed import DEFAULT_SCRYPT_N, seal, unseal
 from degcore.elgamal.ciphertext import Ciphertext
-from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
-from degcore.encoding import JsonValue, from_hex, read_record, record_header
+from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult, ceremony_header, read_ceremony_record
+from degcore.encoding import JsonValue, from_hex
 from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed
 from degcore.groups import Element, Group
 from degcore.ids import check_id
@@ -92,8 +92,7 @@ class PartialDecryption:
         """The canonical JSON object (``tally/shares/trustee-<id>.json`` in the record)."""
         group = config.group
         return {
-            **record_header("partial-decryption"),
-            "ceremony": config.digest().hex(),
+            **ceremony_header(config, "partial-decryption"),
             "trustee": self.trustee_id,
             "values": [bytes(m).hex() for m in self.values],
             "proofs": [p.to_bytes(group).hex() for p in self.proofs],
@@ -102,16 +101,10 @@ class PartialDecryption:
     @classmethod
     def from_json(cls, config: CeremonyConfig, obj: object) -> PartialDecryption:
         """Parse strictly; every value is decoded with a membership check."""
-        fields = read_record(obj, "partial-decryption", {"ceremony", "trustee", "values", "proofs"})
-        if from_hex(fields["ceremony"], 32, "ceremony") != config.digest():
-            raise InvalidInput("partial-decryption belongs to another ceremony")
+        fields = read_ceremony_record(config, obj, "partial-decryption", {"trustee", "values", "proofs"})
         group = config.group
         values = elements_from_hex(group, fields["values"], "values")
-        size = 2 * group.scalar_bytes
-        proofs = tuple(
-            dleq.DleqProof.from_bytes(group, from_hex(p, size, f"proofs[{i}]"))
-            for i, p in enumerate(json_list(fields["proofs"], "proofs", len(values)))
-        )
+        proofs = proofs_from_hex(dleq.DleqProof, group, fields["proofs"], "proofs", len(values))
         return cls(str(check_id(fields["trustee"], "trustee")), values, proofs)
 
 
