@@ -29,11 +29,16 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
-    """One problem with one field of an input: where, a stable machine code, and a human message."""
+    """One problem with one field of an input: where, a stable machine code, and human messages.
+
+    ``message`` is English; ``message_ru`` is the same in Russian where the form faces Russian
+    voters (the registry's validators fill both).
+    """
 
     field: str
     code: str
     message: str
+    message_ru: str = ""
 
 
 class DegcoreError(Exception):
@@ -120,6 +125,12 @@ class Rule(StrEnum):
     BOX_CLOSED = "box_closed"
     NOT_ENOUGH_TRUSTEES = "not_enough_trustees"
     DISQUALIFIED = "disqualified"
+    WRONG_CHANNEL = "wrong_channel"
+    DUPLICATE_APPLICATION = "duplicate_application"
+    CONSENT_REQUIRED = "consent_required"
+    CODE_INVALID = "code_invalid"
+    CODE_EXPIRED = "code_expired"
+    CODE_LOCKED = "code_locked"
 
 
 class RuleViolation(DegcoreError):

@@ -1,0 +1,578 @@
+"""The registry: voter list, applications for remote voting, confirmation codes, audit, retention.
+
+DESIGN.md §1 step 3, REQUIREMENTS.md §1–§2 (R1–R22, R25), docs/registry.md. Every public
+method is one SQLite transaction that also appends its audit entry; a refused action is rolled
+back and then recorded as refused. ``now`` is always a parameter (aware datetime). Status changes
+are reported to the ``on_event`` callback after their commit; the registry sends nothing itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from degcore.errors import (
+    DegcoreError,
+    Ineligible,
+    IneligibleReason,
+    InvalidInput,
+    Rule,
+    RuleViolation,
+    VerificationFailed,
+)
+from degcore.ids import check_id
+from degcore.registry import audit, codes, fields, voters
+from degcore.registry.retention import PurgeReport, purge
+from degcore.registry.schedule import Schedule, require_aware
+from degcore.registry.status import TRANSITIONS, RejectionReason, Status
+from degcore.registry.store import open_store
+from degcore.storage import immediate
+
+__all__ = ["CONSENT_KINDS", "Application", "ElectionSettings", "Registry", "StatusChanged", "Transition"]
+
+#: The two consents a submission needs (R17): personal-data processing and the remote-voting terms.
+CONSENT_KINDS = ("personal_data", "remote_voting_terms")
+
+FORM_REQUIRED: dict[str, fields.Validator] = {
+    "full_name": fields.fio,
+    "birth_date": fields.birth_date,
+    "passport_series": fields.passport_series,
+    "passport_number": fields.passport_number,
+    "passport_issued": fields.date_ru,
+    "passport_issuer": fields.text,
+    "snils": fields.snils,
+    "phone": fields.phone,
+    "district": lambda v: check_id(v, "district"),
+    "address": fields.text,
+}
+FORM_OPTIONAL: dict[str, fields.Validator] = {
+    "division_code": fields.division_code,
+    "inn": fields.inn,
+    "email": fields.email,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ElectionSettings:
+    """What the registry needs to know about the election: id, calendar, where remote voting runs."""
+
+    election_id: str
+    schedule: Schedule
+    remote_districts: frozenset[str]
+    ballot_styles: Mapping[str, str]  # district → ballot style
+    consent_versions: Mapping[str, str]  # consent kind → the version the portal shows now
+
+    def __post_init__(self) -> None:
+        check_id(self.election_id, "election_id")
+        if set(self.consent_versions) != set(CONSENT_KINDS):
+            raise InvalidInput(f"consent_versions must name exactly {CONSENT_KINDS}")
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """An application as stored: number, voter, district, status, reasons, link to a rejected one."""
+
+    number: str
+    voter_id: str
+    district: str
+    status: Status
+    reasons: tuple[RejectionReason, ...]
+    previous: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One step of an application's history."""
+
+    old: Status | None
+    new: Status
+    at: datetime
+    actor: str
+    reasons: tuple[RejectionReason, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged:
+    """The event a portal turns into a notification."""
+
+    number: str
+    voter_id: str
+    old: Status | None
+    new: Status
+    at: datetime
+    reasons: tuple[RejectionReason, ...] = ()
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """A refusal whose side effects must still be committed (a wrong one-time code)."""
+
+    error: DegcoreError
+    outcome: str
+
+
+def _describe(exc: DegcoreError) -> str:
+    code = getattr(exc, "rule", None) or getattr(exc, "reason", None) or getattr(exc, "check", None)
+    return f"{type(exc).__name__}({code})" if code else type(exc).__name__
+
+
+def _reasons(text: str) -> tuple[RejectionReason, ...]:
+    return tuple(RejectionReason(r) for r in text.split(",") if r)
+
+
+class Registry:
+    """The registration service's model over one SQLite file."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        settings: ElectionSettings,
+        *,
+        code_key: bytes,
+        on_event: Callable[[StatusChanged], None] | None = None,
+    ) -> None:
+        codes.code_mac(code_key, "", "")  # checks the key length
+        self.settings = settings
+        self._code_key = code_key
+        self._on_event = on_event
+        self._events: list[StatusChanged] = []
+        self._conn = open_store(path)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._conn.close()
+
+    # --- plumbing -------------------------------------------------------------------------
+    def _run(
+        self, now: datetime, actor: str, action: str, subject: str, work: Callable[[sqlite3.Connection], T]
+    ) -> T:
+        """One transaction with its audit entry; a refusal is rolled back, then audited as refused.
+
+        ``work`` may instead return :class:`_Refused`: its changes (a failure counter) are kept,
+        the audit entry records the outcome, and its error is raised after the commit.
+        """
+        require_aware(now)
+        events: list[StatusChanged] = []
+        self._events = events
+        try:
+            with immediate(self._conn, f"registry {action}") as conn:
+                result = work(conn)
+                outcome = result.outcome if isinstance(result, _Refused) else "ok"
+                audit.append(conn, now, actor=actor, action=action, subject=subject, result=outcome)
+        except DegcoreError as exc:
+            with immediate(self._conn, "registry audit"):
+                refused = f"refused: {_describe(exc)}"
+                audit.append(self._conn, now, actor=actor, action=action, subject=subject, result=refused)
+            raise
+        if isinstance(result, _Refused):
+            raise result.error
+        for event in events:
+            if self._on_event is not None:
+                self._on_event(event)
+        return result
+
+    def _move(
+        self,
+        conn: sqlite3.Connection,
+        app: Application,
+        to: Status,
+        *,
+        now: datetime,
+        actor: str,
+        reasons: Sequence[RejectionReason] = (),
+    ) -> Application:
+        if to not in TRANSITIONS[app.status]:
+            raise RuleViolation(
+                Rule.ILLEGAL_TRANSITION,
+                f"application {app.number}: {app.status.display_ru} → {to.display_ru} is not allowed",
+            )
+        text = ",".join(sorted({str(r) for r in reasons}))
+        stamp = now.isoformat()
+        conn.execute(
+            "UPDATE applications SET status = ?, reasons = ?, updated_at = ? WHERE number = ?",
+            (str(to), text, stamp, app.number),
+        )
+        conn.execute(
+            "INSERT INTO transitions (number, from_status, to_status, at, actor, reasons)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (app.number, str(app.status), str(to), stamp, actor, text),
+        )
+        self._events.append(StatusChanged(app.number, app.voter_id, app.status, to, now, _reasons(text)))
+        return Application(
+            app.number, app.voter_id, app.district, to, _reasons(text), app.previous, app.created_at, now
+        )
+
+    def _load(self, conn: sqlite3.Connection, number: str) -> Application:
+        row = conn.execute(
+            "SELECT number, voter_id, district, status, reasons, previous, created_at, updated_at"
+            " FROM applications WHERE number = ?",
+            (number,),
+        ).fetchone()
+        if row is None:
+            raise InvalidInput(f"no application numbered {number!r}")
+        return Application(
+            row[0], row[1], row[2], Status(row[3]), _reasons(row[4]), row[5],
+            datetime.fromisoformat(row[6]), datetime.fromisoformat(row[7]),
+        )  # fmt: skip
+
+    def _voter(self, conn: sqlite3.Connection, voter_id: str) -> voters.VoterRecord | None:
+        row = conn.execute("SELECT * FROM voters WHERE voter_id = ?", (voter_id,)).fetchone()
+        return None if row is None else voters.VoterRecord.from_row(row)
+
+    def _set_channel(self, conn: sqlite3.Connection, voter_id: str, channel: str) -> None:
+        conn.execute("UPDATE voters SET channel = ? WHERE voter_id = ?", (channel, voter_id))
+
+    # --- the voter list -------------------------------------------------------------------
+    def import_voters(self, source: str | Iterable[str], *, now: datetime, actor: str = "system") -> int:
+        """Load a register extract (CSV, see :mod:`degcore.registry.voters`); all rows or none."""
+        rows = voters.parse_rows(source)
+        return self._run(
+            now, actor, "import_voters", f"{len(rows)} rows", lambda c: voters.import_rows(c, rows)
+        )
+
+    def voter(self, voter_id: str) -> voters.VoterRecord:
+        """One voter's entry; InvalidInput if not on the list."""
+        record = self._voter(self._conn, voter_id)
+        if record is None:
+            raise InvalidInput(f"voter {voter_id!r} is not on the list")
+        return record
+
+    def mark_voted_on_paper(self, voter_id: str, *, now: datetime, actor: str) -> None:
+        """A polling station records a paper vote; refused for a voter on the remote list (R4)."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            record = self._voter(conn, voter_id)
+            if record is None:
+                raise Ineligible(IneligibleReason.NOT_ON_LIST, f"voter {voter_id!r} is not on the list")
+            if record.channel != "paper":
+                raise RuleViolation(Rule.WRONG_CHANNEL, f"voter {voter_id!r} is on the remote list")
+            conn.execute("UPDATE voters SET voted_on_paper = 1 WHERE voter_id = ?", (voter_id,))
+
+        self._run(now, actor, "mark_voted_on_paper", voter_id, work)
+
+    # --- eligibility ----------------------------------------------------------------------
+    def assess(
+        self, voter_id: str, district: str, now: datetime | None = None
+    ) -> tuple[IneligibleReason, ...]:
+        """Every eligibility rule the voter fails for remote voting in ``district`` (empty: eligible)."""
+        s = self.settings
+        record = self._voter(self._conn, voter_id)
+        return voters.assess(
+            record, district=district, schedule=s.schedule, remote_districts=s.remote_districts, now=now
+        )
+
+    def check_credential_eligibility(
+        self, voter_id: str, election_id: str, ballot_style: str, now: datetime
+    ) -> None:
+        """The issuer's question (``EligibilityOracle``): may this voter get a credential now?"""
+        require_aware(now)
+        if election_id != self.settings.election_id:
+            raise Ineligible(
+                IneligibleReason.NOT_ON_LIST, f"this registry serves {self.settings.election_id}"
+            )
+        record = self._voter(self._conn, voter_id)
+        district = record.district if record else ""
+        failed = list(self.assess(voter_id, district))
+        if record is not None and record.channel != "remote":
+            failed.append(IneligibleReason.NOT_REMOTE_CHANNEL)
+        if record is not None and self.settings.ballot_styles.get(record.district) != ballot_style:
+            failed.append(IneligibleReason.WRONG_DISTRICT)
+        if now >= self.settings.schedule.voting_ends:
+            failed.append(IneligibleReason.OUTSIDE_REGISTRATION_WINDOW)
+        if failed:
+            raise Ineligible(failed[0], f"voter {voter_id!r}: " + ", ".join(failed))
+
+    # --- applications ---------------------------------------------------------------------
+    def create(
+        self,
+        voter_id: str,
+        form: Mapping[str, object],
+        *,
+        now: datetime,
+        previous: str | None = None,
+        actor: str = "voter",
+    ) -> Application:
+        """File a draft. Field errors: InvalidInput listing all of them. Duplicates: RuleViolation."""
+        require_aware(now)
+        local_today = self.settings.schedule.local(now).date()
+        data = fields.validate(
+            form, {**FORM_REQUIRED, "birth_date": lambda v: fields.birth_date(v, local_today)}, FORM_OPTIONAL
+        )
+        check_id(voter_id, "voter_id")
+
+        def work(conn: sqlite3.Connection) -> Application:
+            if self._voter(conn, voter_id) is None:
+                raise Ineligible(IneligibleReason.NOT_ON_LIST, f"voter {voter_id!r} is not on the list")
+            if previous is not None:
+                earlier = self._load(conn, previous)
+                if earlier.voter_id != voter_id or earlier.status is not Status.REJECTED:
+                    raise RuleViolation(
+                        Rule.ILLEGAL_TRANSITION,
+                        "only a rejected application of the same voter can be followed up",
+                    )
+            owner = conn.execute("SELECT voter_id FROM phones WHERE phone = ?", (data["phone"],)).fetchone()
+            if owner is not None and owner[0] != voter_id:
+                raise RuleViolation(
+                    Rule.DUPLICATE_APPLICATION, "this phone number belongs to another applicant"
+                )
+            conn.execute("INSERT OR IGNORE INTO phones VALUES (?, ?)", (data["phone"], voter_id))
+            number = f"{now.year}-{secrets.randbelow(10**12):012d}"
+            stamp = now.isoformat()
+            try:
+                conn.execute(
+                    "INSERT INTO applications (number, voter_id, status, previous, full_name, birth_date,"
+                    " passport, passport_issued, passport_issuer, division_code, snils, inn, phone, email,"
+                    " district, address, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        number, voter_id, str(Status.DRAFT), previous, data["full_name"],
+                        _iso(data["birth_date"]), f"{data['passport_series']}{data['passport_number']}",
+                        _iso(data["passport_issued"]), data["passport_issuer"], data.get("division_code"),
+                        data["snils"], data.get("inn"), data["phone"], data.get("email"), data["district"],
+                        data["address"], stamp, stamp,
+                    ),
+                )  # fmt: skip
+            except sqlite3.IntegrityError as exc:
+                raise RuleViolation(
+                    Rule.DUPLICATE_APPLICATION,
+                    "an active application already exists for this voter, СНИЛС or passport",
+                ) from exc
+            conn.execute(
+                "INSERT INTO transitions (number, from_status, to_status, at, actor)"
+                " VALUES (?, NULL, ?, ?, ?)",
+                (number, str(Status.DRAFT), stamp, actor),
+            )
+            self._events.append(StatusChanged(number, voter_id, None, Status.DRAFT, now))
+            return self._load(conn, number)
+
+        return self._run(now, actor, "create", voter_id, work)
+
+    def consent(self, number: str, kind: str, version: str, *, now: datetime, actor: str = "voter") -> None:
+        """Record the voter's consent of ``kind`` at ``version`` (R17); a newer one replaces it."""
+        if kind not in CONSENT_KINDS:
+            raise InvalidInput(f"consent kind must be one of {CONSENT_KINDS}")
+        text = fields.text(version, 32)
+
+        def work(conn: sqlite3.Connection) -> None:
+            if self._load(conn, number).status is not Status.DRAFT:
+                raise RuleViolation(Rule.ILLEGAL_TRANSITION, "consent is given on a draft")
+            conn.execute(
+                "INSERT OR REPLACE INTO consents VALUES (?, ?, ?, ?)", (number, kind, text, now.isoformat())
+            )
+
+        self._run(now, actor, f"consent:{kind}", number, work)
+
+    def attach(self, number: str, kind: str, data: bytes, *, now: datetime, actor: str = "voter") -> str:
+        """Check an upload (PDF/JPEG/PNG by content, ≤ 5 MiB) and record its digest; returns its MIME type."""
+        try:
+            mime = fields.upload_type(data)
+        except fields.BadField as bad:
+            raise InvalidInput(f"upload {kind!r} refused", [fields.field_error(kind, bad.code)]) from None
+        check_id(kind, "upload kind")
+        digest = hashlib.sha256(data).hexdigest()
+
+        def work(conn: sqlite3.Connection) -> None:
+            if self._load(conn, number).status not in (Status.DRAFT, Status.NEEDS_CLARIFICATION):
+                raise RuleViolation(
+                    Rule.ILLEGAL_TRANSITION, "documents are attached to a draft or on request"
+                )
+            conn.execute(
+                "INSERT OR REPLACE INTO uploads VALUES (?, ?, ?, ?, ?, ?)",
+                (number, kind, mime, len(data), digest, now.isoformat()),
+            )
+
+        self._run(now, actor, f"attach:{kind}", number, work)
+        return mime
+
+    def submit(self, number: str, *, now: datetime, actor: str = "voter") -> Application:
+        """Submit a draft. Late, ineligible or mismatching applications are rejected with their reasons."""
+
+        def work(conn: sqlite3.Connection) -> Application:
+            app = self._load(conn, number)
+            if app.status is not Status.DRAFT:
+                raise RuleViolation(Rule.ILLEGAL_TRANSITION, f"application {number} is not a draft")
+            given = dict(
+                conn.execute("SELECT kind, version FROM consents WHERE number = ?", (number,)).fetchall()
+            )
+            if given != dict(self.settings.consent_versions):
+                raise RuleViolation(
+                    Rule.CONSENT_REQUIRED, "both consents, at their current versions, are required"
+                )
+            reasons = self._auto_reasons(conn, app, now)
+            if reasons:
+                return self._move(conn, app, Status.REJECTED, now=now, actor="system", reasons=reasons)
+            return self._move(conn, app, Status.SUBMITTED, now=now, actor=actor)
+
+        return self._run(now, actor, "submit", number, work)
+
+    def _auto_reasons(
+        self, conn: sqlite3.Connection, app: Application, now: datetime
+    ) -> list[RejectionReason]:
+        s = self.settings
+        if not now < s.schedule.closes:
+            return [RejectionReason.LATE]
+        record = self._voter(conn, app.voter_id)
+        failed = voters.assess(
+            record, district=app.district, schedule=s.schedule, remote_districts=s.remote_districts, now=now
+        )
+        reasons = []
+        if IneligibleReason.REMOTE_NOT_OFFERED in failed:
+            reasons.append(RejectionReason.REGION_UNAVAILABLE)
+        if IneligibleReason.OUTSIDE_REGISTRATION_WINDOW in failed:
+            reasons.append(RejectionReason.LATE)
+        if set(failed) - {IneligibleReason.REMOTE_NOT_OFFERED, IneligibleReason.OUTSIDE_REGISTRATION_WINDOW}:
+            reasons.append(RejectionReason.INELIGIBLE)
+        name, born = conn.execute(
+            "SELECT full_name, birth_date FROM applications WHERE number = ?", (app.number,)
+        ).fetchone()
+        if record is not None and (_fold(name), born) != (_fold(record.full_name), str(record.birth_date)):
+            reasons.append(RejectionReason.REGISTER_MISMATCH)
+        return reasons
+
+    def _step(
+        self,
+        number: str,
+        to: Status,
+        *,
+        now: datetime,
+        actor: str,
+        reasons: Sequence[RejectionReason] = (),
+    ) -> Application:
+        def work(conn: sqlite3.Connection) -> Application:
+            app = self._load(conn, number)
+            if to in (Status.APPROVED, Status.WITHDRAWN) and not now < self.settings.schedule.closes:
+                raise RuleViolation(
+                    Rule.OUTSIDE_WINDOW, "the list of remote voters is frozen: registration has closed"
+                )
+            moved = self._move(conn, app, to, now=now, actor=actor, reasons=reasons)
+            if to is Status.APPROVED:
+                self._set_channel(conn, app.voter_id, "remote")
+            elif app.status in (Status.APPROVED, Status.CONFIRMED):
+                self._set_channel(conn, app.voter_id, "paper")
+            return moved
+
+        return self._run(now, actor, str(to), number, work)
+
+    def start_review(self, number: str, *, now: datetime, actor: str) -> Application:
+        """Получено → На проверке."""
+        return self._step(number, Status.UNDER_REVIEW, now=now, actor=actor)
+
+    def request_clarification(self, number: str, *, now: datetime, actor: str) -> Application:
+        """На проверке → Требуется уточнение."""
+        return self._step(number, Status.NEEDS_CLARIFICATION, now=now, actor=actor)
+
+    def resume_review(self, number: str, *, now: datetime, actor: str) -> Application:
+        """Требуется уточнение → На проверке (the voter answered)."""
+        return self._step(number, Status.UNDER_REVIEW, now=now, actor=actor)
+
+    def approve(self, number: str, *, now: datetime, actor: str) -> Application:
+        """На проверке → Одобрено; the voter moves to the remote list."""
+        return self._step(number, Status.APPROVED, now=now, actor=actor)
+
+    def reject(
+        self, number: str, reasons: Sequence[RejectionReason], *, now: datetime, actor: str
+    ) -> Application:
+        """→ Отказано with one or more reasons (final; a new application may follow it)."""
+        if not reasons:
+            raise InvalidInput("a rejection needs at least one reason")
+        checked = [RejectionReason(r) for r in reasons]
+        return self._step(number, Status.REJECTED, now=now, actor=actor, reasons=checked)
+
+    def withdraw(self, number: str, *, now: datetime, actor: str = "voter") -> Application:
+        """→ Отозвано, until registration closes; the voter goes back to the paper list (C17)."""
+        return self._step(number, Status.WITHDRAWN, now=now, actor=actor)
+
+    # --- confirmation by one-time code ----------------------------------------------------
+    def issue_code(self, number: str, *, now: datetime, actor: str = "system") -> str:
+        """A fresh 6-digit code for confirming an approved application; deliver it, do not keep it."""
+        code = codes.new_code()
+        mac = codes.code_mac(self._code_key, number, code)
+
+        def work(conn: sqlite3.Connection) -> None:
+            if self._load(conn, number).status is not Status.APPROVED:
+                raise RuleViolation(Rule.ILLEGAL_TRANSITION, "codes confirm approved applications")
+            conn.execute(
+                "INSERT INTO codes (number, mac, issued_at) VALUES (?, ?, ?) ON CONFLICT (number) DO UPDATE"
+                " SET mac = excluded.mac, issued_at = excluded.issued_at, used = 0",
+                (number, mac, now.isoformat()),
+            )
+
+        self._run(now, actor, "issue_code", number, work)
+        return code
+
+    def confirm(self, number: str, code: str, *, now: datetime, actor: str = "voter") -> Application:
+        """Одобрено → Подтверждено with the code; wrong codes count, the 5th locks confirmation."""
+        mac = codes.code_mac(self._code_key, number, str(code))
+
+        def work(conn: sqlite3.Connection) -> Application | _Refused:
+            app = self._load(conn, number)
+            row = conn.execute(
+                "SELECT mac, issued_at, failures, used FROM codes WHERE number = ?", (number,)
+            ).fetchone()
+            if row is None or row[3]:
+                raise RuleViolation(Rule.CODE_INVALID, "no unused code was issued for this application")
+            if row[2] >= codes.MAX_FAILURES:
+                raise RuleViolation(
+                    Rule.CODE_LOCKED, f"{codes.MAX_FAILURES} wrong codes: confirmation is locked"
+                )
+            if now - datetime.fromisoformat(row[1]) > codes.CODE_LIFETIME:
+                raise RuleViolation(Rule.CODE_EXPIRED, "the code has expired; request a new one")
+            if not secrets.compare_digest(bytes(row[0]), mac):
+                failures = row[2] + 1
+                conn.execute("UPDATE codes SET failures = ? WHERE number = ?", (failures, number))
+                left = codes.MAX_FAILURES - failures
+                error = VerificationFailed("one-time-code", number, f"wrong code ({left} tries left)")
+                return _Refused(error, "refused: wrong code")
+            conn.execute("UPDATE codes SET used = 1 WHERE number = ?", (number,))
+            return self._move(conn, app, Status.CONFIRMED, now=now, actor=actor)
+
+        result = self._run(now, actor, "confirm", number, work)
+        if not isinstance(result, Application):  # pragma: no cover - _run raises a _Refused's error
+            raise TypeError("confirm: unexpected refusal")
+        return result
+
+    # --- reading --------------------------------------------------------------------------
+    def application(self, number: str) -> Application:
+        """The application as stored now."""
+        return self._load(self._conn, number)
+
+    def history(self, number: str) -> list[Transition]:
+        """Every transition of the application, oldest first."""
+        query = (
+            "SELECT from_status, to_status, at, actor, reasons FROM transitions WHERE number = ? ORDER BY id"
+        )
+        return [
+            Transition(Status(f) if f else None, Status(t), datetime.fromisoformat(at), a, _reasons(r))
+            for f, t, at, a, r in self._conn.execute(query, (number,))
+        ]
+
+    def verify_audit(self) -> audit.AuditReport:
+        """Recompute the audit chain; the report names the first broken link."""
+        return audit.verify_chain(self._conn)
+
+    def purge(self, *, now: datetime, actor: str = "system") -> PurgeReport:
+        """Delete personal data once the retention period is over (R25); idempotent."""
+        require_aware(now)
+        if not self.settings.schedule.purge_due(now):
+            raise RuleViolation(Rule.OUTSIDE_WINDOW, "personal data is kept until the retention period ends")
+        return purge(self._conn, now, actor)
+
+
+def _iso(value: object) -> str:
+    return str(value)  # a date from the validators: ISO 8601
+
+
+def _fold(name: str) -> str:
+    """Names compare without case and with Ё = Е, as registers write them either way."""
+    return name.replace("ё", "е").replace("Ё", "Е").casefold()
