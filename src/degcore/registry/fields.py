@@ -98,6 +98,7 @@ def field_error(field: str, code: str) -> FieldError:
     return FieldError(field, code, en, ru)
 
 
+# Every digit pattern is ASCII-only (re.ASCII): full-width or Arabic-Indic digits are refused.
 # Control characters (Cc), format characters such as zero-width joiners and bidi overrides (Cf),
 # unassigned and private-use code points, and the characters of HTML/XML markup.
 _MARKUP = set("<>&\"'`")
@@ -133,7 +134,7 @@ def fio(value: object) -> str:
     return name
 
 
-_DATE = re.compile(r"(\d{2})\.(\d{2})\.(\d{4})")
+_DATE = re.compile(r"(\d{2})\.(\d{2})\.(\d{4})", re.ASCII)
 
 
 def date_ru(value: object) -> date:
@@ -174,7 +175,7 @@ def passport_number(value: object) -> str:
     return _digits(value, 6, "six_digits")
 
 
-_DIVISION = re.compile(r"(\d{3})-?(\d{3})")
+_DIVISION = re.compile(r"(\d{3})-?(\d{3})", re.ASCII)
 
 
 def division_code(value: object) -> str:
@@ -185,7 +186,7 @@ def division_code(value: object) -> str:
     return match.group(1) + match.group(2)
 
 
-_SNILS = re.compile(r"(\d{3})-(\d{3})-(\d{3}) (\d{2})|(\d{9})(\d{2})")
+_SNILS = re.compile(r"(\d{3})-(\d{3})-(\d{3}) (\d{2})|(\d{9})(\d{2})", re.ASCII)
 #: Numbers up to 001-001-998 were issued before the control number existed and are not checked.
 _SNILS_UNCHECKED_MAX = 1_001_998
 
@@ -221,7 +222,7 @@ def inn(value: object) -> str:
 
 
 _PHONE_SEPARATORS = re.compile(r"[ ()-]")
-_PHONE = re.compile(r"\+?7(\d{10})")
+_PHONE = re.compile(r"\+?7(\d{10})", re.ASCII)
 
 
 def phone(value: object) -> str:

@@ -1,0 +1,499 @@
+"""The registry on real SQLite files: state machine, rules, deadlines, codes, races, audit, retention."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from degcore.errors import Ineligible, IneligibleReason, InvalidInput, Rule, RuleViolation, VerificationFailed
+from degcore.issuance import Issuer, finish_credential, request_credential, rsabssa
+from degcore.registry import ElectionSettings, Registry, RejectionReason, Schedule, Status, StatusChanged
+from degcore.registry.status import TRANSITIONS
+
+SCHEDULE = Schedule(
+    "Europe/Moscow",
+    registration_opens=datetime(2026, 8, 1, 0, 0),
+    voting_starts=datetime(2026, 9, 18, 8, 0),
+    voting_ends=datetime(2026, 9, 20, 20, 0),
+)
+SETTINGS = ElectionSettings(
+    "duma-2026",
+    SCHEDULE,
+    remote_districts=frozenset({"d1", "d2"}),
+    ballot_styles={"d1": "style-1", "d2": "style-2", "d3": "style-3"},
+    consent_versions={"personal_data": "1.0", "remote_voting_terms": "2.1"},
+)
+NOW = datetime(2026, 8, 10, 12, 0, tzinfo=UTC)
+KEY = bytes(range(32))
+
+VOTERS = """voter_id,full_name,birth_date,citizenship,district,disenfranchised
+v1,Иванов Иван Иванович,01.02.1980,RU,d1,0
+v2,Петрова Анна-Мария Сергеевна,20.09.2008,RU,d1,0
+v3,Сидоров Пётр Петрович,21.09.2008,RU,d1,0
+v4,Кузнецова Ольга Игоревна,05.05.1990,KZ,d1,0
+v5,Смирнов Олег Олегович,05.05.1970,RU,d1,1
+v6,Попов Павел Павлович,06.06.1966,RU,d3,0
+v7,Лебедева Ёлка Ивановна,07.07.1977,RU,d2,0
+"""
+
+SNILS = {"v1": "112-233-445 95", "v2": "646-663-083 23", "v3": "672-384-123 06"}
+
+
+def form(voter: str = "v1", **changes: str) -> dict[str, str]:
+    names = {"v1": ("Иванов Иван Иванович", "01.02.1980"), "v7": ("Лебедева Елка Ивановна", "07.07.1977")}
+    name, born = names.get(voter, names["v1"])
+    base = {
+        "full_name": name,
+        "birth_date": born,
+        "passport_series": "4510",
+        "passport_number": f"{abs(hash(voter)) % 10**6:06d}",
+        "passport_issued": "10.03.2010",
+        "passport_issuer": "ОВД Тверского района г. Москвы",
+        "snils": SNILS.get(voter, "112-233-445 95"),
+        "phone": "+7 912 345-67-89" if voter == "v1" else "+7 916 000-00-0" + voter[-1],
+        "district": "d2" if voter == "v7" else "d1",
+        "address": "125009, Москва, ул. Тверская, д. 1, кв. 1",
+    }
+    base.update(changes)
+    return base
+
+
+@pytest.fixture
+def events() -> list[StatusChanged]:
+    return []
+
+
+@pytest.fixture
+def registry(tmp_path: Path, events: list[StatusChanged]) -> Iterator[Registry]:
+    reg = Registry(tmp_path / "registry.sqlite", SETTINGS, code_key=KEY, on_event=events.append)
+    reg.import_voters(VOTERS, now=NOW)
+    yield reg
+    reg.close()
+
+
+def consented(reg: Registry, number: str, now: datetime = NOW) -> None:
+    reg.consent(number, "personal_data", "1.0", now=now)
+    reg.consent(number, "remote_voting_terms", "2.1", now=now)
+
+
+def approved(reg: Registry, voter: str = "v1") -> str:
+    app = reg.create(voter, form(voter), now=NOW)
+    consented(reg, app.number)
+    assert reg.submit(app.number, now=NOW).status is Status.SUBMITTED
+    reg.start_review(app.number, now=NOW, actor="op")
+    reg.approve(app.number, now=NOW, actor="op")
+    return app.number
+
+
+def test_the_happy_path_moves_the_voter_to_the_remote_list(
+    registry: Registry, events: list[StatusChanged]
+) -> None:
+    assert registry.voter("v1").channel == "paper"
+    number = approved(registry)
+    assert registry.voter("v1").channel == "remote"
+    code = registry.issue_code(number, now=NOW)
+    assert len(code) == 6 and code.isdigit()
+    assert registry.confirm(number, code, now=NOW + timedelta(minutes=4)).status is Status.CONFIRMED
+    steps = [(t.old, t.new) for t in registry.history(number)]
+    assert steps == [
+        (None, Status.DRAFT),
+        (Status.DRAFT, Status.SUBMITTED),
+        (Status.SUBMITTED, Status.UNDER_REVIEW),
+        (Status.UNDER_REVIEW, Status.APPROVED),
+        (Status.APPROVED, Status.CONFIRMED),
+    ]
+    assert [e.new for e in events] == [new for _, new in steps]
+    assert all(t.at.tzinfo is not None for t in registry.history(number))
+    registry.check_credential_eligibility("v1", "duma-2026", "style-1", NOW)
+    with pytest.raises(Ineligible) as info:
+        registry.check_credential_eligibility("v1", "duma-2026", "style-2", NOW)
+    assert info.value.reason is IneligibleReason.WRONG_DISTRICT
+
+
+def test_every_illegal_transition_is_a_rule_violation(tmp_path: Path) -> None:
+    moves = {
+        Status.SUBMITTED: None,  # submit is its own operation
+        Status.UNDER_REVIEW: "start_review",
+        Status.NEEDS_CLARIFICATION: "request_clarification",
+        Status.APPROVED: "approve",
+        Status.WITHDRAWN: "withdraw",
+        Status.REJECTED: "reject",
+    }
+    paths = {
+        Status.DRAFT: [],
+        Status.SUBMITTED: ["submit"],
+        Status.UNDER_REVIEW: ["submit", "start_review"],
+        Status.NEEDS_CLARIFICATION: ["submit", "start_review", "request_clarification"],
+        Status.APPROVED: ["submit", "start_review", "approve"],
+        Status.REJECTED: ["submit", "start_review", "reject"],
+        Status.WITHDRAWN: ["withdraw"],
+    }
+    for i, (start, target) in enumerate(itertools.product(paths, moves)):
+        reg = Registry(tmp_path / f"r{i}.sqlite", SETTINGS, code_key=KEY)
+        reg.import_voters(VOTERS, now=NOW)
+        number = reg.create("v1", form(), now=NOW).number
+        consented(reg, number)
+        for step in paths[start]:
+            _apply(reg, number, step)
+        assert reg.application(number).status is start
+        action = moves[target] or "submit"
+        if target in TRANSITIONS[start] and (target is not Status.UNDER_REVIEW or start is not Status.DRAFT):
+            _apply(reg, number, action)
+            assert reg.application(number).status is target
+        else:
+            with pytest.raises(RuleViolation) as info:
+                _apply(reg, number, action)
+            assert info.value.rule is Rule.ILLEGAL_TRANSITION, (start, target)
+            assert reg.application(number).status is start  # nothing changed
+        reg.close()
+
+
+def _apply(reg: Registry, number: str, step: str) -> None:
+    if step == "submit":
+        reg.submit(number, now=NOW)
+    elif step == "reject":
+        reg.reject(number, [RejectionReason.INVALID_DATA], now=NOW, actor="op")
+    elif step == "withdraw":
+        reg.withdraw(number, now=NOW)
+    else:
+        getattr(reg, step)(number, now=NOW, actor="op")
+
+
+def test_clarification_goes_back_to_review(registry: Registry) -> None:
+    number = registry.create("v1", form(), now=NOW).number
+    consented(registry, number)
+    registry.submit(number, now=NOW)
+    registry.start_review(number, now=NOW, actor="op")
+    registry.request_clarification(number, now=NOW, actor="op")
+    assert registry.attach(number, "passport-scan", b"%PDF-1.4 scan", now=NOW) == "application/pdf"
+    registry.resume_review(number, now=NOW, actor="op")
+    assert registry.approve(number, now=NOW, actor="op").status is Status.APPROVED
+
+
+def test_rejection_is_final_and_a_new_linked_application_may_follow(registry: Registry) -> None:
+    number = registry.create("v1", form(), now=NOW).number
+    consented(registry, number)
+    registry.submit(number, now=NOW)
+    rejected = registry.reject(
+        number, [RejectionReason.MISSING_DOCUMENT, RejectionReason.UPLOAD_ERROR], now=NOW, actor="op"
+    )
+    assert rejected.reasons == (RejectionReason.MISSING_DOCUMENT, RejectionReason.UPLOAD_ERROR)
+    with pytest.raises(InvalidInput):
+        registry.reject(number, [], now=NOW, actor="op")
+    second = registry.create("v1", form(), now=NOW, previous=number)
+    assert second.previous == number and second.number != number
+    with pytest.raises(RuleViolation):
+        registry.create("v7", form("v7"), now=NOW, previous=number)  # someone else's rejection
+
+
+def test_submission_needs_both_consents_at_their_current_versions(registry: Registry) -> None:
+    number = registry.create("v1", form(), now=NOW).number
+    registry.consent(number, "personal_data", "1.0", now=NOW)
+    with pytest.raises(RuleViolation) as info:
+        registry.submit(number, now=NOW)
+    assert info.value.rule is Rule.CONSENT_REQUIRED
+    registry.consent(number, "remote_voting_terms", "2.0", now=NOW)  # an outdated version
+    with pytest.raises(RuleViolation):
+        registry.submit(number, now=NOW)
+    registry.consent(number, "remote_voting_terms", "2.1", now=NOW)
+    assert registry.submit(number, now=NOW).status is Status.SUBMITTED
+    with pytest.raises(InvalidInput):
+        registry.consent(number, "marketing", "1", now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("voter", "district", "reasons"),
+    [
+        ("v3", "d1", {IneligibleReason.UNDER_18}),  # 18 on 21.09.2026, the day after voting ends
+        ("v4", "d1", {IneligibleReason.NOT_CITIZEN}),
+        ("v5", "d1", {IneligibleReason.DISENFRANCHISED}),
+        ("v6", "d3", {IneligibleReason.REMOTE_NOT_OFFERED}),
+        ("v1", "d2", {IneligibleReason.WRONG_DISTRICT}),
+        ("nobody", "d1", {IneligibleReason.NOT_ON_LIST}),
+    ],
+)
+def test_eligibility_reasons(
+    registry: Registry, voter: str, district: str, reasons: set[IneligibleReason]
+) -> None:
+    assert set(registry.assess(voter, district, NOW)) == reasons
+
+
+def test_age_is_judged_on_the_last_day_of_voting(registry: Registry) -> None:
+    assert SCHEDULE.election_day.isoformat() == "2026-09-20"
+    assert IneligibleReason.UNDER_18 not in registry.assess("v2", "d1")  # turns 18 on 20.09.2026
+    assert IneligibleReason.UNDER_18 in registry.assess("v3", "d1")  # turns 18 on 21.09.2026
+
+
+def test_ineligible_and_mismatching_applications_are_rejected_with_reasons(registry: Registry) -> None:
+    app = registry.create("v6", form("v6", district="d3", snils="672-384-123 06"), now=NOW)
+    consented(registry, app.number)
+    result = registry.submit(app.number, now=NOW)
+    assert result.status is Status.REJECTED
+    assert set(result.reasons) == {RejectionReason.REGION_UNAVAILABLE, RejectionReason.REGISTER_MISMATCH}
+    app = registry.create("v7", form("v7"), now=NOW)  # «Елка» on the form, «Ёлка» on the list: the same
+    consented(registry, app.number)
+    assert registry.submit(app.number, now=NOW).status is Status.SUBMITTED
+
+
+def test_deadlines_in_the_region_time_zone(tmp_path: Path) -> None:
+    """Registration closes at 08:00 Vladivostok time (UTC+10) on the day before voting: 22:00 UTC."""
+    schedule = Schedule(
+        "Asia/Vladivostok",
+        registration_opens=datetime(2026, 8, 1, 0, 0),
+        voting_starts=datetime(2026, 9, 18, 8, 0),
+        voting_ends=datetime(2026, 9, 20, 20, 0),
+    )
+    assert schedule.closes == datetime(2026, 9, 16, 22, 0, tzinfo=UTC)
+    settings = ElectionSettings(
+        "far-east", schedule, frozenset({"d1"}), {"d1": "s"}, SETTINGS.consent_versions
+    )
+    reg = Registry(tmp_path / "r.sqlite", settings, code_key=KEY)
+    reg.import_voters(VOTERS, now=NOW)
+    on_time = datetime(2026, 9, 16, 21, 59, tzinfo=UTC)  # 07:59 on the 17th in Vladivostok
+    late = datetime(2026, 9, 16, 22, 0, tzinfo=UTC)  # 08:00: closed
+    first = reg.create("v1", form(), now=on_time).number
+    consented(reg, first, on_time)
+    assert reg.submit(first, now=on_time).status is Status.SUBMITTED
+    reg.withdraw(first, now=on_time)
+    second = reg.create("v1", form(), now=late).number
+    consented(reg, second, late)
+    rejected = reg.submit(second, now=late)
+    assert (rejected.status, rejected.reasons) == (Status.REJECTED, (RejectionReason.LATE,))
+    with pytest.raises(InvalidInput, match="aware"):
+        reg.create("v1", form(), now=datetime(2026, 9, 1))
+    reg.close()
+
+
+def test_withdrawal_moves_the_voter_back_until_registration_closes(registry: Registry) -> None:
+    number = approved(registry)
+    assert registry.voter("v1").channel == "remote"
+    with pytest.raises(RuleViolation) as info:
+        registry.withdraw(number, now=SCHEDULE.closes)
+    assert info.value.rule is Rule.OUTSIDE_WINDOW
+    registry.withdraw(number, now=SCHEDULE.closes - timedelta(seconds=1))
+    assert registry.voter("v1").channel == "paper"
+    with pytest.raises(Ineligible) as refused:
+        registry.check_credential_eligibility("v1", "duma-2026", "style-1", NOW)
+    assert refused.value.reason is IneligibleReason.NOT_REMOTE_CHANNEL
+
+
+def test_a_paper_vote_blocks_the_credential_and_a_remote_voter_cannot_vote_on_paper(
+    registry: Registry,
+) -> None:
+    registry.mark_voted_on_paper("v7", now=NOW, actor="uik-1")
+    assert IneligibleReason.VOTED_ON_PAPER in registry.assess("v7", "d2")
+    approved(registry, "v1")
+    with pytest.raises(RuleViolation) as info:
+        registry.mark_voted_on_paper("v1", now=NOW, actor="uik-1")
+    assert info.value.rule is Rule.WRONG_CHANNEL
+
+
+def test_duplicates_are_refused(registry: Registry) -> None:
+    registry.create("v1", form(), now=NOW)
+    for changes in ({"snils": SNILS["v1"]}, {"passport_number": form()["passport_number"]}):
+        with pytest.raises(RuleViolation) as info:
+            registry.create("v7", form("v7", **changes), now=NOW)
+        assert info.value.rule is Rule.DUPLICATE_APPLICATION
+    with pytest.raises(RuleViolation, match="phone"):
+        registry.create("v7", form("v7", phone="+79123456789"), now=NOW)
+    with pytest.raises(RuleViolation):
+        registry.create("v1", form(passport_number="999999", snils="646-663-083 23"), now=NOW)  # same voter
+
+
+def test_field_errors_all_at_once_and_nothing_stored(registry: Registry) -> None:
+    with pytest.raises(InvalidInput) as info:
+        registry.create("v1", form(full_name="Ivanov", phone="+7 abc", snils="112-233-445 94"), now=NOW)
+    assert {e.field for e in info.value.errors} == {"full_name", "phone", "snils"}
+    with pytest.raises(InvalidInput) as upload:
+        registry.attach("2026-000000000000", "scan", b"GIF89a", now=NOW)
+    assert upload.value.errors[0].code == "upload_type"
+    registry.create("v1", form(), now=NOW)  # the refused attempt left no trace behind
+
+
+def _race(
+    path: str, voter: str, barrier: multiprocessing.synchronize.Barrier, out: multiprocessing.Queue
+) -> None:  # type: ignore[type-arg]
+    reg = Registry(path, SETTINGS, code_key=KEY)
+    barrier.wait()
+    try:
+        reg.create(voter, form(voter, snils=SNILS["v1"]), now=NOW)
+        out.put("won")
+    except RuleViolation as exc:
+        out.put(str(exc.rule))
+    finally:
+        reg.close()
+
+
+def test_concurrent_duplicate_applications_only_one_wins(tmp_path: Path) -> None:
+    path = str(tmp_path / "race.sqlite")
+    Registry(path, SETTINGS, code_key=KEY).import_voters(VOTERS, now=NOW)
+    context = multiprocessing.get_context("fork")
+    contenders = ["v1", "v7", "v1", "v7", "v1", "v7"]
+    barrier = context.Barrier(len(contenders))
+    out = context.Queue()
+    procs = [context.Process(target=_race, args=(path, v, barrier, out)) for v in contenders]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    results = sorted(out.get(timeout=5) for _ in procs)
+    assert results.count("won") == 1
+    assert results.count(str(Rule.DUPLICATE_APPLICATION)) == len(contenders) - 1
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM applications").fetchone()[0] == 1
+
+
+def test_one_time_codes_expire_are_single_use_and_lock_after_five_failures(registry: Registry) -> None:
+    number = approved(registry)
+    code = registry.issue_code(number, now=NOW)
+    with pytest.raises(RuleViolation) as expired:
+        registry.confirm(number, code, now=NOW + timedelta(minutes=5, seconds=1))
+    assert expired.value.rule is Rule.CODE_EXPIRED
+    code = registry.issue_code(number, now=NOW)
+    wrong = "000000" if code != "000000" else "111111"
+    for left in (4, 3, 2):
+        with pytest.raises(VerificationFailed, match=f"{left} tries left"):
+            registry.confirm(number, wrong, now=NOW)
+    code = registry.issue_code(number, now=NOW)  # re-sending does not reset the count
+    wrong = "000000" if code != "000000" else "111111"
+    for left in (1, 0):
+        with pytest.raises(VerificationFailed, match=f"{left} tries left"):
+            registry.confirm(number, wrong, now=NOW)
+    with pytest.raises(RuleViolation) as locked:
+        registry.confirm(number, code, now=NOW)
+    assert locked.value.rule is Rule.CODE_LOCKED
+    assert registry.application(number).status is Status.APPROVED
+
+
+def test_a_used_code_cannot_be_used_again_and_codes_are_not_stored(
+    registry: Registry, tmp_path: Path
+) -> None:
+    number = approved(registry)
+    code = registry.issue_code(number, now=NOW)
+    registry.confirm(number, code, now=NOW)
+    with pytest.raises(RuleViolation):
+        registry.confirm(number, code, now=NOW)
+    raw = (tmp_path / "registry.sqlite").read_bytes() + (tmp_path / "registry.sqlite-wal").read_bytes()
+    assert code.encode() not in raw
+
+
+def test_import_is_all_or_nothing_and_reports_rows(tmp_path: Path) -> None:
+    reg = Registry(tmp_path / "r.sqlite", SETTINGS, code_key=KEY)
+    bad = (
+        VOTERS
+        + "v8,John Smith,01.01.1990,RU,d1,0\n"
+        + "v9,Петров Пётр,31.02.1990,RU,d1,maybe\n"
+        + "v1,Иванов Иван,01.01.1990,RU,d1,0\n"
+    )
+    with pytest.raises(InvalidInput) as info:
+        reg.import_voters(bad, now=NOW)
+    assert {(e.field, e.code) for e in info.value.errors} == {
+        ("row 9: full_name", "not_cyrillic"),
+        ("row 10: birth_date", "not_a_date"),
+        ("row 10: disenfranchised", "not_a_flag"),
+        ("row 11: voter_id", "duplicate"),
+    }
+    with pytest.raises(InvalidInput, match="nobody"):
+        reg.voter("nobody")
+    with pytest.raises(InvalidInput):
+        reg.voter("v1")  # nothing was imported
+    with pytest.raises(InvalidInput, match="columns"):
+        reg.import_voters("id,name\n1,x\n", now=NOW)
+    assert reg.import_voters(VOTERS, now=NOW) == 7
+    with pytest.raises(InvalidInput, match="already on the list"):
+        reg.import_voters(VOTERS, now=NOW)
+    reg.close()
+
+
+def test_the_audit_chain_detects_tampering(registry: Registry, tmp_path: Path) -> None:
+    approved(registry)
+    with pytest.raises(RuleViolation):
+        registry.create("v1", form(), now=NOW)  # refusals are audited too
+    report = registry.verify_audit()
+    assert report.ok and report.entries >= 8
+    path = tmp_path / "registry.sqlite"
+    with sqlite3.connect(path) as conn:
+        results = [r for (r,) in conn.execute("SELECT result FROM audit ORDER BY seq")]
+        assert results[-1].startswith("refused")
+        (actor,) = conn.execute("SELECT actor FROM audit WHERE seq = 3").fetchone()
+        conn.execute("UPDATE audit SET actor = 'someone else' WHERE seq = 3")
+    assert registry.verify_audit().first_broken == 3
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE audit SET actor = ? WHERE seq = 3", (actor,))
+    assert registry.verify_audit().ok
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM audit WHERE seq = 5")
+    broken = registry.verify_audit()
+    assert (broken.first_broken, broken.problem) == (5, "entry 5 is missing")
+
+
+def test_purge_leaves_no_personal_data_in_the_file(registry: Registry, tmp_path: Path) -> None:
+    number = approved(registry)
+    code = registry.issue_code(number, now=NOW)
+    registry.confirm(number, code, now=NOW)
+    with pytest.raises(RuleViolation):
+        registry.purge(now=SCHEDULE.voting_ends)  # still within the retention period
+    after = SCHEDULE.voting_ends + SCHEDULE.retention
+    report = registry.purge(now=after)
+    assert report.removed["voters"] == 7 and report.removed["applications"] == 1
+    assert registry.purge(now=after).total == 0  # idempotent
+    assert registry.verify_audit().ok
+    path = tmp_path / "registry.sqlite"
+    raw = path.read_bytes()
+    wal = tmp_path / "registry.sqlite-wal"
+    if wal.exists():
+        raw += wal.read_bytes()
+    personal = [
+        "Иванов", "Петрова", "Ёлка", "Сидоров", "112-233-445 95", "11223344595", "79123456789", "4510",
+        "Тверская", number, "ОВД Тверского",
+    ]  # fmt: skip
+    # Two-character voter ids ("v1") would match random bytes of hashes by chance; names and numbers cannot.
+    for needle in personal:
+        assert needle.encode() not in raw, needle
+    with sqlite3.connect(path) as conn:
+        counts = dict(conn.execute("SELECT key, value FROM aggregates"))
+    assert counts["applications.status.confirmed"] == 1
+    assert counts["voters.channel.remote"] == 1
+
+
+def test_status_names_and_synonyms() -> None:
+    assert Status.from_display("Отклонено") is Status.REJECTED
+    assert Status.from_display("  заявка   ПРИНЯТА ") is Status.SUBMITTED
+    assert Status.from_display("Принято") is Status.APPROVED
+    assert Status.from_display("Проверка завершена") is Status.APPROVED
+    assert Status.from_display("Подтверждено") is Status.CONFIRMED
+    assert Status.APPROVED.display_ru == "Одобрено"
+    assert RejectionReason.LATE.display_ru.startswith("Пропущен")
+    with pytest.raises(InvalidInput):
+        Status.from_display("Готово к получению")  # a diploma status, not an application one
+
+
+def test_schedule_validation() -> None:
+    with pytest.raises(InvalidInput, match="time zone"):
+        Schedule("Mars/Olympus", datetime(2026, 8, 1), datetime(2026, 9, 18), datetime(2026, 9, 20))
+    with pytest.raises(InvalidInput, match="opens < closes"):
+        Schedule("Europe/Moscow", datetime(2026, 9, 19), datetime(2026, 9, 18), datetime(2026, 9, 20))
+    with pytest.raises(InvalidInput):
+        Registry(os.devnull, SETTINGS, code_key=b"short")
+
+
+def test_the_issuer_consults_the_registry(registry: Registry, tmp_path: Path) -> None:
+    """The registry is the issuer's eligibility oracle: approved remote voters only, once."""
+    key = rsabssa.generate_key(2048)
+    issuer = Issuer(tmp_path / "issuer.sqlite", "duma-2026", {"style-1": key, "style-2": key}, registry)
+    request = request_credential(key.public_key(), "duma-2026", "style-1")
+    with pytest.raises(Ineligible) as info:
+        issuer.issue("v1", "style-1", request.blinded_msg, now=NOW)
+    assert info.value.reason is IneligibleReason.NOT_REMOTE_CHANNEL
+    approved(registry)
+    blind = issuer.issue("v1", "style-1", request.blinded_msg, now=NOW)
+    finish_credential(request, blind, key.public_key()).credential.verify(key.public_key())
+    with pytest.raises(Ineligible):
+        issuer.issue("v7", "style-2", request.blinded_msg, now=NOW)
