@@ -71,6 +71,19 @@ def record_ratio(benchmark: object, label: str, expected: float, description: st
     _rows.append((label, measured, expected, description))
 
 
+_throughput: list[tuple[str, int, float, str]] = []
+
+
+def record_throughput(benchmark: object, label: str, count: int, unit: str) -> None:
+    """Record a throughput benchmark: ``count`` items of ``unit`` in the measured median."""
+    stats = getattr(benchmark, "stats", None)
+    if stats is None:
+        return
+    seconds = stats.stats.median
+    benchmark.extra_info[f"{unit}_per_second"] = count / seconds  # type: ignore[attr-defined]
+    _throughput.append((label, count, seconds, unit))
+
+
 def _describe(counts: Counter[str]) -> str:
     return " ".join(f"{op}×{n}" for op, n in sorted(counts.items()))
 
@@ -83,9 +96,13 @@ def report(benchmark: object) -> Reporter:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print per-operation costs and every workload's ratio to its operation bound."""
+    tr = terminalreporter
+    if _throughput:
+        tr.section("throughput")
+        for label, count, seconds, unit in _throughput:
+            tr.write_line(f"{label:<45}{seconds:>10.2f} s{count / seconds:>12,.0f} {unit}/s")
     if not _rows:
         return
-    tr = terminalreporter
     tr.section("per-operation cost (µs, median, measured in this run)")
     ops = OPS
     tr.write_line(f"{'group':<13}" + "".join(f"{op:>12}" for op in ops))

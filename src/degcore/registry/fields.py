@@ -99,10 +99,10 @@ def field_error(field: str, code: str) -> FieldError:
 
 
 # Every digit pattern is ASCII-only (re.ASCII): full-width or Arabic-Indic digits are refused.
-# Control characters (Cc), format characters such as zero-width joiners and bidi overrides (Cf),
-# unassigned and private-use code points, and the characters of HTML/XML markup.
-_MARKUP = set("<>&\"'`")
-_FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cn", "Co", "Cs"}
+# Refused characters: everything str.isprintable() rejects (Unicode "Other" — control, format such
+# as zero-width joiners and bidi overrides, unassigned, private use — and separators other than the
+# ASCII space, e.g. no-break spaces), and the characters of HTML/XML markup.
+_MARKUP = re.compile(r"[<>&\"'`]")
 
 
 def _clean_text(value: object, max_length: int) -> str:
@@ -111,7 +111,7 @@ def _clean_text(value: object, max_length: int) -> str:
     value = unicodedata.normalize("NFC", value).strip()
     if not value:
         raise BadField("required")
-    if any(ch in _MARKUP or unicodedata.category(ch) in _FORBIDDEN_CATEGORIES for ch in value):
+    if not value.isprintable() or _MARKUP.search(value):
         raise BadField("forbidden_characters")
     if len(value) > max_length:
         raise BadField("too_long")

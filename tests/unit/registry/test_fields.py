@@ -43,6 +43,8 @@ def test_fio_accepts_cyrillic_names(value: str, expected: str) -> None:
         ("Иванов\u200bИван", "forbidden_characters"),  # zero-width space
         ("Иванов\u202eнави", "forbidden_characters"),  # right-to-left override
         ("Иванов\x00", "forbidden_characters"),
+        ("Иванов\u00a0Иван", "forbidden_characters"),  # no-break space
+        ("Иванов\tИван", "forbidden_characters"),
         ("Ж" * 101, "too_long"),
         ("   ", "required"),
         (42, "not_text"),
