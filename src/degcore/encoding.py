@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 import rfc8785
 
 from degcore.errors import InvalidInput, NonCanonical, UnsupportedFormat
 
-__all__ = ["FORMAT", "JsonValue", "canonical_json", "from_hex", "read_record", "record_header", "to_hex"]
+__all__ = [
+    "FORMAT",
+    "JsonValue",
+    "canonical_json",
+    "from_hex",
+    "from_rfc3339",
+    "read_record",
+    "record_header",
+    "to_hex",
+    "to_rfc3339",
+]
 
 #: The format every degcore record object carries in its ``"format"`` field.
 FORMAT = "degcore/1"
@@ -90,3 +101,28 @@ def read_record(obj: object, record_type: str, keys: set[str]) -> dict[str, obje
             f"{record_type}: missing fields {sorted(missing)}, unknown fields {sorted(unknown)}"
         )
     return dict(obj)
+
+
+_RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z", re.ASCII)
+
+
+def to_rfc3339(moment: datetime) -> str:
+    """An aware datetime as RFC 3339 UTC: ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput("times in records must be timezone-aware")
+    utc = moment.astimezone(UTC)
+    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{utc.microsecond:06d}Z" if utc.microsecond else f"{text}Z"
+
+
+def from_rfc3339(text: object, what: str = "time") -> datetime:
+    """Parse :func:`to_rfc3339` output strictly (UTC, ``Z``, one spelling per instant)."""
+    if not isinstance(text, str) or not _RFC3339_UTC.fullmatch(text):
+        raise NonCanonical(f"{what}: expected RFC 3339 UTC like 2026-09-18T05:00:00Z, got {text!r}")
+    try:
+        moment = datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(f"{what}: {text!r} is not a real time") from None
+    if to_rfc3339(moment) != text:
+        raise NonCanonical(f"{what}: {text!r} is not the canonical spelling")
+    return moment

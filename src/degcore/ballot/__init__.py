@@ -1,0 +1,32 @@
+"""Manifest, plaintext and encrypted ballots, their checks and Benaloh challenges (DESIGN.md §1 steps 1, 5).
+
+Ballots carry only encrypted choices and proofs: no free text (REQUIREMENTS C22). The credential
+and the voter's signature are added by :mod:`degcore.board`, which may import ``issuance``.
+"""
+
+from __future__ import annotations
+
+from degcore.ballot.challenge import OpenedBallot, open_ballot, verify_opened
+from degcore.ballot.check import verify_ballot
+from degcore.ballot.context import ElectionContext
+from degcore.ballot.encrypt import BallotNonces, EncryptedBallot, EncryptedContest, encrypt_ballot
+from degcore.ballot.manifest import BallotStyle, Contest, District, Manifest, Option
+from degcore.ballot.plaintext import PlaintextBallot
+
+__all__ = [
+    "BallotNonces",
+    "BallotStyle",
+    "Contest",
+    "District",
+    "ElectionContext",
+    "EncryptedBallot",
+    "EncryptedContest",
+    "Manifest",
+    "OpenedBallot",
+    "Option",
+    "PlaintextBallot",
+    "encrypt_ballot",
+    "open_ballot",
+    "verify_ballot",
+    "verify_opened",
+]
