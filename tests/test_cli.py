@@ -1,22 +1,38 @@
-"""The `degcore demo` command prints the right tally over every group."""
+"""The `degcore demo` command runs a whole election and reports what it checked."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from degcore.cli import main
 
 
-def test_demo_tallies_on_every_group(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--votes", "1,1,0,1"]) == 0
-    out = capsys.readouterr().out
-    for name in ("ristretto255", "secp256k1", "modp4096"):
-        line = next(line for line in out.splitlines() if line.strip().startswith(name))
-        assert "tally = 3" in line
+def test_demo_runs_a_complete_election(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "election"
+    assert main(["demo", "--voters", "40", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "result equals the plaintext count" in text
+    assert (
+        "second ballot of a credential" in text
+        and "tampered proof" in text
+        and "outside the voting window" in text
+    )
+    assert {p.name for p in out.glob("*.sqlite")} == {"registry.sqlite", "issuer.sqlite", "box.sqlite"}
 
 
-def test_demo_rejects_non_binary_votes() -> None:
+def test_demo_is_quiet_when_asked(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["demo", "--voters", "5", "--out", str(tmp_path / "q"), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_demo_refuses_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
-        main(["demo", "--votes", "1,2"])
+        main(["demo", "--voters", "0"])
     with pytest.raises(SystemExit):
-        main(["demo", "--votes", "yes"])
+        main(["demo", "--voters", "many"])
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "file").write_text("x")
+    assert main(["demo", "--out", str(tmp_path / "busy")]) == 2

@@ -3,46 +3,87 @@
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from tqdm import tqdm
 
 from degcore import __version__
-from degcore.elgamal import add, disjunctive, dlog, encrypt_revealable, threshold
-from degcore.elgamal.dkg import CeremonyConfig
-from degcore.elgamal.trustee import run_local_ceremony
-from degcore.groups import GROUP_NAMES, get_group
-from degcore.parallel import SERIAL
+from degcore.demo import ABSENT, DemoSummary, demo_manifest, run_demo
+from degcore.errors import DegcoreError
+from degcore.groups import GROUP_NAMES
 
 __all__ = ["main"]
 
+T = TypeVar("T")
 
-def _demo(groups: Sequence[str], votes: Sequence[int]) -> None:
-    context = secrets.token_bytes(32)  # stands in for an election's base hash
-    print(f"degcore {__version__} demo: {len(votes)} yes/no votes {list(votes)}, expected tally {sum(votes)}")
-    print("  key: 5 trustees, threshold 3 (Pedersen/Feldman DKG); trustee t2 and t4 absent at the tally")
-    print("  each vote: ElGamal ciphertext + 0/1 disjunctive Chaum-Pedersen proof, verified, then added")
-    for name in groups:
-        group = get_group(name)
-        started = time.perf_counter()
-        config = CeremonyConfig("demo", group, 3, ("t1", "t2", "t3", "t4", "t5"))
-        ceremony, shares = run_local_ceremony(config)
-        ciphertexts = []
-        for vote in votes:
-            ct, r = encrypt_revealable(ceremony.joint_key, vote)
-            proof = disjunctive.prove(ceremony.joint_key, ct, vote, r, hi=1, context=context)
-            disjunctive.verify(ceremony.joint_key, ct, proof, hi=1, context=context)
-            ciphertexts.append(ct)
-        total = [add(group, ciphertexts)]
-        partials = [
-            threshold.partial_decrypt(shares[t], total, context, executor=SERIAL) for t in ("t1", "t3", "t5")
-        ]
-        (g_m,) = threshold.threshold_decrypt(ceremony, total, partials, context, executor=SERIAL)
-        tally = dlog(group, g_m, len(votes))
-        elapsed = time.perf_counter() - started
-        key = bytes(ceremony.joint_key).hex()[:16]
-        print(f"  {name:<13} joint key {key}…  tally = {tally}  ({elapsed * 1000:.0f} ms)")
+
+class _Bars:
+    """Progress bars on standard error for the demo's long steps (none with --quiet)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def __call__(self, items: Iterable[T], label: str, total: int) -> Iterator[T]:
+        yield from tqdm(
+            items, desc=f"  {label}", total=total, disable=self.quiet, file=sys.stderr, leave=False
+        )
+
+
+def _print_summary(summary: DemoSummary, out: Path, seconds: float, group: str) -> None:
+    result = summary.result
+    if result is None:  # pragma: no cover - run_demo always sets it
+        raise TypeError("demo finished without a result")
+    manifest = demo_manifest(group, bytes(32))
+    names = {o.option_id: o.name for c in manifest.contests for o in c.options}
+    contests = {c.contest_id: c.name for c in manifest.contests}
+    print(f"degcore {__version__}: a complete election over {group}, files in {out}")
+    print(
+        f"  voters {summary.voters}: {summary.applications_approved} approved for remote voting, "
+        f"{summary.applications_rejected} rejected automatically (under 18 on election day)"
+    )
+    print(f"  credentials issued (blind RSA, one key per ballot style): {summary.credentials}")
+    print(f"  ballots cast {summary.cast}, challenged and opened (Benaloh) {summary.challenged}")
+    print("  refused for cause, with nothing logged:")
+    for label, why in summary.refused.items():
+        print(f"    - {label}: {why}")
+    print("  checked:")
+    for check in summary.checks:
+        print(f"    - {check}")
+    print(f"  result (decrypted by {', '.join(result.trustees)}; {ABSENT} absent):")
+    for contest_id in contests:
+        counts = result.totals[contest_id]
+        print(f"    {contests[contest_id]}")
+        for option_id, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+            print(f"      {names[option_id]:<32}{count:>8}")
+    print(f"  done in {seconds:.1f} s")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="degcore-demo-"))
+    if out.exists() and any(out.iterdir()):
+        print(f"degcore demo: {out} is not empty; give a new or empty directory", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    try:
+        summary = run_demo(out, args.voters, group_name=args.group, progress=_Bars(args.quiet))
+    except DegcoreError as exc:
+        print(f"degcore demo: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        _print_summary(summary, out, time.perf_counter() - started, args.group)
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError("must be between 1 and 1,000,000")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,20 +95,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo",
-        help="key ceremony, then encrypt, prove, add and threshold-decrypt a few votes over each group",
+        help="run a complete synthetic election: registry, key ceremony, credentials, ballots, box, tally",
     )
-    demo.add_argument("--group", choices=GROUP_NAMES, action="append", help="a group (default: all)")
-    demo.add_argument("--votes", default="1,0,1,1,0", help="comma-separated 0/1 votes (default: 1,0,1,1,0)")
+    demo.add_argument("--voters", type=_positive, default=100, help="number of voters (default 100)")
+    demo.add_argument("--out", help="directory for the SQLite files (default: a new temporary directory)")
+    demo.add_argument("--group", choices=GROUP_NAMES, default="ristretto255", help="the election group")
+    demo.add_argument(
+        "--quiet", action="store_true", help="no progress bars and no report; only the exit status"
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
-        try:
-            votes = [int(v) for v in args.votes.split(",")]
-        except ValueError:
-            parser.error("--votes must be comma-separated integers 0 or 1")
-        if any(v not in (0, 1) for v in votes):
-            parser.error("--votes must be 0 or 1")
-        _demo(args.group or GROUP_NAMES, votes)
-    return 0
+        return _demo(args)
+    return 2  # pragma: no cover - argparse requires a command
 
 
 if __name__ == "__main__":  # pragma: no cover

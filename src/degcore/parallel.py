@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import TypeVar
 
-__all__ = ["SERIAL", "SerialExecutor", "default_executor", "map_chunks", "worker_count"]
+__all__ = ["SERIAL", "SerialExecutor", "default_executor", "map_chunks", "per_chunk", "worker_count"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -67,6 +67,31 @@ def default_executor() -> Executor:
         return _pool[0]
 
 
+def _plan(items: Sequence[T], executor: Executor | None, chunk_size: int | None) -> tuple[Executor, int]:
+    if executor is None:
+        executor = SERIAL if len(items) < MIN_PARALLEL_ITEMS else default_executor()
+    if chunk_size is None:
+        # Four chunks per worker balance uneven workers without drowning in round trips.
+        workers = 1 if isinstance(executor, SerialExecutor) else worker_count()
+        chunk_size = max(1, -(-len(items) // (4 * workers)))
+    return executor, chunk_size
+
+
+def per_chunk(
+    fn: Callable[[Sequence[T]], R],
+    items: Sequence[T],
+    *,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+) -> list[R]:
+    """``fn`` over chunks of ``items`` on ``executor``: one result per chunk, in order (for reductions)."""
+    if not items:
+        return []
+    executor, size = _plan(items, executor, chunk_size)
+    futures = [executor.submit(fn, items[i : i + size]) for i in range(0, len(items), size)]
+    return [future.result() for future in futures]
+
+
 def map_chunks(
     fn: Callable[[Sequence[T]], list[R]],
     items: Sequence[T],
@@ -81,17 +106,12 @@ def map_chunks(
     """
     if not items:
         return []
-    if executor is None:
-        executor = SERIAL if len(items) < MIN_PARALLEL_ITEMS else default_executor()
-    if chunk_size is None:
-        # Four chunks per worker balance uneven workers without drowning in round trips.
-        workers = 1 if isinstance(executor, SerialExecutor) else worker_count()
-        chunk_size = max(1, -(-len(items) // (4 * workers)))
-    futures = [executor.submit(fn, items[i : i + chunk_size]) for i in range(0, len(items), chunk_size)]
+    executor, size = _plan(items, executor, chunk_size)
     results: list[R] = []
-    for future, start in zip(futures, range(0, len(items), chunk_size), strict=True):
-        chunk_result = future.result()
-        expected = min(chunk_size, len(items) - start)
+    for start, chunk_result in zip(
+        range(0, len(items), size), per_chunk(fn, items, executor=executor, chunk_size=size), strict=True
+    ):
+        expected = min(size, len(items) - start)
         if len(chunk_result) != expected:
             raise RuntimeError(f"{fn!r} returned {len(chunk_result)} results for {expected} items")
         results.extend(chunk_result)

@@ -1,0 +1,23 @@
+"""The ballot box (bulletin board): casting with receipts, challenges, a signed hash-chained log.
+
+DESIGN.md §1 step 5, docs/protocol.md §9. The box checks credentials (``degcore.issuance``), ballot
+signatures and proofs (``degcore.ballot``) and keeps one counted ballot per credential in SQLite.
+"""
+
+from __future__ import annotations
+
+from degcore.board.box import BallotBox, Policy, check_cast
+from degcore.board.cast import CastBallot, Receipt, sign_ballot
+from degcore.board.log import LogEntry, read_log, verify_entries
+
+__all__ = [
+    "BallotBox",
+    "CastBallot",
+    "LogEntry",
+    "Policy",
+    "Receipt",
+    "check_cast",
+    "read_log",
+    "sign_ballot",
+    "verify_entries",
+]

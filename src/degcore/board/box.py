@@ -1,0 +1,280 @@
+"""The ballot box: checks every cast ballot, keeps one counted ballot per credential, logs and signs.
+
+DESIGN.md §1 step 5, docs/protocol.md §9.3. :meth:`BallotBox.cast`
+
+1. checks, before touching the store: the voting window; the credential (the issuer's RFC 9474
+   signature for the ballot's style and this election); that the ballot is encrypted for the
+   credential's key; the credential key's signature on the ballot; every proof;
+2. in one SQLite transaction (``BEGIN IMMEDIATE``): refuses a challenged or already cast
+   tracking code, records the ballot under a partial UNIQUE index (one *counted* ballot per
+   credential; with the ``last`` policy the previous one is marked superseded, never deleted),
+   appends the signed log entry, commits;
+3. returns the receipt only after the commit.
+
+A rejected ballot raises and leaves nothing in the log. The write lock and the UNIQUE index hold
+across processes, so two racing casts of one credential cannot both be counted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from nacl.signing import SigningKey
+
+from degcore.ballot import ElectionContext, OpenedBallot, verify_ballot, verify_opened
+from degcore.board.cast import CastBallot, Receipt
+from degcore.board.log import GENESIS, entry_hash, read_log, verify_entries
+from degcore.encoding import canonical_json, to_rfc3339
+from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation, VerificationFailed
+from degcore.parallel import map_chunks
+from degcore.storage import connect, immediate
+
+__all__ = ["BallotBox", "Policy", "check_cast"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS log (
+    position  INTEGER PRIMARY KEY,
+    kind      TEXT NOT NULL CHECK (kind IN ('ballot', 'challenge', 'close')),
+    payload   BLOB NOT NULL,
+    at        TEXT NOT NULL,
+    prev      BLOB NOT NULL,
+    hash      BLOB NOT NULL UNIQUE,
+    signature BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ballots (
+    tracking_code TEXT PRIMARY KEY,
+    credential_id TEXT NOT NULL,
+    style         TEXT NOT NULL,
+    position      INTEGER NOT NULL UNIQUE REFERENCES log (position),
+    status        TEXT NOT NULL CHECK (status IN ('counted', 'superseded'))
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS one_counted_ballot_per_credential ON ballots (credential_id)
+    WHERE status = 'counted';
+CREATE TABLE IF NOT EXISTS challenged (
+    tracking_code TEXT PRIMARY KEY,
+    position      INTEGER NOT NULL REFERENCES log (position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+class Policy(StrEnum):
+    """What happens to a second ballot of a credential."""
+
+    FIRST = "first"  # refused: RuleViolation(credential_used) (the default; REQUIREMENTS R23)
+    LAST = "last"  # accepted; the earlier ballot stays in the log, marked superseded
+
+
+def check_cast(
+    context: ElectionContext, issuer_keys: Mapping[str, rsa.RSAPublicKey], cast: CastBallot, now: datetime
+) -> str:
+    """Every check that needs no store; returns the tracking code or raises naming the failed check."""
+    manifest = context.manifest
+    if not manifest.voting_open(now):
+        window = f"{to_rfc3339(manifest.voting_starts)} to {to_rfc3339(manifest.voting_ends)}"
+        raise RuleViolation(Rule.OUTSIDE_WINDOW, f"voting is open from {window}")
+    ballot, credential = cast.ballot, cast.credential
+    if credential.election_id != manifest.election_id or credential.ballot_style != ballot.style_id:
+        raise VerificationFailed("credential", credential.id, "issued for another election or ballot style")
+    key = issuer_keys.get(ballot.style_id)
+    if key is None:
+        raise VerificationFailed("credential", credential.id, f"no issuer key for style {ballot.style_id!r}")
+    credential.verify(key)
+    if credential.public_key != ballot.credential_key:
+        raise VerificationFailed("ballot-signature", credential.id, "ballot encrypted for another key")
+    credential.verify_ballot_signature(cast.signed_bytes(context), cast.signature)
+    verify_ballot(context, ballot)
+    return ballot.tracking_code(context)
+
+
+def _check_chunk(
+    context: ElectionContext, issuer_pems: Mapping[str, bytes], now: datetime, casts: Sequence[CastBallot]
+) -> list[str | DegcoreError]:
+    keys = {style: serialization.load_pem_public_key(pem) for style, pem in issuer_pems.items()}
+    out: list[str | DegcoreError] = []
+    for cast in casts:
+        try:
+            out.append(check_cast(context, keys, cast, now))  # type: ignore[arg-type]
+        except DegcoreError as exc:
+            out.append(exc)
+    return out
+
+
+class BallotBox:
+    """One election's ballot box over a SQLite file."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        context: ElectionContext,
+        issuer_keys: Mapping[str, rsa.RSAPublicKey],
+        signing_key: SigningKey,
+        *,
+        policy: Policy = Policy.FIRST,
+    ) -> None:
+        self.context = context
+        self.issuer_keys = dict(issuer_keys)
+        self.policy = Policy(policy)
+        self._signing_key = signing_key
+        self._conn = connect(path, "ballot box")
+        with immediate(self._conn, "creating the ballot box") as conn:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            for key, value in (("election", context.base_hash.hex()), ("policy", str(self.policy))):
+                conn.execute("INSERT OR IGNORE INTO state VALUES (?, ?)", (key, value))
+                stored = conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()[0]
+                if stored != value:
+                    raise InvalidInput(f"this ballot box file holds {key} {stored!r}, not {value!r}")
+
+    @property
+    def public_key(self) -> bytes:
+        """The box's Ed25519 key: receipts and log entries verify under it."""
+        return bytes(self._signing_key.verify_key)
+
+    def close_connection(self) -> None:
+        """Close the database connection."""
+        self._conn.close()
+
+    # --- writing --------------------------------------------------------------------------
+    def _append(
+        self, conn: sqlite3.Connection, kind: str, payload: bytes, now: datetime
+    ) -> tuple[int, bytes, bytes]:
+        row = conn.execute("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1").fetchone()
+        position, prev = (1, GENESIS) if row is None else (row[0] + 1, bytes(row[1]))
+        at = to_rfc3339(now)
+        digest = entry_hash(prev, position, kind, payload, at)
+        signature = self._signing_key.sign(digest).signature
+        conn.execute(
+            "INSERT INTO log VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (position, kind, payload, at, prev, digest, signature),
+        )
+        return position, digest, signature
+
+    def _open_for_writing(self, conn: sqlite3.Connection) -> None:
+        if conn.execute("SELECT 1 FROM state WHERE key = 'closed'").fetchone():
+            raise RuleViolation(Rule.BOX_CLOSED, "the ballot box is closed")
+
+    def cast(self, cast: CastBallot, *, now: datetime, checked: bool = False) -> Receipt:
+        """Check and record a ballot; the receipt comes only after the commit."""
+        if checked:
+            code = cast.ballot.tracking_code(self.context)
+        else:
+            code = check_cast(self.context, self.issuer_keys, cast, now)
+        payload = canonical_json(cast.to_json(self.context))
+        credential = cast.credential.id
+        try:
+            with immediate(self._conn, "casting") as conn:
+                self._open_for_writing(conn)
+                if conn.execute("SELECT 1 FROM challenged WHERE tracking_code = ?", (code,)).fetchone():
+                    raise RuleViolation(Rule.BALLOT_CHALLENGED, "a challenged ballot can never be cast")
+                if self.policy is Policy.LAST:
+                    conn.execute(
+                        "UPDATE ballots SET status = 'superseded'"
+                        " WHERE credential_id = ? AND status = 'counted'",
+                        (credential,),
+                    )
+                position, digest, signature = self._append(conn, "ballot", payload, now)
+                conn.execute(
+                    "INSERT INTO ballots VALUES (?, ?, ?, ?, 'counted')",
+                    (code, credential, cast.ballot.style_id, position),
+                )
+        except sqlite3.IntegrityError as exc:
+            if "tracking_code" in str(exc):
+                raise RuleViolation(Rule.CREDENTIAL_USED, "this very ballot was already cast") from None
+            raise RuleViolation(Rule.CREDENTIAL_USED, "this credential has already cast a ballot") from None
+        return Receipt(code, position, digest, signature)
+
+    def cast_many(
+        self, casts: Sequence[CastBallot], *, now: datetime, executor: Executor | None = None
+    ) -> list[Receipt | DegcoreError]:
+        """Check a batch on all cores (or ``executor``), then record the good ones in order."""
+        pems = {
+            style: key.public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            for style, key in self.issuer_keys.items()
+        }
+        checks = map_chunks(
+            functools.partial(_check_chunk, self.context, pems, now), casts, executor=executor
+        )
+        results: list[Receipt | DegcoreError] = []
+        for cast, outcome in zip(casts, checks, strict=True):
+            if isinstance(outcome, DegcoreError):
+                results.append(outcome)
+                continue
+            try:
+                results.append(self.cast(cast, now=now, checked=True))
+            except DegcoreError as exc:
+                results.append(exc)
+        return results
+
+    def challenge(self, opened: OpenedBallot, *, now: datetime) -> Receipt:
+        """Publish an opened (challenged) ballot; its tracking code can never be cast afterwards."""
+        verify_ballot(self.context, opened.ballot)
+        verify_opened(self.context, opened)
+        code = opened.ballot.tracking_code(self.context)
+        payload = canonical_json(opened.to_json(self.context))
+        try:
+            with immediate(self._conn, "challenge") as conn:
+                self._open_for_writing(conn)
+                if conn.execute("SELECT 1 FROM ballots WHERE tracking_code = ?", (code,)).fetchone():
+                    raise RuleViolation(Rule.BALLOT_CHALLENGED, "a cast ballot cannot be challenged")
+                position, digest, signature = self._append(conn, "challenge", payload, now)
+                conn.execute("INSERT INTO challenged VALUES (?, ?)", (code, position))
+        except sqlite3.IntegrityError:
+            raise RuleViolation(Rule.BALLOT_CHALLENGED, "this ballot was already challenged") from None
+        return Receipt(code, position, digest, signature)
+
+    def close(self, *, now: datetime) -> Receipt:
+        """Close the box: a final signed entry with the counts; no ballot is accepted afterwards."""
+        with immediate(self._conn, "closing") as conn:
+            self._open_for_writing(conn)
+            counted = conn.execute("SELECT COUNT(*) FROM ballots WHERE status = 'counted'").fetchone()[0]
+            challenged = conn.execute("SELECT COUNT(*) FROM challenged").fetchone()[0]
+            summary = {"type": "close", "counted": counted, "challenged": challenged}
+            position, digest, signature = self._append(conn, "close", canonical_json(summary), now)
+            conn.execute("INSERT INTO state VALUES ('closed', ?)", (to_rfc3339(now),))
+        return Receipt("", position, digest, signature)
+
+    # --- reading --------------------------------------------------------------------------
+    def counted(self) -> Iterator[CastBallot]:
+        """The counted ballots in log order (streamed, decoded with membership checks)."""
+        query = (
+            "SELECT log.payload FROM ballots JOIN log ON log.position = ballots.position"
+            " WHERE ballots.status = 'counted' ORDER BY log.position"
+        )
+        for (payload,) in self._conn.execute(query):
+            yield CastBallot.from_json(self.context, json.loads(payload))
+
+    def counts(self) -> dict[str, int]:
+        """How many ballots are counted, superseded and challenged."""
+        rows = dict(self._conn.execute("SELECT status, COUNT(*) FROM ballots GROUP BY status").fetchall())
+        rows["challenged"] = self._conn.execute("SELECT COUNT(*) FROM challenged").fetchone()[0]
+        return {k: rows.get(k, 0) for k in ("counted", "superseded", "challenged")}
+
+    def head(self) -> bytes:
+        """The hash of the last log entry (GENESIS for an empty log)."""
+        row = self._conn.execute("SELECT hash FROM log ORDER BY position DESC LIMIT 1").fetchone()
+        return GENESIS if row is None else bytes(row[0])
+
+    def verify_log(self) -> tuple[int, int | None, str]:
+        """Re-check the whole chain and every box signature: (entries, first bad position, why)."""
+        return verify_entries(read_log(self._conn), self.public_key)
+
+    def find(self, receipt: Receipt) -> bool:
+        """Whether the receipt's entry is in the log exactly as the receipt says (the voter's check)."""
+        row = self._conn.execute("SELECT hash FROM log WHERE position = ?", (receipt.position,)).fetchone()
+        return row is not None and bytes(row[0]) == receipt.head

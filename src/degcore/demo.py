@@ -1,0 +1,320 @@
+"""A complete synthetic election on the embedded defaults: what ``degcore demo`` runs.
+
+Every step uses the same public API an integrating service would (docs/integration.md): the
+registry loads a voter list and processes applications; the issuer hands out blind credentials;
+devices encrypt, challenge and cast; the ballot box checks and logs; five trustees (threshold 3)
+make the key and decrypt the tally with one of them absent. It checks what it can along the way
+and returns a summary with the result and the plaintext count it must equal.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from nacl.signing import SigningKey
+
+from degcore.ballot import (
+    BallotStyle,
+    Contest,
+    District,
+    ElectionContext,
+    EncryptedBallot,
+    Manifest,
+    Option,
+    PlaintextBallot,
+    encrypt_ballot,
+    open_ballot,
+)
+from degcore.board import BallotBox, CastBallot, sign_ballot
+from degcore.elgamal import threshold
+from degcore.elgamal.dkg import CeremonyConfig
+from degcore.elgamal.trustee import run_local_ceremony
+from degcore.errors import DegcoreError, VerificationFailed
+from degcore.groups import get_group
+from degcore.issuance import Issuer, VoterCredential, finish_credential, request_credential, rsabssa
+from degcore.registry import ElectionSettings, Registry, Schedule
+from degcore.tally import Result, aggregate, decrypt_tally
+
+__all__ = ["DemoSummary", "run_demo"]
+
+T = TypeVar("T")
+
+
+class Progress(Protocol):
+    """Wraps a long step's iterable (e.g. with a progress bar): items, label, total."""
+
+    def __call__(self, items: Iterable[T], label: str, total: int) -> Iterator[T]:
+        """Yield ``items`` while showing progress."""
+        ...
+
+
+TRUSTEES = ("trustee-1", "trustee-2", "trustee-3", "trustee-4", "trustee-5")
+ABSENT = "trustee-3"
+REGISTRATION_OPENS = datetime(2026, 8, 1, 9, 0, tzinfo=UTC)
+VOTING_STARTS = datetime(2026, 9, 18, 5, 0, tzinfo=UTC)  # 08:00 in Moscow
+VOTING_ENDS = datetime(2026, 9, 20, 17, 0, tzinfo=UTC)  # 20:00 in Moscow
+NAMES = ("Иванов Иван Иванович", "Петрова Анна Сергеевна", "Сидоров Пётр Ильич", "Кузнецова Ольга Игоревна")
+
+
+def demo_manifest(group: str, authority_key: bytes) -> Manifest:
+    """Two districts, each with the federal party list and its own single-member contest."""
+    parties = tuple(
+        Option(f"party-{i}", name)
+        for i, name in enumerate(("Зелёные", "Синие", "Красные", "Белые", "Жёлтые"), 1)
+    )
+
+    def candidates(district: int) -> tuple[Option, ...]:
+        return tuple(
+            Option(f"d{district}-candidate-{i}", f"Кандидат {i} (округ {district})") for i in range(1, 5)
+        )
+
+    return Manifest(
+        "demo-2026",
+        "Выборы депутатов (демонстрация degcore)",
+        group,
+        "Europe/Moscow",
+        VOTING_STARTS,
+        VOTING_ENDS,
+        authority_key,
+        (
+            Contest("party-list", "Федеральный список", parties, 1, 1),
+            Contest("district-1", "Одномандатный округ 1", candidates(1), 1, 1),
+            Contest("district-2", "Одномандатный округ 2", candidates(2), 1, 1),
+        ),
+        (
+            BallotStyle("style-1", ("party-list", "district-1")),
+            BallotStyle("style-2", ("party-list", "district-2")),
+        ),
+        (District("district-1", "Округ № 1", "style-1"), District("district-2", "Округ № 2", "style-2")),
+    )
+
+
+@dataclass
+class DemoSummary:
+    """What the demo did and checked."""
+
+    voters: int = 0
+    applications_approved: int = 0
+    applications_rejected: int = 0
+    credentials: int = 0
+    cast: int = 0
+    challenged: int = 0
+    refused: dict[str, str] = field(default_factory=dict)
+    expected: dict[str, dict[str, int]] = field(default_factory=dict)
+    result: Result | None = None
+    checks: list[str] = field(default_factory=list)
+
+
+def _no_progress(items: Iterable[T], label: str, total: int) -> Iterator[T]:
+    yield from items
+
+
+def _voter_list(count: int, rng: random.Random) -> str:
+    rows = ["voter_id,full_name,birth_date,citizenship,district,disenfranchised"]
+    for i in range(count):
+        year = 2009 if rng.random() < 0.02 else rng.randrange(1940, 2007)  # a few are too young
+        born = f"{1 + rng.randrange(28):02d}.{1 + rng.randrange(12):02d}.{year}"
+        rows.append(f"voter-{i:06d},{NAMES[i % len(NAMES)]},{born},RU,district-{1 + i % 2},0")
+    return "\n".join(rows) + "\n"
+
+
+def _form(i: int, record_name: str, born: str) -> dict[str, str]:
+    number = f"{3_000_000 + i:09d}"
+    control = sum(int(d) * (9 - k) for k, d in enumerate(number)) % 101 % 100
+    return {
+        "full_name": record_name,
+        "birth_date": born,
+        "passport_series": "4510",
+        "passport_number": f"{i:06d}",
+        "passport_issued": "01.01.2015",
+        "passport_issuer": "ГУ МВД России по г. Москве",
+        "snils": f"{number}{control:02d}",
+        "phone": f"+7916{i:07d}",
+        "district": f"district-{1 + i % 2}",
+        "address": "Москва, ул. Тверская, д. 1",
+    }
+
+
+@dataclass
+class _Election:
+    """The demo's actors and their stores."""
+
+    out: Path
+    context: ElectionContext
+    settings: ElectionSettings
+    shares: dict[str, threshold.TrusteeShare]
+    registry: Registry
+    rng: random.Random
+    summary: DemoSummary
+    progress: Progress
+
+
+def run_demo(
+    out: Path, voters: int, *, group_name: str = "ristretto255", progress: Progress = _no_progress
+) -> DemoSummary:
+    """Run the whole election with ``voters`` voters, files under ``out``; see the module docstring."""
+    out.mkdir(parents=True, exist_ok=True)
+    authority = SigningKey.generate()
+    manifest = demo_manifest(group_name, bytes(authority.verify_key))
+    summary = DemoSummary(voters=voters)
+
+    # Key ceremony: five trustees, any three decrypt.
+    ceremony, shares = run_local_ceremony(
+        CeremonyConfig(manifest.election_id, get_group(group_name), 3, TRUSTEES)
+    )
+    summary.checks.append(f"key ceremony: {len(ceremony.qualified)} of 5 trustees qualified, threshold 3")
+    settings = ElectionSettings(
+        manifest.election_id,
+        Schedule("Europe/Moscow", REGISTRATION_OPENS, VOTING_STARTS, VOTING_ENDS),
+        frozenset({"district-1", "district-2"}),
+        {"district-1": "style-1", "district-2": "style-2"},
+        {"personal_data": "1.0", "remote_voting_terms": "1.0"},
+    )
+    registry = Registry(out / "registry.sqlite", settings, code_key=secrets.token_bytes(32))
+    rng = random.Random(secrets.randbits(64))  # noqa: S311 - picks votes only; crypto uses the OS
+    election = _Election(
+        out, ElectionContext(manifest, ceremony), settings, shares, registry, rng, summary, progress
+    )
+    _register(election, voters)
+    wallets, issuer_keys = _issue(election, voters)
+    box = BallotBox(out / "box.sqlite", election.context, issuer_keys, SigningKey.generate())
+    _vote(election, box, wallets)
+    _tally(election, box)
+    registry.close()
+    box.close_connection()
+    return summary
+
+
+def _register(e: _Election, voters: int) -> None:
+    """The voter list, then one application per voter, processed to confirmation."""
+    day = REGISTRATION_OPENS + timedelta(days=3)
+    e.registry.import_voters(_voter_list(voters, e.rng), now=day)
+    for i in e.progress(range(voters), "applications", voters):
+        record = e.registry.voter(f"voter-{i:06d}")
+        form = _form(i, record.full_name, record.birth_date.strftime("%d.%m.%Y"))
+        app = e.registry.create(record.voter_id, form, now=day)
+        for kind in ("personal_data", "remote_voting_terms"):
+            e.registry.consent(app.number, kind, "1.0", now=day)
+        app = e.registry.submit(app.number, now=day)
+        if app.reasons:  # under 18 on election day: rejected automatically
+            e.summary.applications_rejected += 1
+            continue
+        e.registry.start_review(app.number, now=day, actor="operator")
+        e.registry.approve(app.number, now=day, actor="operator")
+        e.registry.confirm(app.number, e.registry.issue_code(app.number, now=day), now=day)
+        e.summary.applications_approved += 1
+
+
+def _issue(e: _Election, voters: int) -> tuple[list[VoterCredential], dict[str, rsa.RSAPublicKey]]:
+    """One blind RSA key per ballot style; the issuer asks the registry about each voter."""
+    manifest = e.context.manifest
+    keys = {style.style_id: rsabssa.generate_key() for style in manifest.styles}
+    issuer = Issuer(e.out / "issuer.sqlite", manifest.election_id, keys, e.registry)
+    public = issuer.public_keys()
+    wallets: list[VoterCredential] = []
+    for i in e.progress(range(voters), "credentials", voters):
+        record = e.registry.voter(f"voter-{i:06d}")
+        if record.channel != "remote":
+            continue
+        style = e.settings.ballot_styles[record.district]
+        request = request_credential(public[style], manifest.election_id, style)
+        blind = issuer.issue(record.voter_id, style, request.blinded_msg, now=VOTING_STARTS)
+        wallets.append(finish_credential(request, blind, public[style]))
+    e.summary.credentials = len(wallets)
+    return wallets, public
+
+
+def _vote(e: _Election, box: BallotBox, wallets: list[VoterCredential]) -> None:
+    """Devices encrypt; about one in twenty challenges a ballot first; everyone casts; some misbehave."""
+    context, summary = e.context, e.summary
+    manifest = context.manifest
+    at = VOTING_STARTS + timedelta(hours=1)
+    casts: list[CastBallot] = []
+    summary.expected = {c.contest_id: {o.option_id: 0 for o in c.options} for c in manifest.contests}
+    for wallet in e.progress(wallets, "encrypting", len(wallets)):
+        style = manifest.style(wallet.credential.ballot_style)
+        plain = PlaintextBallot(
+            style.style_id,
+            {c: {e.rng.choice(manifest.contest(c).options).option_id: 1} for c in style.contests},
+        )
+        key = wallet.credential.public_key
+        if e.rng.random() < 0.05:
+            spoiled, nonces = encrypt_ballot(context, plain, key)
+            box.challenge(open_ballot(context, spoiled, nonces), now=at)
+            summary.challenged += 1
+        ballot, _ = encrypt_ballot(context, plain, key)
+        casts.append(sign_ballot(context, ballot, wallet))
+        for contest_id, picked in plain.selections.items():
+            for option_id in picked:
+                summary.expected[contest_id][option_id] += 1
+    receipts = box.cast_many(casts, now=at)
+    failures = [r for r in receipts if isinstance(r, DegcoreError)]
+    if failures:
+        raise failures[0]
+    summary.cast = len(receipts)
+    summary.checks.append(
+        f"ballot box: {len(receipts)} ballots checked on all cores, logged, receipts signed"
+    )
+    if casts:
+        _refusals(box, context, (casts[0], wallets[0]), summary, at)
+    box.close(now=VOTING_ENDS)
+    entries, broken, why = box.verify_log()
+    if broken is not None:
+        raise VerificationFailed("box-log", str(broken), why)
+    summary.checks.append(f"box log: {entries} entries, hash chain and every box signature verify")
+
+
+def _tally(e: _Election, box: BallotBox) -> None:
+    """Aggregate the counted ballots; four trustees decrypt (one absent); compare with the plaintext."""
+    context = e.context
+    tally = aggregate(context, (cast.ballot for cast in box.counted()))
+    present = [t for t in TRUSTEES if t != ABSENT]
+    partials = [
+        threshold.partial_decrypt(e.shares[t], tally.ciphertexts(), context.base_hash) for t in present
+    ]
+    e.summary.result = decrypt_tally(context, tally, partials)
+    e.summary.checks.append(
+        f"tally: {len(partials)} partial decryptions with proofs checked; {ABSENT} absent"
+    )
+    if e.summary.result.totals != e.summary.expected:
+        raise VerificationFailed("tally", "result", "the decrypted counts differ from the plaintext count")
+    e.summary.checks.append("result equals the plaintext count of the cast ballots")
+
+
+def _refusals(
+    box: BallotBox,
+    context: ElectionContext,
+    first: tuple[CastBallot, VoterCredential],
+    summary: DemoSummary,
+    at: datetime,
+) -> None:
+    """A second ballot of a credential, a tampered proof, a ballot after voting ends: each refused."""
+    cast, wallet = first
+    attempts: dict[str, Callable[[], object]] = {
+        "second ballot of a credential": lambda: box.cast(cast, now=at),
+        # A dishonest device signs a ballot whose proof it altered: the proof check catches it.
+        "tampered proof": lambda: box.cast(sign_ballot(context, _tampered(cast.ballot), wallet), now=at),
+        "outside the voting window": lambda: box.cast(cast, now=VOTING_ENDS + timedelta(minutes=1)),
+    }
+    for label, attempt in attempts.items():
+        try:
+            attempt()
+        except DegcoreError as exc:
+            summary.refused[label] = f"{type(exc).__name__}: {exc}"
+        else:
+            raise VerificationFailed("box", label, "the box accepted a ballot it must refuse")
+
+
+def _tampered(ballot: EncryptedBallot) -> EncryptedBallot:
+    contest = ballot.contests[0]
+    proof = contest.proofs[0]
+    bad = replace(proof, responses=(proof.responses[0] + 1, *proof.responses[1:]))
+    changed = replace(contest, proofs=(bad, *contest.proofs[1:]))
+    return replace(ballot, contests=(changed, *ballot.contests[1:]))

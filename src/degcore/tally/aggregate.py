@@ -1,0 +1,112 @@
+"""Homomorphic aggregation: the product of each option's ciphertexts over all counted ballots."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from itertools import islice
+
+from degcore.ballot import ElectionContext, EncryptedBallot
+from degcore.elgamal import Ciphertext
+from degcore.encoding import JsonValue, record_header
+from degcore.groups import Element, Group
+from degcore.parallel import per_chunk
+
+__all__ = ["EncryptedTally", "TallyKey", "aggregate"]
+
+#: (ballot style, contest): ballots of different styles are tallied apart, so that a district
+#: with its own style gets its own result.
+TallyKey = tuple[str, str]
+#: Ballots per chunk: big enough that the pool's round trip is noise, small enough to stream.
+CHUNK = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptedTally:
+    """Per (style, contest): the product of each option's ciphertexts and how many ballots went in."""
+
+    totals: dict[TallyKey, tuple[Ciphertext, ...]]
+    ballots: dict[str, int]  # per style
+
+    def order(self) -> list[TallyKey]:
+        """The tallied (style, contest) pairs in a fixed order."""
+        return sorted(self.totals)
+
+    def ciphertexts(self) -> list[Ciphertext]:
+        """Every option total in :meth:`order`, options in manifest order: what trustees decrypt."""
+        return [ct for key in self.order() for ct in self.totals[key]]
+
+    def to_json(self) -> dict[str, JsonValue]:
+        """The canonical JSON object (``tally/encrypted_tally.json`` in the record)."""
+        return {
+            **record_header("encrypted-tally"),
+            "ballots": dict(sorted(self.ballots.items())),
+            "totals": [
+                {
+                    "style": style,
+                    "contest": contest,
+                    "ciphertexts": [bytes(ct).hex() for ct in self.totals[(style, contest)]],
+                }
+                for style, contest in self.order()
+            ],
+        }
+
+
+#: What aggregation needs of a ballot (proofs stay behind: they were checked at casting).
+_Columns = tuple[str, tuple[tuple[str, tuple[Ciphertext, ...]], ...]]
+
+
+def _columns(ballot: EncryptedBallot) -> _Columns:
+    return ballot.style_id, tuple((c.contest_id, c.ciphertexts) for c in ballot.contests)
+
+
+def _partial(
+    group: Group, ballots: Sequence[_Columns]
+) -> tuple[dict[TallyKey, list[Element]], dict[str, int]]:
+    """One chunk's products: per key, [a_1, b_1, a_2, b_2, …] over the chunk; ballots per style."""
+    columns: dict[TallyKey, list[list[Element]]] = {}
+    counts: dict[str, int] = {}
+    for style, contests in ballots:
+        counts[style] = counts.get(style, 0) + 1
+        for contest_id, cts in contests:
+            slots = columns.setdefault((style, contest_id), [[] for _ in range(2 * len(cts))])
+            for i, ct in enumerate(cts):
+                slots[2 * i].append(ct.a)
+                slots[2 * i + 1].append(ct.b)
+    return {key: [group.product(slot) for slot in slots] for key, slots in columns.items()}, counts
+
+
+def _multiply(xs: list[Element], ys: list[Element]) -> list[Element]:
+    return [x * y for x, y in zip(xs, ys, strict=True)]
+
+
+def aggregate(
+    context: ElectionContext, ballots: Iterable[EncryptedBallot], *, executor: Executor | None = None
+) -> EncryptedTally:
+    """Multiply every option's ciphertexts over ``ballots`` (streamed in chunks, in parallel)."""
+    group = context.group
+    manifest = context.manifest
+    acc: dict[TallyKey, list[Element]] = {}
+    counts: dict[str, int] = {}
+    iterator = iter(ballots)
+    work = functools.partial(_partial, group)
+    while batch := [_columns(b) for b in islice(iterator, CHUNK * 8)]:
+        for products, chunk_counts in per_chunk(work, batch, executor=executor, chunk_size=CHUNK):
+            for style, n in chunk_counts.items():
+                counts[style] = counts.get(style, 0) + n
+            for key, values in products.items():
+                current = acc.get(key)
+                acc[key] = (
+                    values if current is None else [x * y for x, y in zip(current, values, strict=True)]
+                )
+    totals: dict[TallyKey, tuple[Ciphertext, ...]] = {}
+    for ballot_style in manifest.styles:  # every contest gets a total, also with no ballots (Enc(0; 0))
+        for contest_id in ballot_style.contests:
+            options = len(manifest.contest(contest_id).options)
+            key = (ballot_style.style_id, contest_id)
+            values = acc.get(key) or [group.identity()] * (2 * options)
+            totals[key] = tuple(Ciphertext(values[2 * i], values[2 * i + 1]) for i in range(options))
+        counts.setdefault(ballot_style.style_id, 0)
+    return EncryptedTally(totals, counts)
