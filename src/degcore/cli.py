@@ -55,9 +55,9 @@ def _print_summary(summary: DemoSummary, out: Path, seconds: float, group: str) 
     for check in summary.checks:
         print(f"    - {check}")
     print(f"  result (decrypted by {', '.join(result.trustees)}; {ABSENT} absent):")
-    for contest_id in contests:
+    for contest_id, contest_name in contests.items():
         counts = result.totals[contest_id]
-        print(f"    {contests[contest_id]}")
+        print(f"    {contest_name}")
         for option_id, count in sorted(counts.items(), key=lambda kv: -kv[1]):
             print(f"      {names[option_id]:<32}{count:>8}")
     print(f"  done in {seconds:.1f} s")
