@@ -94,9 +94,10 @@ def check_cast(
     credential.verify(key)
     if credential.public_key != ballot.credential_key:
         raise VerificationFailed("ballot-signature", credential.id, "ballot encrypted for another key")
-    credential.verify_ballot_signature(cast.signed_bytes(context), cast.signature)
+    digest = ballot.digest(context)
+    credential.verify_ballot_signature(cast.signed_bytes(context, digest), cast.signature)
     verify_ballot(context, ballot)
-    return ballot.tracking_code(context)
+    return digest.hex()
 
 
 def _check_chunk(
@@ -167,12 +168,12 @@ class BallotBox:
         if conn.execute("SELECT 1 FROM state WHERE key = 'closed'").fetchone():
             raise RuleViolation(Rule.BOX_CLOSED, "the ballot box is closed")
 
-    def cast(self, cast: CastBallot, *, now: datetime, checked: bool = False) -> Receipt:
+    def cast(self, cast: CastBallot, *, now: datetime) -> Receipt:
         """Check and record a ballot; the receipt comes only after the commit."""
-        if checked:
-            code = cast.ballot.tracking_code(self.context)
-        else:
-            code = check_cast(self.context, self.issuer_keys, cast, now)
+        return self._record(cast, check_cast(self.context, self.issuer_keys, cast, now), now)
+
+    def _record(self, cast: CastBallot, code: str, now: datetime) -> Receipt:
+        """Store a checked ballot whose tracking code is ``code``."""
         payload = canonical_json(cast.to_json(self.context))
         credential = cast.credential.id
         try:
@@ -216,7 +217,7 @@ class BallotBox:
                 results.append(outcome)
                 continue
             try:
-                results.append(self.cast(cast, now=now, checked=True))
+                results.append(self._record(cast, outcome, now))
             except DegcoreError as exc:
                 results.append(exc)
         return results

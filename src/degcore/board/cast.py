@@ -31,9 +31,9 @@ class CastBallot:
     credential: Credential
     signature: bytes
 
-    def signed_bytes(self, context: ElectionContext) -> bytes:
-        """What the credential key signs."""
-        return _SIGNED_PREFIX + self.ballot.digest(context)
+    def signed_bytes(self, context: ElectionContext, digest: bytes | None = None) -> bytes:
+        """What the credential key signs (``digest``: the ballot's, if already computed)."""
+        return _SIGNED_PREFIX + (digest or self.ballot.digest(context))
 
     def to_json(self, context: ElectionContext) -> dict[str, JsonValue]:
         """The canonical JSON object (the payload of a ``ballot`` entry of the box's log)."""
