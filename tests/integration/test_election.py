@@ -56,6 +56,7 @@ def test_tally_by_style_and_district_with_cumulative_votes_and_revoting(tmp_path
     assert result.by_district["south"] == {"mayor": {"m0": 0, "m1": 1, "m2": 0}}
     assert result.by_district["north"]["council"]["c3"] == 2
     assert result.trustees == ("t3", "t4", "t5")
+    assert [p.trustee_id for p in result.partials] == ["t3", "t4", "t5"]
     json.dumps(result.to_json())
 
 

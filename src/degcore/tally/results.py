@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from degcore.ballot import ElectionContext
 from degcore.elgamal import dlog
@@ -20,13 +20,15 @@ Counts = dict[str, dict[str, int]]  # contest → option → votes
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """Counts per contest (all styles), per ballot style and per district, and who decrypted."""
+    """Counts per contest (all styles), per ballot style and per district, and the decryption proofs."""
 
     totals: Counts
     by_style: dict[str, Counts]
     by_district: dict[str, Counts]
     ballots: dict[str, int]
     trustees: tuple[str, ...]
+    #: The accepted partial decryptions (values and DLEQ proofs) of the trustees in ``trustees``.
+    partials: tuple[PartialDecryption, ...] = field(default=(), repr=False)
 
     def to_json(self) -> dict[str, JsonValue]:
         """The canonical JSON object (``tally/result.json`` in the record)."""
@@ -82,4 +84,5 @@ def decrypt_tally(
     }
     by_district = {ds[0].district_id: by_style[style] for style, ds in sharing.items() if len(ds) == 1}
     used = session.present[: context.ceremony.config.threshold]
-    return Result(totals, by_style, by_district, dict(tally.ballots), used)
+    proofs = tuple(p for p in partials if p.trustee_id in used)
+    return Result(totals, by_style, by_district, dict(tally.ballots), used, proofs)
