@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -70,3 +71,18 @@ def load_vector(relative: str) -> Any:
             f"external vectors not found at {path} (set DEGCORE_VECTORS or put shared/ beside the checkout)"
         )
     return json.loads(path.read_text())
+
+
+def race(target: Callable[..., object], argument_lists: list[tuple[object, ...]]) -> list[object]:
+    """Start one forked process per argument tuple, released together by a barrier; their outcomes, sorted.
+
+    ``target(*arguments, barrier, queue)`` must wait on ``barrier`` and put one outcome on ``queue``.
+    """
+    context = multiprocessing.get_context("fork")
+    barrier, queue = context.Barrier(len(argument_lists)), context.Queue()
+    procs = [context.Process(target=target, args=(*args, barrier, queue)) for args in argument_lists]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    return sorted((queue.get(timeout=10) for _ in procs), key=str)

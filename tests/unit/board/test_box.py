@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import multiprocessing
 import os
 import signal
 import sqlite3
@@ -23,6 +22,7 @@ from degcore.ballot import PlaintextBallot, encrypt_ballot, open_ballot
 from degcore.board import BallotBox, CastBallot, Policy, Receipt, sign_ballot
 from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation, VerificationFailed
 from degcore.groups import get_group
+from tests.conftest import race
 from tests.election_fixtures import DURING, ENDS, STARTS, Election, election
 
 MAYOR = {"mayor": {"m1": 1}}
@@ -183,14 +183,7 @@ def test_two_racing_casts_of_one_credential_count_once(e: Election, tmp_path: Pa
     BallotBox(path, e.context, e.public_keys, BOX_KEY)
     wallet = e.credential("b")
     casts = [json.dumps(e.cast(wallet, {"mayor": {f"m{i % 3}": 1}}).to_json(e.context)) for i in range(4)]
-    ctx = multiprocessing.get_context("fork")
-    barrier, out = ctx.Barrier(len(casts)), ctx.Queue()
-    procs = [ctx.Process(target=_race, args=(path, c, barrier, out)) for c in casts]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-    results = sorted(out.get(timeout=10) for _ in procs)
+    results = race(_race, [(path, c) for c in casts])
     assert results == ["counted"] + [str(Rule.CREDENTIAL_USED)] * 3
     box = BallotBox(path, e.context, e.public_keys, BOX_KEY)
     assert box.counts()["counted"] == 1 and box.verify_log()[1] is None
@@ -202,6 +195,7 @@ from cryptography.hazmat.primitives import serialization
 from degcore.ballot import ElectionContext, Manifest
 from degcore.board import BallotBox
 from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
+from tests.conftest import race
 from tests.election_fixtures import DURING, Election
 from tests.unit.board.test_box import BOX_KEY, MAYOR
 saved = json.load(open(sys.argv[2]))

@@ -16,6 +16,7 @@ from degcore.errors import Ineligible, IneligibleReason, InvalidInput, Rule, Rul
 from degcore.issuance import Issuer, finish_credential, request_credential, rsabssa
 from degcore.registry import ElectionSettings, Registry, RejectionReason, Schedule, Status, StatusChanged
 from degcore.registry.status import TRANSITIONS
+from tests.conftest import race
 
 SCHEDULE = Schedule(
     "Europe/Moscow",
@@ -334,16 +335,8 @@ def _race(
 def test_concurrent_duplicate_applications_only_one_wins(tmp_path: Path) -> None:
     path = str(tmp_path / "race.sqlite")
     Registry(path, SETTINGS, code_key=KEY).import_voters(VOTERS, now=NOW)
-    context = multiprocessing.get_context("fork")
     contenders = ["v1", "v7", "v1", "v7", "v1", "v7"]
-    barrier = context.Barrier(len(contenders))
-    out = context.Queue()
-    procs = [context.Process(target=_race, args=(path, v, barrier, out)) for v in contenders]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-    results = sorted(out.get(timeout=5) for _ in procs)
+    results = race(_race, [(path, v) for v in contenders])
     assert results.count("won") == 1
     assert results.count(str(Rule.DUPLICATE_APPLICATION)) == len(contenders) - 1
     with sqlite3.connect(path) as conn:
