@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import sys
 import tempfile
 import time
@@ -16,6 +18,9 @@ from degcore import __version__
 from degcore.demo import ABSENT, DemoSummary, demo_manifest, run_demo
 from degcore.errors import DegcoreError
 from degcore.groups import GROUP_NAMES
+from degcore.parallel import dask_executor
+from degcore.record import RecordReader, layout
+from degcore.verify import verify_record
 
 __all__ = ["main"]
 
@@ -60,6 +65,7 @@ def _print_summary(summary: DemoSummary, out: Path, seconds: float, group: str) 
         print(f"    {contest_name}")
         for option_id, count in sorted(counts.items(), key=lambda kv: -kv[1]):
             print(f"      {names[option_id]:<32}{count:>8}")
+    print(f"  the election record is in {summary.record}; check it with: degcore verify {summary.record}")
     print(f"  done in {seconds:.1f} s")
 
 
@@ -77,6 +83,35 @@ def _demo(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_summary(summary, out, time.perf_counter() - started, args.group)
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    try:
+        reader = RecordReader(args.record)
+        lines = reader.index().get("lines", {})
+        total = lines.get(layout.LOG, 0) if isinstance(lines, dict) else 0
+    except DegcoreError as exc:
+        print(f"degcore verify: {exc}", file=sys.stderr)
+        return 2
+    bar = tqdm(
+        total=total, desc="  log entries", disable=args.quiet or args.json, file=sys.stderr, leave=False
+    )
+    try:
+        with contextlib.ExitStack() as stack:
+            executor = (
+                stack.enter_context(dask_executor(args.dask_scheduler)) if args.dask_scheduler else None
+            )
+            report = verify_record(args.record, executor=executor, advance=bar.update)
+    except DegcoreError as exc:
+        print(f"degcore verify: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    elif not args.quiet:
+        print(report.to_text())
+    return 0 if report.ok else 1
 
 
 def _positive(text: str) -> int:
@@ -103,9 +138,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument(
         "--quiet", action="store_true", help="no progress bars and no report; only the exit status"
     )
+    verify = sub.add_parser("verify", help="re-check an election record from scratch, check by check")
+    verify.add_argument("record", help="the record directory (e.g. DIR/record written by 'degcore demo')")
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.add_argument("--dask-scheduler", metavar="ADDRESS", help="run the ballot checks on a Dask cluster")
+    verify.add_argument(
+        "--quiet", action="store_true", help="no progress bar, no report: only the exit status"
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         return _demo(args)
+    if args.command == "verify":
+        return _verify(args)
     return 2  # pragma: no cover - argparse requires a command
 
 

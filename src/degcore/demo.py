@@ -39,8 +39,9 @@ from degcore.elgamal.trustee import run_local_ceremony
 from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import get_group
 from degcore.issuance import Issuer, VoterCredential, finish_credential, request_credential, rsabssa
+from degcore.record import write_record
 from degcore.registry import ElectionSettings, Registry, Schedule
-from degcore.tally import Result, aggregate, decrypt_tally
+from degcore.tally import EncryptedTally, Result, aggregate, decrypt_tally
 
 __all__ = ["DemoSummary", "run_demo"]
 
@@ -110,6 +111,7 @@ class DemoSummary:
     expected: dict[str, dict[str, int]] = field(default_factory=dict)
     result: Result | None = None
     checks: list[str] = field(default_factory=list)
+    record: Path | None = None
 
 
 def _no_progress(items: Iterable[T], label: str, total: int) -> Iterator[T]:
@@ -186,10 +188,25 @@ def run_demo(
     wallets, issuer_keys = _issue(election, voters)
     box = BallotBox(out / "box.sqlite", election.context, issuer_keys, SigningKey.generate())
     _vote(election, box, wallets)
-    _tally(election, box)
+    tally, partials = _tally(election, box)
+    summary.record = write_record(
+        out / "record",
+        context=election.context,
+        issuer_keys=issuer_keys,
+        box=box,
+        tally=tally,
+        partials=partials,
+        result=_result(summary),
+    )
     registry.close()
     box.close_connection()
     return summary
+
+
+def _result(summary: DemoSummary) -> Result:
+    if summary.result is None:  # pragma: no cover - _tally always sets it
+        raise TypeError("the tally did not produce a result")
+    return summary.result
 
 
 def _register(e: _Election, voters: int) -> None:
@@ -271,7 +288,7 @@ def _vote(e: _Election, box: BallotBox, wallets: list[VoterCredential]) -> None:
     summary.checks.append(f"box log: {entries} entries, hash chain and every box signature verify")
 
 
-def _tally(e: _Election, box: BallotBox) -> None:
+def _tally(e: _Election, box: BallotBox) -> tuple[EncryptedTally, list[threshold.PartialDecryption]]:
     """Aggregate the counted ballots; four trustees decrypt (one absent); compare with the plaintext."""
     context = e.context
     tally = aggregate(context, (cast.ballot for cast in box.counted()))
@@ -286,6 +303,7 @@ def _tally(e: _Election, box: BallotBox) -> None:
     if e.summary.result.totals != e.summary.expected:
         raise VerificationFailed("tally", "result", "the decrypted counts differ from the plaintext count")
     e.summary.checks.append("result equals the plaintext count of the cast ballots")
+    return tally, partials
 
 
 def _refusals(

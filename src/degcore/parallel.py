@@ -15,11 +15,22 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
-__all__ = ["SERIAL", "SerialExecutor", "default_executor", "map_chunks", "per_chunk", "worker_count"]
+from degcore.errors import InvalidInput
+
+__all__ = [
+    "SERIAL",
+    "SerialExecutor",
+    "dask_executor",
+    "default_executor",
+    "map_chunks",
+    "per_chunk",
+    "worker_count",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -116,3 +127,17 @@ def map_chunks(
             raise RuntimeError(f"{fn!r} returned {len(chunk_result)} results for {expected} items")
         results.extend(chunk_result)
     return results
+
+
+@contextmanager
+def dask_executor(address: str) -> Iterator[Executor]:
+    """An executor on the Dask cluster whose scheduler is at ``address`` (the ``distributed`` extra)."""
+    try:
+        from distributed import Client  # noqa: PLC0415 - an optional extra, imported only when asked
+    except ImportError:
+        raise InvalidInput("a Dask cluster needs the extra: pip install 'degcore[distributed]'") from None
+    client = Client(address)  # type: ignore[no-untyped-call]
+    try:
+        yield client.get_executor()  # type: ignore[no-untyped-call]
+    finally:
+        client.close()  # type: ignore[no-untyped-call]

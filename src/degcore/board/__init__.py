@@ -6,8 +6,8 @@ signatures and proofs (``degcore.ballot``) and keeps one counted ballot per cred
 
 from __future__ import annotations
 
-from degcore.board.box import BallotBox, Policy, check_cast
-from degcore.board.cast import CastBallot, Receipt, sign_ballot
+from degcore.board.box import BallotBox
+from degcore.board.cast import CastBallot, Policy, Receipt, check_cast, sign_ballot
 from degcore.board.log import LogEntry, read_log, verify_entries
 
 __all__ = [

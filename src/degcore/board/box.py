@@ -23,7 +23,6 @@ import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -31,14 +30,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.signing import SigningKey
 
 from degcore.ballot import ElectionContext, OpenedBallot, verify_ballot, verify_opened
-from degcore.board.cast import CastBallot, Receipt
-from degcore.board.log import GENESIS, entry_hash, read_log, verify_entries
+from degcore.board.cast import CastBallot, Policy, Receipt, check_cast
+from degcore.board.log import GENESIS, LogEntry, entry_hash, read_log, verify_entries
 from degcore.encoding import canonical_json, to_rfc3339
-from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation, VerificationFailed
+from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation
 from degcore.parallel import map_chunks
 from degcore.storage import connect, immediate
 
-__all__ = ["BallotBox", "Policy", "check_cast"]
+__all__ = ["BallotBox"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS log (
@@ -68,36 +67,6 @@ CREATE TABLE IF NOT EXISTS state (
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 """
-
-
-class Policy(StrEnum):
-    """What happens to a second ballot of a credential."""
-
-    FIRST = "first"  # refused: RuleViolation(credential_used) (the default; REQUIREMENTS R23)
-    LAST = "last"  # accepted; the earlier ballot stays in the log, marked superseded
-
-
-def check_cast(
-    context: ElectionContext, issuer_keys: Mapping[str, rsa.RSAPublicKey], cast: CastBallot, now: datetime
-) -> str:
-    """Every check that needs no store; returns the tracking code or raises naming the failed check."""
-    manifest = context.manifest
-    if not manifest.voting_open(now):
-        window = f"{to_rfc3339(manifest.voting_starts)} to {to_rfc3339(manifest.voting_ends)}"
-        raise RuleViolation(Rule.OUTSIDE_WINDOW, f"voting is open from {window}")
-    ballot, credential = cast.ballot, cast.credential
-    if credential.election_id != manifest.election_id or credential.ballot_style != ballot.style_id:
-        raise VerificationFailed("credential", credential.id, "issued for another election or ballot style")
-    key = issuer_keys.get(ballot.style_id)
-    if key is None:
-        raise VerificationFailed("credential", credential.id, f"no issuer key for style {ballot.style_id!r}")
-    credential.verify(key)
-    if credential.public_key != ballot.credential_key:
-        raise VerificationFailed("ballot-signature", credential.id, "ballot encrypted for another key")
-    digest = ballot.digest(context)
-    credential.verify_ballot_signature(cast.signed_bytes(context, digest), cast.signature)
-    verify_ballot(context, ballot)
-    return digest.hex()
 
 
 def _check_chunk(
@@ -265,6 +234,10 @@ class BallotBox:
         rows = dict(self._conn.execute("SELECT status, COUNT(*) FROM ballots GROUP BY status").fetchall())
         rows["challenged"] = self._conn.execute("SELECT COUNT(*) FROM challenged").fetchone()[0]
         return {k: rows.get(k, 0) for k in ("counted", "superseded", "challenged")}
+
+    def log(self) -> Iterator[LogEntry]:
+        """Every log entry in position order (streamed): what the election record publishes."""
+        return read_log(self._conn)
 
     def head(self) -> bytes:
         """The hash of the last log entry (GENESIS for an empty log)."""

@@ -8,17 +8,21 @@ log entry that holds the ballot: tracking code, position and chain head.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from degcore.ballot import ElectionContext, EncryptedBallot
-from degcore.encoding import JsonValue, from_hex, read_record, record_header
-from degcore.errors import InvalidInput, VerificationFailed
+from degcore.ballot import ElectionContext, EncryptedBallot, verify_ballot
+from degcore.encoding import JsonValue, from_hex, read_record, record_header, to_rfc3339
+from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed
 from degcore.issuance import Credential, VoterCredential
 
-__all__ = ["CastBallot", "Receipt", "sign_ballot"]
+__all__ = ["CastBallot", "Policy", "Receipt", "check_cast", "sign_ballot"]
 
 _SIGNED_PREFIX = b"degcore/1/cast"
 
@@ -99,3 +103,33 @@ class Receipt:
         code = from_hex(f["tracking_code"], 32, "tracking_code").hex()
         head = from_hex(f["head"], 32, "head")
         return cls(code, position, head, from_hex(f["box_signature"], 64, "box_signature"))
+
+
+class Policy(StrEnum):
+    """What happens to a second ballot of a credential."""
+
+    FIRST = "first"  # refused: RuleViolation(credential_used) (the default; REQUIREMENTS R23)
+    LAST = "last"  # accepted; the earlier ballot stays in the log, marked superseded
+
+
+def check_cast(
+    context: ElectionContext, issuer_keys: Mapping[str, rsa.RSAPublicKey], cast: CastBallot, now: datetime
+) -> str:
+    """Every check that needs no store; returns the tracking code or raises naming the failed check."""
+    manifest = context.manifest
+    if not manifest.voting_open(now):
+        window = f"{to_rfc3339(manifest.voting_starts)} to {to_rfc3339(manifest.voting_ends)}"
+        raise RuleViolation(Rule.OUTSIDE_WINDOW, f"voting is open from {window}")
+    ballot, credential = cast.ballot, cast.credential
+    if credential.election_id != manifest.election_id or credential.ballot_style != ballot.style_id:
+        raise VerificationFailed("credential", credential.id, "issued for another election or ballot style")
+    key = issuer_keys.get(ballot.style_id)
+    if key is None:
+        raise VerificationFailed("credential", credential.id, f"no issuer key for style {ballot.style_id!r}")
+    credential.verify(key)
+    if credential.public_key != ballot.credential_key:
+        raise VerificationFailed("ballot-signature", credential.id, "ballot encrypted for another key")
+    digest = ballot.digest(context)
+    credential.verify_ballot_signature(cast.signed_bytes(context, digest), cast.signature)
+    verify_ballot(context, ballot)
+    return digest.hex()

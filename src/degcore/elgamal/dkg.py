@@ -335,6 +335,10 @@ class CeremonyResult:
     disqualified: Mapping[str, str]
     joint_key: PublicKey
     verification_keys: Mapping[str, Element] = field(repr=False)
+    #: The public messages it was derived from (for the election record; not part of its JSON).
+    commitments: tuple[TrusteeCommitment, ...] = field(default=(), repr=False, compare=False)
+    complaints: tuple[Complaint, ...] = field(default=(), repr=False, compare=False)
+    answers: tuple[ComplaintAnswer, ...] = field(default=(), repr=False, compare=False)
 
     def to_json(self) -> dict[str, JsonValue]:
         """The canonical JSON object (``keys/joint_key.json`` in the record)."""
@@ -451,4 +455,7 @@ def finalize(
     group = config.group
     combined = [group.product(valid[t].commitments[k] for t in qualified) for k in range(config.threshold)]
     keys = {t: evaluate_commitments(group, combined, config.index(t)) for t in qualified}
-    return CeremonyResult(config, qualified, disqualified, PublicKey(group, combined[0]), keys)
+    joint = PublicKey(group, combined[0])
+    return CeremonyResult(
+        config, qualified, disqualified, joint, keys, tuple(commitments), tuple(complaints), tuple(answers)
+    )

@@ -10,7 +10,9 @@ from itertools import islice
 
 from degcore.ballot import ElectionContext, EncryptedBallot
 from degcore.elgamal import Ciphertext
-from degcore.encoding import JsonValue, record_header
+from degcore.elgamal._codec import json_list
+from degcore.encoding import JsonValue, from_hex, read_record, record_header
+from degcore.errors import InvalidInput
 from degcore.groups import Element, Group
 from degcore.parallel import per_chunk
 
@@ -76,6 +78,25 @@ def _partial(
                 slots[2 * i].append(ct.a)
                 slots[2 * i + 1].append(ct.b)
     return {key: [group.product(slot) for slot in slots] for key, slots in columns.items()}, counts
+
+
+def tally_from_json(context: ElectionContext, obj: object) -> EncryptedTally:
+    """Parse ``tally/encrypted_tally.json`` strictly (elements decoded with membership checks)."""
+    f = read_record(obj, "encrypted-tally", {"ballots", "totals"})
+    group = context.group
+    ballots = f["ballots"]
+    if not isinstance(ballots, dict) or not all(type(n) is int and n >= 0 for n in ballots.values()):
+        raise InvalidInput("encrypted-tally: ballots must map styles to counts")
+    totals: dict[TallyKey, tuple[Ciphertext, ...]] = {}
+    for i, item in enumerate(json_list(f["totals"], "totals")):
+        if not isinstance(item, dict) or set(item) != {"style", "contest", "ciphertexts"}:
+            raise InvalidInput(f"encrypted-tally: totals[{i}] needs style, contest, ciphertexts")
+        cts = tuple(
+            Ciphertext.decode(group, from_hex(c, 2 * group.element_bytes, f"totals[{i}]"))
+            for c in json_list(item["ciphertexts"], f"totals[{i}].ciphertexts")
+        )
+        totals[(str(item["style"]), str(item["contest"]))] = cts
+    return EncryptedTally(totals, {str(k): int(v) for k, v in ballots.items()})
 
 
 def _multiply(xs: list[Element], ys: list[Element]) -> list[Element]:

@@ -1,0 +1,13 @@
+"""The election record: every public fact of an election as files (DESIGN.md §1 step 8, docs/record.md).
+
+:func:`write_record` writes it from the running services; :class:`RecordReader` reads it strictly
+and in streams for the verifier (:mod:`degcore.verify`).
+"""
+
+from __future__ import annotations
+
+from degcore.record import layout
+from degcore.record.reader import RecordReader
+from degcore.record.writer import RecordWriter, log_line, write_record
+
+__all__ = ["RecordReader", "RecordWriter", "layout", "log_line", "write_record"]

@@ -1,0 +1,39 @@
+"""Every file of an election record, in one place (docs/record.md)."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ANSWERS",
+    "BOX",
+    "COMMITMENTS",
+    "COMPLAINTS",
+    "CONFIG",
+    "DKG_RESULT",
+    "ENCRYPTED_TALLY",
+    "INDEX",
+    "ISSUER_KEYS",
+    "LOG",
+    "MANIFEST",
+    "PARTIALS",
+    "RESULT",
+    "partial_file",
+]
+
+INDEX = "record.json"
+MANIFEST = "manifest.json"
+CONFIG = "ceremony/config.json"
+COMMITMENTS = "ceremony/commitments.jsonl"
+COMPLAINTS = "ceremony/complaints.jsonl"
+ANSWERS = "ceremony/answers.jsonl"
+DKG_RESULT = "ceremony/result.json"
+ISSUER_KEYS = "issuance/keys.json"
+BOX = "box/box.json"
+LOG = "box/log.jsonl"
+ENCRYPTED_TALLY = "tally/encrypted_tally.json"
+PARTIALS = "tally/partials"
+RESULT = "tally/result.json"
+
+
+def partial_file(trustee_id: str) -> str:
+    """The file of one trustee's partial decryption."""
+    return f"{PARTIALS}/{trustee_id}.json"

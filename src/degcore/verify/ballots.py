@@ -1,0 +1,207 @@
+"""Checks V5, V6 and V8 in one streaming pass over the box log, the per-line work on an executor.
+
+Workers receive raw lines, so JSON parsing, element decoding, hashes, signatures and every proof
+run in parallel. A worker returns, per line, what the parent needs to link the chain and apply the
+uniqueness rules, and per chunk the product of the option ciphertexts of its ballot entries (for
+V9), so the parent holds at most one batch of lines at a time.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from itertools import islice
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
+
+from degcore.ballot import ElectionContext, OpenedBallot, verify_ballot, verify_opened
+from degcore.board.cast import CastBallot, check_cast
+from degcore.board.log import GENESIS, entry_hash
+from degcore.elgamal import Ciphertext
+from degcore.encoding import canonical_json, from_hex, from_rfc3339, read_record
+from degcore.errors import DegcoreError
+from degcore.groups import Element, Group
+from degcore.parallel import per_chunk
+from degcore.tally.aggregate import TallyKey
+
+__all__ = ["LogFacts", "LogLine", "scan_log"]
+
+#: Lines per worker task, and tasks per batch held by the parent.
+CHUNK = 512
+BATCH = 16
+
+Problem = Callable[[str, str, str], None]  # (check id, item, reason)
+Products = dict[TallyKey, list[Element]]
+
+
+@dataclass(slots=True)
+class LogLine:
+    """What a worker learned from one line."""
+
+    position: int = 0
+    kind: str = "unreadable"
+    prev: bytes = b""
+    hash: bytes = b""
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (check id, reason)
+    credential: str = ""
+    tracking_code: str = ""
+    style: str = ""
+    summary: object = None  # the close entry's payload
+
+
+def _keys(issuer_pems: Mapping[str, bytes]) -> dict[str, rsa.RSAPublicKey]:
+    keys = {}
+    for style, pem in issuer_pems.items():
+        key = serialization.load_pem_public_key(pem)
+        if isinstance(key, rsa.RSAPublicKey):
+            keys[style] = key
+    return keys
+
+
+def _check_line(
+    context: ElectionContext, keys: Mapping[str, rsa.RSAPublicKey], box_key: bytes, line: bytes
+) -> tuple[LogLine, list[tuple[TallyKey, tuple[Ciphertext, ...]]]]:
+    facts = LogLine()
+    try:
+        f = read_record(
+            json.loads(line), "log-entry", {"position", "kind", "at", "payload", "prev", "hash", "signature"}
+        )
+        if type(f["position"]) is not int:
+            raise DegcoreError("position is not an integer")
+        facts.position, facts.kind, at = int(str(f["position"])), str(f["kind"]), str(f["at"])
+        facts.prev, facts.hash = from_hex(f["prev"], 32, "prev"), from_hex(f["hash"], 32, "hash")
+        payload = canonical_json(f["payload"])  # type: ignore[arg-type]
+        signature = from_hex(f["signature"], 64, "signature")
+    except (DegcoreError, ValueError, TypeError) as exc:
+        facts.problems.append(("V5", f"unreadable entry: {exc}"))
+        return facts, []
+    if entry_hash(facts.prev, facts.position, facts.kind, payload, at) != facts.hash:
+        facts.problems.append(("V5", "hash does not match the entry"))
+    try:
+        VerifyKey(box_key).verify(facts.hash, signature)
+    except BadSignatureError:
+        facts.problems.append(("V5", "box signature does not verify"))
+    if facts.kind == "ballot":
+        return facts, _ballot(context, keys, f["payload"], at, facts)
+    if facts.kind == "challenge":
+        _challenge(context, f["payload"], facts)
+    elif facts.kind == "close":
+        facts.summary = f["payload"]
+    else:
+        facts.problems.append(("V5", f"unknown entry kind {facts.kind!r}"))
+    return facts, []
+
+
+def _ballot(
+    context: ElectionContext, keys: Mapping[str, rsa.RSAPublicKey], payload: object, at: str, facts: LogLine
+) -> list[tuple[TallyKey, tuple[Ciphertext, ...]]]:
+    try:
+        cast = CastBallot.from_json(context, payload)
+    except DegcoreError as exc:
+        facts.problems.append(("V6", f"cannot read the ballot: {exc}"))
+        return []
+    try:
+        check_cast(context, keys, cast, from_rfc3339(at, "at"))  # the window is checked at the logged time
+    except DegcoreError as exc:
+        facts.problems.append(("V6", f"{type(exc).__name__}: {exc}"))
+    ballot = cast.ballot
+    facts.credential, facts.style = cast.credential.id, ballot.style_id
+    facts.tracking_code = ballot.tracking_code(context)
+    return [((ballot.style_id, c.contest_id), c.ciphertexts) for c in ballot.contests]
+
+
+def _challenge(context: ElectionContext, payload: object, facts: LogLine) -> None:
+    try:
+        opened = OpenedBallot.from_json(context, payload)
+        verify_ballot(context, opened.ballot)
+        verify_opened(context, opened)
+        facts.tracking_code = opened.ballot.tracking_code(context)
+    except DegcoreError as exc:
+        facts.problems.append(("V8", f"{type(exc).__name__}: {exc}"))
+
+
+def multiply_into(group: Group, products: Products, key: TallyKey, values: list[Element]) -> None:
+    """products[key] ← products[key] · values, element-wise."""
+    current = products.get(key)
+    products[key] = (
+        values if current is None else [group.mul(x, y) for x, y in zip(current, values, strict=True)]
+    )
+
+
+def _check_chunk(
+    context: ElectionContext, issuer_pems: Mapping[str, bytes], box_key: bytes, lines: Sequence[bytes]
+) -> tuple[list[LogLine], Products]:
+    keys = _keys(issuer_pems)
+    facts: list[LogLine] = []
+    products: Products = {}
+    for line in lines:
+        fact, columns = _check_line(context, keys, box_key, line)
+        facts.append(fact)
+        for key, cts in columns:
+            multiply_into(context.group, products, key, [e for ct in cts for e in (ct.a, ct.b)])
+    return facts, products
+
+
+@dataclass
+class LogFacts:
+    """What the pass collected for the parent's checks."""
+
+    entries: int = 0
+    closed: object = None
+    ballots: list[tuple[int, str, str, str]] = field(
+        default_factory=list
+    )  # position, credential, code, style
+    challenged: dict[str, int] = field(default_factory=dict)  # tracking code → position
+    products: Products = field(default_factory=dict)
+
+
+def scan_log(
+    context: ElectionContext,
+    issuer_pems: Mapping[str, bytes],
+    box_key: bytes,
+    lines: Iterable[bytes],
+    problem: Problem,
+    *,
+    executor: Executor | None = None,
+    advance: Callable[[int], object] | None = None,
+) -> LogFacts:
+    """Stream the log through the workers; link the chain here; report problems through ``problem``."""
+    facts = LogFacts()
+    work = functools.partial(_check_chunk, context, issuer_pems, box_key)
+    expected_prev, expected_position = GENESIS, 1
+    for batch in _batches(iter(lines), CHUNK * BATCH):
+        for chunk_facts, products in per_chunk(work, batch, executor=executor, chunk_size=CHUNK):
+            for key, values in products.items():
+                multiply_into(context.group, facts.products, key, values)
+            for line in chunk_facts:
+                facts.entries += 1
+                item = f"entry {facts.entries}"
+                if line.position != expected_position:
+                    problem("V5", item, f"position {line.position}, expected {expected_position}")
+                elif line.prev != expected_prev:
+                    problem("V5", item, "does not link to the previous entry")
+                if facts.closed is not None:
+                    problem("V5", item, "an entry after the closing entry")
+                for check_id, reason in line.problems:
+                    problem(check_id, item, reason)
+                expected_prev, expected_position = line.hash, expected_position + 1
+                if line.kind == "ballot" and line.credential:
+                    facts.ballots.append((line.position, line.credential, line.tracking_code, line.style))
+                elif line.kind == "challenge" and line.tracking_code:
+                    facts.challenged[line.tracking_code] = line.position
+                elif line.kind == "close":
+                    facts.closed = line.summary
+        if advance is not None:
+            advance(len(batch))
+    return facts
+
+
+def _batches(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
+    while batch := list(islice(lines, size)):
+        yield batch
