@@ -119,9 +119,9 @@ def _ballot(
 def _challenge(context: ElectionContext, payload: object, facts: LogLine) -> None:
     try:
         opened = OpenedBallot.from_json(context, payload)
+        facts.tracking_code = opened.ballot.tracking_code(context)
         verify_ballot(context, opened.ballot)
         verify_opened(context, opened)
-        facts.tracking_code = opened.ballot.tracking_code(context)
     except DegcoreError as exc:
         facts.problems.append(("V8", f"{type(exc).__name__}: {exc}"))
 
@@ -158,6 +158,7 @@ class LogFacts:
         default_factory=list
     )  # position, credential, code, style
     challenged: dict[str, int] = field(default_factory=dict)  # tracking code → position
+    challenge_entries: int = 0
     products: Products = field(default_factory=dict)
 
 
@@ -174,32 +175,39 @@ def scan_log(
     """Stream the log through the workers; link the chain here; report problems through ``problem``."""
     facts = LogFacts()
     work = functools.partial(_check_chunk, context, issuer_pems, box_key)
-    expected_prev, expected_position = GENESIS, 1
+    prev, position = GENESIS, 1
     for batch in _batches(iter(lines), CHUNK * BATCH):
         for chunk_facts, products in per_chunk(work, batch, executor=executor, chunk_size=CHUNK):
             for key, values in products.items():
                 multiply_into(context.group, facts.products, key, values)
             for line in chunk_facts:
-                facts.entries += 1
-                item = f"entry {facts.entries}"
-                if line.position != expected_position:
-                    problem("V5", item, f"position {line.position}, expected {expected_position}")
-                elif line.prev != expected_prev:
-                    problem("V5", item, "does not link to the previous entry")
-                if facts.closed is not None:
-                    problem("V5", item, "an entry after the closing entry")
-                for check_id, reason in line.problems:
-                    problem(check_id, item, reason)
-                expected_prev, expected_position = line.hash, expected_position + 1
-                if line.kind == "ballot" and line.credential:
-                    facts.ballots.append((line.position, line.credential, line.tracking_code, line.style))
-                elif line.kind == "challenge" and line.tracking_code:
-                    facts.challenged[line.tracking_code] = line.position
-                elif line.kind == "close":
-                    facts.closed = line.summary
+                prev, position = _link(facts, line, prev, position, problem)
         if advance is not None:
             advance(len(batch))
     return facts
+
+
+def _link(facts: LogFacts, line: LogLine, prev: bytes, position: int, problem: Problem) -> tuple[bytes, int]:
+    """Check one line's place in the chain, record what it says; the next expected (prev, position)."""
+    facts.entries += 1
+    item = f"entry {facts.entries}"
+    if line.position != position:
+        problem("V5", item, f"position {line.position}, expected {position}")
+    elif line.prev != prev:
+        problem("V5", item, "does not link to the previous entry")
+    if facts.closed is not None:
+        problem("V5", item, "an entry after the closing entry")
+    for check_id, reason in line.problems:
+        problem(check_id, item, reason)
+    if line.kind == "ballot" and line.credential:
+        facts.ballots.append((line.position, line.credential, line.tracking_code, line.style))
+    elif line.kind == "challenge":
+        facts.challenge_entries += 1
+        if line.tracking_code:
+            facts.challenged[line.tracking_code] = line.position
+    elif line.kind == "close":
+        facts.closed = line.summary
+    return line.hash, position + 1
 
 
 def _batches(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:

@@ -201,9 +201,9 @@ def _close_and_challenges(report: Report, facts: LogFacts, counted: dict[int, st
     summary = facts.closed if isinstance(facts.closed, dict) else {}
     if facts.closed is None:
         v5.fail("log", "the box was never closed")
-    elif (summary.get("counted"), summary.get("challenged")) != (len(counted), len(facts.challenged)):
+    elif (summary.get("counted"), summary.get("challenged")) != (len(counted), facts.challenge_entries):
         v5.fail("closing entry", "its counts differ from the log's")
-    v8.items = len(facts.challenged)
+    v8.items = facts.challenge_entries
     cast_codes = {code: position for position, _, code, _ in facts.ballots}
     for code, position in facts.challenged.items():
         if code in cast_codes:
