@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from degcore.encoding import canonical_json, from_hex, to_hex
 from degcore.errors import InvalidInput, NonCanonical
@@ -28,3 +31,35 @@ def test_hex_round_trip_and_strictness() -> None:
         from_hex("0x0a", 2)
     with pytest.raises(InvalidInput):
         from_hex(12, 1)  # type: ignore[arg-type]
+
+
+_json_values = st.recursive(
+    st.one_of(
+        st.text(),
+        st.booleans(),
+        st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300)
+@given(_json_values)
+def test_the_fast_encoder_writes_exactly_rfc8785(value: object) -> None:
+    """Whenever the C encoder is used its bytes are RFC 8785's (keys from all of Unicode, control characters)."""
+    try:
+        reference = bytes(rfc8785.dumps(value))
+    except Exception:
+        with pytest.raises(InvalidInput):
+            canonical_json(value)  # type: ignore[arg-type]
+        return
+    assert canonical_json(value) == reference  # type: ignore[arg-type]
+
+
+def test_keys_above_the_bmp_sort_by_utf16_code_units() -> None:
+    value = {"\U0001f600": 1, "\uff61": 2}  # U+1F600 sorts before U+FF61 in UTF-16, after it by code point
+    assert canonical_json(value) == bytes(rfc8785.dumps(value))
+    assert canonical_json(value).index("\U0001f600".encode()) < canonical_json(value).index("\uff61".encode())

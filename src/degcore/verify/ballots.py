@@ -106,13 +106,14 @@ def _ballot(
     except DegcoreError as exc:
         facts.problems.append(("V6", f"cannot read the ballot: {exc}"))
         return []
-    try:
-        check_cast(context, keys, cast, from_rfc3339(at, "at"))  # the window is checked at the logged time
-    except DegcoreError as exc:
-        facts.problems.append(("V6", f"{type(exc).__name__}: {exc}"))
     ballot = cast.ballot
     facts.credential, facts.style = cast.credential.id, ballot.style_id
-    facts.tracking_code = ballot.tracking_code(context)
+    try:
+        # The window is checked at the logged time; the tracking code comes with the checks.
+        facts.tracking_code = check_cast(context, keys, cast, from_rfc3339(at, "at"))
+    except DegcoreError as exc:
+        facts.problems.append(("V6", f"{type(exc).__name__}: {exc}"))
+        facts.tracking_code = ballot.tracking_code(context)
     return [((ballot.style_id, c.contest_id), c.ciphertexts) for c in ballot.contests]
 
 

@@ -1,0 +1,85 @@
+"""A cascade of mix servers, then threshold decryption of every output row (docs/mixnet.md §3).
+
+Stage k (k = 1 … K) takes the previous stage's output (the first takes the input rows), shuffles it
+and publishes its output with a proof under the context
+``sha256("degcore/1/mix-stage", base_hash, u32(k))``, so a proof cannot be moved to another stage or
+election. After the last stage the trustees decrypt every ciphertext of every output row with
+:mod:`degcore.elgamal.threshold`, in row order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from degcore.elgamal import Ciphertext, PublicKey
+from degcore.errors import InvalidInput, VerificationFailed
+from degcore.hashing import sha256
+from degcore.mixnet.proof import ShuffleProof, prove, verify
+from degcore.mixnet.shuffle import Row, check_rows, shuffle
+
+__all__ = ["MixStage", "flatten", "mix", "stage_context", "unflatten", "verify_cascade"]
+
+
+def stage_context(base_hash: bytes, stage: int) -> bytes:
+    """The Fiat–Shamir context of stage ``stage`` (1-based) of an election's cascade."""
+    return sha256(b"degcore/1/mix-stage", base_hash, stage.to_bytes(4, "big"))
+
+
+@dataclass(frozen=True, slots=True)
+class MixStage:
+    """One mix server's published output and proof."""
+
+    stage: int
+    rows: tuple[Row, ...]
+    proof: ShuffleProof
+
+
+def mix(
+    pk: PublicKey, rows: Sequence[Row], base_hash: bytes, stage: int, *, executor: Executor | None = None
+) -> MixStage:
+    """Run mix server ``stage`` on ``rows``: shuffle, prove, publish."""
+    out, witness = shuffle(pk, rows)
+    proof = prove(pk, rows, out, witness, stage_context(base_hash, stage), executor=executor)
+    return MixStage(stage, tuple(out), proof)
+
+
+def verify_cascade(
+    pk: PublicKey,
+    rows: Sequence[Row],
+    stages: Sequence[MixStage],
+    base_hash: bytes,
+    *,
+    executor: Executor | None = None,
+) -> None:
+    """Check every stage's proof against the previous output; VerificationFailed names the stage."""
+    if not stages:
+        raise InvalidInput("a cascade needs at least one mix stage")
+    previous: Sequence[Row] = rows
+    for expected, stage in enumerate(stages, start=1):
+        if stage.stage != expected:
+            raise VerificationFailed("shuffle", f"stage {stage.stage}", f"expected stage {expected}")
+        verify(
+            pk,
+            previous,
+            stage.rows,
+            stage.proof,
+            stage_context(base_hash, expected),
+            executor=executor,
+            subject=f"stage {expected}",
+        )
+        previous = stage.rows
+
+
+def flatten(rows: Sequence[Row]) -> list[Ciphertext]:
+    """Every ciphertext of every row, row by row: the list the trustees decrypt."""
+    check_rows(rows)
+    return [ct for row in rows for ct in row]
+
+
+def unflatten(values: Sequence[object], width: int) -> list[tuple[object, ...]]:
+    """Regroup decrypted values into rows of ``width``."""
+    if width < 1 or len(values) % width:
+        raise InvalidInput(f"{len(values)} values do not form rows of width {width}")
+    return [tuple(values[i : i + width]) for i in range(0, len(values), width)]

@@ -1,0 +1,194 @@
+"""The mix-net: honest shuffles verify on every group and width; every dishonest one fails, by name."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from degcore import mixnet
+from degcore.elgamal import Ciphertext, PublicKey, dlog, encrypt, keygen, threshold
+from degcore.elgamal.dkg import CeremonyConfig
+from degcore.elgamal.trustee import run_local_ceremony
+from degcore.errors import InvalidInput, VerificationFailed
+from degcore.groups import Group, get_group
+from degcore.mixnet.cascade import flatten, mix, stage_context, unflatten, verify_cascade
+from degcore.parallel import SERIAL
+from tests.conftest import group_by_name
+
+CONTEXT = b"base hash of the election"
+
+
+def _rows(pk: PublicKey, n: int, width: int) -> list[mixnet.Row]:
+    return [tuple(encrypt(pk, (3 * i + k) % 11) for k in range(width)) for i in range(n)]
+
+
+def _decrypt_rows(sk: object, rows: list[mixnet.Row]) -> collections.Counter[tuple[int, ...]]:
+    from degcore.elgamal import decrypt_to_element
+
+    return collections.Counter(
+        tuple(dlog(ct.a.group, decrypt_to_element(sk, ct), 20) for ct in row) for row in rows
+    )  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("width", [1, 3, 8])
+def test_an_honest_shuffle_verifies_and_keeps_the_plaintexts(group: Group, width: int) -> None:
+    pair = keygen(group)
+    rows = _rows(pair.public, 6, width)
+    out, witness = mixnet.shuffle(pair.public, rows)
+    proof = mixnet.prove(pair.public, rows, out, witness, CONTEXT, executor=SERIAL)
+    mixnet.verify(pair.public, rows, out, proof, CONTEXT, executor=SERIAL)
+    assert out != rows and set(out).isdisjoint(rows)  # re-encrypted: nothing left as it was
+    assert _decrypt_rows(pair.secret, out) == _decrypt_rows(pair.secret, rows)
+    if group.name != "toy-insecure":
+        again = mixnet.ShuffleProof.from_json(group, json.loads(json.dumps(proof.to_json(group))))
+        assert again == proof
+
+
+def _fails(
+    pk: PublicKey,
+    rows_in: list[mixnet.Row],
+    rows_out: list[mixnet.Row],
+    proof: mixnet.ShuffleProof,
+    context: bytes = CONTEXT,
+) -> str:
+    with pytest.raises((VerificationFailed, InvalidInput)) as info:
+        mixnet.verify(pk, rows_in, rows_out, proof, context, executor=SERIAL)
+    return str(info.value)
+
+
+def test_dropped_duplicated_altered_or_replayed_shuffles_fail() -> None:
+    group = get_group("ristretto255")
+    pair = keygen(group)
+    pk = pair.public
+    rows = _rows(pk, 8, 2)
+    out, witness = mixnet.shuffle(pk, rows)
+    proof = mixnet.prove(pk, rows, out, witness, CONTEXT, executor=SERIAL)
+    dropped = out[:-1]
+    assert "input" in _fails(pk, rows, dropped, proof) or "output" in _fails(pk, rows, dropped, proof)
+    duplicated = [out[0], *out[:-1]]
+    assert "t" in _fails(pk, rows, duplicated, proof)
+    altered = list(out)
+    altered[4] = (altered[4][0] * Ciphertext(group.identity(), group.generator()), altered[4][1])  # +1 inside
+    assert "does not hold" in _fails(pk, rows, altered, proof)
+    other_rows = _rows(pk, 8, 2)
+    assert "does not hold" in _fails(pk, other_rows, out, proof)  # the same proof on another input
+    assert "does not hold" in _fails(pk, rows, out, proof, b"another election")
+    with pytest.raises(InvalidInput, match="row 2"):
+        mixnet.verify(pk, rows, [*out[:2], out[2][:1], *out[3:]], proof, CONTEXT, executor=SERIAL)
+
+
+def test_a_proof_whose_parts_are_changed_names_the_equation() -> None:
+    group = get_group("secp256k1")
+    pk = keygen(group).public
+    rows = _rows(pk, 5, 1)
+    out, witness = mixnet.shuffle(pk, rows)
+    proof = mixnet.prove(pk, rows, out, witness, CONTEXT, executor=SERIAL)
+    q = group.order
+    g = group.generator()
+    cases = {
+        "t1": dataclasses.replace(proof, s1=(proof.s1 + 1) % q),
+        "t2": dataclasses.replace(proof, s2=(proof.s2 + 1) % q),
+        "t3": dataclasses.replace(proof, s3=(proof.s3 + 1) % q),
+        "t4[0]": dataclasses.replace(proof, s4=((proof.s4[0] + 1) % q,)),
+        "t̂[2]": dataclasses.replace(
+            proof, s_hat=(*proof.s_hat[:2], (proof.s_hat[2] + 1) % q, *proof.s_hat[3:])
+        ),
+        "sizes": dataclasses.replace(proof, t_hat=proof.t_hat[:-1]),
+    }
+    for name, bad in cases.items():
+        assert name.split("[")[0] in _fails(pk, rows, out, bad), name
+    # A changed commitment changes every challenge: the first equation fails.
+    moved = dataclasses.replace(proof, commitments=(proof.commitments[0] * g, *proof.commitments[1:]))
+    assert "does not hold" in _fails(pk, rows, out, moved)
+    with pytest.raises(VerificationFailed, match="reduced"):
+        mixnet.verify(pk, rows, out, dataclasses.replace(proof, s1=q), CONTEXT, executor=SERIAL)
+
+
+def test_elements_outside_the_group_are_refused_when_a_proof_is_read() -> None:
+    group = get_group("secp256k1")
+    pk = keygen(group).public
+    rows = _rows(pk, 3, 1)
+    out, witness = mixnet.shuffle(pk, rows)
+    obj = mixnet.prove(pk, rows, out, witness, CONTEXT, executor=SERIAL).to_json(group)
+    obj["chain"][1] = "02" + "ff" * 32  # x ≥ p
+    with pytest.raises(InvalidInput, match=r"chain\[1\]"):
+        mixnet.ShuffleProof.from_json(group, obj)
+
+
+def test_a_cascade_of_three_then_threshold_decryption() -> None:
+    group = get_group("ristretto255")
+    ceremony, shares = run_local_ceremony(CeremonyConfig("mix", group, 3, ("t1", "t2", "t3", "t4", "t5")))
+    pk = ceremony.joint_key
+    rows = _rows(pk, 10, 3)
+    stages, current = [], rows
+    for k in (1, 2, 3):
+        stage = mix(pk, current, CONTEXT, k, executor=SERIAL)
+        stages.append(stage)
+        current = list(stage.rows)
+    verify_cascade(pk, rows, stages, CONTEXT, executor=SERIAL)
+    with pytest.raises(VerificationFailed, match="stage 2"):
+        verify_cascade(pk, rows, [stages[0], stages[2], stages[1]], CONTEXT, executor=SERIAL)
+    with pytest.raises(VerificationFailed, match="stage 1"):
+        verify_cascade(
+            pk, rows, [dataclasses.replace(stages[0], proof=stages[1].proof), *stages[1:]], CONTEXT
+        )
+    assert stage_context(CONTEXT, 1) != stage_context(CONTEXT, 2)
+    cts = flatten(current)
+    partials = [
+        threshold.partial_decrypt(shares[t], cts, CONTEXT, executor=SERIAL) for t in ("t2", "t4", "t5")
+    ]
+    values = [
+        dlog(group, m, 20)
+        for m in threshold.threshold_decrypt(ceremony, cts, partials, CONTEXT, executor=SERIAL)
+    ]
+    decrypted = collections.Counter(unflatten(values, 3))
+    expected = collections.Counter(tuple((3 * i + k) % 11 for k in range(3)) for i in range(10))
+    assert decrypted == expected
+
+
+def test_shuffling_and_proving_on_a_process_pool_gives_a_valid_proof() -> None:
+    group = get_group("ristretto255")
+    pk = keygen(group).public
+    rows = _rows(pk, 80, 1)
+    out, witness = mixnet.shuffle(pk, rows)
+    proof = mixnet.prove(pk, rows, out, witness, CONTEXT)  # default executor: the process pool
+    mixnet.verify(pk, rows, out, proof, CONTEXT)
+
+
+def test_bad_inputs_are_refused() -> None:
+    pk = keygen(get_group("ristretto255")).public
+    with pytest.raises(InvalidInput, match="at least one row"):
+        mixnet.shuffle(pk, [])
+    rows = _rows(pk, 3, 2)
+    with pytest.raises(InvalidInput, match="row 1"):
+        mixnet.shuffle(pk, [rows[0], rows[1][:1], rows[2]])
+    with pytest.raises(InvalidInput):
+        unflatten([1, 2, 3], 2)
+    assert "secret" in repr(mixnet.shuffle(pk, rows)[1])
+    assert sorted(mixnet.permutation(50)) == list(range(50))
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_hypothesis_sizes_1_to_64(data: st.DataObject) -> None:
+    group = group_by_name(data.draw(st.sampled_from(["ristretto255", "secp256k1", "toy"])))
+    n = data.draw(st.integers(min_value=1, max_value=64), label="n")
+    width = data.draw(st.integers(min_value=1, max_value=3), label="width")
+    pk = keygen(group).public
+    rows = _rows(pk, n, width)
+    out, witness = mixnet.shuffle(pk, rows)
+    proof = mixnet.prove(pk, rows, out, witness, CONTEXT, executor=SERIAL)
+    mixnet.verify(pk, rows, out, proof, CONTEXT, executor=SERIAL)
+    i = data.draw(st.integers(min_value=0, max_value=n - 1), label="i")
+    k = data.draw(st.integers(min_value=0, max_value=width - 1), label="k")
+    bad = list(out)
+    row = list(bad[i])
+    row[k] = Ciphertext(row[k].a, row[k].b * group.generator())
+    bad[i] = tuple(row)
+    with pytest.raises(VerificationFailed):
+        mixnet.verify(pk, rows, bad, proof, CONTEXT, executor=SERIAL)
