@@ -11,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from degcore import mixnet
-from degcore.elgamal import Ciphertext, PublicKey, dlog, encrypt, keygen, threshold
+from degcore.elgamal import (
+    Ciphertext,
+    PublicKey,
+    decrypt_to_element,
+    dlog,
+    encrypt,
+    keygen,
+    threshold,
+)
 from degcore.elgamal.dkg import CeremonyConfig
 from degcore.elgamal.trustee import run_local_ceremony
 from degcore.errors import InvalidInput, VerificationFailed
@@ -28,7 +36,6 @@ def _rows(pk: PublicKey, n: int, width: int) -> list[mixnet.Row]:
 
 
 def _decrypt_rows(sk: object, rows: list[mixnet.Row]) -> collections.Counter[tuple[int, ...]]:
-    from degcore.elgamal import decrypt_to_element
 
     return collections.Counter(
         tuple(dlog(ct.a.group, decrypt_to_element(sk, ct), 20) for ct in row) for row in rows
@@ -107,6 +114,12 @@ def test_a_proof_whose_parts_are_changed_names_the_equation() -> None:
     assert "does not hold" in _fails(pk, rows, out, moved)
     with pytest.raises(VerificationFailed, match="reduced"):
         mixnet.verify(pk, rows, out, dataclasses.replace(proof, s1=q), CONTEXT, executor=SERIAL)
+
+
+def _bump_s_hat(proof: mixnet.ShuffleProof, i: int, q: int) -> mixnet.ShuffleProof:
+    s_hat = list(proof.s_hat)
+    s_hat[i] = (s_hat[i] + 1) % q
+    return dataclasses.replace(proof, s_hat=tuple(s_hat))
 
 
 def test_elements_outside_the_group_are_refused_when_a_proof_is_read() -> None:
