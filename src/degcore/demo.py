@@ -39,9 +39,18 @@ from degcore.elgamal.trustee import run_local_ceremony
 from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import get_group
 from degcore.issuance import Issuer, VoterCredential, finish_credential, request_credential, rsabssa
+from degcore.mixnet.cascade import flatten
 from degcore.record import write_record
 from degcore.registry import ElectionSettings, Registry, Schedule
-from degcore.tally import EncryptedTally, Result, aggregate, decrypt_tally
+from degcore.tally import (
+    EncryptedTally,
+    MixedContest,
+    Result,
+    aggregate,
+    decrypt_tally,
+    mix_contests,
+    mixnet_rows,
+)
 
 __all__ = ["DemoSummary", "run_demo"]
 
@@ -58,6 +67,7 @@ class Progress(Protocol):
 
 TRUSTEES = ("trustee-1", "trustee-2", "trustee-3", "trustee-4", "trustee-5")
 ABSENT = "trustee-3"
+MIX_STAGES = 3
 REGISTRATION_OPENS = datetime(2026, 8, 1, 9, 0, tzinfo=UTC)
 VOTING_STARTS = datetime(2026, 9, 18, 5, 0, tzinfo=UTC)  # 08:00 in Moscow
 VOTING_ENDS = datetime(2026, 9, 20, 17, 0, tzinfo=UTC)  # 20:00 in Moscow
@@ -88,10 +98,18 @@ def demo_manifest(group: str, authority_key: bytes) -> Manifest:
             Contest("party-list", "Федеральный список", parties, 1, 1),
             Contest("district-1", "Одномандатный округ 1", candidates(1), 1, 1),
             Contest("district-2", "Одномандатный округ 2", candidates(2), 1, 1),
+            Contest(
+                "referendum",
+                "Референдум: одобряете ли вы поправки? (смешивание, опубликованный список бюллетеней)",
+                (Option("yes", "Да"), Option("no", "Нет")),
+                1,
+                1,
+                tally="mixnet",
+            ),
         ),
         (
-            BallotStyle("style-1", ("party-list", "district-1")),
-            BallotStyle("style-2", ("party-list", "district-2")),
+            BallotStyle("style-1", ("party-list", "district-1", "referendum")),
+            BallotStyle("style-2", ("party-list", "district-2", "referendum")),
         ),
         (District("district-1", "Округ № 1", "style-1"), District("district-2", "Округ № 2", "style-2")),
     )
@@ -188,7 +206,7 @@ def run_demo(
     wallets, issuer_keys = _issue(election, voters)
     box = BallotBox(out / "box.sqlite", election.context, issuer_keys, SigningKey.generate())
     _vote(election, box, wallets)
-    tally, partials = _tally(election, box)
+    tally, partials, mixed, mix_partials = _tally(election, box)
     summary.record = write_record(
         out / "record",
         context=election.context,
@@ -197,6 +215,8 @@ def run_demo(
         tally=tally,
         partials=partials,
         result=_result(summary),
+        mixed=mixed,
+        mix_partials=mix_partials,
     )
     registry.close()
     box.close_connection()
@@ -288,22 +308,43 @@ def _vote(e: _Election, box: BallotBox, wallets: list[VoterCredential]) -> None:
     summary.checks.append(f"box log: {entries} entries, hash chain and every box signature verify")
 
 
-def _tally(e: _Election, box: BallotBox) -> tuple[EncryptedTally, list[threshold.PartialDecryption]]:
-    """Aggregate the counted ballots; four trustees decrypt (one absent); compare with the plaintext."""
+Partials = list[threshold.PartialDecryption]
+
+
+def _tally(
+    e: _Election, box: BallotBox
+) -> tuple[EncryptedTally, Partials, dict[str, MixedContest], dict[str, Partials]]:
+    """Aggregate or mix the counted ballots; four trustees decrypt (one absent); compare."""
     context = e.context
     tally = aggregate(context, (cast.ballot for cast in box.counted()))
     present = [t for t in TRUSTEES if t != ABSENT]
     partials = [
         threshold.partial_decrypt(e.shares[t], tally.ciphertexts(), context.base_hash) for t in present
     ]
-    e.summary.result = decrypt_tally(context, tally, partials)
+    mixed = mix_contests(
+        context, mixnet_rows(context, (cast.ballot for cast in box.counted())), stages=MIX_STAGES
+    )
+    mix_partials = {
+        contest_id: [
+            threshold.partial_decrypt(e.shares[t], flatten(contest.output), context.base_hash)
+            for t in present
+        ]
+        for contest_id, contest in mixed.items()
+        if contest.output
+    }
+    inputs = {c: (mixed[c].output, mix_partials[c]) for c in mix_partials}
+    e.summary.result = decrypt_tally(context, tally, partials, mixed=inputs)
+    mixed_rows = sum(len(m.rows) for m in mixed.values())
+    e.summary.checks.append(
+        f"mix-net: {mixed_rows} ballot rows through {MIX_STAGES} mix servers, every shuffle proved, checked"
+    )
     e.summary.checks.append(
         f"tally: {len(partials)} partial decryptions with proofs checked; {ABSENT} absent"
     )
     if e.summary.result.totals != e.summary.expected:
         raise VerificationFailed("tally", "result", "the decrypted counts differ from the plaintext count")
     e.summary.checks.append("result equals the plaintext count of the cast ballots")
-    return tally, partials
+    return tally, partials, mixed, mix_partials
 
 
 def _refusals(

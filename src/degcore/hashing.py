@@ -159,8 +159,11 @@ class Transcript:
     def elements(self, label: str, values: Sequence[SupportsBytes]) -> Transcript:
         """Append a list of elements: its length, then each element labelled ``label[i]``."""
         self.integer(f"{label}.len", len(values))
-        for i, v in enumerate(values):
-            self._field(_T_ELEMENT, f"{label}[{i}]", bytes(v))
+        parts: list[bytes] = []
+        for i, v in enumerate(values):  # one hash update for the whole list: the same bytes, less overhead
+            name, data = f"{label}[{i}]".encode(), bytes(v)
+            parts += (_T_ELEMENT, len(name).to_bytes(4, "big"), name, len(data).to_bytes(4, "big"), data)
+        self._h.update(b"".join(parts))
         return self
 
     def scalar(self, label: str, value: bytes) -> Transcript:

@@ -28,6 +28,8 @@ from degcore.ids import ID_PATTERN
 
 __all__ = ["BallotStyle", "Contest", "District", "Manifest", "Option"]
 
+#: How a contest is counted.
+TALLY_METHODS = ("homomorphic", "mixnet")
 #: A cumulative contest lets a voter give an option at most this many votes.
 MAX_VOTES_PER_OPTION = 16
 
@@ -42,7 +44,12 @@ class Option:
 
 @dataclass(frozen=True, slots=True)
 class Contest:
-    """Choose between ``min_selections`` and ``max_selections`` votes, at most ``max_per_option`` each."""
+    """Choose between ``min_selections`` and ``max_selections`` votes, at most ``max_per_option`` each.
+
+    ``tally`` is ``homomorphic`` (the option totals are decrypted) or ``mixnet`` (the ballots'
+    rows are shuffled by the mix servers and each is decrypted: a published list of anonymous
+    ballots, docs/mixnet.md).
+    """
 
     contest_id: str
     name: str
@@ -50,6 +57,7 @@ class Contest:
     min_selections: int
     max_selections: int
     max_per_option: int = 1
+    tally: str = "homomorphic"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +134,7 @@ class Manifest:
                     "min_selections": c.min_selections,
                     "max_selections": c.max_selections,
                     "max_per_option": c.max_per_option,
+                    "tally": c.tally,
                 }
                 for c in self.contests
             ],
@@ -153,6 +162,7 @@ class Manifest:
                     c["min_selections"],
                     c["max_selections"],
                     c["max_per_option"],
+                    c["tally"],
                 )
                 for c in f["contests"]  # type: ignore[attr-defined]
             )
@@ -240,6 +250,8 @@ def _check_contest(c: Contest, at: str, bad: Bad) -> None:
         _check_name(o.name, f"{at}.options[{j}].name", bad)
     if not c.options:
         bad(f"{at}.options", "empty", "a contest needs at least one option")
+    if c.tally not in TALLY_METHODS:
+        bad(f"{at}.tally", "unknown_tally", f"tally must be one of {', '.join(TALLY_METHODS)}")
     if not all(type(n) is int for n in (c.min_selections, c.max_selections, c.max_per_option)):
         bad(at, "not_integer", "selection limits must be integers")
         return

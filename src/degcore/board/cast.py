@@ -113,9 +113,16 @@ class Policy(StrEnum):
 
 
 def check_cast(
-    context: ElectionContext, issuer_keys: Mapping[str, rsa.RSAPublicKey], cast: CastBallot, now: datetime
+    context: ElectionContext,
+    issuer_keys: Mapping[str, rsa.RSAPublicKey],
+    cast: CastBallot,
+    now: datetime,
+    digest: bytes | None = None,
 ) -> str:
-    """Every check that needs no store; returns the tracking code or raises naming the failed check."""
+    """Every check that needs no store; returns the tracking code or raises naming the failed check.
+
+    ``digest``: the ballot's digest if the caller already has it (from the JSON it parsed).
+    """
     manifest = context.manifest
     if not manifest.voting_open(now):
         window = f"{to_rfc3339(manifest.voting_starts)} to {to_rfc3339(manifest.voting_ends)}"
@@ -129,7 +136,7 @@ def check_cast(
     credential.verify(key)
     if credential.public_key != ballot.credential_key:
         raise VerificationFailed("ballot-signature", credential.id, "ballot encrypted for another key")
-    digest = ballot.digest(context)
+    digest = digest or ballot.digest(context)
     credential.verify_ballot_signature(cast.signed_bytes(context, digest), cast.signature)
     verify_ballot(context, ballot)
     return digest.hex()

@@ -14,8 +14,11 @@ __all__ = [
     "ISSUER_KEYS",
     "LOG",
     "MANIFEST",
+    "MIX",
     "PARTIALS",
     "RESULT",
+    "mix_partial_file",
+    "mix_stage_file",
     "partial_file",
 ]
 
@@ -32,8 +35,19 @@ LOG = "box/log.jsonl"
 ENCRYPTED_TALLY = "tally/encrypted_tally.json"
 PARTIALS = "tally/partials"
 RESULT = "tally/result.json"
+MIX = "mix"
 
 
 def partial_file(trustee_id: str) -> str:
     """The file of one trustee's partial decryption."""
     return f"{PARTIALS}/{trustee_id}.json"
+
+
+def mix_stage_file(contest_id: str, stage: int) -> str:
+    """Stage ``stage`` (1-based) of a mix-net contest's cascade: output rows and shuffle proof."""
+    return f"{MIX}/{contest_id}/stage-{stage}.json"
+
+
+def mix_partial_file(contest_id: str, trustee_id: str) -> str:
+    """One trustee's partial decryption of a mix-net contest's last output (rows flattened)."""
+    return f"{MIX}/{contest_id}/partials/{trustee_id}.json"

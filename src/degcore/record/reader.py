@@ -20,8 +20,10 @@ from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult, Complaint, Compl
 from degcore.elgamal.threshold import PartialDecryption
 from degcore.encoding import from_hex, read_record
 from degcore.errors import InvalidInput
+from degcore.mixnet.cascade import MixStage
 from degcore.record import layout
 from degcore.tally import EncryptedTally, tally_from_json
+from degcore.tally.mixed import stage_from_json
 
 __all__ = ["RecordReader"]
 
@@ -121,6 +123,25 @@ class RecordReader:
     def partials(self, config: CeremonyConfig) -> list[PartialDecryption]:
         """Every ``tally/partials/<trustee>.json``, in roster order."""
         folder = self.path(layout.PARTIALS)
+        found = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        partials = [PartialDecryption.from_json(config, json.loads(p.read_bytes())) for p in found]
+        order = {t: i for i, t in enumerate(config.trustees)}
+        return sorted(partials, key=lambda p: order.get(p.trustee_id, len(order)))
+
+    def mix_stages(self, context: ElectionContext, contest_id: str) -> list[MixStage]:
+        """A mix-net contest's stages in order (stage-1, stage-2, …; none if nobody voted)."""
+        stages: list[MixStage] = []
+        while (self.path(layout.mix_stage_file(contest_id, len(stages) + 1))).is_file():
+            name = layout.mix_stage_file(contest_id, len(stages) + 1)
+            found, stage = stage_from_json(context, self.load(name))
+            if found != contest_id:
+                raise InvalidInput(f"{name} belongs to contest {found!r}")
+            stages.append(stage)
+        return stages
+
+    def mix_partials(self, config: CeremonyConfig, contest_id: str) -> list[PartialDecryption]:
+        """Every trustee's partial decryption of a mix-net contest's last output, in roster order."""
+        folder = self.path(layout.mix_partial_file(contest_id, "x")).parent
         found = sorted(folder.glob("*.json")) if folder.is_dir() else []
         partials = [PartialDecryption.from_json(config, json.loads(p.read_bytes())) for p in found]
         order = {t: i for i, t in enumerate(config.trustees)}

@@ -21,7 +21,8 @@ from degcore.encoding import JsonValue, canonical_json, record_header, to_hex
 from degcore.errors import InvalidInput
 from degcore.issuance import public_key_pem
 from degcore.record import layout
-from degcore.tally import EncryptedTally, Result
+from degcore.tally import EncryptedTally, MixedContest, Result
+from degcore.tally.mixed import stage_to_json
 
 __all__ = ["RecordWriter", "log_line", "write_record"]
 
@@ -97,6 +98,8 @@ def write_record(
     tally: EncryptedTally,
     partials: Sequence[PartialDecryption],
     result: Result,
+    mixed: Mapping[str, MixedContest] | None = None,
+    mix_partials: Mapping[str, Sequence[PartialDecryption]] | None = None,
 ) -> Path:
     """Write the whole public record of an election into the new directory ``root``."""
     writer = RecordWriter(root)
@@ -116,6 +119,14 @@ def write_record(
     writer.json(layout.ENCRYPTED_TALLY, tally.to_json())
     for partial in partials:
         writer.json(layout.partial_file(partial.trustee_id), partial.to_json(config))
+    for contest_id, mixed_contest in (mixed or {}).items():
+        for stage in mixed_contest.stages:
+            writer.json(
+                layout.mix_stage_file(contest_id, stage.stage), stage_to_json(context, contest_id, stage)
+            )
+    for contest_id, contest_partials in (mix_partials or {}).items():
+        for partial in contest_partials:
+            writer.json(layout.mix_partial_file(contest_id, partial.trustee_id), partial.to_json(config))
     writer.json(layout.RESULT, result.to_json())
     writer.index(context.manifest.election_id)
     return Path(root)

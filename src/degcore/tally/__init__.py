@@ -11,6 +11,17 @@ log, returning a :class:`Result` with counts per contest, per ballot style and p
 from __future__ import annotations
 
 from degcore.tally.aggregate import EncryptedTally, TallyKey, aggregate, tally_from_json
+from degcore.tally.mixed import MixedContest, mix_contests, mixnet_rows
 from degcore.tally.results import Result, decrypt_tally
 
-__all__ = ["EncryptedTally", "Result", "TallyKey", "aggregate", "decrypt_tally", "tally_from_json"]
+__all__ = [
+    "EncryptedTally",
+    "MixedContest",
+    "Result",
+    "TallyKey",
+    "aggregate",
+    "decrypt_tally",
+    "mix_contests",
+    "mixnet_rows",
+    "tally_from_json",
+]

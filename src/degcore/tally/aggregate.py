@@ -60,8 +60,10 @@ class EncryptedTally:
 _Columns = tuple[str, tuple[tuple[str, tuple[Ciphertext, ...]], ...]]
 
 
-def _columns(ballot: EncryptedBallot) -> _Columns:
-    return ballot.style_id, tuple((c.contest_id, c.ciphertexts) for c in ballot.contests)
+def _columns(ballot: EncryptedBallot, homomorphic: frozenset[str]) -> _Columns:
+    return ballot.style_id, tuple(
+        (c.contest_id, c.ciphertexts) for c in ballot.contests if c.contest_id in homomorphic
+    )
 
 
 def _partial(
@@ -113,7 +115,8 @@ def aggregate(
     counts: dict[str, int] = {}
     iterator = iter(ballots)
     work = functools.partial(_partial, group)
-    while batch := [_columns(b) for b in islice(iterator, CHUNK * 8)]:
+    homomorphic = frozenset(c.contest_id for c in manifest.contests if c.tally == "homomorphic")
+    while batch := [_columns(b, homomorphic) for b in islice(iterator, CHUNK * 8)]:
         for products, chunk_counts in per_chunk(work, batch, executor=executor, chunk_size=CHUNK):
             for style, n in chunk_counts.items():
                 counts[style] = counts.get(style, 0) + n
@@ -124,7 +127,7 @@ def aggregate(
                 )
     totals: dict[TallyKey, tuple[Ciphertext, ...]] = {}
     for ballot_style in manifest.styles:  # every contest gets a total, also with no ballots (Enc(0; 0))
-        for contest_id in ballot_style.contests:
+        for contest_id in (c for c in ballot_style.contests if c in homomorphic):
             options = len(manifest.contest(contest_id).options)
             key = (ballot_style.style_id, contest_id)
             values = acc.get(key) or [group.identity()] * (2 * options)

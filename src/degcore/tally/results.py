@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -11,7 +11,9 @@ from degcore.elgamal import dlog
 from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption
 from degcore.encoding import JsonValue, record_header
 from degcore.errors import VerificationFailed
+from degcore.mixnet import Row
 from degcore.tally.aggregate import EncryptedTally
+from degcore.tally.mixed import decrypt_rows
 
 __all__ = ["Result", "decrypt_tally"]
 
@@ -29,6 +31,8 @@ class Result:
     trustees: tuple[str, ...]
     #: The accepted partial decryptions (values and DLEQ proofs) of the trustees in ``trustees``.
     partials: tuple[PartialDecryption, ...] = field(default=(), repr=False)
+    #: Mix-net contests: the decrypted rows of the last mix stage, in its order (votes per option).
+    anonymous_ballots: dict[str, list[list[int]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, JsonValue]:
         """The canonical JSON object (``tally/result.json`` in the record)."""
@@ -39,6 +43,7 @@ class Result:
             "by_district": self.by_district,
             "ballots": self.ballots,
             "trustees": list(self.trustees),
+            "anonymous_ballots": self.anonymous_ballots,
         }
 
 
@@ -47,6 +52,7 @@ def decrypt_tally(
     tally: EncryptedTally,
     partials: Sequence[PartialDecryption],
     *,
+    mixed: Mapping[str, tuple[Sequence[Row], Sequence[PartialDecryption]]] | None = None,
     executor: Executor | None = None,
 ) -> Result:
     """Check every partial (a bad one raises naming its trustee), combine t of them, take discrete logs.
@@ -83,6 +89,12 @@ def decrypt_tally(
         s.style_id: [d for d in manifest.districts if d.style_id == s.style_id] for s in manifest.styles
     }
     by_district = {ds[0].district_id: by_style[style] for style, ds in sharing.items() if len(ds) == 1}
+    anonymous: dict[str, list[list[int]]] = {}
+    for contest_id, (rows, contest_partials) in (mixed or {}).items():
+        decoded = decrypt_rows(context, contest_id, rows, contest_partials, executor=executor)
+        anonymous[contest_id] = [list(row) for row in decoded]
+        options = [o.option_id for o in manifest.contest(contest_id).options]
+        totals[contest_id] = {o: sum(row[i] for row in decoded) for i, o in enumerate(options)}
     used = session.present[: context.ceremony.config.threshold]
     proofs = tuple(p for p in partials if p.trustee_id in used)
-    return Result(totals, by_style, by_district, dict(tally.ballots), used, proofs)
+    return Result(totals, by_style, by_district, dict(tally.ballots), used, proofs, anonymous)

@@ -27,6 +27,7 @@ from degcore.elgamal import Ciphertext
 from degcore.encoding import canonical_json, from_hex, from_rfc3339, read_record
 from degcore.errors import DegcoreError
 from degcore.groups import Element, Group
+from degcore.hashing import sha256
 from degcore.parallel import per_chunk
 from degcore.tally.aggregate import TallyKey
 
@@ -53,6 +54,7 @@ class LogLine:
     tracking_code: str = ""
     style: str = ""
     summary: object = None  # the close entry's payload
+    mix_rows: list[tuple[str, tuple[Ciphertext, ...]]] = field(default_factory=list)  # mix-net contests
 
 
 def _keys(issuer_pems: Mapping[str, bytes]) -> dict[str, rsa.RSAPublicKey]:
@@ -109,8 +111,10 @@ def _ballot(
     ballot = cast.ballot
     facts.credential, facts.style = cast.credential.id, ballot.style_id
     try:
+        # A strictly parsed ballot re-encodes to exactly the JSON it came from: hash that directly.
+        digest = sha256(b"degcore/1/ballot", canonical_json(payload["ballot"]))  # type: ignore[index]
         # The window is checked at the logged time; the tracking code comes with the checks.
-        facts.tracking_code = check_cast(context, keys, cast, from_rfc3339(at, "at"))
+        facts.tracking_code = check_cast(context, keys, cast, from_rfc3339(at, "at"), digest)
     except DegcoreError as exc:
         facts.problems.append(("V6", f"{type(exc).__name__}: {exc}"))
         facts.tracking_code = ballot.tracking_code(context)
@@ -139,13 +143,17 @@ def _check_chunk(
     context: ElectionContext, issuer_pems: Mapping[str, bytes], box_key: bytes, lines: Sequence[bytes]
 ) -> tuple[list[LogLine], Products]:
     keys = _keys(issuer_pems)
+    mixnet = {c.contest_id for c in context.manifest.contests if c.tally == "mixnet"}
     facts: list[LogLine] = []
     products: Products = {}
     for line in lines:
         fact, columns = _check_line(context, keys, box_key, line)
         facts.append(fact)
         for key, cts in columns:
-            multiply_into(context.group, products, key, [e for ct in cts for e in (ct.a, ct.b)])
+            if key[1] in mixnet:  # a row for the mix-net (V12), not a term of the encrypted tally (V9)
+                fact.mix_rows.append((key[1], cts))
+            else:
+                multiply_into(context.group, products, key, [e for ct in cts for e in (ct.a, ct.b)])
     return facts, products
 
 
@@ -160,6 +168,7 @@ class LogFacts:
     )  # position, credential, code, style
     challenged: dict[str, int] = field(default_factory=dict)  # tracking code → position
     challenge_entries: int = 0
+    mix_rows: dict[str, list[tuple[int, tuple[Ciphertext, ...]]]] = field(default_factory=dict)
     products: Products = field(default_factory=dict)
 
 
@@ -202,6 +211,8 @@ def _link(facts: LogFacts, line: LogLine, prev: bytes, position: int, problem: P
         problem(check_id, item, reason)
     if line.kind == "ballot" and line.credential:
         facts.ballots.append((line.position, line.credential, line.tracking_code, line.style))
+        for contest_id, row in line.mix_rows:
+            facts.mix_rows.setdefault(contest_id, []).append((line.position, row))
     elif line.kind == "challenge":
         facts.challenge_entries += 1
         if line.tracking_code:

@@ -22,6 +22,8 @@ CATALOGUE: dict[str, str] = {
     "V9": "Encrypted tally equals the product of the counted ballots",
     "V10": "Partial decryptions: every Chaum-Pedersen proof, trustees in QUAL",
     "V11": "Result equals the Lagrange combination and discrete logs of the partials",
+    "V12": "Mix-net: every stage's shuffle proof, from the counted ballots to the last output",
+    "V13": "Mix-net: every partial decryption of the last output, trustees in QUAL",
 }
 #: How many failing items a check lists (all are counted).
 MAX_LISTED = 100

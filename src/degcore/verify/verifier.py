@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -21,12 +21,15 @@ from degcore.ballot import ElectionContext, EncryptedBallot
 from degcore.board.cast import CastBallot, Policy
 from degcore.elgamal import Ciphertext
 from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult, check_commitment, finalize
-from degcore.elgamal.threshold import ThresholdDecryption
+from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption
 from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import Element
 from degcore.issuance import rsabssa
+from degcore.mixnet import Row
+from degcore.mixnet.cascade import flatten, verify_cascade
 from degcore.record import RecordReader, layout
 from degcore.tally import EncryptedTally, aggregate, decrypt_tally
+from degcore.tally.mixed import contest_base, mixnet_contests
 from degcore.verify.ballots import LogFacts, Products, multiply_into, scan_log
 from degcore.verify.report import CATALOGUE, Outcome, Report
 
@@ -61,7 +64,8 @@ def verify_record(
         counted = _uniqueness(report, facts, Policy(policy))
         _close_and_challenges(report, facts, counted)
         tally = _aggregation(reader, report, context, facts, counted)
-        _decryption(reader, report, context, tally)
+        mixed = _mixnet(reader, report, context, facts, counted)
+        _decryption(reader, report, context, tally, mixed)
     except _Skip:
         pass
     for check_id in CATALOGUE:
@@ -256,8 +260,66 @@ def _without(
     return out
 
 
+def _mixnet(
+    reader: RecordReader, report: Report, context: ElectionContext, facts: LogFacts, counted: dict[int, str]
+) -> dict[str, tuple[Sequence[Row], list[PartialDecryption]]]:
+    """V12 and V13: each mix-net contest's cascade from the counted rows, and the last output's partials."""
+    report.checks_run.update({"V12", "V13"})
+    v12 = report.check("V12")
+    mixed: dict[str, tuple[Sequence[Row], list[PartialDecryption]]] = {}
+    for contest_id in mixnet_contests(context):
+        rows = [row for position, row in facts.mix_rows.get(contest_id, []) if position in counted]
+        try:
+            stages = reader.mix_stages(context, contest_id)
+            partials = reader.mix_partials(context.ceremony.config, contest_id)
+        except DegcoreError as exc:
+            raise _error(report, "V12", exc) from None
+        v12.items += len(stages)
+        last: Sequence[Row] = rows
+        if rows and not stages:
+            v12.fail(contest_id, f"{len(rows)} counted rows were never mixed")
+        elif stages and not rows:
+            v12.fail(contest_id, "mix stages without counted ballots")
+        elif rows:
+            try:
+                verify_cascade(context.public_key, rows, stages, contest_base(context, contest_id))
+                last = stages[-1].rows
+            except DegcoreError as exc:
+                where = f"{contest_id} {getattr(exc, 'subject', '')}".strip()
+                v12.fail(where, getattr(exc, "detail", "") or str(exc))
+                continue
+        mixed[contest_id] = (last, _mix_partials(report, context, contest_id, last, partials))
+    return mixed
+
+
+def _mix_partials(
+    report: Report,
+    context: ElectionContext,
+    contest_id: str,
+    rows: Sequence[Row],
+    partials: list[PartialDecryption],
+) -> list[PartialDecryption]:
+    v13 = report.check("V13")
+    v13.items += len(partials)
+    if not rows:
+        return partials
+    session = ThresholdDecryption(context.ceremony, flatten(rows), context.base_hash)
+    good = []
+    for partial in partials:
+        try:
+            session.add(partial)
+            good.append(partial)
+        except DegcoreError as exc:
+            v13.fail(f"{contest_id}/{partial.trustee_id}", str(exc))
+    return good
+
+
 def _decryption(
-    reader: RecordReader, report: Report, context: ElectionContext, tally: EncryptedTally
+    reader: RecordReader,
+    report: Report,
+    context: ElectionContext,
+    tally: EncryptedTally,
+    mixed: dict[str, tuple[Sequence[Row], list[PartialDecryption]]],
 ) -> None:
     report.checks_run.update({"V10", "V11"})
     v10, v11 = report.check("V10"), report.check("V11")
@@ -277,13 +339,13 @@ def _decryption(
             v10.fail(partial.trustee_id, str(exc))
     v11.items = len(tally.ciphertexts())
     try:
-        recomputed = decrypt_tally(context, tally, good).to_json()
+        recomputed = decrypt_tally(context, tally, good, mixed=mixed).to_json()
     except DegcoreError as exc:
         v11.fail("result", str(exc))
         return
     if not isinstance(published, dict):
         v11.fail("result", "tally/result.json is not an object")
         return
-    for key in ("totals", "by_style", "by_district", "ballots", "trustees"):
+    for key in ("totals", "by_style", "by_district", "ballots", "trustees", "anonymous_ballots"):
         if published.get(key) != recomputed[key]:
             v11.fail(key, "differs from the decrypted counts")

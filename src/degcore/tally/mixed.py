@@ -1,0 +1,143 @@
+"""Mix-net contests: the counted ballots' rows through the cascade, then every row decrypted.
+
+docs/mixnet.md §3, docs/protocol.md §10.2. For a contest whose manifest ``tally`` is ``mixnet``,
+each counted ballot contributes one row: its option ciphertexts, in manifest order, in log order.
+K mix servers shuffle the rows (``degcore.mixnet.cascade``); the trustees decrypt every ciphertext
+of the last output; each row becomes an anonymous ballot (votes per option).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from degcore.ballot import ElectionContext, EncryptedBallot
+from degcore.elgamal import Ciphertext, dlog
+from degcore.elgamal._codec import json_list
+from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption
+from degcore.encoding import JsonValue, from_hex, read_record, record_header
+from degcore.errors import InvalidInput, VerificationFailed
+from degcore.hashing import sha256
+from degcore.mixnet import Row, ShuffleProof
+from degcore.mixnet.cascade import MixStage, flatten, mix, unflatten
+
+__all__ = [
+    "MixedContest",
+    "contest_base",
+    "decrypt_rows",
+    "mix_contests",
+    "mixnet_contests",
+    "mixnet_rows",
+    "stage_from_json",
+    "stage_to_json",
+]
+
+
+def mixnet_contests(context: ElectionContext) -> list[str]:
+    """The ids of the manifest's mix-net contests, in manifest order."""
+    return [c.contest_id for c in context.manifest.contests if c.tally == "mixnet"]
+
+
+def mixnet_rows(context: ElectionContext, ballots: Iterable[EncryptedBallot]) -> dict[str, list[Row]]:
+    """Each mix-net contest's input: one row per ballot that has the contest, in the given order."""
+    wanted = set(mixnet_contests(context))
+    rows: dict[str, list[Row]] = {c: [] for c in wanted}
+    for ballot in ballots:
+        for contest in ballot.contests:
+            if contest.contest_id in wanted:
+                rows[contest.contest_id].append(contest.ciphertexts)
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class MixedContest:
+    """One contest's cascade: its input rows and every stage's output and proof."""
+
+    contest_id: str
+    rows: tuple[Row, ...]
+    stages: tuple[MixStage, ...]
+
+    @property
+    def output(self) -> tuple[Row, ...]:
+        """The last stage's rows: what the trustees decrypt."""
+        return self.stages[-1].rows if self.stages else self.rows
+
+
+def mix_contests(
+    context: ElectionContext,
+    rows: Mapping[str, Sequence[Row]],
+    *,
+    stages: int = 3,
+    executor: Executor | None = None,
+) -> dict[str, MixedContest]:
+    """Run ``stages`` mix servers over each contest's rows (contests without ballots are not mixed)."""
+    out = {}
+    for contest_id, contest_rows in rows.items():
+        done: list[MixStage] = []
+        current: Sequence[Row] = contest_rows
+        if contest_rows:
+            for k in range(1, stages + 1):
+                stage = mix(
+                    context.public_key, current, contest_base(context, contest_id), k, executor=executor
+                )
+                done.append(stage)
+                current = stage.rows
+        out[contest_id] = MixedContest(contest_id, tuple(contest_rows), tuple(done))
+    return out
+
+
+def contest_base(context: ElectionContext, contest_id: str) -> bytes:
+    """Each contest's cascade has its own stage contexts: derived from the base hash and the contest id."""
+    return sha256(b"degcore/1/mix-contest", context.base_hash, contest_id.encode())
+
+
+def decrypt_rows(
+    context: ElectionContext,
+    contest_id: str,
+    rows: Sequence[Row],
+    partials: Sequence[PartialDecryption],
+    *,
+    executor: Executor | None = None,
+) -> list[tuple[int, ...]]:
+    """Check the partial decryptions of the flattened rows, combine them and read each anonymous ballot."""
+    if not rows:
+        return []
+    contest = context.manifest.contest(contest_id)
+    session = ThresholdDecryption(context.ceremony, flatten(rows), context.base_hash, executor=executor)
+    for partial in partials:
+        session.add(partial)
+    values = []
+    for i, element in enumerate(session.combine()):
+        try:
+            values.append(dlog(context.group, element, contest.max_per_option))
+        except VerificationFailed:
+            where = f"{contest_id} row {i // len(contest.options)}"
+            raise VerificationFailed("mixnet-decryption", where, "not a valid vote") from None
+    return [tuple(int(str(v)) for v in row) for row in unflatten(values, len(contest.options))]
+
+
+def stage_to_json(context: ElectionContext, contest_id: str, stage: MixStage) -> dict[str, JsonValue]:
+    """``mix/<contest>/stage-<k>.json``: the stage's output rows and proof."""
+    return {
+        **record_header("mix-stage"),
+        "contest": contest_id,
+        "stage": stage.stage,
+        "rows": [[bytes(ct).hex() for ct in row] for row in stage.rows],
+        "proof": stage.proof.to_json(context.group),
+    }
+
+
+def stage_from_json(context: ElectionContext, obj: object) -> tuple[str, MixStage]:
+    """Parse a stage file strictly (every element decoded with its membership check)."""
+    f = read_record(obj, "mix-stage", {"contest", "stage", "rows", "proof"})
+    group = context.group
+    size = 2 * group.element_bytes
+    rows = tuple(
+        tuple(Ciphertext.decode(group, from_hex(c, size, f"rows[{i}]")) for c in json_list(row, f"rows[{i}]"))
+        for i, row in enumerate(json_list(f["rows"], "rows"))
+    )
+    stage = f["stage"]
+    if type(stage) is not int or stage < 1:
+        raise InvalidInput("mix-stage: stage must be a positive integer")
+    return str(f["contest"]), MixStage(stage, rows, ShuffleProof.from_json(group, f["proof"]))
