@@ -20,6 +20,7 @@ from degcore.ballot import PlaintextBallot, encrypt_ballot, open_ballot
 from degcore.board import BallotBox
 from degcore.board.log import GENESIS, entry_hash
 from degcore.cli import main
+from degcore.demo import run_demo
 from degcore.elgamal import threshold
 from degcore.encoding import canonical_json
 from degcore.groups import get_group
@@ -271,3 +272,53 @@ def test_on_a_dask_cluster(honest: Path) -> None:
     with cluster, distributed.Client(cluster) as client:
         report = verify_record(honest, executor=client.get_executor())
     assert report.ok, report.to_text()
+
+
+@pytest.fixture(scope="module")
+def demo_record(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A record with a mix-net contest (the demo's referendum)."""
+    summary = run_demo(tmp_path_factory.mktemp("demo"), 12)
+    assert summary.record is not None
+    return summary.record
+
+
+def _copy(record: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "copy"
+    shutil.copytree(record, copy)
+    return copy
+
+
+def test_the_mixnet_record_verifies(demo_record: Path) -> None:
+    report = _verify(demo_record)
+    assert report.ok, report.to_text()
+    assert report.check("V12").items == 3 and report.check("V13").items == 4
+
+
+def test_v12_a_mix_stage_that_replaced_a_ballot(demo_record: Path, tmp_path: Path) -> None:
+    record = _copy(demo_record, tmp_path)
+    name = layout.mix_stage_file("referendum", 2)
+
+    def swap(stage: dict) -> None:  # type: ignore[type-arg]
+        stage["rows"][0] = stage["rows"][1]  # one ballot duplicated, another dropped
+
+    _edit_json(record, name, swap)
+    # Stage 3's input changed too, and the published anonymous ballots were decrypted from the old output.
+    _assert_only(_verify(record), {"V12": "referendum stage 2"}, also={"V11", "V13"})
+
+
+def test_v13_an_altered_mix_decryption(demo_record: Path, tmp_path: Path) -> None:
+    record = _copy(demo_record, tmp_path)
+    g = get_group("ristretto255").generator()
+    name = layout.mix_partial_file("referendum", "trustee-2")
+    _edit_json(record, name, lambda p: p["values"].__setitem__(1, bytes(g).hex()))
+    _assert_only(_verify(record), {"V13": "referendum/trustee-2"})
+
+
+def test_v11_a_changed_anonymous_ballot(demo_record: Path, tmp_path: Path) -> None:
+    record = _copy(demo_record, tmp_path)
+
+    def flip(result: dict) -> None:  # type: ignore[type-arg]
+        result["anonymous_ballots"]["referendum"][0] = result["anonymous_ballots"]["referendum"][0][::-1]
+
+    _edit_json(record, layout.RESULT, flip)
+    _assert_only(_verify(record), {"V11": "anonymous_ballots"})
