@@ -11,36 +11,28 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from nacl.signing import SigningKey
 
+from benchmarks._election import STARTS, bench_election
 from benchmarks.conftest import Reporter, record_throughput
 from degcore.ballot import (
-    BallotStyle,
-    Contest,
-    District,
     ElectionContext,
     EncryptedBallot,
     EncryptedContest,
-    Manifest,
-    Option,
     PlaintextBallot,
     encrypt_ballot,
 )
 from degcore.board import BallotBox, CastBallot, check_cast, sign_ballot
 from degcore.elgamal import encrypt, threshold
-from degcore.elgamal.dkg import CeremonyConfig
 from degcore.elgamal.threshold import TrusteeShare
-from degcore.elgamal.trustee import run_local_ceremony
-from degcore.groups import get_group
 from degcore.issuance import VoterCredential, finish_credential, request_credential, rsabssa
 from degcore.parallel import SERIAL, worker_count
 from degcore.tally import aggregate, decrypt_tally
 
-STARTS = datetime(2026, 9, 18, 5, tzinfo=UTC)
 DURING = STARTS + timedelta(hours=1)
 TALLY_BALLOTS = int(os.environ.get("DEGCORE_BENCH_TALLY_BALLOTS", "1000000"))
 INGEST = int(os.environ.get("DEGCORE_BENCH_INGEST", "300"))
@@ -49,14 +41,8 @@ CHOICE = PlaintextBallot("s", {"c": {"o1": 1}})
 
 @pytest.fixture(scope="module")
 def setup() -> tuple[ElectionContext, dict[str, TrusteeShare], object]:
-    group = get_group("ristretto255")
-    manifest = Manifest(
-        "bench", "Benchmark", "ristretto255", "Europe/Moscow", STARTS, STARTS + timedelta(days=2), bytes(32),
-        (Contest("c", "Contest", tuple(Option(f"o{i}", f"Option {i}") for i in range(5)), 1, 1),),
-        (BallotStyle("s", ("c",)),), (District("d", "District", "s"),),
-    )  # fmt: skip
-    result, shares = run_local_ceremony(CeremonyConfig("bench", group, 3, ("t1", "t2", "t3", "t4", "t5")))
-    return ElectionContext(manifest, result), shares, rsabssa.generate_key()
+    context, shares = bench_election()
+    return context, shares, rsabssa.generate_key()
 
 
 def _wallet(key: object) -> VoterCredential:

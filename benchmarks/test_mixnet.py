@@ -53,7 +53,7 @@ def test_shuffle_and_prove(benchmark: object, setup: tuple) -> None:  # type: ig
     pk, rows = setup
 
     def run() -> None:
-        out, witness = mixnet.shuffle(pk, rows)
+        out, witness = mixnet.shuffle(pk, rows, executor=None)
         mixnet.prove(pk, rows, out, witness, CONTEXT)
 
     benchmark.pedantic(run, rounds=1)  # type: ignore[attr-defined]

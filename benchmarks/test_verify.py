@@ -16,32 +16,25 @@ import resource
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from nacl.signing import SigningKey
 
+from benchmarks._election import STARTS, bench_election
 from benchmarks._opcount import bound, count_ops
 from benchmarks.conftest import costs_for, record_ratio, record_throughput
 from degcore.ballot import (
-    BallotStyle,
-    Contest,
-    District,
     ElectionContext,
     EncryptedBallot,
-    Manifest,
-    Option,
     PlaintextBallot,
 )
 from degcore.ballot import encrypt_ballot as encrypt
 from degcore.board import CastBallot, sign_ballot
 from degcore.board.log import GENESIS, LogEntry, entry_hash
 from degcore.elgamal import threshold
-from degcore.elgamal.dkg import CeremonyConfig
-from degcore.elgamal.trustee import run_local_ceremony
 from degcore.encoding import canonical_json, record_header, to_rfc3339
-from degcore.groups import get_group
 from degcore.issuance import finish_credential, public_key_pem, request_credential, rsabssa
 from degcore.parallel import default_executor, per_chunk, worker_count
 from degcore.record import RecordReader, RecordWriter, layout, log_line
@@ -51,7 +44,6 @@ from degcore.verify.ballots import _check_chunk
 
 BALLOTS = int(os.environ.get("DEGCORE_BENCH_VERIFY_BALLOTS", "100000"))
 CACHE = Path(os.environ.get("DEGCORE_BENCH_CACHE", tempfile.gettempdir())) / f"degcore-bench-record-{BALLOTS}"
-STARTS = datetime(2026, 9, 18, 5, tzinfo=UTC)
 SAMPLE = 40
 
 
@@ -68,14 +60,8 @@ def _casts(context: ElectionContext, issuer_pem: bytes, seeds: Sequence[int]) ->
 
 
 def _build(root: Path) -> None:
-    group = get_group("ristretto255")
-    manifest = Manifest(
-        "bench", "Benchmark", "ristretto255", "Europe/Moscow", STARTS, STARTS + timedelta(days=2), bytes(32),
-        (Contest("c", "Contest", tuple(Option(f"o{i}", f"Option {i}") for i in range(5)), 1, 1),),
-        (BallotStyle("s", ("c",)),), (District("d", "District", "s"),),
-    )  # fmt: skip
-    ceremony, shares = run_local_ceremony(CeremonyConfig("bench", group, 3, ("t1", "t2", "t3", "t4", "t5")))
-    context = ElectionContext(manifest, ceremony)
+    context, shares = bench_election()
+    manifest, ceremony = context.manifest, context.ceremony
     issuer = rsabssa.generate_key(2048)
     pem = issuer.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

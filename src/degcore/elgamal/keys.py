@@ -43,6 +43,10 @@ class PublicKey:
     def __bytes__(self) -> bytes:
         return bytes(self.h)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled for worker processes without its fixed-base table (megabytes on modp4096).
+        return (PublicKey, (self.group, self.h))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PublicKey) and self.group is other.group and self.h == other.h
 

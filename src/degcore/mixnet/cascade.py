@@ -40,7 +40,7 @@ def mix(
     pk: PublicKey, rows: Sequence[Row], base_hash: bytes, stage: int, *, executor: Executor | None = None
 ) -> MixStage:
     """Run mix server ``stage`` on ``rows``: shuffle, prove, publish."""
-    out, witness = shuffle(pk, rows)
+    out, witness = shuffle(pk, rows, executor=executor)
     proof = prove(pk, rows, out, witness, stage_context(base_hash, stage), executor=executor)
     return MixStage(stage, tuple(out), proof)
 

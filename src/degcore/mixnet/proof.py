@@ -22,7 +22,7 @@ from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Element, Group
 from degcore.hashing import Transcript, sha256
 from degcore.mixnet.shuffle import Row, ShuffleSecrets, check_rows
-from degcore.parallel import map_chunks
+from degcore.parallel import map_chunks, per_chunk
 
 __all__ = ["ShuffleProof", "generators", "prove", "verify"]
 
@@ -134,16 +134,18 @@ def _fixed_pair_chunk(group: Group, h: Element, items: Sequence[tuple[int, int]]
     return [group.exp_g(x) * table.exp(y) for x, y in items]
 
 
-def _power_product_chunk(group: Group, items: Sequence[tuple[Element, int]]) -> list[Element]:
-    """The product of base^exponent over the chunk, secret exponents (one result per chunk, padded)."""
-    acc = group.product(group.exp(base, k) for base, k in items)
-    return [acc] + [group.identity()] * (len(items) - 1)
+def _power_product_chunk(group: Group, secret: bool, items: Sequence[tuple[Element, int]]) -> Element:
+    """∏ base^exponent over one chunk (constant-time exponentiation for secret exponents)."""
+    power = group.exp if secret else group.exp_vartime
+    return group.product(power(base, k) for base, k in items)
 
 
-def _secret_power_product(
-    group: Group, items: list[tuple[Element, int]], executor: Executor | None
+def _power_product(
+    group: Group, items: list[tuple[Element, int]], *, secret: bool, executor: Executor | None
 ) -> Element:
-    return group.product(map_chunks(functools.partial(_power_product_chunk, group), items, executor=executor))
+    """∏ base^exponent over ``items``, in chunks on the executor."""
+    work = functools.partial(_power_product_chunk, group, secret)
+    return group.product(per_chunk(work, items, executor=executor))
 
 
 def prove(
@@ -183,14 +185,22 @@ def prove(
     w_hat = [group.random_scalar() for _ in range(n)]
     w_prime = [group.random_scalar() for _ in range(n)]
     t1, t2 = group.exp_g(w1), group.exp_g(w2)
-    t3 = group.exp_g(w3) * _secret_power_product(group, list(zip(hs, w_prime, strict=True)), executor)
+    t3 = group.exp_g(w3) * _power_product(
+        group, list(zip(hs, w_prime, strict=True)), secret=True, executor=executor
+    )
     t4 = []
     for k in range(width):
-        a = _secret_power_product(
-            group, [(row[k].a, w) for row, w in zip(rows_out, w_prime, strict=True)], executor
+        a = _power_product(
+            group,
+            [(r[k].a, w) for r, w in zip(rows_out, w_prime, strict=True)],
+            secret=True,
+            executor=executor,
         )
-        b = _secret_power_product(
-            group, [(row[k].b, w) for row, w in zip(rows_out, w_prime, strict=True)], executor
+        b = _power_product(
+            group,
+            [(r[k].b, w) for r, w in zip(rows_out, w_prime, strict=True)],
+            secret=True,
+            executor=executor,
         )
         t4 += [group.exp_g(-w4[k]) * a, pk.exp(-w4[k]) * b]
     # t̂_i = g^{ω̂_i} ĉ_{i−1}^{ω'_i} = g^{ω̂_i + ω'_i R_{i−1}} · h^{ω'_i U_{i−1}}
@@ -215,19 +225,6 @@ def prove(
 
 
 # --- the verifier -------------------------------------------------------------------------------
-def _public_power_product_chunk(group: Group, items: Sequence[tuple[Element, int]]) -> list[Element]:
-    acc = group.product(group.exp_vartime(base, k) for base, k in items)
-    return [acc] + [group.identity()] * (len(items) - 1)
-
-
-def _public_power_product(
-    group: Group, items: list[tuple[Element, int]], *, executor: Executor | None
-) -> Element:
-    return group.product(
-        map_chunks(functools.partial(_public_power_product_chunk, group), items, executor=executor)
-    )
-
-
 def _t_hat_chunk(group: Group, c: int, items: Sequence[tuple[Element, Element, int, int]]) -> list[Element]:
     """t̂'_i = ĉ_i^c · g^{ŝ_i} · ĉ_{i−1}^{s'_i}."""
     return [
@@ -263,7 +260,7 @@ def verify(
     u_product = 1
     for ui in u:
         u_product = u_product * ui % q
-    power = functools.partial(_public_power_product, group, executor=executor)
+    power = functools.partial(_power_product, group, secret=False, executor=executor)
     c_bar = group.product(c) / group.product(hs)
     c_hat = chain[-1] / group.exp_vartime(h, u_product)
     expected = [

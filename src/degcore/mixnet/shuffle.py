@@ -8,12 +8,15 @@ pair in the other order), so ReEnc((a, b); s) = (a·g^s, b·h^s).
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from degcore.elgamal import Ciphertext, PublicKey
 from degcore.errors import InvalidInput
+from degcore.parallel import map_chunks
 
 __all__ = ["Row", "ShuffleSecrets", "check_rows", "permutation", "shuffle"]
 
@@ -53,19 +56,23 @@ class ShuffleSecrets:
         return "ShuffleSecrets(<secret>)"
 
 
-def _reencrypt(pk: PublicKey, row: Row, nonces: Sequence[int]) -> Row:
+def _reencrypt_chunk(pk: PublicKey, items: Sequence[tuple[Row, tuple[int, ...]]]) -> list[Row]:
     group = pk.group
-    return tuple(
-        Ciphertext(ct.a * group.exp_g(s), ct.b * pk.exp(s)) for ct, s in zip(row, nonces, strict=True)
-    )
+    return [
+        tuple(Ciphertext(ct.a * group.exp_g(s), ct.b * pk.exp(s)) for ct, s in zip(row, nonces, strict=True))
+        for row, nonces in items
+    ]
 
 
-def shuffle(pk: PublicKey, rows: Sequence[Row]) -> tuple[list[Row], ShuffleSecrets]:
-    """Permute and re-encrypt ``rows``; the output and the witness for :func:`degcore.mixnet.proof.prove`."""
+def shuffle(
+    pk: PublicKey, rows: Sequence[Row], *, executor: Executor | None = None
+) -> tuple[list[Row], ShuffleSecrets]:
+    """Permute and re-encrypt ``rows`` (on ``executor``); the output and the witness for ``prove``."""
     width = check_rows(rows)
     group = pk.group
     n = len(rows)
     psi = permutation(n)
     randomness = tuple(tuple(group.random_scalar() for _ in range(width)) for _ in range(n))
-    reencrypted = [_reencrypt(pk, rows[i], randomness[i]) for i in range(n)]
+    work = functools.partial(_reencrypt_chunk, pk)
+    reencrypted = map_chunks(work, list(zip(rows, randomness, strict=True)), executor=executor)
     return [reencrypted[psi[i]] for i in range(n)], ShuffleSecrets(tuple(psi), randomness)

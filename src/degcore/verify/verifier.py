@@ -304,13 +304,20 @@ def _mix_partials(
     if not rows:
         return partials
     session = ThresholdDecryption(context.ceremony, flatten(rows), context.base_hash)
+    return _accepted(session, partials, lambda trustee, why: v13.fail(f"{contest_id}/{trustee}", why))
+
+
+def _accepted(
+    session: ThresholdDecryption, partials: list[PartialDecryption], fail: Callable[[str, str], None]
+) -> list[PartialDecryption]:
+    """The partials whose every proof holds; each other one is reported through ``fail``."""
     good = []
     for partial in partials:
         try:
             session.add(partial)
             good.append(partial)
         except DegcoreError as exc:
-            v13.fail(f"{contest_id}/{partial.trustee_id}", str(exc))
+            fail(partial.trustee_id, str(exc))
     return good
 
 
@@ -330,13 +337,7 @@ def _decryption(
         raise _error(report, "V10", exc) from None
     v10.items = len(partials)
     session = ThresholdDecryption(context.ceremony, tally.ciphertexts(), context.base_hash)
-    good = []
-    for partial in partials:
-        try:
-            session.add(partial)
-            good.append(partial)
-        except DegcoreError as exc:
-            v10.fail(partial.trustee_id, str(exc))
+    good = _accepted(session, partials, v10.fail)
     v11.items = len(tally.ciphertexts())
     try:
         recomputed = decrypt_tally(context, tally, good, mixed=mixed).to_json()
