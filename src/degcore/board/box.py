@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from datetime import datetime
@@ -31,42 +30,13 @@ from nacl.signing import SigningKey
 
 from degcore.ballot import ElectionContext, OpenedBallot, verify_ballot, verify_opened
 from degcore.board.cast import CastBallot, Policy, Receipt, check_cast
-from degcore.board.log import GENESIS, LogEntry, entry_hash, read_log, verify_entries
+from degcore.board.log import GENESIS, LogEntry, entry_hash, verify_entries
+from degcore.board.store import Transaction, open_box_store
 from degcore.encoding import canonical_json, to_rfc3339
 from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation
 from degcore.parallel import map_chunks
-from degcore.storage import connect, immediate
 
 __all__ = ["BallotBox"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS log (
-    position  INTEGER PRIMARY KEY,
-    kind      TEXT NOT NULL CHECK (kind IN ('ballot', 'challenge', 'close')),
-    payload   BLOB NOT NULL,
-    at        TEXT NOT NULL,
-    prev      BLOB NOT NULL,
-    hash      BLOB NOT NULL UNIQUE,
-    signature BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS ballots (
-    tracking_code TEXT PRIMARY KEY,
-    credential_id TEXT NOT NULL,
-    style         TEXT NOT NULL,
-    position      INTEGER NOT NULL UNIQUE REFERENCES log (position),
-    status        TEXT NOT NULL CHECK (status IN ('counted', 'superseded'))
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS one_counted_ballot_per_credential ON ballots (credential_id)
-    WHERE status = 'counted';
-CREATE TABLE IF NOT EXISTS challenged (
-    tracking_code TEXT PRIMARY KEY,
-    position      INTEGER NOT NULL REFERENCES log (position)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS state (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-) WITHOUT ROWID;
-"""
 
 
 def _check_chunk(
@@ -83,11 +53,11 @@ def _check_chunk(
 
 
 class BallotBox:
-    """One election's ballot box over a SQLite file."""
+    """One election's ballot box over a SQLite file or a PostgreSQL database (``location``)."""
 
     def __init__(
         self,
-        path: str | Path,
+        location: str | Path,
         context: ElectionContext,
         issuer_keys: Mapping[str, rsa.RSAPublicKey],
         signing_key: SigningKey,
@@ -98,16 +68,13 @@ class BallotBox:
         self.issuer_keys = dict(issuer_keys)
         self.policy = Policy(policy)
         self._signing_key = signing_key
-        self._conn = connect(path, "ballot box")
-        with immediate(self._conn, "creating the ballot box") as conn:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+        self._store = open_box_store(location)
+        with self._store.write() as tx:
             for key, value in (("election", context.base_hash.hex()), ("policy", str(self.policy))):
-                conn.execute("INSERT OR IGNORE INTO state VALUES (?, ?)", (key, value))
-                stored = conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()[0]
+                tx.execute("INSERT INTO state VALUES (?, ?) ON CONFLICT DO NOTHING", (key, value))
+                stored = tx.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()[0]
                 if stored != value:
-                    raise InvalidInput(f"this ballot box file holds {key} {stored!r}, not {value!r}")
+                    raise InvalidInput(f"this ballot box holds {key} {stored!r}, not {value!r}")
 
     @property
     def public_key(self) -> bytes:
@@ -115,12 +82,12 @@ class BallotBox:
         return bytes(self._signing_key.verify_key)
 
     def close_connection(self) -> None:
-        """Close the database connection."""
-        self._conn.close()
+        """Close the database connections."""
+        self._store.close()
 
     # --- writing --------------------------------------------------------------------------
     def _append(
-        self, conn: sqlite3.Connection, kind: str, payload: bytes, now: datetime
+        self, conn: Transaction, kind: str, payload: bytes, now: datetime
     ) -> tuple[int, bytes, bytes]:
         row = conn.execute("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1").fetchone()
         position, prev = (1, GENESIS) if row is None else (row[0] + 1, bytes(row[1]))
@@ -133,7 +100,7 @@ class BallotBox:
         )
         return position, digest, signature
 
-    def _open_for_writing(self, conn: sqlite3.Connection) -> None:
+    def _open_for_writing(self, conn: Transaction) -> None:
         if conn.execute("SELECT 1 FROM state WHERE key = 'closed'").fetchone():
             raise RuleViolation(Rule.BOX_CLOSED, "the ballot box is closed")
 
@@ -146,10 +113,12 @@ class BallotBox:
         payload = canonical_json(cast.to_json(self.context))
         credential = cast.credential.id
         try:
-            with immediate(self._conn, "casting") as conn:
+            with self._store.write() as conn:
                 self._open_for_writing(conn)
                 if conn.execute("SELECT 1 FROM challenged WHERE tracking_code = ?", (code,)).fetchone():
                     raise RuleViolation(Rule.BALLOT_CHALLENGED, "a challenged ballot can never be cast")
+                if conn.execute("SELECT 1 FROM ballots WHERE tracking_code = ?", (code,)).fetchone():
+                    raise RuleViolation(Rule.CREDENTIAL_USED, "this very ballot was already cast")
                 if self.policy is Policy.LAST:
                     conn.execute(
                         "UPDATE ballots SET status = 'superseded'"
@@ -161,9 +130,7 @@ class BallotBox:
                     "INSERT INTO ballots VALUES (?, ?, ?, ?, 'counted')",
                     (code, credential, cast.ballot.style_id, position),
                 )
-        except sqlite3.IntegrityError as exc:
-            if "tracking_code" in str(exc):
-                raise RuleViolation(Rule.CREDENTIAL_USED, "this very ballot was already cast") from None
+        except self._store.integrity_errors:
             raise RuleViolation(Rule.CREDENTIAL_USED, "this credential has already cast a ballot") from None
         return Receipt(code, position, digest, signature)
 
@@ -198,19 +165,19 @@ class BallotBox:
         code = opened.ballot.tracking_code(self.context)
         payload = canonical_json(opened.to_json(self.context))
         try:
-            with immediate(self._conn, "challenge") as conn:
+            with self._store.write() as conn:
                 self._open_for_writing(conn)
                 if conn.execute("SELECT 1 FROM ballots WHERE tracking_code = ?", (code,)).fetchone():
                     raise RuleViolation(Rule.BALLOT_CHALLENGED, "a cast ballot cannot be challenged")
                 position, digest, signature = self._append(conn, "challenge", payload, now)
                 conn.execute("INSERT INTO challenged VALUES (?, ?)", (code, position))
-        except sqlite3.IntegrityError:
+        except self._store.integrity_errors:
             raise RuleViolation(Rule.BALLOT_CHALLENGED, "this ballot was already challenged") from None
         return Receipt(code, position, digest, signature)
 
     def close(self, *, now: datetime) -> Receipt:
         """Close the box: a final signed entry with the counts; no ballot is accepted afterwards."""
-        with immediate(self._conn, "closing") as conn:
+        with self._store.write() as conn:
             self._open_for_writing(conn)
             counted = conn.execute("SELECT COUNT(*) FROM ballots WHERE status = 'counted'").fetchone()[0]
             challenged = conn.execute("SELECT COUNT(*) FROM challenged").fetchone()[0]
@@ -226,29 +193,30 @@ class BallotBox:
             "SELECT log.payload FROM ballots JOIN log ON log.position = ballots.position"
             " WHERE ballots.status = 'counted' ORDER BY log.position"
         )
-        for (payload,) in self._conn.execute(query):
+        for (payload,) in self._store.stream(query):
             yield CastBallot.from_json(self.context, json.loads(payload))
 
     def counts(self) -> dict[str, int]:
         """How many ballots are counted, superseded and challenged."""
-        rows = dict(self._conn.execute("SELECT status, COUNT(*) FROM ballots GROUP BY status").fetchall())
-        rows["challenged"] = self._conn.execute("SELECT COUNT(*) FROM challenged").fetchone()[0]
+        rows = dict(self._store.read("SELECT status, COUNT(*) FROM ballots GROUP BY status"))
+        rows["challenged"] = self._store.read("SELECT COUNT(*) FROM challenged")[0][0]
         return {k: rows.get(k, 0) for k in ("counted", "superseded", "challenged")}
 
     def log(self) -> Iterator[LogEntry]:
         """Every log entry in position order (streamed): what the election record publishes."""
-        return read_log(self._conn)
+        query = "SELECT position, kind, payload, at, prev, hash, signature FROM log ORDER BY position"
+        return (LogEntry(*row) for row in self._store.stream(query))
 
     def head(self) -> bytes:
         """The hash of the last log entry (GENESIS for an empty log)."""
-        row = self._conn.execute("SELECT hash FROM log ORDER BY position DESC LIMIT 1").fetchone()
-        return GENESIS if row is None else bytes(row[0])
+        rows = self._store.read("SELECT hash FROM log ORDER BY position DESC LIMIT 1")
+        return GENESIS if not rows else bytes(rows[0][0])
 
     def verify_log(self) -> tuple[int, int | None, str]:
         """Re-check the whole chain and every box signature: (entries, first bad position, why)."""
-        return verify_entries(read_log(self._conn), self.public_key)
+        return verify_entries(self.log(), self.public_key)
 
     def find(self, receipt: Receipt) -> bool:
         """Whether the receipt's entry is in the log exactly as the receipt says (the voter's check)."""
-        row = self._conn.execute("SELECT hash FROM log WHERE position = ?", (receipt.position,)).fetchone()
-        return row is not None and bytes(row[0]) == receipt.head
+        rows = self._store.read("SELECT hash FROM log WHERE position = ?", (receipt.position,))
+        return bool(rows) and bytes(rows[0][0]) == receipt.head

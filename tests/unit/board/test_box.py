@@ -6,10 +6,10 @@ import dataclasses
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +24,7 @@ from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation, Veri
 from degcore.groups import get_group
 from tests.conftest import race
 from tests.election_fixtures import DURING, ENDS, STARTS, Election, election
+from tests.unit.board.conftest import execute
 
 MAYOR = {"mayor": {"m1": 1}}
 BOX_KEY = SigningKey(bytes(range(32)))
@@ -35,8 +36,10 @@ def e() -> Election:
 
 
 @pytest.fixture
-def box(e: Election, tmp_path: Path) -> BallotBox:
-    return BallotBox(tmp_path / "box.sqlite", e.context, e.public_keys, BOX_KEY)
+def box(e: Election, box_location: str) -> Iterator[BallotBox]:
+    box = BallotBox(box_location, e.context, e.public_keys, BOX_KEY)
+    yield box
+    box.close_connection()
 
 
 def _entries(box: BallotBox) -> int:
@@ -112,8 +115,8 @@ def test_each_rejection_rule_leaves_no_trace(e: Election, box: BallotBox) -> Non
     assert closed.value.rule is Rule.BOX_CLOSED
 
 
-def test_the_last_ballot_counts_policy_keeps_the_superseded_one(e: Election, tmp_path: Path) -> None:
-    box = BallotBox(tmp_path / "last.sqlite", e.context, e.public_keys, BOX_KEY, policy=Policy.LAST)
+def test_the_last_ballot_counts_policy_keeps_the_superseded_one(e: Election, box_location: str) -> None:
+    box = BallotBox(box_location, e.context, e.public_keys, BOX_KEY, policy=Policy.LAST)
     wallet = e.credential("b")
     first = box.cast(e.cast(wallet, {"mayor": {"m0": 1}}), now=DURING)
     second_cast = e.cast(wallet, {"mayor": {"m2": 1}})
@@ -122,7 +125,7 @@ def test_the_last_ballot_counts_policy_keeps_the_superseded_one(e: Election, tmp
     assert [c.ballot for c in box.counted()] == [second_cast.ballot]
     assert box.counts()["superseded"] == 1 and _entries(box) == 2
     with pytest.raises(InvalidInput, match="policy"):
-        BallotBox(tmp_path / "last.sqlite", e.context, e.public_keys, BOX_KEY, policy=Policy.FIRST)
+        BallotBox(box_location, e.context, e.public_keys, BOX_KEY, policy=Policy.FIRST)
 
 
 def test_a_challenged_ballot_can_never_be_cast_and_a_cast_one_never_challenged(
@@ -157,13 +160,12 @@ def test_a_batch_is_checked_in_parallel_and_bad_items_are_named(e: Election, box
     assert [r.position for r in results if isinstance(r, Receipt)] == [1, 2, 3, 4, 5]
 
 
-def test_the_log_detects_tampering(e: Election, box: BallotBox, tmp_path: Path) -> None:
+def test_the_log_detects_tampering(e: Election, box: BallotBox, box_location: str) -> None:
     for _ in range(3):
         box.cast(e.cast(e.credential("b"), MAYOR), now=DURING)
     assert box.verify_log() == (3, None, "")
-    with sqlite3.connect(tmp_path / "box.sqlite") as conn:
-        conn.execute("UPDATE log SET payload = CAST('{}' AS BLOB) WHERE position = 2")
-    assert box.verify_log()[1:] == (2, "hash does not match the entry")
+    execute(box_location, "UPDATE log SET prev = hash WHERE position = 2")
+    assert box.verify_log()[1:] == (2, "does not link to the previous entry")
 
 
 def _race(path: str, cast_json: str, barrier: object, out: object) -> None:
@@ -178,9 +180,9 @@ def _race(path: str, cast_json: str, barrier: object, out: object) -> None:
         out.put(str(exc.rule))  # type: ignore[attr-defined]
 
 
-def test_two_racing_casts_of_one_credential_count_once(e: Election, tmp_path: Path) -> None:
-    path = str(tmp_path / "race.sqlite")
-    BallotBox(path, e.context, e.public_keys, BOX_KEY)
+def test_two_racing_casts_of_one_credential_count_once(e: Election, box_location: str) -> None:
+    path = box_location
+    BallotBox(path, e.context, e.public_keys, BOX_KEY).close_connection()
     wallet = e.credential("b")
     casts = [json.dumps(e.cast(wallet, {"mayor": {f"m{i % 3}": 1}}).to_json(e.context)) for i in range(4)]
     results = race(_race, [(path, c) for c in casts])
@@ -196,6 +198,7 @@ from degcore.ballot import ElectionContext, Manifest
 from degcore.board import BallotBox
 from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
 from tests.conftest import race
+from tests.unit.board.conftest import execute
 from tests.election_fixtures import DURING, Election
 from tests.unit.board.test_box import BOX_KEY, MAYOR
 saved = json.load(open(sys.argv[2]))
@@ -227,9 +230,11 @@ def _save_election(e: Election, path: Path) -> None:
     path.write_text(json.dumps(saved))
 
 
-def test_nothing_acknowledged_is_lost_when_the_box_is_killed(e: Election, tmp_path: Path) -> None:
+def test_nothing_acknowledged_is_lost_when_the_box_is_killed(
+    e: Election, tmp_path: Path, box_location: str
+) -> None:
     """SIGKILL a casting process at random moments; every receipt it gave out is in the log."""
-    path = tmp_path / "crash.sqlite"
+    path = box_location
     saved = tmp_path / "election.json"
     _save_election(e, saved)
     repo = Path(__file__).resolve().parents[3]
