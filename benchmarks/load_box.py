@@ -1,0 +1,168 @@
+"""Load on the ballot box: N processes cast pre-encrypted ballots through ``BallotBox`` at once.
+
+``python -m benchmarks.load_box [BALLOTS]`` runs 1, 2, 4 and 8 client processes against SQLite and,
+if ``DEGCORE_POSTGRES_URL`` is set, against PostgreSQL (a fresh schema per run), and prints
+accepted ballots/s, p50/p99 latency per cast, and how each cast's time splits between the checks
+(credential, signature, proofs) and storage (the transaction with its fsync and log signature).
+``benchmarks/test_load_box.py`` runs a small configuration so that this cannot rot.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import multiprocessing
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import serialization
+from nacl.signing import SigningKey
+
+from benchmarks._election import STARTS, bench_election
+from degcore.ballot import ElectionContext, PlaintextBallot, encrypt_ballot
+from degcore.board import BallotBox, CastBallot, check_cast, sign_ballot
+from degcore.issuance import finish_credential, request_credential, rsabssa
+from degcore.parallel import default_executor, per_chunk
+
+BOX_KEY = SigningKey(bytes(range(32)))
+DURING = STARTS.replace(hour=8)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """One run: store, processes, throughput, latency and the time split."""
+
+    store: str
+    processes: int
+    ballots: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    check_share: float
+
+    def line(self) -> str:
+        """A row of the report."""
+        return (
+            f"{self.store:<11}{self.processes:>4}{self.ballots:>8}{self.ballots / self.seconds:>10.0f}"
+            f"{self.p50_ms:>9.2f}{self.p99_ms:>9.2f}"
+            f"{100 * self.check_share:>8.0f}%{100 * (1 - self.check_share):>8.0f}%"
+        )
+
+
+def _make(context: ElectionContext, pem: bytes, count: range) -> list[str]:
+    key = serialization.load_pem_private_key(pem, None)
+    out = []
+    for _ in count:
+        public = key.public_key()
+        request = request_credential(public, "bench", "s")  # type: ignore[arg-type]
+        wallet = finish_credential(request, rsabssa.blind_sign(key, request.blinded_msg), public)  # type: ignore[arg-type]
+        plain = PlaintextBallot("s", {"c": {"o2": 1}})
+        ballot, _ = encrypt_ballot(context, plain, wallet.credential.public_key)
+        out.append(json.dumps(sign_ballot(context, ballot, wallet).to_json(context)))
+    return out
+
+
+def _client(  # noqa: PLR0917 - a process target takes positional arguments
+    location: str, context: ElectionContext, issuer_pem: bytes, casts: list[str], barrier: object, out: object
+) -> None:
+    keys = {"s": serialization.load_pem_public_key(issuer_pem)}
+    box = BallotBox(location, context, keys, BOX_KEY)  # type: ignore[arg-type]
+    parsed = [CastBallot.from_json(context, json.loads(c)) for c in casts]
+    barrier.wait()  # type: ignore[attr-defined]
+    latencies, checking = [], 0.0
+    for cast in parsed:
+        start = time.perf_counter()
+        code = check_cast(context, keys, cast, DURING)  # type: ignore[arg-type]
+        checked = time.perf_counter()
+        box._record(cast, code, DURING)
+        latencies.append(time.perf_counter() - start)
+        checking += checked - start
+    box.close_connection()
+    out.put((latencies, checking))  # type: ignore[attr-defined]
+
+
+@contextmanager
+def _location(store: str) -> Iterator[str]:
+    if store == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield os.path.join(folder, "box.sqlite")
+        return
+    import psycopg  # noqa: PLC0415
+
+    url = os.environ["DEGCORE_POSTGRES_URL"]
+    schema = f"load_{secrets.token_hex(4)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def run(
+    store: str, processes: int, casts: list[str], context: ElectionContext, issuer_pem: bytes
+) -> LoadResult:
+    """Cast ``casts`` from ``processes`` client processes into a fresh box."""
+    ctx = multiprocessing.get_context("fork")
+    with _location(store) as location:
+        keys = {"s": serialization.load_pem_public_key(issuer_pem)}
+        BallotBox(location, context, keys, BOX_KEY).close_connection()  # type: ignore[arg-type]
+        barrier, out = ctx.Barrier(processes + 1), ctx.Queue()
+        shares = [casts[i::processes] for i in range(processes)]
+        procs = [
+            ctx.Process(target=_client, args=(location, context, issuer_pem, share, barrier, out))
+            for share in shares
+        ]
+        for p in procs:
+            p.start()
+        barrier.wait()
+        start = time.perf_counter()
+        results = [out.get() for _ in procs]
+        seconds = time.perf_counter() - start
+        for p in procs:
+            p.join()
+    latencies = sorted(x for lat, _ in results for x in lat)
+    total = sum(latencies)
+    checking = sum(c for _, c in results)
+    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+    p50 = statistics.median(latencies)
+    return LoadResult(store, processes, len(casts), seconds, 1000 * p50, 1000 * p99, checking / total)
+
+
+def prepare(ballots: int) -> tuple[ElectionContext, bytes, list[str]]:
+    """A context, the issuer key (PEM) and ``ballots`` casts with distinct credentials (made on all cores)."""
+    context, _ = bench_election()
+    key = rsabssa.generate_key(2048)
+    enc = serialization.Encoding.PEM
+    pem = key.private_bytes(enc, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    make = functools.partial(_make, context, pem)
+    chunks = per_chunk(make, range(ballots), executor=default_executor(), chunk_size=100)
+    public = key.public_key().public_bytes(enc, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return context, public, [c for chunk in chunks for c in chunk]
+
+
+def main(ballots: int = 2000, process_counts: tuple[int, ...] = (1, 2, 4, 8)) -> list[LoadResult]:
+    """Run every configuration and print the report."""
+    context, pem, casts = prepare(ballots)
+    stores = ["sqlite"] + (["postgresql"] if os.environ.get("DEGCORE_POSTGRES_URL") else [])
+    header = f"{'store':<11}{'proc':>4}{'ballots':>8}{'per s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+    print(header + f"{'checks':>9}{'storage':>9}")
+    results = []
+    for store in stores:
+        for n in process_counts:
+            result = run(store, n, casts, context, pem)
+            print(result.line(), flush=True)
+            results.append(result)
+    return results
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
