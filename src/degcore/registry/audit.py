@@ -11,12 +11,12 @@ nothing was inserted or removed. No ballot content ever reaches this module.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from degcore.encoding import canonical_json
 from degcore.hashing import sha256
+from degcore.storage import Transaction
 
 __all__ = ["GENESIS", "AuditReport", "append", "entry_hash", "verify_chain"]
 
@@ -30,9 +30,7 @@ def entry_hash(prev: bytes, seq: int, fields: dict[str, str]) -> bytes:
     return sha256(prev, canonical_json(body))
 
 
-def append(
-    conn: sqlite3.Connection, at: datetime, *, actor: str, action: str, subject: str, result: str
-) -> None:
+def append(conn: Transaction, at: datetime, *, actor: str, action: str, subject: str, result: str) -> None:
     """Append one entry (call inside the transaction of the action it records)."""
     row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (1, GENESIS) if row is None else (row[0] + 1, bytes(row[1]))
@@ -61,7 +59,7 @@ class AuditReport:
         return self.first_broken is None
 
 
-def verify_chain(conn: sqlite3.Connection) -> AuditReport:
+def verify_chain(conn: Transaction) -> AuditReport:
     """Recompute every link; report the first entry whose hash or link does not hold."""
     prev, expected_seq, count, purged = GENESIS, 1, 0, 0
     for seq, at, actor, action, subject, result, row_prev, digest in conn.execute(

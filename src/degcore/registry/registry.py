@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +31,7 @@ from degcore.registry.retention import PurgeReport, purge
 from degcore.registry.schedule import Schedule, require_aware
 from degcore.registry.status import TRANSITIONS, RejectionReason, Status
 from degcore.registry.store import open_store
-from degcore.storage import immediate
+from degcore.storage import Transaction
 
 __all__ = ["CONSENT_KINDS", "Application", "ElectionSettings", "Registry", "StatusChanged", "Transition"]
 
@@ -147,15 +146,15 @@ class Registry:
         self._code_key = code_key
         self._on_event = on_event
         self._events: list[StatusChanged] = []
-        self._conn = open_store(path)
+        self._db = open_store(path)
 
     def close(self) -> None:
-        """Close the database connection."""
-        self._conn.close()
+        """Close the database connections."""
+        self._db.close()
 
     # --- plumbing -------------------------------------------------------------------------
     def _run(
-        self, now: datetime, actor: str, action: str, subject: str, work: Callable[[sqlite3.Connection], T]
+        self, now: datetime, actor: str, action: str, subject: str, work: Callable[[Transaction], T]
     ) -> T:
         """One transaction with its audit entry; a refusal is rolled back, then audited as refused.
 
@@ -166,14 +165,14 @@ class Registry:
         events: list[StatusChanged] = []
         self._events = events
         try:
-            with immediate(self._conn, f"registry {action}") as conn:
+            with self._db.write() as conn:
                 result = work(conn)
                 outcome = result.outcome if isinstance(result, _Refused) else "ok"
                 audit.append(conn, now, actor=actor, action=action, subject=subject, result=outcome)
         except DegcoreError as exc:
-            with immediate(self._conn, "registry audit"):
+            with self._db.write() as conn:
                 refused = f"refused: {_describe(exc)}"
-                audit.append(self._conn, now, actor=actor, action=action, subject=subject, result=refused)
+                audit.append(conn, now, actor=actor, action=action, subject=subject, result=refused)
             raise
         if isinstance(result, _Refused):
             raise result.error
@@ -184,7 +183,7 @@ class Registry:
 
     def _move(
         self,
-        conn: sqlite3.Connection,
+        conn: Transaction,
         app: Application,
         to: Status,
         *,
@@ -213,7 +212,7 @@ class Registry:
             app.number, app.voter_id, app.district, to, _reasons(text), app.previous, app.created_at, now
         )
 
-    def _load(self, conn: sqlite3.Connection, number: str) -> Application:
+    def _load(self, conn: Transaction, number: str) -> Application:
         row = conn.execute(
             "SELECT number, voter_id, district, status, reasons, previous, created_at, updated_at"
             " FROM applications WHERE number = ?",
@@ -226,11 +225,15 @@ class Registry:
             datetime.fromisoformat(row[6]), datetime.fromisoformat(row[7]),
         )  # fmt: skip
 
-    def _voter(self, conn: sqlite3.Connection, voter_id: str) -> voters.VoterRecord | None:
+    def _voter(self, conn: Transaction, voter_id: str) -> voters.VoterRecord | None:
         row = conn.execute("SELECT * FROM voters WHERE voter_id = ?", (voter_id,)).fetchone()
         return None if row is None else voters.VoterRecord.from_row(row)
 
-    def _set_channel(self, conn: sqlite3.Connection, voter_id: str, channel: str) -> None:
+    def _voter_now(self, voter_id: str) -> voters.VoterRecord | None:
+        with self._db.reading() as conn:
+            return self._voter(conn, voter_id)
+
+    def _set_channel(self, conn: Transaction, voter_id: str, channel: str) -> None:
         conn.execute("UPDATE voters SET channel = ? WHERE voter_id = ?", (channel, voter_id))
 
     # --- the voter list -------------------------------------------------------------------
@@ -243,7 +246,7 @@ class Registry:
 
     def voter(self, voter_id: str) -> voters.VoterRecord:
         """One voter's entry; InvalidInput if not on the list."""
-        record = self._voter(self._conn, voter_id)
+        record = self._voter_now(voter_id)
         if record is None:
             raise InvalidInput(f"voter {voter_id!r} is not on the list")
         return record
@@ -251,7 +254,7 @@ class Registry:
     def mark_voted_on_paper(self, voter_id: str, *, now: datetime, actor: str) -> None:
         """A polling station records a paper vote; refused for a voter on the remote list (R4)."""
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: Transaction) -> None:
             record = self._voter(conn, voter_id)
             if record is None:
                 raise Ineligible(IneligibleReason.NOT_ON_LIST, f"voter {voter_id!r} is not on the list")
@@ -267,7 +270,7 @@ class Registry:
     ) -> tuple[IneligibleReason, ...]:
         """Every eligibility rule the voter fails for remote voting in ``district`` (empty: eligible)."""
         s = self.settings
-        record = self._voter(self._conn, voter_id)
+        record = self._voter_now(voter_id)
         return voters.assess(
             record, district=district, schedule=s.schedule, remote_districts=s.remote_districts, now=now
         )
@@ -281,7 +284,7 @@ class Registry:
             raise Ineligible(
                 IneligibleReason.NOT_ON_LIST, f"this registry serves {self.settings.election_id}"
             )
-        record = self._voter(self._conn, voter_id)
+        record = self._voter_now(voter_id)
         district = record.district if record else ""
         failed = list(self.assess(voter_id, district))
         if record is not None and record.channel != "remote":
@@ -311,7 +314,7 @@ class Registry:
         )
         check_id(voter_id, "voter_id")
 
-        def work(conn: sqlite3.Connection) -> Application:
+        def work(conn: Transaction) -> Application:
             if self._voter(conn, voter_id) is None:
                 raise Ineligible(IneligibleReason.NOT_ON_LIST, f"voter {voter_id!r} is not on the list")
             if previous is not None:
@@ -326,7 +329,7 @@ class Registry:
                 raise RuleViolation(
                     Rule.DUPLICATE_APPLICATION, "this phone number belongs to another applicant"
                 )
-            conn.execute("INSERT OR IGNORE INTO phones VALUES (?, ?)", (data["phone"], voter_id))
+            conn.execute("INSERT INTO phones VALUES (?, ?) ON CONFLICT DO NOTHING", (data["phone"], voter_id))
             number = f"{now.year}-{secrets.randbelow(10**12):012d}"
             stamp = now.isoformat()
             try:
@@ -343,7 +346,7 @@ class Registry:
                         data["address"], stamp, stamp,
                     ),
                 )  # fmt: skip
-            except sqlite3.IntegrityError as exc:
+            except self._db.integrity_errors as exc:
                 raise RuleViolation(
                     Rule.DUPLICATE_APPLICATION,
                     "an active application already exists for this voter, СНИЛС or passport",
@@ -364,11 +367,13 @@ class Registry:
             raise InvalidInput(f"consent kind must be one of {CONSENT_KINDS}")
         text = fields.text(version, 32)
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: Transaction) -> None:
             if self._load(conn, number).status is not Status.DRAFT:
                 raise RuleViolation(Rule.ILLEGAL_TRANSITION, "consent is given on a draft")
             conn.execute(
-                "INSERT OR REPLACE INTO consents VALUES (?, ?, ?, ?)", (number, kind, text, now.isoformat())
+                "INSERT INTO consents VALUES (?, ?, ?, ?) ON CONFLICT (number, kind)"
+                " DO UPDATE SET version = excluded.version, given_at = excluded.given_at",
+                (number, kind, text, now.isoformat()),
             )
 
         self._run(now, actor, f"consent:{kind}", number, work)
@@ -382,13 +387,15 @@ class Registry:
         check_id(kind, "upload kind")
         digest = hashlib.sha256(data).hexdigest()
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: Transaction) -> None:
             if self._load(conn, number).status not in (Status.DRAFT, Status.NEEDS_CLARIFICATION):
                 raise RuleViolation(
                     Rule.ILLEGAL_TRANSITION, "documents are attached to a draft or on request"
                 )
             conn.execute(
-                "INSERT OR REPLACE INTO uploads VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (number, kind) DO UPDATE SET"
+                " mime = excluded.mime, size = excluded.size, sha256 = excluded.sha256,"
+                " uploaded_at = excluded.uploaded_at",
                 (number, kind, mime, len(data), digest, now.isoformat()),
             )
 
@@ -398,7 +405,7 @@ class Registry:
     def submit(self, number: str, *, now: datetime, actor: str = "voter") -> Application:
         """Submit a draft. Late, ineligible or mismatching applications are rejected with their reasons."""
 
-        def work(conn: sqlite3.Connection) -> Application:
+        def work(conn: Transaction) -> Application:
             app = self._load(conn, number)
             if app.status is not Status.DRAFT:
                 raise RuleViolation(Rule.ILLEGAL_TRANSITION, f"application {number} is not a draft")
@@ -416,9 +423,7 @@ class Registry:
 
         return self._run(now, actor, "submit", number, work)
 
-    def _auto_reasons(
-        self, conn: sqlite3.Connection, app: Application, now: datetime
-    ) -> list[RejectionReason]:
+    def _auto_reasons(self, conn: Transaction, app: Application, now: datetime) -> list[RejectionReason]:
         s = self.settings
         if not now < s.schedule.closes:
             return [RejectionReason.LATE]
@@ -449,7 +454,7 @@ class Registry:
         actor: str,
         reasons: Sequence[RejectionReason] = (),
     ) -> Application:
-        def work(conn: sqlite3.Connection) -> Application:
+        def work(conn: Transaction) -> Application:
             app = self._load(conn, number)
             if to in (Status.APPROVED, Status.WITHDRAWN) and not now < self.settings.schedule.closes:
                 raise RuleViolation(
@@ -499,7 +504,7 @@ class Registry:
         code = codes.new_code()
         mac = codes.code_mac(self._code_key, number, code)
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: Transaction) -> None:
             if self._load(conn, number).status is not Status.APPROVED:
                 raise RuleViolation(Rule.ILLEGAL_TRANSITION, "codes confirm approved applications")
             conn.execute(
@@ -515,7 +520,7 @@ class Registry:
         """Одобрено → Подтверждено with the code; wrong codes count, the 5th locks confirmation."""
         mac = codes.code_mac(self._code_key, number, str(code))
 
-        def work(conn: sqlite3.Connection) -> Application | _Refused:
+        def work(conn: Transaction) -> Application | _Refused:
             app = self._load(conn, number)
             row = conn.execute(
                 "SELECT mac, issued_at, failures, used FROM codes WHERE number = ?", (number,)
@@ -545,7 +550,8 @@ class Registry:
     # --- reading --------------------------------------------------------------------------
     def application(self, number: str) -> Application:
         """The application as stored now."""
-        return self._load(self._conn, number)
+        with self._db.reading() as conn:
+            return self._load(conn, number)
 
     def history(self, number: str) -> list[Transition]:
         """Every transition of the application, oldest first."""
@@ -554,19 +560,20 @@ class Registry:
         )
         return [
             Transition(Status(f) if f else None, Status(t), datetime.fromisoformat(at), a, _reasons(r))
-            for f, t, at, a, r in self._conn.execute(query, (number,))
+            for f, t, at, a, r in self._db.read(query, (number,))
         ]
 
     def verify_audit(self) -> audit.AuditReport:
         """Recompute the audit chain; the report names the first broken link."""
-        return audit.verify_chain(self._conn)
+        with self._db.reading() as conn:
+            return audit.verify_chain(conn)
 
     def purge(self, *, now: datetime, actor: str = "system") -> PurgeReport:
         """Delete personal data once the retention period is over (R25); idempotent."""
         require_aware(now)
         if not self.settings.schedule.purge_due(now):
             raise RuleViolation(Rule.OUTSIDE_WINDOW, "personal data is kept until the retention period ends")
-        return purge(self._conn, now, actor)
+        return purge(self._db, now, actor)
 
 
 def _iso(value: object) -> str:

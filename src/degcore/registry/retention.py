@@ -9,13 +9,11 @@ gone from the file, not just unlinked. It is idempotent: a second run removes no
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from degcore.errors import StorageError
 from degcore.registry import audit
-from degcore.storage import immediate
+from degcore.storage import Database, Transaction
 
 __all__ = ["PurgeReport", "purge"]
 
@@ -36,7 +34,7 @@ class PurgeReport:
         return sum(self.removed.values()) + self.audit_entries_blanked
 
 
-def _aggregate(conn: sqlite3.Connection) -> None:
+def _aggregate(conn: Transaction) -> None:
     queries = {
         "applications.status.": "SELECT status, COUNT(*) FROM applications GROUP BY status",
         "voters.channel.": "SELECT channel, COUNT(*) FROM voters GROUP BY channel",
@@ -46,12 +44,14 @@ def _aggregate(conn: sqlite3.Connection) -> None:
     for prefix, query in queries.items():
         for key, count in conn.execute(query).fetchall():
             # OR IGNORE: the first purge's counts are the true ones; later runs find empty tables.
-            conn.execute("INSERT OR IGNORE INTO aggregates VALUES (?, ?)", (f"{prefix}{key}", count))
+            conn.execute(
+                "INSERT INTO aggregates VALUES (?, ?) ON CONFLICT DO NOTHING", (f"{prefix}{key}", count)
+            )
 
 
-def purge(conn: sqlite3.Connection, now: datetime, actor: str) -> PurgeReport:
-    """Delete all personal data in one transaction, then compact the file (see the module docstring)."""
-    with immediate(conn, "registry purge"):
+def purge(db: Database, now: datetime, actor: str) -> PurgeReport:
+    """Delete all personal data in one transaction, then compact the store (see the module docstring)."""
+    with db.write() as conn:
         _aggregate(conn)
         removed = {table: conn.execute(f"DELETE FROM {table}").rowcount for table in _TABLES}  # noqa: S608
         blanked = conn.execute(
@@ -62,9 +62,5 @@ def purge(conn: sqlite3.Connection, now: datetime, actor: str) -> PurgeReport:
         audit.append(
             conn, now, actor=actor, action="purge", subject="personal data", result=f"removed {report.total}"
         )
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("VACUUM")
-    except sqlite3.Error as exc:
-        raise StorageError(f"purge committed, but compacting the file failed: {exc}") from exc
+    db.compact()
     return report

@@ -28,6 +28,7 @@ from degcore.errors import FieldError, IneligibleReason, InvalidInput
 from degcore.ids import ID_PATTERN
 from degcore.registry import fields
 from degcore.registry.schedule import Schedule
+from degcore.storage import Transaction
 
 __all__ = ["COLUMNS", "VoterRecord", "age_on", "assess", "import_rows", "parse_rows"]
 
@@ -125,7 +126,11 @@ def parse_rows(source: str | Iterable[str]) -> list[tuple[object, ...]]:
     return rows
 
 
-def import_rows(conn: sqlite3.Connection, rows: Sequence[tuple[object, ...]]) -> int:
+def import_rows(
+    conn: Transaction,
+    rows: Sequence[tuple[object, ...]],
+    integrity_errors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,),
+) -> int:
     """Insert parsed rows (inside the caller's transaction); a voter already on the list is an error."""
     try:
         conn.executemany(
@@ -133,7 +138,7 @@ def import_rows(conn: sqlite3.Connection, rows: Sequence[tuple[object, ...]]) ->
             " VALUES (?, ?, ?, ?, ?, ?)",
             rows,
         )
-    except sqlite3.IntegrityError as exc:
+    except integrity_errors as exc:
         raise InvalidInput(
             f"voter list: a voter_id is already on the list ({exc}); nothing imported"
         ) from None

@@ -22,9 +22,8 @@ from degcore.ballot import PlaintextBallot, encrypt_ballot, open_ballot
 from degcore.board import BallotBox, CastBallot, Policy, Receipt, sign_ballot
 from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation, VerificationFailed
 from degcore.groups import get_group
-from tests.conftest import race
+from tests.conftest import execute, race
 from tests.election_fixtures import DURING, ENDS, STARTS, Election, election
-from tests.unit.board.conftest import execute
 
 MAYOR = {"mayor": {"m1": 1}}
 BOX_KEY = SigningKey(bytes(range(32)))
@@ -36,8 +35,8 @@ def e() -> Election:
 
 
 @pytest.fixture
-def box(e: Election, box_location: str) -> Iterator[BallotBox]:
-    box = BallotBox(box_location, e.context, e.public_keys, BOX_KEY)
+def box(e: Election, store_location: str) -> Iterator[BallotBox]:
+    box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
     yield box
     box.close_connection()
 
@@ -115,8 +114,8 @@ def test_each_rejection_rule_leaves_no_trace(e: Election, box: BallotBox) -> Non
     assert closed.value.rule is Rule.BOX_CLOSED
 
 
-def test_the_last_ballot_counts_policy_keeps_the_superseded_one(e: Election, box_location: str) -> None:
-    box = BallotBox(box_location, e.context, e.public_keys, BOX_KEY, policy=Policy.LAST)
+def test_the_last_ballot_counts_policy_keeps_the_superseded_one(e: Election, store_location: str) -> None:
+    box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY, policy=Policy.LAST)
     wallet = e.credential("b")
     first = box.cast(e.cast(wallet, {"mayor": {"m0": 1}}), now=DURING)
     second_cast = e.cast(wallet, {"mayor": {"m2": 1}})
@@ -125,7 +124,7 @@ def test_the_last_ballot_counts_policy_keeps_the_superseded_one(e: Election, box
     assert [c.ballot for c in box.counted()] == [second_cast.ballot]
     assert box.counts()["superseded"] == 1 and _entries(box) == 2
     with pytest.raises(InvalidInput, match="policy"):
-        BallotBox(box_location, e.context, e.public_keys, BOX_KEY, policy=Policy.FIRST)
+        BallotBox(store_location, e.context, e.public_keys, BOX_KEY, policy=Policy.FIRST)
 
 
 def test_a_challenged_ballot_can_never_be_cast_and_a_cast_one_never_challenged(
@@ -160,11 +159,11 @@ def test_a_batch_is_checked_in_parallel_and_bad_items_are_named(e: Election, box
     assert [r.position for r in results if isinstance(r, Receipt)] == [1, 2, 3, 4, 5]
 
 
-def test_the_log_detects_tampering(e: Election, box: BallotBox, box_location: str) -> None:
+def test_the_log_detects_tampering(e: Election, box: BallotBox, store_location: str) -> None:
     for _ in range(3):
         box.cast(e.cast(e.credential("b"), MAYOR), now=DURING)
     assert box.verify_log() == (3, None, "")
-    execute(box_location, "UPDATE log SET prev = hash WHERE position = 2")
+    execute(store_location, "UPDATE log SET prev = hash WHERE position = 2")
     assert box.verify_log()[1:] == (2, "does not link to the previous entry")
 
 
@@ -180,8 +179,8 @@ def _race(path: str, cast_json: str, barrier: object, out: object) -> None:
         out.put(str(exc.rule))  # type: ignore[attr-defined]
 
 
-def test_two_racing_casts_of_one_credential_count_once(e: Election, box_location: str) -> None:
-    path = box_location
+def test_two_racing_casts_of_one_credential_count_once(e: Election, store_location: str) -> None:
+    path = store_location
     BallotBox(path, e.context, e.public_keys, BOX_KEY).close_connection()
     wallet = e.credential("b")
     casts = [json.dumps(e.cast(wallet, {"mayor": {f"m{i % 3}": 1}}).to_json(e.context)) for i in range(4)]
@@ -197,8 +196,7 @@ from cryptography.hazmat.primitives import serialization
 from degcore.ballot import ElectionContext, Manifest
 from degcore.board import BallotBox
 from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
-from tests.conftest import race
-from tests.unit.board.conftest import execute
+from tests.conftest import execute, race
 from tests.election_fixtures import DURING, Election
 from tests.unit.board.test_box import BOX_KEY, MAYOR
 saved = json.load(open(sys.argv[2]))
@@ -231,10 +229,10 @@ def _save_election(e: Election, path: Path) -> None:
 
 
 def test_nothing_acknowledged_is_lost_when_the_box_is_killed(
-    e: Election, tmp_path: Path, box_location: str
+    e: Election, tmp_path: Path, store_location: str
 ) -> None:
     """SIGKILL a casting process at random moments; every receipt it gave out is in the log."""
-    path = box_location
+    path = store_location
     saved = tmp_path / "election.json"
     _save_election(e, saved)
     repo = Path(__file__).resolve().parents[3]
@@ -284,22 +282,22 @@ def _cast_all(location: str, casts: list[str], barrier: object, out: object) -> 
     out.put((accepted, refused))  # type: ignore[attr-defined]
 
 
-def test_many_writers_keep_every_rule(e: Election, box_location: str) -> None:
+def test_many_writers_keep_every_rule(e: Election, store_location: str) -> None:
     """4 processes cast 80 ballots, 20 of them with credentials another process also uses.
 
     Afterwards each credential has exactly one ballot in the log (the first to commit), positions
     run 1…n without a gap or a repeat, and the chain and every signature verify.
     """
-    BallotBox(box_location, e.context, e.public_keys, BOX_KEY).close_connection()
+    BallotBox(store_location, e.context, e.public_keys, BOX_KEY).close_connection()
     wallets = [e.credential("b") for _ in range(60)]
     per_process: list[list[str]] = [[] for _ in range(4)]
     for i, wallet in enumerate(wallets):
         per_process[i % 4].append(json.dumps(e.cast(wallet, MAYOR).to_json(e.context)))
     for i, wallet in enumerate(wallets[:20]):  # reused by the next process over
         per_process[(i + 1) % 4].append(json.dumps(e.cast(wallet, {"mayor": {"m2": 1}}).to_json(e.context)))
-    outcomes = race(_cast_all, [(box_location, casts) for casts in per_process])
+    outcomes = race(_cast_all, [(store_location, casts) for casts in per_process])
     assert sum(a for a, _ in outcomes) == 60 and sum(r for _, r in outcomes) == 20  # type: ignore[misc]
-    box = BallotBox(box_location, e.context, e.public_keys, BOX_KEY)
+    box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
     entries, broken, why = box.verify_log()
     assert (entries, broken) == (60, None), why
     assert [entry.position for entry in box.log()] == list(range(1, 61))
