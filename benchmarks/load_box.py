@@ -28,6 +28,7 @@ from nacl.signing import SigningKey
 from benchmarks._election import STARTS, bench_election
 from degcore.ballot import ElectionContext, PlaintextBallot, encrypt_ballot
 from degcore.board import BallotBox, CastBallot, check_cast, sign_ballot
+from degcore.errors import Rule, RuleViolation
 from degcore.issuance import finish_credential, request_credential, rsabssa
 from degcore.parallel import default_executor, per_chunk
 
@@ -56,16 +57,18 @@ class LoadResult:
         )
 
 
-def _make(context: ElectionContext, pem: bytes, count: range) -> list[str]:
+def _make(context: ElectionContext, pem: bytes, reuse_every: int, count: range) -> list[str]:
+    """Casts with fresh credentials; every ``reuse_every``-th credential also casts a second ballot."""
     key = serialization.load_pem_private_key(pem, None)
     out = []
-    for _ in count:
+    for i in count:
         public = key.public_key()
         request = request_credential(public, "bench", "s")  # type: ignore[arg-type]
         wallet = finish_credential(request, rsabssa.blind_sign(key, request.blinded_msg), public)  # type: ignore[arg-type]
-        plain = PlaintextBallot("s", {"c": {"o2": 1}})
-        ballot, _ = encrypt_ballot(context, plain, wallet.credential.public_key)
-        out.append(json.dumps(sign_ballot(context, ballot, wallet).to_json(context)))
+        for choice in ("o2", "o4") if reuse_every and i % reuse_every == 0 else ("o2",):
+            plain = PlaintextBallot("s", {"c": {choice: 1}})
+            ballot, _ = encrypt_ballot(context, plain, wallet.credential.public_key)
+            out.append(json.dumps(sign_ballot(context, ballot, wallet).to_json(context)))
     return out
 
 
@@ -76,16 +79,21 @@ def _client(  # noqa: PLR0917 - a process target takes positional arguments
     box = BallotBox(location, context, keys, BOX_KEY)  # type: ignore[arg-type]
     parsed = [CastBallot.from_json(context, json.loads(c)) for c in casts]
     barrier.wait()  # type: ignore[attr-defined]
-    latencies, checking = [], 0.0
+    latencies, checking, refused = [], 0.0, 0
     for cast in parsed:
         start = time.perf_counter()
         code = check_cast(context, keys, cast, DURING)  # type: ignore[arg-type]
         checked = time.perf_counter()
-        box._record(cast, code, DURING)
+        try:
+            box._record(cast, code, DURING)  # the cast's second half: storage alone
+        except RuleViolation as exc:  # a credential another process used first
+            if exc.rule is not Rule.CREDENTIAL_USED:
+                raise
+            refused += 1
         latencies.append(time.perf_counter() - start)
         checking += checked - start
     box.close_connection()
-    out.put((latencies, checking))  # type: ignore[attr-defined]
+    out.put((latencies, checking, refused))  # type: ignore[attr-defined]
 
 
 @contextmanager
@@ -107,8 +115,32 @@ def _location(store: str) -> Iterator[str]:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+def _check_integrity(location: str, context: ElectionContext, keys: dict[str, object], accepted: int) -> None:
+    """After a run: one ballot per credential, positions 1…n, the chain and every signature verify."""
+    box = BallotBox(location, context, keys, BOX_KEY)  # type: ignore[arg-type]
+    entries, broken, why = box.verify_log()
+    positions = [entry.position for entry in box.log()]
+    credentials = [cast.credential.id for cast in box.counted()]
+    box.close_connection()
+    if broken is not None or entries != accepted or positions != list(range(1, accepted + 1)):
+        raise AssertionError(f"log broken at {broken} ({why}); {entries} entries for {accepted} accepted")
+    if len(set(credentials)) != len(credentials):
+        raise AssertionError("a credential has two counted ballots")
+    print(
+        f"  integrity: {entries} entries, positions 1…{entries}, chain and signatures verify, "
+        f"{len(credentials)} distinct credentials",
+        flush=True,
+    )
+
+
 def run(
-    store: str, processes: int, casts: list[str], context: ElectionContext, issuer_pem: bytes
+    store: str,
+    processes: int,
+    casts: list[str],
+    context: ElectionContext,
+    issuer_pem: bytes,
+    *,
+    check_integrity: bool = False,
 ) -> LoadResult:
     """Cast ``casts`` from ``processes`` client processes into a fresh box."""
     ctx = multiprocessing.get_context("fork")
@@ -125,25 +157,27 @@ def run(
             p.start()
         barrier.wait()
         start = time.perf_counter()
-        results = [out.get() for _ in procs]
+        results = [out.get(timeout=3600) for _ in procs]
         seconds = time.perf_counter() - start
         for p in procs:
             p.join()
-    latencies = sorted(x for lat, _ in results for x in lat)
+        if check_integrity:
+            _check_integrity(location, context, keys, len(casts) - sum(r for _, _, r in results))  # type: ignore[arg-type]
+    latencies = sorted(x for lat, _, _ in results for x in lat)
     total = sum(latencies)
-    checking = sum(c for _, c in results)
+    checking = sum(c for _, c, _ in results)
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
     p50 = statistics.median(latencies)
     return LoadResult(store, processes, len(casts), seconds, 1000 * p50, 1000 * p99, checking / total)
 
 
-def prepare(ballots: int) -> tuple[ElectionContext, bytes, list[str]]:
+def prepare(ballots: int, reuse_every: int = 0) -> tuple[ElectionContext, bytes, list[str]]:
     """A context, the issuer key (PEM) and ``ballots`` casts with distinct credentials (made on all cores)."""
     context, _ = bench_election()
     key = rsabssa.generate_key(2048)
     enc = serialization.Encoding.PEM
     pem = key.private_bytes(enc, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    make = functools.partial(_make, context, pem)
+    make = functools.partial(_make, context, pem, reuse_every)
     chunks = per_chunk(make, range(ballots), executor=default_executor(), chunk_size=100)
     public = key.public_key().public_bytes(enc, serialization.PublicFormat.SubjectPublicKeyInfo)
     return context, public, [c for chunk in chunks for c in chunk]
@@ -164,5 +198,20 @@ def main(ballots: int = 2000, process_counts: tuple[int, ...] = (1, 2, 4, 8)) ->
     return results
 
 
+def integrity(casts_total: int = 20000, processes: int = 8) -> None:
+    """``processes`` writers cast ``casts_total`` ballots, a tenth of them with credentials used twice."""
+    unique = casts_total * 9 // 10
+    context, pem, casts = prepare(unique, reuse_every=9)
+    stores = ["sqlite"] + (["postgresql"] if os.environ.get("DEGCORE_POSTGRES_URL") else [])
+    for store in stores:
+        result = run(store, processes, casts, context, pem, check_integrity=True)
+        print(
+            f"{store}: {len(casts)} casts from {processes} processes: {result.ballots / result.seconds:.0f}/s"
+        )
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    if len(sys.argv) > 1 and sys.argv[1] == "--integrity":
+        integrity(int(sys.argv[2]) if len(sys.argv) > 2 else 20000)
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
