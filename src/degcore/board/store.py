@@ -3,7 +3,8 @@
 DESIGN.md §6, docs/deployment.md. Both stores give the box the same three things: a write
 transaction that excludes every other writer of the log (SQLite ``BEGIN IMMEDIATE``; PostgreSQL
 ``LOCK TABLE log IN EXCLUSIVE MODE``, which readers do not wait for), reads, and streamed reads.
-The rules that must hold under concurrent writers live in the schema, in both dialects: the log's
+The rules that must hold under concurrent writers live in the schema (written once; PostgreSQL
+gets :func:`degcore.storage.postgres_schema` of it): the log's
 position is its primary key, and a partial UNIQUE index allows one counted ballot per credential.
 The box's SQL is written once with ``?`` placeholders; the PostgreSQL store rewrites them.
 
@@ -19,7 +20,7 @@ from degcore.storage import Database, Transaction, open_database
 
 __all__ = ["BoxStore", "Transaction", "open_box_store"]
 
-_SQLITE_SCHEMA = """
+_SCHEMA = """
 CREATE TABLE IF NOT EXISTS log (
     position  INTEGER PRIMARY KEY,
     kind      TEXT NOT NULL CHECK (kind IN ('ballot', 'challenge', 'close')),
@@ -48,45 +49,9 @@ CREATE TABLE IF NOT EXISTS state (
 ) WITHOUT ROWID
 """
 
-_POSTGRES_SCHEMA = """
-CREATE TABLE IF NOT EXISTS log (
-    position  BIGINT PRIMARY KEY,
-    kind      TEXT NOT NULL CHECK (kind IN ('ballot', 'challenge', 'close')),
-    payload   BYTEA NOT NULL,
-    at        TEXT NOT NULL,
-    prev      BYTEA NOT NULL,
-    hash      BYTEA NOT NULL UNIQUE,
-    signature BYTEA NOT NULL
-);
-CREATE TABLE IF NOT EXISTS ballots (
-    tracking_code TEXT PRIMARY KEY,
-    credential_id TEXT NOT NULL,
-    style         TEXT NOT NULL,
-    position      BIGINT NOT NULL UNIQUE REFERENCES log (position),
-    status        TEXT NOT NULL CHECK (status IN ('counted', 'superseded'))
-);
-CREATE UNIQUE INDEX IF NOT EXISTS one_counted_ballot_per_credential ON ballots (credential_id)
-    WHERE status = 'counted';
-CREATE TABLE IF NOT EXISTS challenged (
-    tracking_code TEXT PRIMARY KEY,
-    position      BIGINT NOT NULL REFERENCES log (position)
-);
-CREATE TABLE IF NOT EXISTS state (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-)
-"""
-
-
 BoxStore = Database
 
 
 def open_box_store(location: str | Path) -> BoxStore:
     """The box's store: ``postgresql://…``, ``sqlite:///path`` or a plain path."""
-    return open_database(
-        location,
-        "ballot box",
-        sqlite_schema=_SQLITE_SCHEMA,
-        postgres_schema=_POSTGRES_SCHEMA,
-        lock_tables=("log",),
-    )
+    return open_database(location, "ballot box", schema=_SCHEMA, lock_tables=("log",))
