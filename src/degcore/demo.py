@@ -316,14 +316,13 @@ def _tally(
 ) -> tuple[EncryptedTally, Partials, dict[str, MixedContest], dict[str, Partials]]:
     """Aggregate or mix the counted ballots; four trustees decrypt (one absent); compare."""
     context = e.context
-    tally = aggregate(context, (cast.ballot for cast in box.counted()))
+    counted = [cast.ballot for cast in box.counted()]  # read and decoded once, for both tallies
+    tally = aggregate(context, counted)
     present = [t for t in TRUSTEES if t != ABSENT]
     partials = [
         threshold.partial_decrypt(e.shares[t], tally.ciphertexts(), context.base_hash) for t in present
     ]
-    mixed = mix_contests(
-        context, mixnet_rows(context, (cast.ballot for cast in box.counted())), stages=MIX_STAGES
-    )
+    mixed = mix_contests(context, mixnet_rows(context, counted), stages=MIX_STAGES)
     mix_partials = {
         contest_id: [
             threshold.partial_decrypt(e.shares[t], flatten(contest.output), context.base_hash)

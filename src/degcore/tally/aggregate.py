@@ -16,7 +16,7 @@ from degcore.errors import InvalidInput
 from degcore.groups import Element, Group
 from degcore.parallel import per_chunk
 
-__all__ = ["EncryptedTally", "TallyKey", "aggregate"]
+__all__ = ["EncryptedTally", "TallyKey", "aggregate", "multiply_into"]
 
 #: (ballot style, contest): ballots of different styles are tallied apart, so that a district
 #: with its own style gets its own result.
@@ -101,8 +101,14 @@ def tally_from_json(context: ElectionContext, obj: object) -> EncryptedTally:
     return EncryptedTally(totals, {str(k): int(v) for k, v in ballots.items()})
 
 
-def _multiply(xs: list[Element], ys: list[Element]) -> list[Element]:
-    return [x * y for x, y in zip(xs, ys, strict=True)]
+def multiply_into(
+    group: Group, products: dict[TallyKey, list[Element]], key: TallyKey, values: list[Element]
+) -> None:
+    """products[key] ← products[key] · values, element-wise (values alone if key is new)."""
+    current = products.get(key)
+    products[key] = (
+        values if current is None else [group.mul(x, y) for x, y in zip(current, values, strict=True)]
+    )
 
 
 def aggregate(
@@ -121,10 +127,7 @@ def aggregate(
             for style, n in chunk_counts.items():
                 counts[style] = counts.get(style, 0) + n
             for key, values in products.items():
-                current = acc.get(key)
-                acc[key] = (
-                    values if current is None else [x * y for x, y in zip(current, values, strict=True)]
-                )
+                multiply_into(group, acc, key, values)
     totals: dict[TallyKey, tuple[Ciphertext, ...]] = {}
     for ballot_style in manifest.styles:  # every contest gets a total, also with no ballots (Enc(0; 0))
         for contest_id in (c for c in ballot_style.contests if c in homomorphic):

@@ -26,10 +26,10 @@ from degcore.board.log import GENESIS, entry_hash
 from degcore.elgamal import Ciphertext
 from degcore.encoding import canonical_json, from_hex, from_rfc3339, read_record
 from degcore.errors import DegcoreError
-from degcore.groups import Element, Group
+from degcore.groups import Element
 from degcore.hashing import sha256
 from degcore.parallel import per_chunk
-from degcore.tally.aggregate import TallyKey
+from degcore.tally.aggregate import TallyKey, multiply_into
 
 __all__ = ["LogFacts", "LogLine", "scan_log"]
 
@@ -129,14 +129,6 @@ def _challenge(context: ElectionContext, payload: object, facts: LogLine) -> Non
         verify_opened(context, opened)
     except DegcoreError as exc:
         facts.problems.append(("V8", f"{type(exc).__name__}: {exc}"))
-
-
-def multiply_into(group: Group, products: Products, key: TallyKey, values: list[Element]) -> None:
-    """products[key] ← products[key] · values, element-wise."""
-    current = products.get(key)
-    products[key] = (
-        values if current is None else [group.mul(x, y) for x, y in zip(current, values, strict=True)]
-    )
 
 
 def _check_chunk(

@@ -29,8 +29,9 @@ from degcore.mixnet import Row
 from degcore.mixnet.cascade import flatten, verify_cascade
 from degcore.record import RecordReader, layout
 from degcore.tally import EncryptedTally, aggregate, decrypt_tally
+from degcore.tally.aggregate import multiply_into
 from degcore.tally.mixed import contest_base, mixnet_contests
-from degcore.verify.ballots import LogFacts, Products, multiply_into, scan_log
+from degcore.verify.ballots import LogFacts, Products, scan_log
 from degcore.verify.report import CATALOGUE, Outcome, Report
 
 __all__ = ["verify_record"]
