@@ -1,6 +1,6 @@
 """The election context: manifest + ceremony result, and the base hash every proof binds.
 
-docs/protocol.md §8.2. ``base_hash = sha256("degcore/1/base-hash", manifest canonical JSON,
+docs/protocol.md §8.2. ``base_hash = sha256("degcore/2/base-hash", manifest canonical JSON,
 ceremony-result canonical JSON)`` (length-prefixed, :func:`degcore.hashing.sha256`); the ceremony
 result carries the joint key, QUAL and every trustee's verification key, and itself binds the
 ceremony configuration. A ballot proof made for one election cannot verify in another.
@@ -36,7 +36,7 @@ class ElectionContext:
         if self.ceremony.config.election_id != self.manifest.election_id:
             raise InvalidInput("the key ceremony belongs to another election")
         digest = sha256(
-            b"degcore/1/base-hash", self.manifest.canonical(), canonical_json(self.ceremony.to_json())
+            b"degcore/2/base-hash", self.manifest.canonical(), canonical_json(self.ceremony.to_json())
         )
         object.__setattr__(self, "base_hash", digest)
 
@@ -53,5 +53,5 @@ class ElectionContext:
     def proof_context(self, credential_key: bytes, contest_id: str, option_id: str = "") -> bytes:
         """The Fiat–Shamir context of one ballot proof: election, voter's credential key, contest, option."""
         return sha256(
-            b"degcore/1/ballot-proof", self.base_hash, credential_key, contest_id.encode(), option_id.encode()
+            b"degcore/2/ballot-proof", self.base_hash, credential_key, contest_id.encode(), option_id.encode()
         )

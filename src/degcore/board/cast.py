@@ -2,7 +2,7 @@
 
 docs/protocol.md §9.1. A :class:`CastBallot` is the encrypted ballot, the anonymous credential
 (issuer's RFC 9474 signature on the credential key) and the credential key's Ed25519 signature on
-``"degcore/1/cast" ‖ ballot digest``. A :class:`Receipt` is the box's Ed25519 signature on the
+``"degcore/2/cast" ‖ ballot digest``. A :class:`Receipt` is the box's Ed25519 signature on the
 log entry that holds the ballot: tracking code, position and chain head.
 """
 
@@ -24,7 +24,7 @@ from degcore.issuance import Credential, VoterCredential
 
 __all__ = ["CastBallot", "Policy", "Receipt", "check_cast", "sign_ballot"]
 
-_SIGNED_PREFIX = b"degcore/1/cast"
+_SIGNED_PREFIX = b"degcore/2/cast"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 docs/protocol.md §9.2. Entry n (positions start at 1) is ``(n, kind, payload, at)`` with
 
-    hash_n = SHA-256("degcore/1/board" ‖ hash_{n−1} ‖ u64(n) ‖ kind ‖ SHA-256(payload) ‖ at)
+    hash_n = SHA-256("degcore/2/board" ‖ hash_{n−1} ‖ u64(n) ‖ kind ‖ SHA-256(payload) ‖ at)
 
 (length-prefixed fields, :func:`degcore.hashing.sha256`; hash_0 = 32 zero bytes) and the box's
 signature on hash_n. ``kind`` is ``ballot`` (payload: the cast ballot's canonical JSON),
@@ -29,7 +29,7 @@ GENESIS = bytes(32)
 def entry_hash(prev: bytes, position: int, kind: str, payload: bytes, at: str) -> bytes:
     """hash_n of the entry at ``position``."""
     return sha256(
-        b"degcore/1/board", prev, position.to_bytes(8, "big"), kind.encode(), sha256(payload), at.encode()
+        b"degcore/2/board", prev, position.to_bytes(8, "big"), kind.encode(), sha256(payload), at.encode()
     )
 
 

@@ -10,8 +10,8 @@ c = H(statement, A_lo, B_lo, …, A_hi, B_hi), c_m = c − Σ_{j≠m} c_j, v_m =
 Verifier: recompute every A_j, B_j from (c_j, v_j) and accept iff Σ c_j = H(…) (mod q).
 Every m does the same number of exponentiations, so total time does not depend on the vote.
 
-:func:`prove` / :func:`verify` (tag ``degcore/1/range``) cover one option, 0..R.
-:func:`prove_sum` / :func:`verify_sum` (tag ``degcore/1/sum``) cover a contest: the product of the
+:func:`prove` / :func:`verify` (tag ``degcore/2/range``) cover one option, 0..R.
+:func:`prove_sum` / :func:`verify_sum` (tag ``degcore/2/sum``) cover a contest: the product of the
 option ciphertexts encrypts a total in [min, max]; every option ciphertext is in the transcript.
 """
 
@@ -29,8 +29,8 @@ from degcore.hashing import Transcript
 
 __all__ = ["RANGE_TAG", "SUM_TAG", "RangeProof", "prove", "prove_sum", "verify", "verify_sum"]
 
-RANGE_TAG = "degcore/1/range"
-SUM_TAG = "degcore/1/sum"
+RANGE_TAG = "degcore/2/range"
+SUM_TAG = "degcore/2/sum"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,14 +3,14 @@
 The voter's device makes a fresh Ed25519 key pair and asks the issuer for an RSABSSA-SHA384-PSS-
 Randomized blind signature on the *credential message*, the canonical JSON
 
-    {"ballot_style": S, "election_id": E, "format": "degcore/1", "public_key": hex(pk), "type": "credential"}
+    {"ballot_style": S, "election_id": E, "format": "degcore/2", "public_key": hex(pk), "type": "credential"}
 
 A :class:`Credential` is (election id, ballot style, Ed25519 public key, the RFC 9474 random prefix,
 the issuer's signature on prefix ‖ message). Anyone with the issuer's public key for that election
 and ballot style can check it; it carries nothing about the voter. A :class:`VoterCredential` adds
 the Ed25519 signing key and is the voter's secret.
 
-Text form for QR codes: ``DEGCORE1-CRED:`` or ``DEGCORE1-SECRET:`` followed by the unpadded
+Text form for QR codes: ``DEGCORE2-CRED:`` or ``DEGCORE2-SECRET:`` followed by the unpadded
 RFC 4648 base32 of the canonical JSON; every character is in the QR alphanumeric set.
 """
 
@@ -42,8 +42,8 @@ __all__ = [
 
 #: The variant degcore uses for credentials (DESIGN.md §1 step 4).
 VARIANT = rsabssa.Variant.PSS_RANDOMIZED
-_PUBLIC_PREFIX = "DEGCORE1-CRED:"
-_SECRET_PREFIX = "DEGCORE1-SECRET:"  # noqa: S105 - a payload tag, not a password
+_PUBLIC_PREFIX = "DEGCORE2-CRED:"
+_SECRET_PREFIX = "DEGCORE2-SECRET:"  # noqa: S105 - a payload tag, not a password
 
 
 def credential_message(election_id: str, ballot_style: str, public_key: bytes) -> bytes:

@@ -1,7 +1,7 @@
 """Reading an election record strictly and in streams (docs/record.md).
 
 JSON files are small and read whole; the box log is read line by line, so memory stays flat as the
-record grows. Every object must carry ``"format": "degcore/1"``; elements are decoded with their
+record grows. Every object must carry ``"format": "degcore/2"``; elements are decoded with their
 membership checks by the codecs of their types.
 """
 

@@ -89,7 +89,7 @@ def mix_contests(
 
 def contest_base(context: ElectionContext, contest_id: str) -> bytes:
     """Each contest's cascade has its own stage contexts: derived from the base hash and the contest id."""
-    return sha256(b"degcore/1/mix-contest", context.base_hash, contest_id.encode())
+    return sha256(b"degcore/2/mix-contest", context.base_hash, contest_id.encode())
 
 
 def decrypt_rows(

@@ -110,7 +110,7 @@ def test_dlog_bounds_and_failures(group: Group) -> None:
     with pytest.raises(VerificationFailed):
         dlog(group, g**38, 37)
     with pytest.raises(VerificationFailed):
-        dlog(group, group.hash_to_element(b"x", b"degcore/1/test"), 50)
+        dlog(group, group.hash_to_element(b"x", b"degcore/2/test"), 50)
     with pytest.raises(InvalidInput):
         dlog(group, g, -1)
 

@@ -96,7 +96,7 @@ def test_qr_payloads(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput):
         Credential.from_qr_text(secret)  # wrong prefix
     with pytest.raises(InvalidInput):
-        Credential.from_qr_text("DEGCORE1-CRED:!!!")
+        Credential.from_qr_text("DEGCORE2-CRED:!!!")
     (tmp_path / "other").mkdir()
     other = _obtain(_issuer(tmp_path / "other"), "voter-1", "district-1")
     mixed = VoterCredential(voter.credential, other.signing_key).to_qr_text()

@@ -1,0 +1,75 @@
+"""Signed hash chains: the one shape shared by the ballot box's log and the issuer's issuance log.
+
+docs/protocol.md §9.2. Entry n (positions start at 1) is ``(n, kind, payload, at)`` with
+
+    hash_n = sha256(tag, hash_{n−1}, u64(n), kind, sha256(payload), at),   hash_0 = 32 zero bytes
+
+(the length-prefixed SHA-256 of :func:`degcore.hashing.sha256`, the inner ``sha256(payload)``
+being the same function over the single part ``payload``), and the chain owner's Ed25519
+signature on hash_n. ``tag`` separates the chains (``degcore/2/board``, ``degcore/2/issuance``),
+so an entry of one can never pass as an entry of another. Times are RFC 3339 UTC strings and
+never decrease along a chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from datetime import datetime
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
+
+from degcore.encoding import from_rfc3339
+from degcore.errors import InvalidInput
+from degcore.hashing import sha256
+
+__all__ = ["GENESIS", "ChainEntry", "link_hash", "verify_chain"]
+
+GENESIS = bytes(32)
+
+
+def link_hash(tag: bytes, prev: bytes, position: int, kind: str, payload: bytes, at: str) -> bytes:
+    """hash_n of the entry at ``position`` of the chain ``tag``."""
+    return sha256(tag, prev, position.to_bytes(8, "big"), kind.encode(), sha256(payload), at.encode())
+
+
+@dataclass(frozen=True, slots=True)
+class ChainEntry:
+    """One entry of a signed chain as stored and published."""
+
+    position: int
+    kind: str
+    payload: bytes
+    at: str
+    prev: bytes
+    hash: bytes
+    signature: bytes
+
+
+def verify_chain(tag: bytes, entries: Iterable[ChainEntry], key: bytes) -> tuple[int, int | None, str]:
+    """Check positions, links, hashes, signatures and time order: (entries, first bad position, why)."""
+    verifier = VerifyKey(key)
+    prev, expected, count = GENESIS, 1, 0
+    last_at: datetime | None = None
+    for entry in entries:
+        count += 1
+        if entry.position != expected:
+            return count, expected, f"position {expected} is missing"
+        if entry.prev != prev:
+            return count, entry.position, "does not link to the previous entry"
+        if link_hash(tag, prev, entry.position, entry.kind, entry.payload, entry.at) != entry.hash:
+            return count, entry.position, "hash does not match the entry"
+        try:
+            verifier.verify(entry.hash, entry.signature)
+        except (BadSignatureError, ValueError, TypeError):
+            return count, entry.position, "signature does not verify"
+        try:
+            at = from_rfc3339(entry.at, "at")
+        except InvalidInput as exc:
+            return count, entry.position, str(exc)
+        if last_at is not None and at < last_at:
+            return count, entry.position, f"time {entry.at} is before the previous entry's"
+        prev, expected, last_at = entry.hash, expected + 1, at
+    return count, None, ""
