@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-
 from datetime import datetime
 
 from nacl.exceptions import BadSignatureError
@@ -30,7 +29,7 @@ __all__ = ["GENESIS", "ChainEntry", "link_hash", "verify_chain"]
 GENESIS = bytes(32)
 
 
-def link_hash(tag: bytes, prev: bytes, position: int, kind: str, payload: bytes, at: str) -> bytes:
+def link_hash(tag: bytes, prev: bytes, position: int, *, kind: str, payload: bytes, at: str) -> bytes:
     """hash_n of the entry at ``position`` of the chain ``tag``."""
     return sha256(tag, prev, position.to_bytes(8, "big"), kind.encode(), sha256(payload), at.encode())
 
@@ -59,7 +58,8 @@ def verify_chain(tag: bytes, entries: Iterable[ChainEntry], key: bytes) -> tuple
             return count, expected, f"position {expected} is missing"
         if entry.prev != prev:
             return count, entry.position, "does not link to the previous entry"
-        if link_hash(tag, prev, entry.position, entry.kind, entry.payload, entry.at) != entry.hash:
+        recomputed = link_hash(tag, prev, entry.position, kind=entry.kind, payload=entry.payload, at=entry.at)
+        if recomputed != entry.hash:
             return count, entry.position, "hash does not match the entry"
         try:
             verifier.verify(entry.hash, entry.signature)
