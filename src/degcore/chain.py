@@ -1,4 +1,11 @@
-"""Signed hash chains: the one shape shared by the ballot box's log and the issuer's issuance log.
+"""Signed hash chains and signed objects: what the box, the issuer, the registry and the authority sign.
+
+**Signed objects** (docs/protocol.md §2.3). A signed record object carries ``"signature"``: the
+Ed25519 signature, by the key named for that type, on the RFC 8785 canonical JSON of the object
+without its ``signature`` key. The object's own ``format`` and ``type`` fields separate the
+domains, so a signature on one type of object never verifies as another.
+
+**Signed chains**: the one shape shared by the ballot box's log and the issuer's issuance log.
 
 docs/protocol.md §9.2. Entry n (positions start at 1) is ``(n, kind, payload, at)`` with
 
@@ -13,18 +20,18 @@ never decrease along a chain.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
+from nacl.signing import SigningKey, VerifyKey
 
-from degcore.encoding import from_rfc3339
-from degcore.errors import InvalidInput
+from degcore.encoding import JsonValue, canonical_json, from_hex, from_rfc3339
+from degcore.errors import InvalidInput, VerificationFailed
 from degcore.hashing import sha256
 
-__all__ = ["GENESIS", "ChainEntry", "link_hash", "verify_chain"]
+__all__ = ["GENESIS", "ChainEntry", "link_hash", "sign_object", "verify_chain", "verify_object"]
 
 GENESIS = bytes(32)
 
@@ -73,3 +80,23 @@ def verify_chain(tag: bytes, entries: Iterable[ChainEntry], key: bytes) -> tuple
             return count, entry.position, f"time {entry.at} is before the previous entry's"
         prev, expected, last_at = entry.hash, expected + 1, at
     return count, None, ""
+
+
+def _unsigned(obj: Mapping[str, object]) -> bytes:
+    return canonical_json({k: v for k, v in obj.items() if k != "signature"})  # type: ignore[misc]
+
+
+def sign_object(key: SigningKey, obj: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
+    """``obj`` with its ``signature``: Ed25519 on the canonical JSON of ``obj`` minus the signature."""
+    if "signature" in obj:
+        raise InvalidInput("the object is already signed")
+    return {**obj, "signature": key.sign(_unsigned(obj)).signature.hex()}
+
+
+def verify_object(obj: Mapping[str, object], key: bytes, what: str) -> None:
+    """Check a signed object's ``signature`` under ``key``; VerificationFailed(what) if it fails."""
+    signature = from_hex(obj.get("signature"), 64, f"{what} signature")
+    try:
+        VerifyKey(key).verify(_unsigned(obj), signature)
+    except (BadSignatureError, ValueError, TypeError):
+        raise VerificationFailed(what, str(obj.get("type", "")), "signature does not verify") from None
