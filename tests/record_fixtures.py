@@ -176,8 +176,13 @@ def cast(context: ElectionContext, wallet: VoterCredential, selections: dict[str
     return sign_ballot(context, ballot, wallet)
 
 
-def build_record(root: Path, group_name: str = "ristretto255") -> Built:
-    """Eight counted ballots (four per style), one challenge, two mix servers, four trustees decrypting."""
+def build_record(
+    root: Path, group_name: str = "ristretto255", *, minted: tuple[tuple[str, bool], ...] = ()
+) -> Built:
+    """Eight counted ballots (four per style), one challenge, two mix servers, four trustees decrypting.
+
+    ``minted``: a dishonest issuer's extra credentials (style, whether it logs them), each cast.
+    """
     group = get_group(group_name)
     context, inputs = setup_for(group)
     result, shares = _ceremony(group)
@@ -193,6 +198,11 @@ def build_record(root: Path, group_name: str = "ristretto255") -> Built:
             issued.append((f"voter-{style}-{i}", style))
             built.wallets.append(wallet)
             box.cast(cast(context, wallet, picks), now=DURING)
+    for i, (style, logged) in enumerate(minted):
+        if logged:
+            issued.append((f"nobody-{i}", style))
+        picks = {"mayor": {"m0": 1}} if style == "b" else {"mayor": {"m0": 1}, "vote": {"yes": 1}}
+        box.cast(cast(context, credential(style), picks), now=DURING)
     spoiler = credential("b")
     issued.append(("voter-b-spoiler", "b"))
     spoiled, nonces = encrypt_ballot(context, PlaintextBallot("b", {"mayor": {"m2": 1}}), spoiler.credential.public_key)

@@ -161,6 +161,7 @@ class ElectionSetup:
             },
         }
         setup = cls(sign_object(authority, body))
+        setup._check_values(manifest)  # bad input is InvalidInput here, before anyone relies on it
         setup.check(manifest, ceremony)
         return setup
 
