@@ -63,7 +63,7 @@ REMOTE_LIST = {"a": 6, "b": 6}
 
 
 def manifest(group: str) -> Manifest:
-    """Style a: a 1-of-3 contest, a cumulative one (up to 2 per option), a mix-net yes/no; style b: the first."""
+    """Style a: a 1-of-3 contest, a cumulative one (2 per option), a mix-net yes/no; style b: the first."""
     return Manifest(
         "e2026",
         "Тестовые выборы",
@@ -110,7 +110,9 @@ def voter_ref(voter: str) -> str:
     return sha256(b"degcore/2/voter-ref", b"e2026", voter.encode(), b"salt").hex()
 
 
-def chain(tag: bytes, key: SigningKey, items: list[tuple[str, dict[str, JsonValue], str]]) -> list[ChainEntry]:
+def chain(
+    tag: bytes, key: SigningKey, items: list[tuple[str, dict[str, JsonValue], str]]
+) -> list[ChainEntry]:
     """A signed chain of (kind, payload object, time) as its owner writes it."""
     out, prev = [], bytes(32)
     for position, (kind, payload, at) in enumerate(items, start=1):
@@ -121,7 +123,9 @@ def chain(tag: bytes, key: SigningKey, items: list[tuple[str, dict[str, JsonValu
     return out
 
 
-def issuance_items(issued: list[tuple[str, str]], at: datetime = ISSUANCE_OPENS) -> list[tuple[str, dict, str]]:  # type: ignore[type-arg]
+def issuance_items(
+    issued: list[tuple[str, str]], at: datetime = ISSUANCE_OPENS
+) -> list[tuple[str, dict, str]]:  # type: ignore[type-arg]
     """The issuance log's items for (voter, style) pairs, then its closing entry."""
     items: list[tuple[str, dict, str]] = []  # type: ignore[type-arg]
     counts = dict.fromkeys(sorted(REMOTE_LIST), 0)
@@ -154,7 +158,9 @@ def setup_for(group: Group, **changes: object) -> tuple[ElectionContext, dict[st
         "issuance_window": (ISSUANCE_OPENS, ENDS),
         "box_key": bytes(BOX_KEY.verify_key),
         "box_policy": "first",
-        "mix_servers": {"vote": tuple(MixServer(f"mix-{i}", bytes(k.verify_key)) for i, k in enumerate(MIX_KEYS, 1))},
+        "mix_servers": {
+            "vote": tuple(MixServer(f"mix-{i}", bytes(k.verify_key)) for i, k in enumerate(MIX_KEYS, 1))
+        },
         "registry_key": bytes(REGISTRY_KEY.verify_key),
         "remote_list": remote_list_counts(REMOTE_LIST),
     }
@@ -170,9 +176,13 @@ def credential(style: str, election_id: str = "e2026") -> VoterCredential:
     return finish_credential(request, rsabssa.blind_sign(key, request.blinded_msg), key.public_key())
 
 
-def cast(context: ElectionContext, wallet: VoterCredential, selections: dict[str, dict[str, int]]) -> CastBallot:
+def cast(
+    context: ElectionContext, wallet: VoterCredential, selections: dict[str, dict[str, int]]
+) -> CastBallot:
     """A device's signed encrypted ballot."""
-    ballot, _ = encrypt_ballot(context, PlaintextBallot(wallet.credential.ballot_style, selections), wallet.credential.public_key)
+    ballot, _ = encrypt_ballot(
+        context, PlaintextBallot(wallet.credential.ballot_style, selections), wallet.credential.public_key
+    )
     return sign_ballot(context, ballot, wallet)
 
 
@@ -187,7 +197,9 @@ def build_record(
     context, inputs = setup_for(group)
     result, shares = _ceremony(group)
     built = Built(root / "record", context, shares)
-    box = BallotBox(root / "box.sqlite", context, {s: issuer_key(s).public_key() for s in ("a", "b")}, BOX_KEY)
+    box = BallotBox(
+        root / "box.sqlite", context, {s: issuer_key(s).public_key() for s in ("a", "b")}, BOX_KEY
+    )
     issued: list[tuple[str, str]] = []
     for i in range(4):
         for style, picks in (
@@ -205,12 +217,16 @@ def build_record(
         box.cast(cast(context, credential(style), picks), now=DURING)
     spoiler = credential("b")
     issued.append(("voter-b-spoiler", "b"))
-    spoiled, nonces = encrypt_ballot(context, PlaintextBallot("b", {"mayor": {"m2": 1}}), spoiler.credential.public_key)
+    spoiled, nonces = encrypt_ballot(
+        context, PlaintextBallot("b", {"mayor": {"m2": 1}}), spoiler.credential.public_key
+    )
     box.challenge(open_ballot(context, spoiled, nonces), now=DURING)
     box.close(now=ENDS)
     counted = [c.ballot for c in box.counted()]
     tally = aggregate(context, counted)
-    partials = [threshold.partial_decrypt(shares[t], tally.ciphertexts(), context.base_hash) for t in TRUSTEES[:4]]
+    partials = [
+        threshold.partial_decrypt(shares[t], tally.ciphertexts(), context.base_hash) for t in TRUSTEES[:4]
+    ]
     servers = {"vote": [(f"mix-{i}", k) for i, k in enumerate(MIX_KEYS, 1)]}
     mixed = mix_contests(context, mixnet_rows(context, counted), servers)
     mix_partials = {
@@ -242,7 +258,9 @@ def reindex(root: Path) -> None:
     """Recompute the index over the files as they are now and have the authority sign it."""
     index = json.loads((root / layout.INDEX).read_bytes())
     index.pop("signature", None)
-    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != layout.INDEX)
+    files = sorted(
+        p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != layout.INDEX
+    )
     index["files"] = {name: hashlib.sha256((root / name).read_bytes()).hexdigest() for name in files}
     index["lines"] = {n: sum(1 for _ in (root / n).open("rb")) for n in files if n.endswith(".jsonl")}
     (root / layout.INDEX).write_bytes(canonical_json(index))
@@ -254,13 +272,27 @@ def lines(root: Path, name: str) -> list[dict]:  # type: ignore[type-arg]
     return [json.loads(line) for line in (root / name).read_bytes().splitlines()]
 
 
-def write_chain(root: Path, name: str, record_type: str, tag: bytes, key: SigningKey | None, entries: list[dict]) -> None:  # type: ignore[type-arg]
+def write_chain(  # noqa: PLR0917 - the file, its chain's type and tag, the owner's key, the entries
+    root: Path,
+    name: str,
+    record_type: str,
+    tag: bytes,
+    key: SigningKey | None,
+    entries: list[dict],  # type: ignore[type-arg]
+) -> None:
     """Write a chain back; with ``key``, re-number, re-chain and re-sign it as its owner would."""
     prev = bytes(32)
     for position, entry in enumerate(entries, start=1):
         if key is not None:
             entry["position"], entry["prev"] = position, prev.hex()
-            digest = link_hash(tag, prev, position, kind=entry["kind"], payload=canonical_json(entry["payload"]), at=entry["at"])
+            digest = link_hash(
+                tag,
+                prev,
+                position,
+                kind=entry["kind"],
+                payload=canonical_json(entry["payload"]),
+                at=entry["at"],
+            )
             entry["hash"], entry["signature"] = digest.hex(), key.sign(digest).signature.hex()
             prev = digest
         entry["format"], entry["type"] = "degcore/2", record_type

@@ -218,12 +218,19 @@ def test_7_a_setup_with_one_mix_server_is_refused() -> None:
 
 
 def test_7_a_stage_signed_by_a_server_the_setup_does_not_name(record: Path) -> None:
-    edit_json(record, layout.mix_stage_file("vote", 2), lambda s: s.update(server="mix-1"), resign=SigningKey.generate())
+    edit_json(
+        record,
+        layout.mix_stage_file("vote", 2),
+        lambda s: s.update(server="mix-1"),
+        resign=SigningKey.generate(),
+    )
     _fails(_verify(record), "V12", "vote", "")
 
 
 # 8. A record written without its ceremony -------------------------------------------------------------
-def test_8_a_context_rebuilt_from_the_published_result_alone_is_refused(honest: Built, tmp_path: Path) -> None:
+def test_8_a_context_rebuilt_from_the_published_result_alone_is_refused(
+    honest: Built, tmp_path: Path
+) -> None:
     context = honest.context
     bare = CeremonyResult.from_json(context.ceremony.config, context.ceremony.to_json())
     thin = ElectionContext(context.manifest, bare, context.setup)

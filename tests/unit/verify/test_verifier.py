@@ -6,7 +6,6 @@ re-chained and re-signed like a dishonest box would: then only the check that mu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -24,7 +23,17 @@ from degcore.issuance import public_key_pem
 from degcore.parallel import SERIAL
 from degcore.record import layout
 from degcore.verify import CATALOGUE, Outcome, Report, verify_record
-from tests.record_fixtures import AUTHORITY, BOX_KEY, MIX_KEYS, build_record, edit_json, lines, reindex, write_chain
+from tests.record_fixtures import (
+    AUTHORITY,
+    BOX_KEY,
+    MIX_KEYS,
+    build_record,
+    edit_json,
+    lines,
+    reindex,
+    write_chain,
+)
+
 
 @pytest.fixture(scope="module")
 def honest(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -76,7 +85,9 @@ def test_an_honest_record_passes_every_check(honest: Path) -> None:
 
 
 def test_v1_a_file_changed_after_the_index_or_an_unlisted_file(record: Path) -> None:
-    (record / layout.RESULT).write_text(json.dumps(json.loads((record / layout.RESULT).read_bytes()), indent=1))
+    (record / layout.RESULT).write_text(
+        json.dumps(json.loads((record / layout.RESULT).read_bytes()), indent=1)
+    )
     (record / "extra.txt").write_text("not part of the record")
     report = _verify(record)
     assert report.check("V1").outcome is Outcome.FAIL
