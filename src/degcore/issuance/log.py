@@ -36,6 +36,7 @@ from degcore.ids import check_id
 
 __all__ = [
     "ISSUANCE_TAG",
+    "SALT_BYTES",
     "Closed",
     "IssuanceReceipt",
     "Issued",

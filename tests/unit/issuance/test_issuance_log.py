@@ -322,3 +322,18 @@ def test_receipt_json_is_strict(issuer: Issuer) -> None:
 def test_entries_are_chain_entries(issuer: Issuer) -> None:
     obtain(issuer, "voter-1", STYLE)
     assert all(isinstance(e, ChainEntry) for e in issuer.log())
+
+
+def test_payload_bytes_are_read_strictly(issuer: Issuer) -> None:
+    obtain(issuer, "voter-1", STYLE)
+    payload = next(issuer.log()).payload
+    assert isinstance(parse_payload("issued", payload), Issued)
+    for kind, raw in (
+        ("issued", payload.replace(b",", b", ", 1)),
+        ("issued", b"\xff"),
+        ("issued", b"[]"),
+        ("close", payload),
+        ("ballot", payload),
+    ):
+        with pytest.raises(InvalidInput):
+            parse_payload(kind, raw)

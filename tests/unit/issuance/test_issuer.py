@@ -31,26 +31,20 @@ from tests.unit.issuance.common import (
     NOW,
     OPENS,
     VOTERS,
-    keys,
     log_key,
     make_issuer,
     obtain,
 )
-
-_keys = keys
+from tests.unit.issuance.common import keys as _keys
 
 
 def _issuer(tmp_path: Path) -> Issuer:
     return make_issuer(tmp_path / "issuer.sqlite")
 
 
-def _obtain(issuer: Issuer, voter: str, style: str) -> VoterCredential:
-    return obtain(issuer, voter, style)
-
-
 def test_credential_round_trip_and_checks(tmp_path: Path) -> None:
     issuer = _issuer(tmp_path)
-    voter = _obtain(issuer, "voter-1", "district-1")
+    voter = obtain(issuer, "voter-1", "district-1")
     cred = voter.credential
     keys = issuer.public_keys()
     cred.verify(keys["district-1"])
@@ -76,13 +70,13 @@ def test_credential_round_trip_and_checks(tmp_path: Path) -> None:
 )
 def test_tampered_credentials_are_rejected(tmp_path: Path, change: dict[str, object]) -> None:
     issuer = _issuer(tmp_path)
-    cred = _obtain(issuer, "voter-1", "district-1").credential
+    cred = obtain(issuer, "voter-1", "district-1").credential
     with pytest.raises(VerificationFailed):
         dataclasses.replace(cred, **change).verify(issuer.public_keys()["district-1"])
 
 
 def test_qr_payloads(tmp_path: Path) -> None:
-    voter = _obtain(_issuer(tmp_path), "voter-2", "district-1")
+    voter = obtain(_issuer(tmp_path), "voter-2", "district-1")
     text = voter.credential.to_qr_text()
     assert set(text) <= set(string.ascii_uppercase + string.digits + " $%*+-./:")  # QR alphanumeric mode
     assert Credential.from_qr_text(text) == voter.credential
@@ -96,14 +90,14 @@ def test_qr_payloads(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput):
         Credential.from_qr_text("DEGCORE2-CRED:!!!")
     (tmp_path / "other").mkdir()
-    other = _obtain(_issuer(tmp_path / "other"), "voter-1", "district-1")
+    other = obtain(_issuer(tmp_path / "other"), "voter-1", "district-1")
     mixed = VoterCredential(voter.credential, other.signing_key).to_qr_text()
     with pytest.raises(InvalidInput, match="does not belong"):
         VoterCredential.from_qr_text(mixed)
 
 
 def test_credential_json_is_strict(tmp_path: Path) -> None:
-    obj = _obtain(_issuer(tmp_path), "voter-1", "district-1").credential.to_json()
+    obj = obtain(_issuer(tmp_path), "voter-1", "district-1").credential.to_json()
     for bad in [
         {**obj, "extra": "1"},
         {k: v for k, v in obj.items() if k != "prefix"},
