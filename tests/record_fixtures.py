@@ -1,7 +1,7 @@
 """A complete small election record, with every party's key in hand, for the verifier's tamper tests.
 
 Real crypto throughout. The registry's signed remote-list counts and the issuer's signed issuance
-log are built here exactly as those services publish them (protocol.md §5.3, §5.5), so that a test
+log are built here exactly as those services publish them (protocol.md §5.3, §5.4), so that a test
 can play any one dishonest party: hold that party's key, re-chain and re-sign what it could, and
 hand the result to the authority, who signs the index of whatever it was given.
 """

@@ -253,7 +253,14 @@ def _issue(e: _Election, voters: int) -> tuple[list[VoterCredential], dict[str, 
     """One blind RSA key per ballot style; the issuer asks the registry about each voter."""
     manifest = e.context.manifest
     keys = {style.style_id: rsabssa.generate_key() for style in manifest.styles}
-    issuer = Issuer(e.out / "issuer.sqlite", manifest.election_id, keys, e.registry)
+    issuer = Issuer(
+        e.out / "issuer.sqlite",
+        manifest.election_id,
+        keys,
+        e.registry,
+        log_key=SigningKey.generate(),
+        window=(VOTING_STARTS, VOTING_ENDS),
+    )
     public = issuer.public_keys()
     wallets: list[VoterCredential] = []
     for i in e.progress(range(voters), "credentials", voters):

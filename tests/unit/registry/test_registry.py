@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from nacl.signing import SigningKey
 
 from degcore.errors import Ineligible, IneligibleReason, InvalidInput, Rule, RuleViolation, VerificationFailed
 from degcore.issuance import Issuer, finish_credential, request_credential, rsabssa
@@ -480,7 +481,14 @@ def test_schedule_validation() -> None:
 def test_the_issuer_consults_the_registry(registry: Registry, tmp_path: Path) -> None:
     """The registry is the issuer's eligibility oracle: approved remote voters only, once."""
     key = rsabssa.generate_key(2048)
-    issuer = Issuer(tmp_path / "issuer.sqlite", "duma-2026", {"style-1": key, "style-2": key}, registry)
+    issuer = Issuer(
+        tmp_path / "issuer.sqlite",
+        "duma-2026",
+        {"style-1": key, "style-2": key},
+        registry,
+        log_key=SigningKey.generate(),
+        window=(NOW, NOW + timedelta(days=30)),
+    )
     request = request_credential(key.public_key(), "duma-2026", "style-1")
     with pytest.raises(Ineligible) as info:
         issuer.issue("v1", "style-1", request.blinded_msg, now=NOW)
