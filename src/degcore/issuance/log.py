@@ -28,8 +28,16 @@ from datetime import UTC, datetime, timedelta
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from degcore.chain import ChainEntry, link_hash
-from degcore.encoding import JsonValue, canonical_json, from_hex, from_rfc3339, read_record, record_header
+from degcore.chain import ChainEntry, entry_from_line, entry_line, link_hash
+from degcore.encoding import (
+    JsonValue,
+    canonical_json,
+    from_hex,
+    from_rfc3339,
+    parse_canonical,
+    read_record,
+    record_header,
+)
 from degcore.errors import InvalidInput, NonCanonical, VerificationFailed
 from degcore.hashing import sha256
 from degcore.ids import check_id
@@ -54,7 +62,6 @@ ISSUANCE_TAG = b"degcore/2/issuance"
 _VOTER_REF_TAG = b"degcore/2/voter-ref"
 #: Bytes of the per-voter salt of the voter reference.
 SALT_BYTES = 32
-_LINE_KEYS = {"position", "kind", "at", "payload", "prev", "hash", "signature"}
 _MAX_SAFE_INT = 2**53 - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -160,17 +167,7 @@ def parse_payload(kind: str, payload: bytes) -> Issued | Closed:
 
 def issuance_line(entry: ChainEntry) -> dict[str, JsonValue]:
     """The record line (``issuance/log.jsonl``) of one entry; its canonical JSON is the line."""
-    payload: JsonValue = json.loads(entry.payload)
-    return {
-        **record_header("issuance-entry"),
-        "position": entry.position,
-        "kind": entry.kind,
-        "at": entry.at,
-        "payload": payload,
-        "prev": entry.prev.hex(),
-        "hash": entry.hash.hex(),
-        "signature": entry.signature.hex(),
-    }
+    return entry_line("issuance-entry", entry)
 
 
 def parse_issuance_line(line: str | bytes) -> tuple[ChainEntry, Issued | Closed]:
@@ -180,36 +177,16 @@ def parse_issuance_line(line: str | bytes) -> tuple[ChainEntry, Issued | Closed]
     and a hash that matches the line's own fields (the signature is :func:`degcore.chain.verify_chain`'s).
     """
     raw = line.encode() if isinstance(line, str) else line
-    if raw.endswith(b"\n"):
-        raw = raw[:-1]
-    try:
-        obj = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"issuance log line is not JSON: {exc}") from None
-    fields = read_record(obj, "issuance-entry", _LINE_KEYS)
-    position = fields["position"]
-    if type(position) is not int or not 1 <= position <= _MAX_SAFE_INT:
-        raise InvalidInput(f"issuance entry position must be a positive integer, got {position!r}")
-    kind = fields["kind"]
-    if not isinstance(kind, str):
-        raise InvalidInput("issuance entry kind must be a string")
-    parsed = _payload_object(kind, fields["payload"])
-    from_rfc3339(fields["at"], "at")
-    at = str(fields["at"])
-    if canonical_json(obj) != raw:
-        raise NonCanonical("issuance log line is not canonical JSON")
-    entry = ChainEntry(
-        position=position,
-        kind=kind,
-        payload=canonical_json(fields["payload"]),  # type: ignore[arg-type]
-        at=at,
-        prev=from_hex(fields["prev"], 32, "prev"),
-        hash=from_hex(fields["hash"], 32, "hash"),
-        signature=from_hex(fields["signature"], 64, "signature"),
+    obj = parse_canonical(raw[:-1] if raw.endswith(b"\n") else raw, "issuance log line")
+    entry = entry_from_line("issuance-entry", obj)
+    parsed = _payload_object(entry.kind, obj["payload"])  # type: ignore[index]
+    expected = link_hash(
+        ISSUANCE_TAG, entry.prev, entry.position, kind=entry.kind, payload=entry.payload, at=entry.at
     )
-    expected = link_hash(ISSUANCE_TAG, entry.prev, position, kind=kind, payload=entry.payload, at=at)
     if expected != entry.hash:
-        raise VerificationFailed("issuance-log", f"position {position}", "hash does not match the entry")
+        raise VerificationFailed(
+            "issuance-log", f"position {entry.position}", "hash does not match the entry"
+        )
     return entry, parsed
 
 

@@ -13,18 +13,15 @@ from dataclasses import dataclass, field
 
 from degcore.ballot import ElectionContext, ElectionSetup, Manifest
 from degcore.ballot.setup import check_announcement, file_sha256
-from degcore.chain import entry_from_line, verify_chain, verify_object
+from degcore.chain import ChainEntry, verify_chain, verify_object
 from degcore.elgamal.dkg import CeremonyConfig
-from degcore.encoding import from_hex, from_rfc3339
-from degcore.errors import DegcoreError, InvalidInput
-from degcore.ids import check_id
+from degcore.encoding import from_rfc3339
+from degcore.errors import DegcoreError
+from degcore.issuance.log import ISSUANCE_TAG, Closed, Issued, parse_issuance_line
 from degcore.record import RecordReader, layout
 from degcore.verify.report import CheckResult
 
 __all__ = ["IssuanceFacts", "check_accounting", "check_eligibility", "check_index", "check_setup"]
-
-ISSUANCE_TAG = b"degcore/2/issuance"
-_ISSUED_KEYS = {"type", "voter_ref", "ballot_style", "request_sha256"}
 
 
 def check_index(check: CheckResult, index: Mapping[str, object], manifest: Manifest) -> None:
@@ -73,46 +70,46 @@ def check_eligibility(reader: RecordReader, check: CheckResult, setup: ElectionS
     """V15: the remote-list counts and the issuance log, against the keys of the setup."""
     _remote_list(reader, check, setup)
     facts = IssuanceFacts()
+    entries: list[tuple[ChainEntry, Issued | Closed]] = []
     try:
-        entries = [
-            (entry_from_line("issuance-entry", obj), obj) for obj in reader.objects(layout.ISSUANCE_LOG)
-        ]
+        for number, line in enumerate(reader.lines(layout.ISSUANCE_LOG), start=1):
+            check.items += 1
+            try:
+                entries.append(parse_issuance_line(line))
+            except DegcoreError as exc:
+                check.fail(f"issuance entry {number}", str(exc))
     except DegcoreError as exc:
         check.fail(layout.ISSUANCE_LOG, str(exc))
         facts.issued = None
         return facts
-    check.items += len(entries)
     _, broken, why = verify_chain(ISSUANCE_TAG, (e for e, _ in entries), setup.issuance_key)
     if broken is not None:
         check.fail(f"issuance entry {broken}", why)
     opens, closes = setup.issuance_window
     styles = set(setup.issuer_keys)
-    refs: dict[str, int] = {}
-    closed: Mapping[str, object] | None = None
-    for entry, obj in entries:
+    refs: dict[bytes, int] = {}
+    closed: Closed | None = None
+    issued: Counter[str] = Counter()
+    for entry, payload in entries:
         item = f"issuance entry {entry.position}"
         if closed is not None:
             check.fail(item, "an entry after the closing entry")
-        payload = obj["payload"]  # type: ignore[index]
-        try:
-            if entry.kind == "issued":
-                ref, style = _issued(payload, styles)
-                if not opens <= from_rfc3339(entry.at) < closes:
-                    check.fail(item, f"issued at {entry.at}, outside the issuance window")
-                if ref in refs:
-                    check.fail(item, f"voter reference already issued at entry {refs[ref]}")
-                refs[ref] = entry.position
-                facts.issued[style] += 1  # type: ignore[index]
-            elif entry.kind == "close":
-                closed = _close(payload, styles)
-            else:
-                check.fail(item, f"unknown kind {entry.kind!r}")
-        except DegcoreError as exc:
-            check.fail(item, str(exc))
+        if isinstance(payload, Closed):
+            closed = payload
+            continue
+        if payload.ballot_style not in styles:
+            check.fail(item, f"ballot style {payload.ballot_style!r} has no issuer key in the setup")
+        if not opens <= from_rfc3339(entry.at) < closes:
+            check.fail(item, f"issued at {entry.at}, outside the issuance window")
+        if payload.voter_ref in refs:
+            check.fail(item, f"voter reference already issued at entry {refs[payload.voter_ref]}")
+        refs[payload.voter_ref] = entry.position
+        issued[payload.ballot_style] += 1
+    facts.issued = issued
     if closed is None:
         check.fail(layout.ISSUANCE_LOG, "the issuance log is not closed")
-    elif dict(closed) != {s: facts.issued.get(s, 0) for s in sorted(styles)}:  # type: ignore[union-attr]
-        check.fail("issuance close", f"counts {dict(closed)} differ from the entries")
+    elif dict(closed.issued) != {s: issued.get(s, 0) for s in sorted(styles)}:
+        check.fail("issuance close", f"counts {dict(closed.issued)} differ from the entries")
     return facts
 
 
@@ -128,28 +125,6 @@ def _remote_list(reader: RecordReader, check: CheckResult, setup: ElectionSetup)
         check.fail(layout.REMOTE_LIST, "is not the file the setup names")
     if counts["election_id"] != setup.election_id:
         check.fail(layout.REMOTE_LIST, "names another election")
-
-
-def _issued(payload: object, styles: set[str]) -> tuple[str, str]:
-    if not isinstance(payload, Mapping) or set(payload) != _ISSUED_KEYS:
-        raise InvalidInput(f"an issued entry's payload has exactly the keys {sorted(_ISSUED_KEYS)}")
-    if payload["type"] != "issued":
-        raise InvalidInput("payload type is not 'issued'")
-    ref = from_hex(payload["voter_ref"], 32, "voter_ref").hex()
-    from_hex(payload["request_sha256"], 32, "request_sha256")
-    style = str(check_id(payload["ballot_style"], "ballot_style"))
-    if style not in styles:
-        raise InvalidInput(f"ballot style {style!r} has no issuer key in the setup")
-    return ref, style
-
-
-def _close(payload: object, styles: set[str]) -> Mapping[str, object]:
-    if not isinstance(payload, Mapping) or set(payload) != {"type", "issued"} or payload["type"] != "close":
-        raise InvalidInput("the closing entry's payload has exactly type 'close' and issued")
-    issued = payload["issued"]
-    if not isinstance(issued, Mapping) or any(type(v) is not int or v < 0 for v in issued.values()):
-        raise InvalidInput("the closing entry's counts are not non-negative integers")
-    return issued
 
 
 def check_accounting(

@@ -245,7 +245,10 @@ def test_the_command_line(honest: Path, record: Path, capsys: pytest.CaptureFixt
     _edit_json(record, layout.RESULT, lambda r: r["totals"]["mayor"].update(m1=0))
     assert main(["verify", str(record)]) == 1
     assert "V11  FAIL" in capsys.readouterr().out
-    assert main(["verify", str(record.parent / "nowhere")]) == 2
+    assert main(["verify", str(record.parent / "nowhere")]) == 3  # not a readable record
+    assert main(["verify"]) == 2  # usage
+    assert main(["verify", str(honest), "--expect-sha256", "00" * 32, "--quiet"]) == 1
+    assert main(["find", str(honest), "00" * 32, "--quiet"]) == 1
 
 
 def test_on_a_dask_cluster(honest: Path) -> None:
