@@ -85,8 +85,8 @@ def _print_table(request: pytest.FixtureRequest) -> object:
     yield
     plugins = request.config.pluginmanager
     reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-    if reporter is None or capture is None or not _lines:
-        return
+    if reporter is None or capture is None or not _lines or request.config.getoption("benchmark_disable"):
+        return  # one round under --benchmark-disable measures nothing worth printing
     with capture.global_and_fixture_disabled():  # teardown output is captured otherwise
         reporter.write_line("")
         reporter.write_sep("-", "secret-exponent timing spread (µs per call, fastest round; max/min)")
