@@ -10,14 +10,25 @@ from degcore.issuance.credential import (
     finish_credential,
     request_credential,
 )
-from degcore.issuance.eligibility import EligibilityOracle, StaticEligibility
+from degcore.issuance.eligibility import (
+    AuditHead,
+    EligibilityOracle,
+    FrozenListEligibility,
+    RemoteList,
+    RemoteListCounts,
+    StaticEligibility,
+)
 from degcore.issuance.issuer import Issuer, load_issuer_key, public_key_pem, save_issuer_key
 
 __all__ = [
+    "AuditHead",
     "Credential",
     "CredentialRequest",
     "EligibilityOracle",
+    "FrozenListEligibility",
     "Issuer",
+    "RemoteList",
+    "RemoteListCounts",
     "StaticEligibility",
     "VoterCredential",
     "finish_credential",
