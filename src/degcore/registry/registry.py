@@ -31,110 +31,24 @@ from degcore.errors import (
     VerificationFailed,
 )
 from degcore.ids import check_id
-from degcore.issuance.eligibility import AuditHead, RemoteList, RemoteListCounts
 from degcore.registry import audit, channel, codes, fields, voters
-from degcore.registry.retention import PurgeReport, purge
-from degcore.registry.schedule import Schedule, require_aware
+from degcore.registry.model import (
+    CONSENT_KINDS,
+    FORM_OPTIONAL,
+    FORM_REQUIRED,
+    Application,
+    ElectionSettings,
+    StatusChanged,
+    Transition,
+    reasons_of,
+)
+from degcore.registry.publish import Publishing
+from degcore.registry.schedule import require_aware
 from degcore.registry.status import TRANSITIONS, RejectionReason, Status
 from degcore.registry.store import open_store
 from degcore.storage import Transaction
 
 __all__ = ["CONSENT_KINDS", "Application", "ElectionSettings", "Registry", "StatusChanged", "Transition"]
-
-#: The two consents a submission needs (R17): personal-data processing and the remote-voting terms.
-CONSENT_KINDS = ("personal_data", "remote_voting_terms")
-
-FORM_REQUIRED: dict[str, fields.Validator] = {
-    "full_name": fields.fio,
-    "birth_date": fields.birth_date,
-    "passport_series": fields.passport_series,
-    "passport_number": fields.passport_number,
-    "passport_issued": fields.date_ru,
-    "passport_issuer": fields.text,
-    "snils": fields.snils,
-    "phone": fields.phone,
-    "district": lambda v: check_id(v, "district"),
-    "address": fields.text,
-}
-FORM_OPTIONAL: dict[str, fields.Validator] = {
-    "division_code": fields.division_code,
-    "inn": fields.inn,
-    "email": fields.email,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ElectionSettings:
-    """What the registry needs to know about the election: id, calendar, where remote voting runs."""
-
-    election_id: str
-    schedule: Schedule
-    remote_districts: frozenset[str]
-    ballot_styles: Mapping[str, str]  # district → ballot style
-    consent_versions: Mapping[str, str]  # consent kind → the version the portal shows now
-    #: When credentials may first be claimed; None: at the close of registration (the freeze).
-    issuance_opens: datetime | None = None
-
-    def __post_init__(self) -> None:
-        check_id(self.election_id, "election_id")
-        if set(self.consent_versions) != set(CONSENT_KINDS):
-            raise InvalidInput(f"consent_versions must name exactly {CONSENT_KINDS}")
-        missing = sorted(set(self.remote_districts) - set(self.ballot_styles))
-        if missing:
-            raise InvalidInput(f"remote districts without a ballot style: {', '.join(missing)}")
-        opens = self.issuance_opens
-        if opens is not None:
-            if not isinstance(opens, datetime):
-                raise InvalidInput("issuance_opens must be a datetime")
-            if opens.tzinfo is None:  # wall-clock time of the region, as in the schedule
-                opens = opens.replace(tzinfo=self.schedule.zone)
-                object.__setattr__(self, "issuance_opens", opens)
-            if not self.schedule.registration_opens <= opens < self.schedule.voting_ends:
-                raise InvalidInput("issuance_opens must lie between registration opening and voting end")
-
-    @property
-    def issuance_window(self) -> tuple[datetime, datetime]:
-        """[opens, closes): by default from the close of registration until voting ends."""
-        opens = self.schedule.closes if self.issuance_opens is None else self.issuance_opens
-        return opens, self.schedule.voting_ends
-
-
-@dataclass(frozen=True, slots=True)
-class Application:
-    """An application as stored: number, voter, district, status, reasons, link to a rejected one."""
-
-    number: str
-    voter_id: str
-    district: str
-    status: Status
-    reasons: tuple[RejectionReason, ...]
-    previous: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """One step of an application's history."""
-
-    old: Status | None
-    new: Status
-    at: datetime
-    actor: str
-    reasons: tuple[RejectionReason, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class StatusChanged:
-    """The event a portal turns into a notification."""
-
-    number: str
-    voter_id: str
-    old: Status | None
-    new: Status
-    at: datetime
-    reasons: tuple[RejectionReason, ...] = ()
-
 
 T = TypeVar("T")
 
@@ -152,11 +66,7 @@ def _describe(exc: DegcoreError) -> str:
     return f"{type(exc).__name__}({code})" if code else type(exc).__name__
 
 
-def _reasons(text: str) -> tuple[RejectionReason, ...]:
-    return tuple(RejectionReason(r) for r in text.split(",") if r)
-
-
-class Registry:
+class Registry(Publishing):
     """The registration service's model over one store (a SQLite file or a PostgreSQL schema).
 
     ``code_key`` (≥ 32 random bytes) keys the one-time codes; ``signing_key`` (Ed25519) is the
@@ -186,11 +96,6 @@ class Registry:
     def close(self) -> None:
         """Close the database connections."""
         self._db.close()
-
-    @property
-    def public_key(self) -> bytes:
-        """The registry's Ed25519 public key (32 bytes): publish it; it checks every signed object."""
-        return bytes(self._signing_key.verify_key)
 
     # --- plumbing -------------------------------------------------------------------------
     def _run(
@@ -247,9 +152,9 @@ class Registry:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (app.number, str(app.status), str(to), stamp, actor, text),
         )
-        self._events.append(StatusChanged(app.number, app.voter_id, app.status, to, now, _reasons(text)))
+        self._events.append(StatusChanged(app.number, app.voter_id, app.status, to, now, reasons_of(text)))
         return Application(
-            app.number, app.voter_id, app.district, to, _reasons(text), app.previous, app.created_at, now
+            app.number, app.voter_id, app.district, to, reasons_of(text), app.previous, app.created_at, now
         )
 
     def _load(self, conn: Transaction, number: str) -> Application:
@@ -261,7 +166,7 @@ class Registry:
         if row is None:
             raise InvalidInput(f"no application numbered {number!r}")
         return Application(
-            row[0], row[1], row[2], Status(row[3]), _reasons(row[4]), row[5],
+            row[0], row[1], row[2], Status(row[3]), reasons_of(row[4]), row[5],
             datetime.fromisoformat(row[6]), datetime.fromisoformat(row[7]),
         )  # fmt: skip
 
@@ -485,14 +390,14 @@ class Registry:
                 raise RuleViolation(
                     Rule.CONSENT_REQUIRED, "both consents, at their current versions, are required"
                 )
-            reasons = self._auto_reasons(conn, app, now)
+            reasons = self._autoreasons_of(conn, app, now)
             if reasons:
                 return self._move(conn, app, Status.REJECTED, now=now, actor="system", reasons=reasons)
             return self._move(conn, app, Status.SUBMITTED, now=now, actor=actor)
 
         return self._run(now, actor, "submit", number, work)
 
-    def _auto_reasons(self, conn: Transaction, app: Application, now: datetime) -> list[RejectionReason]:
+    def _autoreasons_of(self, conn: Transaction, app: Application, now: datetime) -> list[RejectionReason]:
         s = self.settings
         if not now < s.schedule.closes:
             return [RejectionReason.LATE]
@@ -636,70 +541,9 @@ class Registry:
             "SELECT from_status, to_status, at, actor, reasons FROM transitions WHERE number = ? ORDER BY id"
         )
         return [
-            Transition(Status(f) if f else None, Status(t), datetime.fromisoformat(at), a, _reasons(r))
+            Transition(Status(f) if f else None, Status(t), datetime.fromisoformat(at), a, reasons_of(r))
             for f, t, at, a, r in self._db.read(query, (number,))
         ]
-
-    def verify_audit(
-        self, expected: AuditHead | Mapping[str, object] | None = None, *, key: bytes | None = None
-    ) -> audit.AuditReport:
-        """Recompute the audit chain; with a signed head, also detect truncation and a different head.
-
-        ``expected`` is a published :class:`AuditHead` (or its JSON); ``key`` the registry's public
-        key as published (default: this registry's). A head that is not signed by ``key`` or is of
-        another election raises VerificationFailed; the report names the first broken entry.
-        """
-        head = None
-        if expected is not None:
-            head = expected if isinstance(expected, AuditHead) else AuditHead.from_json(expected)
-            head.verify(self.public_key if key is None else key)
-            if head.election_id != self.settings.election_id:
-                raise VerificationFailed("audit-head", head.election_id, "the head is of another election")
-        with self._db.reading() as conn:
-            return audit.verify_chain(conn, head)
-
-    def audit_head(self, now: datetime) -> AuditHead:
-        """The audit chain's current head, signed now (publish it: later truncation becomes detectable)."""
-        require_aware(now)
-        with self._db.reading() as conn:
-            return audit.sign_head(conn, self._signing_key, self.settings.election_id, now)
-
-    # --- the frozen remote list -----------------------------------------------------------
-    def freeze_remote_list(self, now: datetime, *, actor: str = "system") -> RemoteList:
-        """The signed remote list (voter id → ballot style) for the issuer, at or after registration closes.
-
-        The first call records the freeze in the audit log and stores the list with its counts;
-        later calls return the same object. From then on no application changes a voter's channel.
-        """
-        require_aware(now)
-        if now < self.settings.schedule.closes:
-            raise RuleViolation(Rule.OUTSIDE_WINDOW, "the remote list is frozen when registration closes")
-        s = self.settings
-        with self._db.write() as conn:
-            remote = channel.stored_list(conn)
-            if remote is not None:
-                return remote
-            if channel.frozen(conn):
-                raise RuleViolation(Rule.OUTSIDE_WINDOW, "the frozen list was purged; its counts remain")
-            return channel.freeze(
-                conn, key=self._signing_key, election_id=s.election_id, styles=s.ballot_styles, now=now,
-                actor=actor,
-            )  # fmt: skip
-
-    def remote_list_counts(self) -> RemoteListCounts:
-        """The signed number of remote voters per ballot style (for the record); after the freeze."""
-        with self._db.reading() as conn:
-            counts = channel.stored_counts(conn)
-        if counts is None:
-            raise RuleViolation(Rule.OUTSIDE_WINDOW, "the remote list has not been frozen yet")
-        return counts
-
-    def purge(self, *, now: datetime, actor: str = "system") -> PurgeReport:
-        """Delete personal data once the retention period is over (R25); idempotent; with a signed head."""
-        require_aware(now)
-        if not self.settings.schedule.purge_due(now):
-            raise RuleViolation(Rule.OUTSIDE_WINDOW, "personal data is kept until the retention period ends")
-        return purge(self._db, now, actor, key=self._signing_key, election_id=self.settings.election_id)
 
 
 def _iso(value: object) -> str:
