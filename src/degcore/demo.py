@@ -197,7 +197,9 @@ def run_demo(
         {"district-1": "style-1", "district-2": "style-2"},
         {"personal_data": "1.0", "remote_voting_terms": "1.0"},
     )
-    registry = Registry(out / "registry.sqlite", settings, code_key=secrets.token_bytes(32))
+    registry = Registry(
+        out / "registry.sqlite", settings, code_key=secrets.token_bytes(32), signing_key=SigningKey.generate()
+    )
     rng = random.Random(secrets.randbits(64))  # noqa: S311 - picks votes only; crypto uses the OS
     election = _Election(
         out, ElectionContext(manifest, ceremony), settings, shares, registry, rng, summary, progress

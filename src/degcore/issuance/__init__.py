@@ -11,16 +11,27 @@ from degcore.issuance.credential import (
     finish_credential,
     request_credential,
 )
-from degcore.issuance.eligibility import EligibilityOracle, StaticEligibility
+from degcore.issuance.eligibility import (
+    AuditHead,
+    EligibilityOracle,
+    FrozenListEligibility,
+    RemoteList,
+    RemoteListCounts,
+    StaticEligibility,
+)
 from degcore.issuance.issuer import Issuer, load_issuer_key, public_key_pem, save_issuer_key
 from degcore.issuance.log import IssuanceReceipt, issuance_line, parse_issuance_line, voter_reference
 
 __all__ = [
+    "AuditHead",
     "Credential",
     "CredentialRequest",
     "EligibilityOracle",
+    "FrozenListEligibility",
     "IssuanceReceipt",
     "Issuer",
+    "RemoteList",
+    "RemoteListCounts",
     "StaticEligibility",
     "VoterCredential",
     "check_issuance_receipt",
