@@ -105,8 +105,8 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
         _row_challenges,
     ),
     "range-proof-challenge": (
-        "the 0/1 range proof's challenge (LE scalar) for h = g^2, (a, b) = (g^3, g^5), commitments g^7, g^11, "
-        "g^13, g^17, context 33^32, on ristretto255 (§4.3)",
+        "the 0/1 range proof's challenge (LE scalar) for h = g^2, (a, b) = (g^3, g^5), commitments "
+        "g^7, g^11, g^13, g^17, context 33^32, on ristretto255 (§4.3)",
         _range_transcript,
     ),
     "receipt-message": (
