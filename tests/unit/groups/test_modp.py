@@ -75,6 +75,6 @@ def test_fixed_base_table_matches_powmod() -> None:
 
 def test_unknown_group_name() -> None:
     with pytest.raises(UnsupportedFormat):
-        get_group("p256")
+        get_group("p384")
     with pytest.raises(InvalidInput):
         get_group("")
