@@ -113,11 +113,15 @@ class RunReport:
 
 
 def _hex(vg: VGroup, e: Element) -> str:
-    """An element as vmnv prints it: the integer in hexadecimal, a point as (x,y)."""
+    """An element as vmnv prints it: the integer's minimal big-endian bytes in hex (a point as (x,y))."""
     if vg.kind == "modp":
-        return f"{int.from_bytes(bytes(e), 'big'):x}"
+        return _minimal_hex(int.from_bytes(bytes(e), "big"))
     xy = vg.group.coordinates(e)  # type: ignore[attr-defined]
-    return "(INFINITY)" if xy is None else f"({xy[0]:x},{xy[1]:x})"
+    return "(INFINITY)" if xy is None else f"({_minimal_hex(xy[0])},{_minimal_hex(xy[1])})"
+
+
+def _minimal_hex(x: int) -> str:
+    return x.to_bytes(max(1, (x.bit_length() + 7) // 8), "big").hex()
 
 
 def _hexes(vg: VGroup, items: list[Element]) -> str:
