@@ -18,6 +18,7 @@ from degcore import __version__
 from degcore.demo import ABSENT, DemoSummary, demo_manifest, run_demo
 from degcore.errors import DegcoreError
 from degcore.groups import GROUP_NAMES
+from degcore.interop.cli import add_parser as add_vmnv_parser
 from degcore.parallel import dask_executor
 from degcore.record import RecordReader, layout
 from degcore.verify import verify_record
@@ -236,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify.add_argument(
         "--quiet", action="store_true", help="no progress bar, no report: only the exit status"
     )
+    add_vmnv_parser(sub)
     find = sub.add_parser(
         "find",
         help="a voter's lookup: is the ballot with this tracking code in the record's log, and counted?",
@@ -256,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _verify(args)
     if args.command == "find":
         return _find(args)
-    return 2  # pragma: no cover - argparse requires a command
+    return int(args.run(args))  # degcore vmnv (degcore.interop.cli sets run)
 
 
 if __name__ == "__main__":  # pragma: no cover

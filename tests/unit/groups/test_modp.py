@@ -107,6 +107,6 @@ def test_secret_exponents_never_reach_the_variable_time_code(monkeypatch: pytest
 
 def test_unknown_group_name() -> None:
     with pytest.raises(UnsupportedFormat):
-        get_group("p256")
+        get_group("p384")
     with pytest.raises(InvalidInput):
         get_group("")
