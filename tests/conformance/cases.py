@@ -138,20 +138,75 @@ def _partial(root: Path) -> None:
 
 
 CASES: tuple[Case, ...] = (
-    Case("v1-pretty-printed", "result.json pretty-printed (same values, other bytes), index re-signed", _pretty, ("V11",)),
+    Case(
+        "v1-pretty-printed",
+        "result.json pretty-printed (same values, other bytes), index re-signed",
+        _pretty,
+        ("V11",),
+    ),
     Case("v1-unlisted-file", "a file the index does not list", _unlisted, ("V1",)),
-    Case("v5-foreign-box-key", "the box log re-signed with a key the setup does not name", _foreign_box_key, ("V5",)),
-    Case("v5-close-before-voting-ends", "the box's close entry stamped before voting ends and before the ballots", _close_early, ("V5",)),
-    Case("v6-altered-proof", "a range proof of the first ballot altered, the log re-signed by the box", _proof, ("V6",)),
-    Case("v7-credential-twice", "the first ballot logged again before the close, re-signed by the box", _twice, ("V7",)),
-    Case("v10-altered-partial", "trustee t2's partial decryption with two values swapped (the result names t2)", _partial, ("V10", "V11")),
+    Case(
+        "v5-foreign-box-key",
+        "the box log re-signed with a key the setup does not name",
+        _foreign_box_key,
+        ("V5",),
+    ),
+    Case(
+        "v5-close-before-voting-ends",
+        "the box's close entry stamped before voting ends and before the ballots",
+        _close_early,
+        ("V5",),
+    ),
+    Case(
+        "v6-altered-proof",
+        "a range proof of the first ballot altered, the log re-signed by the box",
+        _proof,
+        ("V6",),
+    ),
+    Case(
+        "v7-credential-twice",
+        "the first ballot logged again before the close, re-signed by the box",
+        _twice,
+        ("V7",),
+    ),
+    Case(
+        "v10-altered-partial",
+        "trustee t2's partial decryption with two values swapped (the result names t2)",
+        _partial,
+        ("V10", "V11"),
+    ),
     Case("v11-changed-count", "one count of result.json raised by one", _count, ("V11",)),
-    Case("v12-one-stage", "the second mix server's stage removed: one server alone", _drop_stage, ("V12", "V11")),
-    Case("v12-replaced-ballot", "mix server 1 replaced a row and re-signed its stage", _stage_swap, ("V12", "V11")),
-    Case("v14-policy-switched", "the setup's box policy changed without the authority's signature (and so the base hash of every proof)", _policy, ("V14", "V6", "V8", "V10", "V11", "V12")),
-    Case("v15-duplicate-reference", "the issuer logged one voter reference twice, re-signed", _duplicate_ref, ("V15",)),
-    Case("v16-unlogged-credentials", "the issuer left two credentials of style b out of its log", _unlogged_issuance, ("V16",)),
-)  # fmt: skip
+    Case(
+        "v12-one-stage",
+        "the second mix server's stage removed: one server alone",
+        _drop_stage,
+        ("V12", "V11"),
+    ),
+    Case(
+        "v12-replaced-ballot",
+        "mix server 1 replaced a row and re-signed its stage",
+        _stage_swap,
+        ("V12", "V11"),
+    ),
+    Case(
+        "v14-policy-switched",
+        "the setup's box policy changed without the authority's signature (and so the base hash of every proof)",
+        _policy,
+        ("V14", "V6", "V8", "V10", "V11", "V12"),
+    ),
+    Case(
+        "v15-duplicate-reference",
+        "the issuer logged one voter reference twice, re-signed",
+        _duplicate_ref,
+        ("V15",),
+    ),
+    Case(
+        "v16-unlogged-credentials",
+        "the issuer left two credentials of style b out of its log",
+        _unlogged_issuance,
+        ("V16",),
+    ),
+)
 
 
 def build(out: Path, group: str) -> dict[str, list[str]]:
