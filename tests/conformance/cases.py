@@ -190,7 +190,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "v14-policy-switched",
-        "the setup's box policy changed without the authority's signature (and so the base hash of every proof)",
+        "the setup's box policy changed without the authority's signature (so the base hash too)",
         _policy,
         ("V14", "V6", "V8", "V10", "V11", "V12"),
     ),
