@@ -131,7 +131,7 @@ class Rule(StrEnum):
     CODE_INVALID = "code_invalid"
     CODE_EXPIRED = "code_expired"
     CODE_LOCKED = "code_locked"
-    TIME_ORDER = "time_order"  # an entry stamped before the last one of its log
+    TIME_ORDER = "time_order"
 
 
 class RuleViolation(DegcoreError):

@@ -199,13 +199,11 @@ class BallotBox:
         )
 
     def _logged(self, rows: Sequence[Sequence[Any]], code: str, kind: str, payload: bytes) -> Receipt | None:
-        """The original receipt if ``payload`` is logged as ``kind`` under ``code``; refuse other bytes."""
-        if not rows or rows[0][3] != kind:
-            return None  # not logged, or logged as the other kind: the casting rules decide
-        position, logged, entry, _ = rows[0]
-        if bytes(logged) != payload:
-            raise RuleViolation(Rule.CREDENTIAL_USED, "this very ballot was already logged, with other bytes")
-        _log.info("ballot %s sent again: its receipt (position %s) returned", code, position)
+        """The original receipt if exactly ``payload`` is logged as ``kind`` under ``code``."""
+        if not rows or rows[0][3] != kind or bytes(rows[0][1]) != payload:
+            return None  # not logged, logged as the other kind, or other bytes: the rules decide
+        position, _, entry, _ = rows[0]
+        _log.info("%s %s sent again: its receipt (position %s) returned", kind, code, position)
         return self._issue(code, int(position), payload, bytes(entry))
 
     def _retried(self, code: str, kind: str, payload: bytes) -> Receipt | None:
@@ -238,10 +236,13 @@ class BallotBox:
         credential = cast.credential.id
         try:
             with self._store.write() as conn:
-                if receipt := self._logged(
-                    conn.execute(_BY_CODE, (code, code)).fetchall(), code, "ballot", payload
-                ):
+                logged = conn.execute(_BY_CODE, (code, code)).fetchall()
+                if receipt := self._logged(logged, code, "ballot", payload):
                     return receipt
+                if logged and logged[0][3] == "ballot":
+                    raise RuleViolation(
+                        Rule.CREDENTIAL_USED, "this very ballot was already cast, other bytes"
+                    )
                 self._open_for_writing(conn)
                 if conn.execute("SELECT 1 FROM challenged WHERE tracking_code = ?", (code,)).fetchone():
                     raise RuleViolation(Rule.BALLOT_CHALLENGED, "a challenged ballot can never be cast")
@@ -303,9 +304,8 @@ class BallotBox:
         verify_opened(self.context, opened)
         try:
             with self._store.write() as conn:
-                if receipt := self._logged(
-                    conn.execute(_BY_CODE, (code, code)).fetchall(), code, "challenge", payload
-                ):
+                logged = conn.execute(_BY_CODE, (code, code)).fetchall()
+                if receipt := self._logged(logged, code, "challenge", payload):
                     return receipt
                 self._open_for_writing(conn)
                 if conn.execute("SELECT 1 FROM ballots WHERE tracking_code = ?", (code,)).fetchone():

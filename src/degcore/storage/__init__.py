@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ def connect(path: str | Path, what: str) -> sqlite3.Connection:
     """Open (creating if needed) the SQLite file at ``path``; ``what`` names the store in errors."""
     try:
         conn = sqlite3.connect(str(path), timeout=LOCK_TIMEOUT, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        _wal(conn)
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         # Deleted personal data is overwritten, not left in free pages (retention, REQUIREMENTS R25).
@@ -59,6 +60,19 @@ def connect(path: str | Path, what: str) -> sqlite3.Connection:
         return conn
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open the {what} at {path}: {exc}") from exc
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL; a new file opened by several processes at once makes all but one wait here."""
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")  # SQLite's busy handler does not cover this step
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager
