@@ -19,9 +19,11 @@ received is in the log (``find``), and every committed ballot has a receipt the 
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -29,8 +31,9 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
@@ -52,6 +55,13 @@ class Run:
     pem: bytes
     key: SigningKey
     casts: list[str]
+    parsed: list[CastBallot] = field(default_factory=list)  # made once, shared with clients by fork
+    codes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        """Parse the casts and take their tracking codes once, in the parent."""
+        self.parsed.extend(CastBallot.from_json(self.context, json.loads(c)) for c in self.casts)
+        self.codes.extend(c.ballot.tracking_code(self.context) for c in self.parsed)
 
     def keys(self) -> dict[str, rsa.RSAPublicKey]:
         """The issuer keys per style."""
@@ -70,15 +80,20 @@ _SCRIPT = Path(__file__).resolve().parents[1] / ".ci" / "postgres.sh"
 OPTIONS = PostgresOptions(connect_timeout=2, pool_timeout=5)
 
 
-def _client(run: Run, location: str, casts: list[str], folder: str, restarted: bool) -> None:
-    """Cast every ballot of ``casts`` that has no receipt yet in ``folder``; retry after StorageError."""
+def _client(run: Run, location: str, share: slice, folder: str, restarted: bool) -> None:
+    """Cast every ballot of the share that has no receipt yet in ``folder``; retry after StorageError."""
     from benchmarks.load_box import DURING  # noqa: PLC0415 - load_box imports this module
 
     context = run.context
+    logging.basicConfig(
+        filename=Path(folder) / "box.log",
+        format="%(levelname)s %(name)s: %(message)s",
+        level=logging.INFO,
+        force=True,
+    )
     path, events = Path(folder) / "receipts.jsonl", Path(folder) / "events.jsonl"
     have = {r.tracking_code for r in _receipts(path)}
-    pending = [CastBallot.from_json(context, json.loads(c)) for c in casts]
-    pending = [c for c in pending if c.ballot.tracking_code(context) not in have]
+    pending = [c for c, code in zip(run.parsed[share], run.codes[share], strict=True) if code not in have]
     box = run.box(location)
     with path.open("a") as out, events.open("a") as log:
 
@@ -125,6 +140,20 @@ def _events(folders: list[str]) -> list[dict[str, object]]:
     return [json.loads(line) for line in lines if line.endswith("}")]
 
 
+def _log_sample(folders: list[str]) -> str:
+    """One line of each kind the box logged in this run, with how often it came."""
+    counts: Counter[str] = Counter()
+    first: dict[str, str] = {}
+    for log in (Path(f) / "box.log" for f in folders):
+        for raw in log.read_text().splitlines() if log.exists() else []:
+            if raw.startswith(("WARNING", "ERROR", "INFO")):
+                line = re.sub(r"\b([0-9a-f]{8})[0-9a-f]{56}\b", r"\1…", raw)  # tracking codes
+                key = re.sub(r"\d+", "N", line)
+                counts[key] += 1
+                first.setdefault(key, line)
+    return "".join(f"\n    {n:>5} × {first[key][:160]}" for key, n in counts.most_common())
+
+
 def _count(folders: list[str]) -> int:
     return sum(len(_receipts(Path(f) / "receipts.jsonl")) for f in folders)
 
@@ -146,7 +175,7 @@ def check(run: Run, location: str, folders: list[str]) -> str:
         if given is None or not box.find(given):
             raise AssertionError(f"committed ballot {code} has no receipt to give back")
         given.verify(box.public_key, context.base_hash)
-    expected = {CastBallot.from_json(context, json.loads(c)).ballot.tracking_code(context) for c in run.casts}
+    expected = set(run.codes)
     if not {r.tracking_code for r in received} == set(committed) == expected or len(committed) != entries:
         raise AssertionError("received receipts, committed ballots and casts differ")
     box.close_connection()
@@ -180,9 +209,9 @@ def _kill9_postmaster(data: str) -> None:
         time.sleep(0.05)
 
 
-def _start(run: Run, location: str, casts: list[str], folder: str, restarted: bool) -> BaseProcess:
+def _start(run: Run, location: str, share: slice, folder: str, restarted: bool) -> BaseProcess:
     proc = multiprocessing.get_context("fork").Process(
-        target=_client, args=(run, location, casts, folder, restarted)
+        target=_client, args=(run, location, share, folder, restarted)
     )
     proc.start()
     return proc
@@ -197,7 +226,7 @@ def postgres_crash(run: Run, clients: int = 4, outage: float = 4.0) -> None:
     try:
         run.box(location).close_connection()
         start = time.monotonic()
-        procs = [_start(run, location, casts[i::clients], folders[i], False) for i in range(clients)]
+        procs = [_start(run, location, slice(i, None, clients), folders[i], False) for i in range(clients)]
         downs, ups = [], []
         for fraction, crash in ((4, lambda: _pg("--crash", data)), (2, lambda: _kill9_postmaster(data))):
             while _count(folders) < len(casts) // fraction and any(p.is_alive() for p in procs):
@@ -225,7 +254,8 @@ def postgres_crash(run: Run, clients: int = 4, outage: float = 4.0) -> None:
             median = statistics.median(took)
             print(f"  {len(took)} casts failed while down: median {median:.3f} s, slowest {took[-1]:.3f} s")
         print(f"  first successful cast after each outage, from pg_ctl's 'server started': {firsts}")
-        print("  " + check(run, location, folders), flush=True)
+        print("  " + check(run, location, folders))
+        print("  the box's log:" + _log_sample(folders), flush=True)
     finally:
         _pg("--stop", data)
         for folder in [data, *folders]:
@@ -242,7 +272,7 @@ def sqlite_kills(run: Run, clients: int = 4, kills: int = 20) -> None:
     try:
         run.box(location).close_connection()
         start, done = time.monotonic(), 0
-        procs = [_start(run, location, casts[i::clients], folders[i], False) for i in range(clients)]
+        procs = [_start(run, location, slice(i, None, clients), folders[i], False) for i in range(clients)]
         while done < kills and any(p.is_alive() for p in procs):
             time.sleep(rng.uniform(0.05, 0.4))
             i = rng.randrange(clients)
@@ -250,7 +280,7 @@ def sqlite_kills(run: Run, clients: int = 4, kills: int = 20) -> None:
             if procs[i].is_alive() and pid is not None:
                 os.kill(pid, signal.SIGKILL)
                 procs[i].join()
-                procs[i], done = _start(run, location, casts[i::clients], folders[i], True), done + 1
+                procs[i], done = _start(run, location, slice(i, None, clients), folders[i], True), done + 1
         for p in procs:
             p.join()
         seconds = time.monotonic() - start
@@ -258,6 +288,7 @@ def sqlite_kills(run: Run, clients: int = 4, kills: int = 20) -> None:
         recovered = sum(1 for e in restarts if e["recovered"])
         print(f"sqlite: {len(casts)} ballots, {clients} clients, {seconds:.1f} s; {done} clients SIGKILLed")
         print(f"  {recovered} of {len(restarts)} restarted clients found their in-flight ballot committed")
-        print("  " + check(run, location, folders), flush=True)
+        print("  " + check(run, location, folders))
+        print("  the box's log:" + (_log_sample(folders) or " nothing"), flush=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
