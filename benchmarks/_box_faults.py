@@ -148,7 +148,7 @@ def _log_sample(folders: list[str]) -> str:
         for raw in log.read_text().splitlines() if log.exists() else []:
             if raw.startswith(("WARNING", "ERROR", "INFO")):
                 line = re.sub(r"\b([0-9a-f]{8})[0-9a-f]{56}\b", r"\1…", raw)  # tracking codes
-                key = re.sub(r"\d+", "N", line)
+                key = re.sub(r"[0-9a-f]{8}…|\d+", "N", line)
                 counts[key] += 1
                 first.setdefault(key, line)
     return "".join(f"\n    {n:>5} × {first[key][:160]}" for key, n in counts.most_common())
@@ -253,7 +253,9 @@ def postgres_crash(run: Run, clients: int = 4, outage: float = 4.0) -> None:
         if took:
             median = statistics.median(took)
             print(f"  {len(took)} casts failed while down: median {median:.3f} s, slowest {took[-1]:.3f} s")
-        print(f"  first successful cast after each outage, from pg_ctl's 'server started': {firsts}")
+        down = ", ".join(f"{up - down:.1f} s" for down, up in zip(downs, ups, strict=True))
+        print(f"  server down (crash to pg_ctl's 'server started'): {down}")
+        print(f"  first successful cast after each outage, from 'server started': {firsts}")
         print("  " + check(run, location, folders))
         print("  the box's log:" + _log_sample(folders), flush=True)
     finally:
