@@ -12,6 +12,8 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
+from nacl.signing import SigningKey
+
 from benchmarks.conftest import record_throughput
 from degcore.registry import ElectionSettings, Registry, Schedule
 
@@ -60,7 +62,8 @@ def _form(i: int) -> dict[str, str]:
 
 
 def _registry(tmp_path: Path) -> Registry:
-    return Registry(tmp_path / f"{secrets.token_hex(4)}.sqlite", SETTINGS, code_key=secrets.token_bytes(32))
+    path = tmp_path / f"{secrets.token_hex(4)}.sqlite"
+    return Registry(path, SETTINGS, code_key=secrets.token_bytes(32), signing_key=SigningKey.generate())
 
 
 def test_import_voter_list(benchmark: object, tmp_path: Path) -> None:

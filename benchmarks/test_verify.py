@@ -10,12 +10,14 @@ the record and divided by the cores, plus the aggregation's multiplications.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import resource
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,19 +27,16 @@ from nacl.signing import SigningKey
 from benchmarks._election import STARTS, bench_election
 from benchmarks._opcount import bound, count_ops
 from benchmarks.conftest import costs_for, record_ratio, record_throughput
-from degcore.ballot import (
-    ElectionContext,
-    EncryptedBallot,
-    PlaintextBallot,
-)
+from degcore.ballot import ElectionContext, ElectionSetup, EncryptedBallot, PlaintextBallot
 from degcore.ballot import encrypt_ballot as encrypt
+from degcore.ballot.setup import announcement
 from degcore.board import CastBallot, sign_ballot
-from degcore.board.log import GENESIS, LogEntry, entry_hash
+from degcore.chain import GENESIS, ChainEntry, link_hash, sign_object
 from degcore.elgamal import threshold
 from degcore.encoding import canonical_json, record_header, to_rfc3339
 from degcore.issuance import finish_credential, public_key_pem, request_credential, rsabssa
 from degcore.parallel import default_executor, per_chunk, worker_count
-from degcore.record import RecordReader, RecordWriter, layout, log_line
+from degcore.record import RecordReader, layout, load_context, sign_record, write_record
 from degcore.tally import aggregate, decrypt_tally
 from degcore.verify import verify_record
 from degcore.verify.ballots import _check_chunk
@@ -60,63 +59,88 @@ def _casts(context: ElectionContext, issuer_pem: bytes, seeds: Sequence[int]) ->
 
 
 def _build(root: Path) -> None:
-    context, shares = bench_election()
-    manifest, ceremony = context.manifest, context.ceremony
+    base, shares = bench_election()
+    authority, registry, issuance, box_key = (SigningKey.generate() for _ in range(4))
+    manifest = replace(base.manifest, authority_key=bytes(authority.verify_key))
+    ceremony = base.ceremony
     issuer = rsabssa.generate_key(2048)
+    ends = manifest.voting_ends
+    counts = sign_object(registry, {
+        **record_header("remote-list-counts"), "election_id": "bench", "frozen_at": to_rfc3339(STARTS),
+        "counts": {"s": BALLOTS}, "list_sha256": bytes(32).hex(),
+    })  # fmt: skip
+    setup = ElectionSetup.create(
+        authority, manifest, ceremony, issuer_keys={"s": public_key_pem(issuer.public_key()).decode()},
+        issuance_key=bytes(issuance.verify_key), issuance_window=(STARTS - timedelta(days=1), ends),
+        box_key=bytes(box_key.verify_key), registry_key=bytes(registry.verify_key), remote_list=counts,
+    )  # fmt: skip
+    context = ElectionContext(manifest, ceremony, setup)
     pem = issuer.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    payloads = per_chunk(
-        functools.partial(_casts, context, pem), range(BALLOTS), executor=default_executor(), chunk_size=500
+    payloads = list(
+        per_chunk(
+            functools.partial(_casts, context, pem),
+            range(BALLOTS),
+            executor=default_executor(),
+            chunk_size=500,
+        )
     )
-    box_key = SigningKey.generate()
     at = to_rfc3339(STARTS + timedelta(hours=1))
+    writer = root.parent / (root.name + ".log.jsonl")
 
-    def entries() -> object:
+    def signed(tag: bytes, key: SigningKey, items: Iterator[tuple[str, bytes, str]]) -> Iterator[ChainEntry]:
         prev = GENESIS
-        for position, payload in enumerate((p for chunk in payloads for p in chunk), start=1):
-            digest = entry_hash(prev, position, "ballot", payload, at)
-            yield log_line(
-                LogEntry(position, "ballot", payload, at, prev, digest, box_key.sign(digest).signature)
-            )
+        for position, (kind, payload, when) in enumerate(items, start=1):
+            digest = link_hash(tag, prev, position, kind=kind, payload=payload, at=when)
+            yield ChainEntry(position, kind, payload, when, prev, digest, key.sign(digest).signature)
             prev = digest
-        close = canonical_json({"type": "close", "counted": BALLOTS, "challenged": 0})
-        digest = entry_hash(prev, BALLOTS + 1, "close", close, at)
-        yield log_line(
-            LogEntry(BALLOTS + 1, "close", close, at, prev, digest, box_key.sign(digest).signature)
+
+    def ballots() -> Iterator[tuple[str, bytes, str]]:
+        yield from (("ballot", p, at) for chunk in payloads for p in chunk)
+        yield (
+            "close",
+            canonical_json({"type": "close", "counted": BALLOTS, "challenged": 0}),
+            to_rfc3339(ends),
         )
 
-    writer = RecordWriter(root)
-    config = ceremony.config
-    writer.json(layout.MANIFEST, manifest.to_json())
-    writer.json(layout.CONFIG, config.to_json())
-    writer.lines(layout.COMMITMENTS, (m.to_json(config) for m in ceremony.commitments))
-    writer.lines(layout.COMPLAINTS, ())
-    writer.lines(layout.ANSWERS, ())
-    writer.json(layout.DKG_RESULT, ceremony.to_json())
-    issuer_pem = public_key_pem(issuer.public_key()).decode()
-    writer.json(layout.ISSUER_KEYS, {**record_header("issuer-keys"), "keys": {"s": issuer_pem}})
-    box_key_hex = bytes(box_key.verify_key).hex()
-    writer.json(layout.BOX, {**record_header("box"), "public_key": box_key_hex, "policy": "first"})
-    writer.lines(layout.LOG, entries())
-    tally = aggregate(context, _logged_ballots(context, root / layout.LOG))
+    def issued() -> Iterator[tuple[str, bytes, str]]:
+        opens = to_rfc3339(STARTS - timedelta(hours=1))
+        for i in range(BALLOTS):
+            ref = hashlib.sha256(b"ref%d" % i).hexdigest()
+            payload = {"type": "issued", "voter_ref": ref, "ballot_style": "s", "request_sha256": ref}
+            yield "issued", canonical_json(payload), opens
+        yield "close", canonical_json({"type": "close", "issued": {"s": BALLOTS}}), to_rfc3339(ends)
+
+    # The tally needs the ballots once more: stream them from a scratch copy of the log.
+    with writer.open("wb") as scratch:
+        for chunk in payloads:
+            for payload in chunk:
+                scratch.write(payload + b"\n")
+    tally = aggregate(context, _logged_ballots(context, writer))
+    writer.unlink()
     partials = [
         threshold.partial_decrypt(shares[t], tally.ciphertexts(), context.base_hash)
         for t in ("t1", "t2", "t3")
     ]
-    writer.json(layout.ENCRYPTED_TALLY, tally.to_json())
-    for partial in partials:
-        writer.json(layout.partial_file(partial.trustee_id), partial.to_json(config))
-    writer.json(layout.RESULT, decrypt_tally(context, tally, partials).to_json())
-    writer.index("bench")
+    write_record(
+        root,
+        context=context,
+        announcement=announcement(authority, manifest, ceremony.config),
+        remote_list=counts,
+        issuance_log=signed(b"degcore/2/issuance", issuance, issued()),
+        box_log=signed(b"degcore/2/board", box_key, ballots()),  # type: ignore[arg-type]
+        tally=tally,
+        partials=partials,
+        result=decrypt_tally(context, tally, partials),
+    )
+    sign_record(root, authority)
 
 
 def _logged_ballots(context: ElectionContext, log: Path) -> Iterator[EncryptedBallot]:
     with log.open("rb") as lines:
         for line in lines:
-            entry = json.loads(line)
-            if entry["kind"] == "ballot":
-                yield CastBallot.from_json(context, entry["payload"]).ballot
+            yield CastBallot.from_json(context, json.loads(line)).ballot
 
 
 def _record() -> Path:
@@ -148,9 +172,10 @@ def test_verify_record(benchmark: object) -> None:
     assert report is not None and report.ok, report.to_text() if report else ""
     benchmark.extra_info["peak_rss_mib"] = _peak_rss_mib()  # type: ignore[attr-defined]
     # The bound: the operations of checking SAMPLE lines, scaled, over the cores; plus aggregation.
-    context = ElectionContext(reader.manifest(), reader.ceremony_result(reader.ceremony_config()))
-    pems = {"s": public_key_pem(reader.issuer_keys()["s"])}
-    box_key, _ = reader.box()
+    context = load_context(root)
+    assert context.setup is not None
+    pems = {s: pem.encode() for s, pem in context.setup.issuer_keys.items()}
+    box_key = context.setup.box_key
     lines = [line for _, line in zip(range(SAMPLE), reader.lines(layout.LOG), strict=False)]
     with count_ops(context.group) as counts:
         _check_chunk(context, pems, box_key, lines)

@@ -20,6 +20,7 @@ never decrease along a chain.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,11 +28,22 @@ from datetime import datetime
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from degcore.encoding import JsonValue, canonical_json, from_hex, from_rfc3339
+from degcore.encoding import JsonValue, canonical_json, from_hex, from_rfc3339, read_record, record_header
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.hashing import sha256
 
-__all__ = ["GENESIS", "ChainEntry", "link_hash", "sign_object", "verify_chain", "verify_object"]
+__all__ = [
+    "GENESIS",
+    "ChainEntry",
+    "entry_from_line",
+    "entry_line",
+    "link_hash",
+    "sign_object",
+    "verify_chain",
+    "verify_object",
+]
+
+_LINE_KEYS = {"position", "kind", "at", "payload", "prev", "hash", "signature"}
 
 GENESIS = bytes(32)
 
@@ -52,6 +64,40 @@ class ChainEntry:
     prev: bytes
     hash: bytes
     signature: bytes
+
+
+def entry_line(record_type: str, entry: ChainEntry) -> dict[str, JsonValue]:
+    """The record line of an entry: its payload embedded as the object whose canonical bytes it is."""
+    return {
+        **record_header(record_type),
+        "position": entry.position,
+        "kind": entry.kind,
+        "at": entry.at,
+        "payload": json.loads(entry.payload),
+        "prev": entry.prev.hex(),
+        "hash": entry.hash.hex(),
+        "signature": entry.signature.hex(),
+    }
+
+
+def entry_from_line(record_type: str, obj: object) -> ChainEntry:
+    """Parse a record line strictly back into its entry (the payload's bytes are its canonical JSON)."""
+    f = read_record(obj, record_type, _LINE_KEYS)
+    position, kind, at, payload = f["position"], f["kind"], f["at"], f["payload"]
+    if type(position) is not int or position < 1:
+        raise InvalidInput(f"{record_type}: position must be a positive integer")
+    if not isinstance(kind, str) or not isinstance(payload, Mapping):
+        raise InvalidInput(f"{record_type}: kind must be text and payload an object")
+    from_rfc3339(at, f"{record_type} at")
+    return ChainEntry(
+        position,
+        kind,
+        canonical_json(payload),
+        str(at),
+        from_hex(f["prev"], 32, "prev"),
+        from_hex(f["hash"], 32, "hash"),
+        from_hex(f["signature"], 64, "signature"),
+    )
 
 
 def verify_chain(tag: bytes, entries: Iterable[ChainEntry], key: bytes) -> tuple[int, int | None, str]:

@@ -8,7 +8,7 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,9 +18,11 @@ from degcore import __version__
 from degcore.demo import ABSENT, DemoSummary, demo_manifest, run_demo
 from degcore.errors import DegcoreError
 from degcore.groups import GROUP_NAMES
+from degcore.interop.cli import add_parser as add_vmnv_parser
 from degcore.parallel import dask_executor
 from degcore.record import RecordReader, layout
 from degcore.verify import verify_record
+from degcore.verify.receipts import BallotStatus, Lookup, check_receipt, find_ballot
 
 __all__ = ["main"]
 
@@ -85,33 +87,109 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Exit statuses of ``degcore verify`` and ``degcore find`` (docs/verifier.md §Exit status).
+EXIT_OK, EXIT_FAILS, EXIT_USAGE, EXIT_UNREADABLE, EXIT_INFRASTRUCTURE, EXIT_NOT_COUNTED = 0, 1, 2, 3, 4, 5
+
+_EXIT_HELP = """exit status:
+  0  the record verifies (with --receipt or find: the ballot is in the log and counted)
+  1  the record does not verify (with --receipt or find: the ballot is not where the receipt says,
+     or the receipt is forged: keep it, it is evidence)
+  2  usage error
+  3  not a readable degcore record
+  4  infrastructure: the Dask scheduler could not be reached
+  5  with --receipt or find: the ballot is in the log but not counted (superseded or challenged)
+"""
+
+
+def _emit(args: argparse.Namespace, text: str, obj: Mapping[str, object]) -> None:
+    body = json.dumps(obj, ensure_ascii=False, indent=2) if args.json else text
+    if getattr(args, "output", None):
+        Path(args.output).write_text(body + "\n", encoding="utf-8")
+    elif not args.quiet:
+        print(body)
+
+
+def _lookup_exit(lookup: Lookup) -> int:
+    if not lookup.ok:
+        return EXIT_FAILS
+    return EXIT_OK if lookup.status is BallotStatus.COUNTED else EXIT_NOT_COUNTED
+
+
+def _lookup_text(lookup: Lookup) -> str:
+    where = f" at position {lookup.position}" if lookup.position else ""
+    lines = [f"ballot {lookup.tracking_code}: {lookup.status}{where}"]
+    lines += [f"  PROBLEM: {p}" for p in lookup.problems]
+    if not lookup.ok:
+        lines.append("  keep your receipt: it is evidence that the box did not log your ballot as it signed")
+    return "\n".join(lines)
+
+
+def _receipt(args: argparse.Namespace) -> int:
+    try:
+        receipt = json.loads(Path(args.receipt).read_bytes())
+    except (OSError, ValueError) as exc:
+        print(f"degcore verify: cannot read the receipt {args.receipt}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        lookup = check_receipt(args.record, receipt)
+    except DegcoreError as exc:
+        print(f"degcore verify: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    _emit(args, _lookup_text(lookup), lookup.to_json())
+    return _lookup_exit(lookup)
+
+
+def _find(args: argparse.Namespace) -> int:
+    try:
+        lookup = find_ballot(args.record, args.tracking_code.strip().lower())
+    except DegcoreError as exc:
+        print(f"degcore find: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    _emit(args, _lookup_text(lookup), lookup.to_json())
+    return _lookup_exit(lookup)
+
+
 def _verify(args: argparse.Namespace) -> int:
+    if args.receipt:
+        return _receipt(args)
     try:
         reader = RecordReader(args.record)
         lines = reader.index().get("lines", {})
         total = lines.get(layout.LOG, 0) if isinstance(lines, dict) else 0
     except DegcoreError as exc:
         print(f"degcore verify: {exc}", file=sys.stderr)
-        return 2
+        if args.json:
+            print(json.dumps({"record": str(args.record), "ok": False, "error": str(exc)}))
+        return EXIT_UNREADABLE
     bar = tqdm(
-        total=total, desc="  log entries", disable=args.quiet or args.json, file=sys.stderr, leave=False
+        total=total,
+        desc="  log entries",
+        disable=args.quiet or args.json or not sys.stderr.isatty(),
+        file=sys.stderr,
+        leave=False,
     )
     try:
         with contextlib.ExitStack() as stack:
-            executor = (
-                stack.enter_context(dask_executor(args.dask_scheduler)) if args.dask_scheduler else None
-            )
+            try:
+                executor = (
+                    stack.enter_context(dask_executor(args.dask_scheduler)) if args.dask_scheduler else None
+                )
+            except (DegcoreError, OSError, TimeoutError) as exc:
+                print(f"degcore verify: cannot reach the Dask scheduler: {exc}", file=sys.stderr)
+                return EXIT_INFRASTRUCTURE
             report = verify_record(args.record, executor=executor, advance=bar.update)
-    except DegcoreError as exc:
-        print(f"degcore verify: {exc}", file=sys.stderr)
-        return 2
     finally:
         bar.close()
-    if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
-    elif not args.quiet:
-        print(report.to_text())
-    return 0 if report.ok else 1
+    text = report.to_text()
+    expected = (args.expect_sha256 or "").strip().lower()
+    mismatch = bool(expected) and expected != report.record_sha256
+    if mismatch:
+        text += f"\n  RECORD SHA-256 {report.record_sha256} IS NOT THE EXPECTED {expected}"
+    obj = report.to_json()
+    if expected:
+        obj["expected_sha256"], obj["sha256_matches"] = expected, not mismatch
+    _emit(args, text, obj)
+    return EXIT_OK if report.ok and not mismatch else EXIT_FAILS
 
 
 def _positive(text: str) -> int:
@@ -138,19 +216,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument(
         "--quiet", action="store_true", help="no progress bars and no report; only the exit status"
     )
-    verify = sub.add_parser("verify", help="re-check an election record from scratch, check by check")
+    verify = sub.add_parser(
+        "verify",
+        help="re-check an election record from scratch, check by check (or check a voter's receipt)",
+        epilog=_EXIT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     verify.add_argument("record", help="the record directory (e.g. DIR/record written by 'degcore demo')")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.add_argument("--output", metavar="FILE", help="write the report to FILE instead of printing it")
     verify.add_argument("--dask-scheduler", metavar="ADDRESS", help="run the ballot checks on a Dask cluster")
+    verify.add_argument(
+        "--expect-sha256",
+        metavar="HEX",
+        help="the record's SHA-256 as the authority published it elsewhere: fail if the record differs",
+    )
+    verify.add_argument(
+        "--receipt", metavar="FILE", help="check a voter's receipt against the record instead (fast)"
+    )
     verify.add_argument(
         "--quiet", action="store_true", help="no progress bar, no report: only the exit status"
     )
-    args = parser.parse_args(argv)
+    add_vmnv_parser(sub)
+    find = sub.add_parser(
+        "find",
+        help="a voter's lookup: is the ballot with this tracking code in the record's log, and counted?",
+        epilog=_EXIT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    find.add_argument("record", help="the record directory")
+    find.add_argument("tracking_code", help="the ballot's tracking code (64 hex digits)")
+    find.add_argument("--json", action="store_true", help="print the answer as JSON")
+    find.add_argument("--quiet", action="store_true", help="only the exit status")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_USAGE if exc.code else EXIT_OK
     if args.command == "demo":
         return _demo(args)
     if args.command == "verify":
         return _verify(args)
-    return 2  # pragma: no cover - argparse requires a command
+    if args.command == "find":
+        return _find(args)
+    return int(args.run(args))  # degcore vmnv (degcore.interop.cli sets run)
 
 
 if __name__ == "__main__":  # pragma: no cover

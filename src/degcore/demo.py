@@ -25,22 +25,35 @@ from degcore.ballot import (
     Contest,
     District,
     ElectionContext,
+    ElectionSetup,
     EncryptedBallot,
     Manifest,
+    MixServer,
     Option,
     PlaintextBallot,
     encrypt_ballot,
     open_ballot,
 )
+from degcore.ballot.setup import announcement
 from degcore.board import BallotBox, CastBallot, sign_ballot
 from degcore.elgamal import threshold
 from degcore.elgamal.dkg import CeremonyConfig
 from degcore.elgamal.trustee import run_local_ceremony
 from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import get_group
-from degcore.issuance import Issuer, VoterCredential, finish_credential, request_credential, rsabssa
+from degcore.issuance import (
+    FrozenListEligibility,
+    Issuer,
+    RemoteList,
+    VoterCredential,
+    check_issuance_receipt,
+    finish_credential,
+    public_key_pem,
+    request_credential,
+    rsabssa,
+)
 from degcore.mixnet.cascade import flatten
-from degcore.record import write_record
+from degcore.record import sign_record, write_record
 from degcore.registry import ElectionSettings, Registry, Schedule
 from degcore.tally import (
     EncryptedTally,
@@ -130,6 +143,7 @@ class DemoSummary:
     result: Result | None = None
     checks: list[str] = field(default_factory=list)
     record: Path | None = None
+    record_sha256: str = ""
 
 
 def _no_progress(items: Iterable[T], label: str, total: int) -> Iterator[T]:
@@ -176,19 +190,32 @@ class _Election:
     progress: Progress
 
 
+@dataclass
+class _Keys:
+    """Each service's own signing keys (in a real election each lives on its own machine)."""
+
+    authority: SigningKey = field(default_factory=SigningKey.generate)
+    registry: SigningKey = field(default_factory=SigningKey.generate)
+    issuance_log: SigningKey = field(default_factory=SigningKey.generate)
+    box: SigningKey = field(default_factory=SigningKey.generate)
+    mix: tuple[tuple[str, SigningKey], ...] = tuple(
+        (f"mix-server-{k}", SigningKey.generate()) for k in range(1, MIX_STAGES + 1)
+    )
+
+
 def run_demo(
     out: Path, voters: int, *, group_name: str = "ristretto255", progress: Progress = _no_progress
 ) -> DemoSummary:
     """Run the whole election with ``voters`` voters, files under ``out``; see the module docstring."""
     out.mkdir(parents=True, exist_ok=True)
-    authority = SigningKey.generate()
-    manifest = demo_manifest(group_name, bytes(authority.verify_key))
+    keys = _Keys()
+    manifest = demo_manifest(group_name, bytes(keys.authority.verify_key))
     summary = DemoSummary(voters=voters)
 
-    # Key ceremony: five trustees, any three decrypt.
-    ceremony, shares = run_local_ceremony(
-        CeremonyConfig(manifest.election_id, get_group(group_name), 3, TRUSTEES)
-    )
+    # 1. The authority announces the manifest and the ceremony; five trustees, any three decrypt.
+    config = CeremonyConfig(manifest.election_id, get_group(group_name), 3, TRUSTEES)
+    signed_announcement = announcement(keys.authority, manifest, config)
+    ceremony, shares = run_local_ceremony(config)
     summary.checks.append(f"key ceremony: {len(ceremony.qualified)} of 5 trustees qualified, threshold 3")
     settings = ElectionSettings(
         manifest.election_id,
@@ -197,29 +224,67 @@ def run_demo(
         {"district-1": "style-1", "district-2": "style-2"},
         {"personal_data": "1.0", "remote_voting_terms": "1.0"},
     )
-    registry = Registry(out / "registry.sqlite", settings, code_key=secrets.token_bytes(32))
+    registry = Registry(
+        out / "registry.sqlite", settings, code_key=secrets.token_bytes(32), signing_key=keys.registry
+    )
     rng = random.Random(secrets.randbits(64))  # noqa: S311 - picks votes only; crypto uses the OS
     election = _Election(
         out, ElectionContext(manifest, ceremony), settings, shares, registry, rng, summary, progress
     )
+    # 2. Registration; at its close the registry freezes the remote list and signs its counts.
     _register(election, voters)
-    wallets, issuer_keys = _issue(election, voters)
-    box = BallotBox(out / "box.sqlite", election.context, issuer_keys, SigningKey.generate())
+    remote = registry.freeze_remote_list(settings.schedule.closes)
+    counts = registry.remote_list_counts().to_json()
+    summary.checks.append(
+        f"remote list frozen and signed by the registry: {len(remote.voters)} voters, "
+        f"counts per style {counts['counts']}; the registry's audit chain verifies to its signed head"
+    )
+    # 3. The setup: every key and rule the record's checks rely on, signed before issuance opens.
+    issuer_keys = {style.style_id: rsabssa.generate_key() for style in manifest.styles}
+    setup = ElectionSetup.create(
+        keys.authority,
+        manifest,
+        ceremony,
+        issuer_keys={s: public_key_pem(k.public_key()).decode() for s, k in issuer_keys.items()},
+        issuance_key=bytes(keys.issuance_log.verify_key),
+        issuance_window=settings.issuance_window,
+        box_key=bytes(keys.box.verify_key),
+        mix_servers={"referendum": tuple(MixServer(name, bytes(k.verify_key)) for name, k in keys.mix)},
+        registry_key=registry.public_key,
+        remote_list=counts,
+    )
+    election.context = ElectionContext(manifest, ceremony, setup)
+    summary.checks.append(
+        "election setup signed by the authority: issuer, box, registry and mix-server keys, "
+        f"policy first, {MIX_STAGES} mix servers, issuance and voting windows"
+    )
+    # 4. Credentials from the issuer, which holds only its keys and the registry's signed list.
+    wallets, issuer = _issue(election, voters, issuer_keys, remote, keys.issuance_log)
+    box = BallotBox(out / "box.sqlite", election.context, issuer.public_keys(), keys.box)
     _vote(election, box, wallets)
-    tally, partials, mixed, mix_partials = _tally(election, box)
+    issuer.close_log(VOTING_ENDS)
+    # 5. The tally, the mix-net and the record, from the published log (no box secret needed).
+    tally, partials, mixed, mix_partials = _tally(election, box, keys)
     summary.record = write_record(
         out / "record",
         context=election.context,
-        issuer_keys=issuer_keys,
-        box=box,
+        announcement=signed_announcement,
+        remote_list=counts,
+        issuance_log=issuer.log(),
+        box_log=box.log(),
         tally=tally,
         partials=partials,
         result=_result(summary),
         mixed=mixed,
         mix_partials=mix_partials,
     )
+    summary.record_sha256 = sign_record(summary.record, keys.authority)
+    summary.checks.append(
+        f"record written and its index signed by the authority: SHA-256 {summary.record_sha256}"
+    )
     registry.close()
     box.close_connection()
+    issuer.close_connection()
     return summary
 
 
@@ -249,23 +314,40 @@ def _register(e: _Election, voters: int) -> None:
         e.summary.applications_approved += 1
 
 
-def _issue(e: _Election, voters: int) -> tuple[list[VoterCredential], dict[str, rsa.RSAPublicKey]]:
-    """One blind RSA key per ballot style; the issuer asks the registry about each voter."""
+def _issue(
+    e: _Election,
+    voters: int,
+    keys: dict[str, rsa.RSAPrivateKey],
+    remote: RemoteList,
+    log_key: SigningKey,
+) -> tuple[list[VoterCredential], Issuer]:
+    """The issuer asks only the registry's signed remote list; each device checks its issuance receipt."""
     manifest = e.context.manifest
-    keys = {style.style_id: rsabssa.generate_key() for style in manifest.styles}
-    issuer = Issuer(e.out / "issuer.sqlite", manifest.election_id, keys, e.registry)
+    opens, closes = e.settings.issuance_window
+    registry_key = e.registry.public_key
+    eligibility = FrozenListEligibility(remote, registry_key, opens=opens, closes=closes)
+    issuer = Issuer(
+        e.out / "issuer.sqlite",
+        manifest.election_id,
+        keys,
+        eligibility,
+        log_key=log_key,
+        window=(opens, closes),
+    )
     public = issuer.public_keys()
     wallets: list[VoterCredential] = []
-    for i in e.progress(range(voters), "credentials", voters):
-        record = e.registry.voter(f"voter-{i:06d}")
-        if record.channel != "remote":
-            continue
-        style = e.settings.ballot_styles[record.district]
+    at = opens + timedelta(hours=2)
+    for voter_id, style in e.progress(sorted(remote.voters.items()), "credentials", len(remote.voters)):
         request = request_credential(public[style], manifest.election_id, style)
-        blind = issuer.issue(record.voter_id, style, request.blinded_msg, now=VOTING_STARTS)
+        blind = issuer.issue(voter_id, style, request.blinded_msg, now=at)
+        check_issuance_receipt(request, issuer.receipt(voter_id), voter_id, issuer.log_public_key)
         wallets.append(finish_credential(request, blind, public[style]))
     e.summary.credentials = len(wallets)
-    return wallets, public
+    e.summary.checks.append(
+        f"credentials: {len(wallets)} issued from the signed remote list alone; every voter's device "
+        "checked its signed issuance receipt (pseudonymous reference, no voter id in the log)"
+    )
+    return wallets, issuer
 
 
 def _vote(e: _Election, box: BallotBox, wallets: list[VoterCredential]) -> None:
@@ -318,7 +400,7 @@ Partials = list[threshold.PartialDecryption]
 
 
 def _tally(
-    e: _Election, box: BallotBox
+    e: _Election, box: BallotBox, keys: _Keys
 ) -> tuple[EncryptedTally, Partials, dict[str, MixedContest], dict[str, Partials]]:
     """Aggregate or mix the counted ballots; four trustees decrypt (one absent); compare."""
     context = e.context
@@ -328,7 +410,7 @@ def _tally(
     partials = [
         threshold.partial_decrypt(e.shares[t], tally.ciphertexts(), context.base_hash) for t in present
     ]
-    mixed = mix_contests(context, mixnet_rows(context, counted), stages=MIX_STAGES)
+    mixed = mix_contests(context, mixnet_rows(context, counted), {"referendum": list(keys.mix)})
     mix_partials = {
         contest_id: [
             threshold.partial_decrypt(e.shares[t], flatten(contest.output), context.base_hash)
@@ -341,7 +423,8 @@ def _tally(
     e.summary.result = decrypt_tally(context, tally, partials, mixed=inputs)
     mixed_rows = sum(len(m.rows) for m in mixed.values())
     e.summary.checks.append(
-        f"mix-net: {mixed_rows} ballot rows through {MIX_STAGES} mix servers, every shuffle proved, checked"
+        f"mix-net: {mixed_rows} ballot rows through {MIX_STAGES} mix servers, every shuffle proved, "
+        "signed by its server, checked"
     )
     e.summary.checks.append(
         f"tally: {len(partials)} partial decryptions with proofs checked; {ABSENT} absent"

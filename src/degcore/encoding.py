@@ -21,6 +21,7 @@ __all__ = [
     "canonical_json",
     "from_hex",
     "from_rfc3339",
+    "parse_canonical",
     "read_record",
     "record_header",
     "to_hex",
@@ -118,6 +119,29 @@ def canonical_json(value: JsonValue) -> bytes:
     if problem:
         raise (NonCanonical if "null" in problem or "float" in problem else InvalidInput)(problem)
     return bytes(rfc8785.dumps(value))
+
+
+def parse_canonical(data: bytes, what: str) -> object:
+    """Parse bytes that must be exactly the canonical JSON of one object (one spelling per record).
+
+    Malformed JSON, invalid UTF-8, nesting too deep for the parser, and any other spelling of a
+    value (spaces, escapes, ``6.0`` for ``6``, duplicate keys, another key order) raise.
+    """
+    try:
+        obj = json.loads(data)
+    except RecursionError:
+        raise InvalidInput(f"{what}: nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{what}: not JSON ({exc})") from None
+    try:
+        again = canonical_json(obj)
+    except RecursionError:
+        raise InvalidInput(f"{what}: nested too deeply") from None
+    except InvalidInput as exc:
+        raise NonCanonical(f"{what}: {exc}") from None
+    if again != data:
+        raise NonCanonical(f"{what}: not the canonical JSON bytes of its object (RFC 8785)")
+    return obj
 
 
 def record_header(record_type: str) -> dict[str, str]:

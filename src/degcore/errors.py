@@ -131,6 +131,7 @@ class Rule(StrEnum):
     CODE_INVALID = "code_invalid"
     CODE_EXPIRED = "code_expired"
     CODE_LOCKED = "code_locked"
+    ISSUANCE_CLOSED = "issuance_closed"
     TIME_ORDER = "time_order"
 
 

@@ -23,7 +23,9 @@ def _check_laws(group: Group, data: st.DataObject) -> None:
     assert group.exp_g(a + b) == x * y
     assert group.exp_g(a * b % q) == x**b
     assert group.exp_vartime(x, b) == x**b
-    assert group.fixed(x).exp(b) == x**b
+    assert group.exp_g_vartime(a) == x
+    fixed = group.fixed(x)
+    assert fixed.exp(b) == fixed.exp_vartime(b) == x**b
     assert group.generator() ** a == x
     assert group.product([x, y, z]) == x * y * z
     assert group.product([]) == group.identity()

@@ -10,9 +10,14 @@ from nacl.signing import SigningKey
 from degcore.board import BallotBox
 from degcore.errors import InvalidInput
 from degcore.groups import get_group
+from degcore.issuance import Issuer
 from degcore.registry.store import open_store
 from degcore.storage import Location, PostgresOptions, parse_location
-from tests.election_fixtures import election
+from tests.election_fixtures import ENDS, STARTS, election
+
+
+class _NoOracle:
+    """An eligibility oracle the issuer never gets to ask (its store is refused first)."""
 
 
 @pytest.mark.parametrize(
@@ -66,6 +71,10 @@ def test_a_folder_named_postgresql_colon_gets_no_sqlite_file(
             BallotBox(location, e.context, e.public_keys, SigningKey.generate())
         with pytest.raises(InvalidInput, match="location"):
             open_store(location)
+        with pytest.raises(InvalidInput, match="location"):
+            Issuer(
+                location, "e2026", e.issuer, _NoOracle(), log_key=SigningKey.generate(), window=(STARTS, ENDS)
+            )
     assert list((tmp_path / "postgresql:").iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["postgresql:"]
 

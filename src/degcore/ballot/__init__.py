@@ -12,6 +12,7 @@ from degcore.ballot.context import ElectionContext
 from degcore.ballot.encrypt import BallotNonces, EncryptedBallot, EncryptedContest, encrypt_ballot
 from degcore.ballot.manifest import BallotStyle, Contest, District, Manifest, Option
 from degcore.ballot.plaintext import PlaintextBallot
+from degcore.ballot.setup import ElectionSetup, MixServer
 
 __all__ = [
     "BallotNonces",
@@ -19,9 +20,11 @@ __all__ = [
     "Contest",
     "District",
     "ElectionContext",
+    "ElectionSetup",
     "EncryptedBallot",
     "EncryptedContest",
     "Manifest",
+    "MixServer",
     "OpenedBallot",
     "Option",
     "PlaintextBallot",

@@ -1,9 +1,14 @@
-"""The election context: manifest + ceremony result, and the base hash every proof binds.
+"""The election context: manifest, ceremony result and signed setup, and the base hash every proof binds.
 
 docs/protocol.md §8.2. ``base_hash = sha256("degcore/2/base-hash", manifest canonical JSON,
-ceremony-result canonical JSON)`` (length-prefixed, :func:`degcore.hashing.sha256`); the ceremony
-result carries the joint key, QUAL and every trustee's verification key, and itself binds the
-ceremony configuration. A ballot proof made for one election cannot verify in another.
+ceremony-result canonical JSON, setup canonical JSON)`` (length-prefixed,
+:func:`degcore.hashing.sha256`); the ceremony result carries the joint key, QUAL and every
+trustee's verification key, and itself binds the ceremony configuration; the setup fixes every
+other key and rule. A ballot proof made for one election cannot verify in another.
+
+A context without a setup (the last part left out) serves proofs and ballots outside an election
+record, such as unit tests and the mix-net on its own; :func:`degcore.record.write_record`
+refuses it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from degcore.ballot.manifest import Manifest
+from degcore.ballot.setup import ElectionSetup
 from degcore.elgamal import PublicKey
 from degcore.elgamal.dkg import CeremonyResult
 from degcore.encoding import canonical_json
@@ -27,6 +33,10 @@ class ElectionContext:
 
     manifest: Manifest
     ceremony: CeremonyResult
+    setup: ElectionSetup | None = None
+    #: Whether to check the setup's signature and bindings (the verifier reports V14 itself and
+    #: goes on with the setup as published, so that the other checks still say what they find).
+    check_setup: bool = field(default=True, repr=False, compare=False)
     base_hash: bytes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -35,9 +45,12 @@ class ElectionContext:
             raise InvalidInput(f"the key ceremony ran over {ran}, the manifest names {self.manifest.group}")
         if self.ceremony.config.election_id != self.manifest.election_id:
             raise InvalidInput("the key ceremony belongs to another election")
-        digest = sha256(
-            b"degcore/2/base-hash", self.manifest.canonical(), canonical_json(self.ceremony.to_json())
-        )
+        if self.setup is not None and self.check_setup:
+            self.setup.check(self.manifest, self.ceremony)
+        parts = [self.manifest.canonical(), canonical_json(self.ceremony.to_json())]
+        if self.setup is not None:
+            parts.append(self.setup.canonical())
+        digest = sha256(b"degcore/2/base-hash", *parts)
         object.__setattr__(self, "base_hash", digest)
 
     @property

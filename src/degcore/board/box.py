@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.signing import SigningKey
 
-from degcore.ballot import ElectionContext, OpenedBallot, verify_ballot, verify_opened
+from degcore.ballot import ElectionContext, ElectionSetup, OpenedBallot, verify_ballot, verify_opened
 from degcore.board.cast import CastBallot, Policy, Receipt, check_cast
 from degcore.board.log import GENESIS, LogEntry, entry_hash, verify_entries
 from degcore.board.store import Transaction, open_box_store
@@ -72,15 +72,16 @@ def _check_chunk(
 
 
 def _check_setup(
-    setup: object, box_key: bytes, policy: Policy, issuer_keys: Mapping[str, rsa.RSAPublicKey]
+    setup: ElectionSetup, box_key: bytes, policy: Policy, issuer_keys: Mapping[str, rsa.RSAPublicKey]
 ) -> None:
     """The box runs with exactly the key, policy and issuer keys of the signed election setup."""
-    if bytes(getattr(setup, "box_key", b"")) != box_key:
+    if setup.box_key != box_key:
         raise InvalidInput("the box's signing key is not the box key of the signed election setup")
-    if str(getattr(setup, "box_policy", "")) != str(policy):
+    if setup.box_policy != str(policy):
         raise InvalidInput(f"the signed election setup fixes another box policy than {str(policy)!r}")
-    pems: Mapping[str, str] = getattr(setup, "issuer_keys", {})
-    expected = {style: serialization.load_pem_public_key(pem.encode()) for style, pem in pems.items()}
+    expected = {
+        style: serialization.load_pem_public_key(pem.encode()) for style, pem in setup.issuer_keys.items()
+    }
     if set(expected) != set(issuer_keys) or any(
         expected[style].public_numbers() != key.public_numbers()  # type: ignore[union-attr]
         for style, key in issuer_keys.items()
@@ -108,8 +109,8 @@ class BallotBox:
     ) -> None:
         self.context = context
         self.issuer_keys = dict(issuer_keys)
-        setup = getattr(context, "setup", None)  # the signed election setup, when the context has one
-        self.policy = Policy(policy if policy is not None else getattr(setup, "box_policy", Policy.FIRST))
+        setup = context.setup
+        self.policy = Policy(policy if policy is not None else (setup.box_policy if setup else Policy.FIRST))
         self._signing_key = signing_key
         self._clock = clock
         if setup is not None:

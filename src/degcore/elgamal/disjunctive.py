@@ -66,7 +66,7 @@ def _start(tag: str, pk: PublicKey, context: bytes, lo: int, hi: int) -> Transcr
 
 def _shifted(group: Group, b: Element, lo: int, hi: int) -> Iterator[tuple[int, Element]]:
     """(j, b / g^j) for j = lo … hi, one division per step and none wasted (lo, hi are public)."""
-    current = b if lo == 0 else b / group.exp_g(lo)
+    current = b if lo == 0 else b / group.exp_g_vartime(lo)
     g = group.generator()
     for j in range(lo, hi + 1):
         yield j, current
@@ -120,8 +120,8 @@ def _verify(
     commitments: list[Element] = []
     shifted = _shifted(group, ct.b, lo, hi)
     for c_j, v_j, (_, b_over) in zip(proof.challenges, proof.responses, shifted, strict=True):
-        commitments.append(group.exp_g(v_j) * group.exp_vartime(ct.a, c_j))
-        commitments.append(pk.exp(v_j) * group.exp_vartime(b_over, c_j))
+        commitments.append(group.exp_g_vartime(v_j) * group.exp_vartime(ct.a, c_j))
+        commitments.append(pk.exp_vartime(v_j) * group.exp_vartime(b_over, c_j))
     if t.elements("commitments", commitments).challenge(group) != sum(proof.challenges) % group.order:
         raise VerificationFailed(check, subject, "challenges do not sum to the hash of the statement")
 

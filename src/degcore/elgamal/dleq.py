@@ -39,7 +39,7 @@ class DleqProof(ChallengeResponse):
 
 def _pow(group: Group, base: Element, k: int, secret: bool) -> Element:
     if base == group.generator():
-        return group.exp_g(k)
+        return group.exp_g(k) if secret else group.exp_g_vartime(k)
     return group.exp(base, k) if secret else group.exp_vartime(base, k)
 
 

@@ -35,10 +35,16 @@ class PublicKey:
         return cls(group, group.decode(data))
 
     def exp(self, k: int) -> Element:
-        """h^k through the fixed-base preparation of h."""
+        """h^k for a secret k (constant-time), through the fixed-base preparation of h."""
         if self._fixed is None:
             self._fixed = self.group.fixed(self.h)
         return self._fixed.exp(k)
+
+    def exp_vartime(self, k: int) -> Element:
+        """h^k for a public k (verification): the fixed base's fast, variable-time path."""
+        if self._fixed is None:
+            self._fixed = self.group.fixed(self.h)
+        return self._fixed.exp_vartime(k)
 
     def __bytes__(self) -> bytes:
         return bytes(self.h)

@@ -5,10 +5,14 @@ operation reduces them mod ``q``. Elements are immutable values of the backend's
 :class:`Element` subclass with value equality and the operators ``a * b``, ``a / b``, ``a ** k``
 and ``bytes(a)`` (the canonical encoding).
 
-Secret exponents go through :meth:`Group.exp` / ``**``, which use the library's constant-time
-routine where it has one; :meth:`Group.exp_vartime` is for public exponents (verification).
-Elements from outside enter only through :meth:`Group.decode`, which rejects anything that is not
-the canonical encoding of a member of the order-q group.
+Every exponentiation is constant-time in its exponent unless its name says ``vartime``:
+:meth:`Group.exp` / ``**``, :meth:`Group.exp_g` and :meth:`FixedBase.exp` take secret exponents
+(nonces, shares, keys, plaintexts) and run a constant-time library routine;
+:meth:`Group.exp_vartime`, :meth:`Group.exp_g_vartime` and :meth:`FixedBase.exp_vartime` are for
+exponents that are public (verification) and may be faster. What "constant-time" covers, and what
+it does not, is in docs/security-limitations.md §1. Elements from outside enter only through
+:meth:`Group.decode`, which rejects anything that is not the canonical encoding of a member of the
+order-q group.
 """
 
 from __future__ import annotations
@@ -65,8 +69,12 @@ class FixedBase:
         self.base = base
 
     def exp(self, k: int) -> Element:
-        """``base ** k`` for a secret or public ``k``."""
+        """``base ** k`` for a secret ``k`` (constant-time, as :meth:`Group.exp`)."""
         return self.base.group.exp(self.base, k)
+
+    def exp_vartime(self, k: int) -> Element:
+        """``base ** k`` for a public ``k`` (may be faster, may leak ``k`` through timing)."""
+        return self.base.group.exp_vartime(self.base, k)
 
 
 class Group(ABC):
@@ -116,7 +124,7 @@ class Group(ABC):
 
     @abstractmethod
     def exp(self, a: Element, k: int) -> Element:
-        """``a ** k`` with the library's constant-time routine where it has one (secret ``k``)."""
+        """``a ** k`` for a secret ``k``, constant-time in ``k``."""
 
     def exp_vartime(self, a: Element, k: int) -> Element:
         """``a ** k`` for a public ``k`` (may be faster, may leak ``k`` through timing)."""
@@ -124,10 +132,14 @@ class Group(ABC):
 
     @abstractmethod
     def exp_g(self, k: int) -> Element:
-        """``g ** k``, fixed-base (precomputed tables)."""
+        """``g ** k`` for a secret ``k``, constant-time in ``k``."""
+
+    def exp_g_vartime(self, k: int) -> Element:
+        """``g ** k`` for a public ``k`` (may be faster, may leak ``k`` through timing)."""
+        return self.exp_g(k)
 
     def fixed(self, a: Element) -> FixedBase:
-        """Prepare ``a`` for many exponentiations (e.g. the election public key)."""
+        """Prepare ``a`` for many exponentiations, secret or public (e.g. the election public key)."""
         self._check_member_type(a)
         return FixedBase(a)
 

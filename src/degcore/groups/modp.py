@@ -5,11 +5,16 @@ ln 2, the prime q = 2^256 − 189 dividing p − 1, and g = 2^((p−1)/q) mod p.
 1 ≤ x < p with x^q ≡ 1 (mod p), encoded big-endian in exactly 512 bytes; decoding checks all of
 that (one exponentiation by q). Scalars are 32 bytes big-endian, below q.
 
-Exponentiations with secret exponents use ``gmpy2.powmod_sec``; public ones ``gmpy2.powmod``.
-The generator, and any element the caller prepares with :meth:`ModpGroup.fixed` (the election
-public key), get an 8-bit window table: ⌈bits(q)/8⌉ = 32 modular multiplications instead of a
-256-bit exponentiation. The table lookup is indexed by the exponent's bytes, which a cache-timing
-attacker on the same machine could observe (docs/security-limitations.md).
+Secret exponents (:meth:`ModpGroup.exp`, :meth:`ModpGroup.exp_g`, ``fixed(a).exp``) go through
+GMP's side-channel-silent ``mpz_powm_sec`` (``gmpy2.powmod_sec``), whose time and memory accesses
+depend only on the operands' limb counts. So that the exponent's limb count says nothing about
+it either, ``k`` is raised as ``k + q·2^t`` (the same power, since every element has order
+dividing q), which always has 64·L − 1 or 64·L bits: 320-bit exponents for modp4096.
+
+Public exponents take the fast, variable-time paths: ``gmpy2.powmod``, and for the generator and
+any element prepared with :meth:`ModpGroup.fixed` (the election public key), an 8-bit window table
+built on first public use: ⌈bits(q)/8⌉ = 32 modular multiplications instead of a 256-bit
+exponentiation. Its lookups are indexed by the exponent's bytes, so no secret ever reaches it.
 
 hash_to_element maps ``expand_message_xmd(msg, dst, len(p) + 32)`` mod p into the subgroup by
 raising it to the cofactor (p − 1)/q, retrying with a counter byte on the (negligible) identity.
@@ -49,32 +54,50 @@ class _ModpElement(Element):
         return hash(self.v)
 
 
-class _WindowTable(FixedBase):
-    """table[i][d] = base^(d · 2^(8i)) for every byte position i of an exponent."""
+def _secret_pad(q: int) -> int:
+    """q·2^t with t chosen so that k + q·2^t has 64·L − 1 or 64·L bits for every 0 ≤ k < q."""
+    limbs = -(-(q.bit_length() + 2) // 64)
+    return q << (64 * limbs - q.bit_length() - 1)
 
-    __slots__ = ("_group", "_p", "_q", "_table")
+
+class _WindowTable(FixedBase):
+    """A fixed base: constant-time ``exp``; ``exp_vartime`` through a window table built on first use.
+
+    table[i][d] = base^(d · 2^(8i)) for every byte position i of an exponent.
+    """
+
+    __slots__ = ("_base_v", "_group", "_table")
 
     def __init__(self, group: ModpGroup, base: _ModpElement) -> None:
         super().__init__(base)
         self._group = group
-        self._p = p = group._p
-        self._q = group.order
-        rows = []
-        step = base.v
-        for _ in range(-(-self._q.bit_length() // _WINDOW)):
-            row = [gmpy2.mpz(1), step]
-            for _ in range(2, 1 << _WINDOW):
-                row.append(row[-1] * step % p)
-            rows.append(row)
-            step = row[-1] * step % p
-        self._table = rows
+        self._base_v = base.v
+        self._table: list[list[gmpy2.mpz]] | None = None
+
+    def _rows(self) -> list[list[gmpy2.mpz]]:
+        if self._table is None:
+            p = self._group._p
+            rows = []
+            step = self._base_v
+            for _ in range(-(-self._group.order.bit_length() // _WINDOW)):
+                row = [gmpy2.mpz(1), step]
+                for _ in range(2, 1 << _WINDOW):
+                    row.append(row[-1] * step % p)
+                rows.append(row)
+                step = row[-1] * step % p
+            self._table = rows
+        return self._table
 
     def exp(self, k: int) -> Element:
-        """base^k by one table lookup and multiplication per exponent byte."""
-        k %= self._q
-        p = self._p
+        """base^k for a secret k: ``powmod_sec``, never the table."""
+        return self._group.exp(self.base, k)
+
+    def exp_vartime(self, k: int) -> Element:
+        """base^k for a public k by one table lookup and multiplication per exponent byte."""
+        k %= self._group.order
+        p = self._group._p
         acc = gmpy2.mpz(1)
-        for row in self._table:
+        for row in self._rows():
             if k == 0:
                 break
             digit = k & _MASK
@@ -98,7 +121,8 @@ class ModpGroup(Group):
         gv = gmpy2.powmod(2, self._cofactor, self._p) if g is None else gmpy2.mpz(g)
         self._g = _ModpElement(self, gv)
         self._one = _ModpElement(self, gmpy2.mpz(1))
-        self._g_table: _WindowTable | None = None
+        self._pad = _secret_pad(q)
+        self._g_table = _WindowTable(self, self._g)
         self._register()
 
     @property
@@ -139,24 +163,23 @@ class ModpGroup(Group):
         return _ModpElement(self, gmpy2.invert(self._v(a), self._p))
 
     def exp(self, a: Element, k: int) -> Element:
-        """a^k mod p with gmpy2's constant-time ``powmod_sec``."""
-        k %= self.order
-        if k == 0:
-            return self._one
-        return _ModpElement(self, gmpy2.powmod_sec(self._v(a), k, self._p))
+        """a^k mod p for a secret k: ``powmod_sec`` on the fixed-length exponent k mod q + q·2^t."""
+        return _ModpElement(self, gmpy2.powmod_sec(self._v(a), k % self.order + self._pad, self._p))
 
     def exp_vartime(self, a: Element, k: int) -> Element:
         """a^k mod p with ``powmod`` (public exponents)."""
         return _ModpElement(self, gmpy2.powmod(self._v(a), k % self.order, self._p))
 
     def exp_g(self, k: int) -> Element:
-        """g^k through the generator's window table (built on first use)."""
-        if self._g_table is None:
-            self._g_table = _WindowTable(self, self._g)
-        return self._g_table.exp(k)
+        """g^k for a secret k (``powmod_sec``, as :meth:`exp`)."""
+        return self.exp(self._g, k)
+
+    def exp_g_vartime(self, k: int) -> Element:
+        """g^k for a public k through the generator's window table (built on first use)."""
+        return self._g_table.exp_vartime(k)
 
     def fixed(self, a: Element) -> FixedBase:
-        """A window table for ``a`` (~8x faster per exponentiation than powmod, 4 MiB for modp4096)."""
+        """``a`` for many powers: secret ones by ``powmod_sec``, public ones by a 4 MiB window table."""
         return _WindowTable(self, self._member(a))
 
     def encode(self, a: Element) -> bytes:

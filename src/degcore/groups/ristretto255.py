@@ -4,7 +4,8 @@ Elements are held as their canonical 32-byte encoding, which is what libsodium's
 calls take and return. Scalars are encoded little-endian, 32 bytes, below
 ℓ = 2^252 + 27742317777372353535851937790883648493 (RFC 9496 §4). All exponentiations are
 libsodium's constant-time scalar multiplications; the generator uses libsodium's precomputed
-table. No extra table is built for other fixed bases: a libsodium point addition decodes and
+table. libsodium has no variable-time multiplication, so the ``vartime`` operations are the same
+constant-time ones. No extra table is built for other fixed bases: a libsodium point addition decodes and
 re-encodes both points (~16 µs), so a Python window table would be slower than one scalar
 multiplication (~57 µs) — measured in docs/performance.md.
 
@@ -104,7 +105,9 @@ class Ristretto255(Group):
         """RFC 9496 §4.3.1 decoding: rejects non-canonical and invalid encodings."""
         self._check_length(data, 32, "element")
         data = bytes(data)
-        if not _is_valid(data):
+        # RFC 9496 §4.3.1 allows only s < p with s even, so bit 255 must be clear; libsodium before
+        # 1.0.19 ignores that bit, which would give every element a second spelling.
+        if data[31] & 0x80 or not _is_valid(data):
             raise InvalidInput(f"ristretto255: {data.hex()} is not a canonical ristretto255 encoding")
         return _RistrettoElement(data)
 

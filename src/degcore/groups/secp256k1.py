@@ -6,8 +6,13 @@ represent the point at infinity, so this backend does: the identity is held as `
 and encoded as 33 zero bytes (SEC1's one-byte ``00`` padded to the fixed element length, so every
 element has the same length in the record). Scalars are 32 bytes big-endian, below n.
 
-Scalar multiplications are libsecp256k1's constant-time ``ec_pubkey_tweak_mul`` and, for the
-generator, ``ec_pubkey_create`` with its precomputed table.
+Secret scalars go through libsecp256k1's constant-time paths: ``secp256k1_ec_pubkey_create``
+(ecmult_gen, a blinded precomputed comb) for the generator, and ``secp256k1_ecdh`` (ecmult_const)
+for any other point, with a hash function that hands back the shared point itself (x and y, read
+back as an uncompressed point) instead of hashing it. Public scalars (verification) use
+``secp256k1_ec_pubkey_tweak_mul`` (ecmult, variable-time wNAF), about a quarter faster for a
+random scalar and much faster for a short one; the generator has no faster public path than its
+table. ``PublicKey.multiply`` (tweak_mul) never sees a secret.
 
 hash_to_element is try-and-increment (documented in docs/protocol.md §1.3): for a counter
 c = 0, 1, …, x = OS2IP(expand_message_xmd(msg ‖ I2OSP(c, 1), dst, 48)) mod p, and the first x for
@@ -18,8 +23,11 @@ leaks nothing; the point's discrete logarithm is unknown to everyone.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from coincurve import PublicKey
+from coincurve._libsecp256k1 import ffi, lib
+from coincurve.context import GLOBAL_CONTEXT
 
 from degcore.errors import InvalidInput
 from degcore.groups.base import Element, Group
@@ -31,6 +39,28 @@ _P = 2**256 - 2**32 - 977
 _N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _G = bytes.fromhex("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
 _IDENTITY_ENCODING = bytes(33)
+
+
+def _write_point(output: Any, x32: Any, y32: Any, data: Any) -> int:
+    """ECDH "hash" that writes 04 ‖ x ‖ y: the shared point itself, for parsing back."""
+    ffi.memmove(output, b"\x04", 1)
+    ffi.memmove(output + 1, x32, 32)
+    ffi.memmove(output + 33, y32, 32)
+    return 1
+
+
+# Kept referenced for the life of the module: libsecp256k1 calls back into it.
+_WRITE_POINT = ffi.callback("int(unsigned char *, unsigned char *, unsigned char *, void *)", _write_point)
+
+
+def _ecdh_point(point: PublicKey, k: int) -> PublicKey:
+    """k·point by libsecp256k1's constant-time ecmult_const, for 0 < k < n."""
+    out = ffi.new("unsigned char[65]")
+    if not lib.secp256k1_ecdh(
+        GLOBAL_CONTEXT.ctx, out, point.public_key, k.to_bytes(32, "big"), _WRITE_POINT, ffi.NULL
+    ):
+        raise AssertionError("secp256k1_ecdh rejected a scalar in [1, n)")  # pragma: no cover
+    return PublicKey(bytes(ffi.buffer(out, 65)))
 
 
 class _Secp256k1Element(Element):
@@ -115,7 +145,15 @@ class Secp256k1(Group):
         return _Secp256k1Element(PublicKey(bytes([5 - enc[0]]) + enc[1:]))
 
     def exp(self, a: Element, k: int) -> Element:
-        """Constant-time scalar multiplication (libsecp256k1)."""
+        """Constant-time scalar multiplication of any point (libsecp256k1's ECDH, ecmult_const)."""
+        pa = _pk(a)
+        k %= _N
+        if pa is None or k == 0:
+            return _ONE
+        return _Secp256k1Element(_ecdh_point(pa, k))
+
+    def exp_vartime(self, a: Element, k: int) -> Element:
+        """Variable-time scalar multiplication for public scalars (libsecp256k1's tweak_mul, ecmult)."""
         pa = _pk(a)
         k %= _N
         if pa is None or k == 0:
@@ -123,7 +161,7 @@ class Secp256k1(Group):
         return _Secp256k1Element(pa.multiply(k.to_bytes(32, "big")))
 
     def exp_g(self, k: int) -> Element:
-        """Constant-time multiplication of G using libsecp256k1's generator table."""
+        """Constant-time multiplication of G (libsecp256k1's ec_pubkey_create, ecmult_gen)."""
         k %= _N
         if k == 0:
             return _ONE

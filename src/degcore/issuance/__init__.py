@@ -7,23 +7,41 @@ from degcore.issuance.credential import (
     Credential,
     CredentialRequest,
     VoterCredential,
+    check_issuance_receipt,
     finish_credential,
     request_credential,
 )
-from degcore.issuance.eligibility import EligibilityOracle, StaticEligibility
+from degcore.issuance.eligibility import (
+    AuditHead,
+    EligibilityOracle,
+    FrozenListEligibility,
+    RemoteList,
+    RemoteListCounts,
+    StaticEligibility,
+)
 from degcore.issuance.issuer import Issuer, load_issuer_key, public_key_pem, save_issuer_key
+from degcore.issuance.log import IssuanceReceipt, issuance_line, parse_issuance_line, voter_reference
 
 __all__ = [
+    "AuditHead",
     "Credential",
     "CredentialRequest",
     "EligibilityOracle",
+    "FrozenListEligibility",
+    "IssuanceReceipt",
     "Issuer",
+    "RemoteList",
+    "RemoteListCounts",
     "StaticEligibility",
     "VoterCredential",
+    "check_issuance_receipt",
     "finish_credential",
+    "issuance_line",
     "load_issuer_key",
+    "parse_issuance_line",
     "public_key_pem",
     "request_credential",
     "rsabssa",
     "save_issuer_key",
+    "voter_reference",
 ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -29,12 +30,14 @@ from degcore.encoding import canonical_json, from_hex, read_record, record_heade
 from degcore.errors import InvalidInput, NonCanonical, VerificationFailed
 from degcore.ids import check_id
 from degcore.issuance import rsabssa
+from degcore.issuance.log import IssuanceReceipt
 
 __all__ = [
     "VARIANT",
     "Credential",
     "CredentialRequest",
     "VoterCredential",
+    "check_issuance_receipt",
     "credential_message",
     "finish_credential",
     "request_credential",
@@ -210,6 +213,22 @@ def finish_credential(
         signature=signature,
     )
     return VoterCredential(credential, request.signing_key)
+
+
+def check_issuance_receipt(
+    request: CredentialRequest, receipt: IssuanceReceipt, voter_id: str, log_key: bytes
+) -> None:
+    """Device side (docs/protocol.md §5.4): the issuer logged *this* request for *this* voter, signed.
+
+    Recomputes the voter reference from the receipt's salt and the voter's own id, and the entry
+    from the reference, the ballot style and SHA-256 of the blinded message the device sent; the
+    voter later finds the same entry at ``receipt.position`` of the published issuance log.
+    """
+    if (receipt.election_id, receipt.ballot_style) != (request.election_id, request.ballot_style):
+        raise VerificationFailed(
+            "issuance-receipt", f"position {receipt.position}", "the receipt is for another election or style"
+        )
+    receipt.verify(voter_id, hashlib.sha256(request.blinded_msg).digest(), log_key)
 
 
 def _to_text(prefix: str, obj: dict[str, str]) -> str:

@@ -1,19 +1,58 @@
-"""The eligibility interface the issuer consults (the registry implements it; DESIGN.md §2).
+"""What the issuer asks about eligibility, and what the registry hands it (DESIGN.md §2, docs/registry.md).
 
 ``issuance`` never imports ``registry``: the registry provides an object satisfying
-:class:`EligibilityOracle`. :class:`StaticEligibility` is a small in-memory implementation for
-tests and demonstrations.
+:class:`EligibilityOracle` (``Registry`` itself, which records each claim in its own database),
+or publishes a signed :class:`RemoteList` that :class:`FrozenListEligibility` answers from, so an
+issuer never needs the portal's keys or personal data. :class:`StaticEligibility` is a small
+in-memory implementation for tests and demonstrations.
+
+The three signed objects below follow docs/protocol.md §2.3 (:func:`degcore.chain.sign_object`):
+Ed25519, by the registry's key, on the RFC 8785 canonical JSON of the object without its
+``signature``. This module is the one place their formats are read and written (docs/registry.md
+gives them field by field).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from degcore.errors import Ineligible, IneligibleReason
+from degcore.chain import sign_object, verify_object
+from degcore.encoding import (
+    JsonValue,
+    canonical_json,
+    from_hex,
+    from_rfc3339,
+    read_record,
+    record_header,
+    to_hex,
+    to_rfc3339,
+)
+from degcore.errors import (
+    Ineligible,
+    IneligibleReason,
+    InvalidInput,
+    NonCanonical,
+    Rule,
+    RuleViolation,
+    VerificationFailed,
+)
+from degcore.ids import check_id
 
-__all__ = ["EligibilityOracle", "StaticEligibility"]
+if TYPE_CHECKING:
+    from nacl.signing import SigningKey
+
+__all__ = [
+    "AuditHead",
+    "EligibilityOracle",
+    "FrozenListEligibility",
+    "RemoteList",
+    "RemoteListCounts",
+    "StaticEligibility",
+]
 
 
 class EligibilityOracle(Protocol):
@@ -36,10 +75,243 @@ class StaticEligibility:
         self, voter_id: str, election_id: str, ballot_style: str, now: datetime
     ) -> None:
         """Raise Ineligible(NOT_ON_LIST) for unknown voters, (WRONG_DISTRICT) for another style."""
-        style = self._styles.get(voter_id)
-        if style is None:
-            raise Ineligible(IneligibleReason.NOT_ON_LIST, f"voter {voter_id!r} is not on the list")
-        if style != ballot_style:
-            raise Ineligible(
-                IneligibleReason.WRONG_DISTRICT, f"voter {voter_id!r} votes with another ballot style"
+        _check_listed(self._styles, voter_id, ballot_style)
+
+
+def _check_listed(styles: Mapping[str, str], voter_id: str, ballot_style: str) -> None:
+    style = styles.get(voter_id)
+    if style is None:
+        raise Ineligible(IneligibleReason.NOT_ON_LIST, f"voter {voter_id!r} is not on the list")
+    if style != ballot_style:
+        raise Ineligible(
+            IneligibleReason.WRONG_DISTRICT, f"voter {voter_id!r} votes with another ballot style"
+        )
+
+
+def _int(value: object, what: str, minimum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput(f"{what}: expected an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise NonCanonical(f"{what}: must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class AuditHead:
+    """The registry's signed audit-chain head: entry ``seq`` has hash ``head`` (the anchor of its log)."""
+
+    election_id: str
+    seq: int
+    head: bytes
+    at: datetime
+    signature: bytes
+
+    @classmethod
+    def sign(cls, key: SigningKey, election_id: str, seq: int, head: bytes, at: datetime) -> AuditHead:
+        """Sign the head ``(seq, head)`` of the registry's audit chain at time ``at``."""
+        body: dict[str, JsonValue] = {
+            **record_header("audit-head"),
+            "election_id": check_id(election_id, "election_id"),
+            "seq": _int(seq, "audit-head seq", 0),
+            "head": to_hex(head),
+            "at": to_rfc3339(at),
+        }
+        return cls.from_json(sign_object(key, body))
+
+    def to_json(self) -> dict[str, JsonValue]:
+        """The signed ``audit-head`` object."""
+        return {
+            **record_header("audit-head"),
+            "election_id": self.election_id,
+            "seq": self.seq,
+            "head": to_hex(self.head),
+            "at": to_rfc3339(self.at),
+            "signature": to_hex(self.signature),
+        }
+
+    @classmethod
+    def from_json(cls, obj: object) -> AuditHead:
+        """Parse strictly (exactly the documented keys, canonical spellings); the signature is not checked."""
+        f = read_record(obj, "audit-head", {"election_id", "seq", "head", "at", "signature"})
+        return cls(
+            check_id(f["election_id"], "audit-head election_id"),
+            _int(f["seq"], "audit-head seq", 0),
+            from_hex(f["head"], 32, "audit-head head"),
+            from_rfc3339(f["at"], "audit-head at"),
+            from_hex(f["signature"], 64, "audit-head signature"),
+        )
+
+    def verify(self, registry_key: bytes) -> None:
+        """VerificationFailed('audit-head') unless the registry's key signed this head."""
+        verify_object(self.to_json(), registry_key, "audit-head")
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteList:
+    """The frozen remote list (private, registry → issuer): voter id → ballot style, nothing else."""
+
+    election_id: str
+    frozen_at: datetime
+    voters: Mapping[str, str]
+    audit_head: AuditHead
+    signature: bytes
+
+    @classmethod
+    def sign(
+        cls,
+        key: SigningKey,
+        election_id: str,
+        frozen_at: datetime,
+        voters: Mapping[str, str],
+        audit_head: AuditHead,
+    ) -> RemoteList:
+        """The list signed by the registry's key; ``audit_head`` anchors the audit entry of the freeze."""
+        body: dict[str, JsonValue] = {
+            **record_header("remote-list"),
+            "election_id": election_id,
+            "frozen_at": to_rfc3339(frozen_at),
+            "voters": dict(voters),
+            "audit_head": audit_head.to_json(),
+        }
+        return cls.from_json(sign_object(key, body))
+
+    def to_json(self) -> dict[str, JsonValue]:
+        """The signed ``remote-list`` object."""
+        return {
+            **record_header("remote-list"),
+            "election_id": self.election_id,
+            "frozen_at": to_rfc3339(self.frozen_at),
+            "voters": dict(self.voters),
+            "audit_head": self.audit_head.to_json(),
+            "signature": to_hex(self.signature),
+        }
+
+    @classmethod
+    def from_json(cls, obj: object) -> RemoteList:
+        """Parse strictly; a head of another election is refused. The signatures are not checked here."""
+        f = read_record(obj, "remote-list", {"election_id", "frozen_at", "voters", "audit_head", "signature"})
+        election_id = check_id(f["election_id"], "remote-list election_id")
+        voters = f["voters"]
+        if not isinstance(voters, Mapping):
+            raise InvalidInput("remote-list voters: expected an object voter id → ballot style")
+        listed = {
+            check_id(v, "remote-list voter id"): check_id(s, "remote-list ballot style")
+            for v, s in voters.items()
+        }
+        head = AuditHead.from_json(f["audit_head"])
+        if head.election_id != election_id:
+            raise InvalidInput(f"remote-list: its audit head is of election {head.election_id!r}")
+        return cls(
+            election_id,
+            from_rfc3339(f["frozen_at"], "remote-list frozen_at"),
+            listed,
+            head,
+            from_hex(f["signature"], 64, "remote-list signature"),
+        )
+
+    def verify(self, registry_key: bytes) -> None:
+        """VerificationFailed unless the registry's key signed both the list and its audit head."""
+        verify_object(self.to_json(), registry_key, "remote-list")
+        self.audit_head.verify(registry_key)
+
+    def sha256(self) -> str:
+        """Hex SHA-256 of the list's canonical JSON bytes (the signature included): what the counts bind."""
+        return hashlib.sha256(canonical_json(self.to_json())).hexdigest()
+
+    def counts(self, key: SigningKey) -> RemoteListCounts:
+        """The public, signed number of remote voters per ballot style, bound to this list."""
+        tally: dict[str, int] = {}
+        for style in self.voters.values():
+            tally[style] = tally.get(style, 0) + 1
+        body: dict[str, JsonValue] = {
+            **record_header("remote-list-counts"),
+            "election_id": self.election_id,
+            "frozen_at": to_rfc3339(self.frozen_at),
+            "counts": dict(sorted(tally.items())),
+            "list_sha256": self.sha256(),
+        }
+        return RemoteListCounts.from_json(sign_object(key, body))
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteListCounts:
+    """Remote voters per ballot style (public: the record's ``eligibility/remote-list.json``)."""
+
+    election_id: str
+    frozen_at: datetime
+    counts: Mapping[str, int]
+    list_sha256: bytes
+    signature: bytes
+
+    def to_json(self) -> dict[str, JsonValue]:
+        """The signed ``remote-list-counts`` object."""
+        return {
+            **record_header("remote-list-counts"),
+            "election_id": self.election_id,
+            "frozen_at": to_rfc3339(self.frozen_at),
+            "counts": dict(self.counts),
+            "list_sha256": to_hex(self.list_sha256),
+            "signature": to_hex(self.signature),
+        }
+
+    @classmethod
+    def from_json(cls, obj: object) -> RemoteListCounts:
+        """Parse strictly: every count at least 1 (a style with no remote voter is absent, meaning 0)."""
+        keys = {"election_id", "frozen_at", "counts", "list_sha256", "signature"}
+        f = read_record(obj, "remote-list-counts", keys)
+        counts = f["counts"]
+        if not isinstance(counts, Mapping):
+            raise InvalidInput("remote-list-counts counts: expected an object ballot style → number")
+        return cls(
+            check_id(f["election_id"], "remote-list-counts election_id"),
+            from_rfc3339(f["frozen_at"], "remote-list-counts frozen_at"),
+            {check_id(s, "remote-list-counts style"): _int(n, f"count of {s}", 1) for s, n in counts.items()},
+            from_hex(f["list_sha256"], 32, "remote-list-counts list_sha256"),
+            from_hex(f["signature"], 64, "remote-list-counts signature"),
+        )
+
+    def verify(self, registry_key: bytes) -> None:
+        """VerificationFailed('remote-list-counts') unless the registry's key signed these counts."""
+        verify_object(self.to_json(), registry_key, "remote-list-counts")
+
+    def describes(self, remote_list: RemoteList) -> None:
+        """VerificationFailed unless these are the counts of exactly ``remote_list``."""
+        if to_hex(self.list_sha256) != remote_list.sha256():
+            raise VerificationFailed(
+                "remote-list-counts", self.election_id, "list_sha256 is not the list's hash"
             )
+
+
+class FrozenListEligibility:
+    """An :class:`EligibilityOracle` over a verified :class:`RemoteList`, inside ``[opens, closes)``.
+
+    It holds no secret and no personal data beyond the voter ids on the list; the once-only rule is
+    the issuer's own store. Take ``opens``/``closes`` from the election's issuance window.
+    """
+
+    def __init__(
+        self, remote_list: RemoteList, registry_key: bytes, *, opens: datetime, closes: datetime
+    ) -> None:
+        remote_list.verify(registry_key)
+        for name, moment in (("opens", opens), ("closes", closes)):
+            if not isinstance(moment, datetime) or moment.utcoffset() is None:
+                raise InvalidInput(f"{name} must be a timezone-aware datetime")
+        if not opens < closes:
+            raise InvalidInput("the issuance window needs opens < closes")
+        self.remote_list = remote_list
+        self.opens, self.closes = opens, closes
+
+    def check_credential_eligibility(
+        self, voter_id: str, election_id: str, ballot_style: str, now: datetime
+    ) -> None:
+        """Ineligible(NOT_ON_LIST / WRONG_DISTRICT) from the list; RuleViolation outside the window."""
+        if not isinstance(now, datetime) or now.utcoffset() is None:
+            raise InvalidInput("now must be a timezone-aware datetime")
+        if election_id != self.remote_list.election_id:
+            raise Ineligible(IneligibleReason.NOT_ON_LIST, f"this list is of {self.remote_list.election_id}")
+        if not self.opens <= now < self.closes:
+            raise RuleViolation(
+                Rule.OUTSIDE_WINDOW,
+                f"credentials are issued from {to_rfc3339(self.opens)} until {to_rfc3339(self.closes)}",
+            )
+        _check_listed(self.remote_list.voters, voter_id, ballot_style)

@@ -1,62 +1,106 @@
-"""The credential issuer (DESIGN.md §1 step 4, docs/protocol.md §5.3).
+"""The credential issuer (DESIGN.md §1 step 4, docs/protocol.md §5.3–§5.4).
 
 For an *authenticated* voter id (authentication is the calling service's job), :meth:`Issuer.issue`
 
-1. asks the eligibility oracle whether the voter may get a credential for this ballot style now;
-2. in one SQLite transaction (``BEGIN IMMEDIATE``): inserts the row (election, voter) — the
-   primary key makes a second credential for the same voter impossible, also between
-   concurrent processes — then blind-signs, then commits;
-3. returns the blind signature only after the commit.
+1. refuses a request outside the issuance window (``RuleViolation(outside_window)``), then asks
+   the eligibility oracle whether the voter may get a credential for this ballot style now;
+2. blind-signs (in memory: nothing is released yet);
+3. in one write transaction of its store (``degcore.storage``: SQLite or PostgreSQL) inserts the
+   once-only row (voter → ballot style, SHA-256 of the blinded request, salt, voter reference) —
+   its primary key makes a second credential for the same voter impossible, also between
+   processes — and appends the signed ``issued`` entry of the issuance log, then commits;
+4. returns the blind signature only after the commit.
 
-A crash before the commit leaves no row and releases no signature, so the voter may retry; a
-crash after it (the answer is lost) is recovered by retrying with the *same* blinded message,
-which is answered again (RSA signing is deterministic, so it is the same signature: still one
-credential). A different blinded message for a recorded voter is refused with
-``RuleViolation(ALREADY_ISSUED)``.
+A crash before the commit leaves no row and no entry and has released no signature, so the voter
+may retry; a crash after it (the answer is lost) is recovered by retrying with the *same* blinded
+message, which is answered again without a new entry (RSA signing is deterministic, so it is the
+same signature: still one credential). A different blinded message for a recorded voter is
+refused with ``RuleViolation(already_issued)``.
 
-The store keeps (election, voter, ballot style, SHA-256 of the blinded request, time): nothing
-derived from the credential's key or signature, which the issuer never sees.
+The store keeps per voter: ballot style, SHA-256 of the blinded request, the salt and reference
+of §5.4, the log position; and the log. Nothing derived from the credential's key or signature,
+which the issuer never sees, and no exact issuance times (only the latest one, to refuse a clock
+that went backwards).
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-from collections.abc import Mapping
-from datetime import datetime
+import secrets
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from nacl.signing import SigningKey
 
-from degcore.errors import InvalidInput, Rule, RuleViolation, StorageError
+from degcore.chain import GENESIS, ChainEntry, link_hash
+from degcore.encoding import from_rfc3339, to_rfc3339
+from degcore.errors import InvalidInput, Rule, RuleViolation
 from degcore.ids import check_id
 from degcore.issuance import rsabssa
 from degcore.issuance.eligibility import EligibilityOracle
+from degcore.issuance.log import (
+    ISSUANCE_TAG,
+    SALT_BYTES,
+    IssuanceReceipt,
+    close_payload,
+    coarsen,
+    issued_payload,
+    voter_reference,
+)
+from degcore.storage import Database, Transaction, open_database
 
-__all__ = ["Issuer", "load_issuer_key", "public_key_pem", "save_issuer_key"]
+__all__ = ["DEFAULT_GRANULARITY", "Issuer", "load_issuer_key", "public_key_pem", "save_issuer_key"]
+
+#: Published issuance times are rounded down to this (docs/protocol.md §5.4).
+DEFAULT_GRANULARITY = timedelta(hours=1)
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS log (
+    position  INTEGER PRIMARY KEY,
+    kind      TEXT NOT NULL CHECK (kind IN ('issued', 'close')),
+    payload   BLOB NOT NULL,
+    at        TEXT NOT NULL,
+    prev      BLOB NOT NULL,
+    hash      BLOB NOT NULL UNIQUE,
+    signature BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS issued (
-    election_id    TEXT NOT NULL,
-    voter_id       TEXT NOT NULL,
+    voter_id       TEXT PRIMARY KEY,
     ballot_style   TEXT NOT NULL,
     request_sha256 BLOB NOT NULL,
-    issued_at      TEXT NOT NULL,
-    PRIMARY KEY (election_id, voter_id)
+    salt           BLOB NOT NULL,
+    voter_ref      BLOB NOT NULL UNIQUE,
+    position       INTEGER NOT NULL UNIQUE REFERENCES log (position)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID
 """
+
+_COUNTS = "SELECT ballot_style, COUNT(*) FROM issued GROUP BY ballot_style"
+_SET_LAST_TIME = (
+    "INSERT INTO state VALUES ('last_time', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+_ENTRY_COLUMNS = "log.position, log.kind, log.payload, log.at, log.prev, log.hash, log.signature"
 
 
 class Issuer:
-    """Issues at most one blind-signed credential per voter and election."""
+    """Issues at most one blind-signed credential per voter, inside a window, and logs each one."""
 
     def __init__(
         self,
-        db_path: str | Path,
+        location: str | Path,
         election_id: str,
         keys: Mapping[str, rsa.RSAPrivateKey],
         eligibility: EligibilityOracle,
+        *,
+        log_key: SigningKey,
+        window: tuple[datetime, datetime],
+        granularity: timedelta = DEFAULT_GRANULARITY,
     ) -> None:
         self.election_id = check_id(election_id, "election_id")
         if not keys:
@@ -65,24 +109,70 @@ class Issuer:
             check_id(style, "ballot_style")
             if key.key_size < rsabssa.MIN_MODULUS_BITS:
                 raise InvalidInput(f"issuer key for {style!r} has {key.key_size} bits")
+        if not isinstance(log_key, SigningKey):
+            raise InvalidInput("log_key must be an Ed25519 nacl.signing.SigningKey")
+        opens, closes = window
+        for moment in (opens, closes):
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                raise InvalidInput("the issuance window must be timezone-aware")
+        if not opens < closes:
+            raise InvalidInput("the issuance window must open before it closes")
+        if granularity <= timedelta(0) or granularity % timedelta(seconds=1):
+            raise InvalidInput("granularity must be a positive whole number of seconds")
+        self.window = (opens, closes)
+        self.granularity = granularity
         self._keys = dict(keys)
         self._eligibility = eligibility
-        self._db_path = str(db_path)
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
+        self._log_key = log_key
+        self._store: Database = open_database(
+            location, "issuance store", schema=_SCHEMA, lock_tables=("log",)
+        )
+        with self._store.write() as tx:
+            for name, value in (("election", self.election_id), ("log_key", self.log_public_key.hex())):
+                tx.execute("INSERT INTO state VALUES (?, ?) ON CONFLICT DO NOTHING", (name, value))
+                stored = tx.execute("SELECT value FROM state WHERE key = ?", (name,)).fetchone()[0]
+                if stored != value:
+                    raise InvalidInput(f"this issuance store holds {name} {stored!r}, not {value!r}")
 
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(self._db_path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA synchronous=FULL")
-            return conn
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open the issuance store {self._db_path}: {exc}") from exc
+    @property
+    def log_public_key(self) -> bytes:
+        """The Ed25519 key the issuance log verifies under (published in the election setup)."""
+        return bytes(self._log_key.verify_key)
 
     def public_keys(self) -> dict[str, rsa.RSAPublicKey]:
         """The public key per ballot style, for publication in the election record."""
         return {style: key.public_key() for style, key in self._keys.items()}
+
+    def close_connection(self) -> None:
+        """Close the store's connections."""
+        self._store.close()
+
+    # --- writing ------------------------------------------------------------------------------
+    def _published(self, now: datetime) -> datetime:
+        # Never before the window opens, so a coarsened time still lies inside the window.
+        return max(coarsen(now, self.granularity), self.window[0])
+
+    def _append(self, tx: Transaction, kind: str, payload: bytes, now: datetime) -> int:
+        """Append one signed entry; times never decrease (the exact one and the published one)."""
+        if tx.execute("SELECT 1 FROM state WHERE key = 'closed'").fetchone():
+            raise RuleViolation(Rule.ISSUANCE_CLOSED, "the issuance log is closed")
+        published = self._published(now)
+        last = tx.execute("SELECT value FROM state WHERE key = 'last_time'").fetchone()
+        row = tx.execute("SELECT position, hash, at FROM log ORDER BY position DESC LIMIT 1").fetchone()
+        if (last is not None and now < from_rfc3339(last[0])) or (
+            row is not None and published < from_rfc3339(row[2])
+        ):
+            raise RuleViolation(Rule.TIME_ORDER, f"time {to_rfc3339(now)} is before the last issuance")
+        position, prev = (1, GENESIS) if row is None else (row[0] + 1, bytes(row[1]))
+        at = to_rfc3339(published)
+        digest = link_hash(ISSUANCE_TAG, prev, position, kind=kind, payload=payload, at=at)
+        signature = self._log_key.sign(digest).signature
+        tx.execute(
+            "INSERT INTO log VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (position, kind, payload, at, prev, digest, signature),
+        )
+        tx.execute(_SET_LAST_TIME, (to_rfc3339(now),))
+        return position
 
     def issue(self, voter_id: str, ballot_style: str, blinded_msg: bytes, *, now: datetime) -> bytes:
         """Blind-sign ``blinded_msg`` for an authenticated, eligible voter who has no credential yet."""
@@ -92,49 +182,109 @@ class Issuer:
         key = self._keys.get(ballot_style)
         if key is None:
             raise InvalidInput(f"no issuer key for ballot style {ballot_style!r}")
-        if now.tzinfo is None:
+        if now.tzinfo is None or now.utcoffset() is None:
             raise InvalidInput("now must be timezone-aware")
-        self._eligibility.check_credential_eligibility(voter_id, self.election_id, ballot_style, now)
-        request_hash = hashlib.sha256(blinded_msg).digest()
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            row = conn.execute(
-                "SELECT ballot_style, request_sha256 FROM issued WHERE election_id = ? AND voter_id = ?",
-                (self.election_id, voter_id),
-            ).fetchone()
-            if row is not None:
-                if (row[0], bytes(row[1])) != (ballot_style, request_hash):
-                    raise RuleViolation(
-                        Rule.ALREADY_ISSUED, f"voter {voter_id!r} already received a credential"
-                    )
-            else:
-                conn.execute(
-                    "INSERT INTO issued VALUES (?, ?, ?, ?, ?)",
-                    (self.election_id, voter_id, ballot_style, request_hash, now.isoformat()),
-                )
-            blind_sig = rsabssa.blind_sign(key, blinded_msg)
-            conn.execute("COMMIT")
-            return blind_sig
-        except sqlite3.IntegrityError as exc:
+        opens, closes = self.window
+        if not opens <= now < closes:
             raise RuleViolation(
-                Rule.ALREADY_ISSUED, f"voter {voter_id!r} already received a credential"
-            ) from exc
-        except sqlite3.Error as exc:
-            raise StorageError(f"issuance store failed: {exc}") from exc
-        finally:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            conn.close()
+                Rule.OUTSIDE_WINDOW,
+                f"credentials are issued from {to_rfc3339(opens)} until {to_rfc3339(closes)}",
+            )
+        self._eligibility.check_credential_eligibility(voter_id, self.election_id, ballot_style, now)
+        # Signed before the transaction (the write lock is not held through an RSA operation) and
+        # released only after the commit; a blinded message >= n is refused here, with no row.
+        blind_sig = rsabssa.blind_sign(key, blinded_msg)
+        request_hash = hashlib.sha256(blinded_msg).digest()
+        refused = RuleViolation(Rule.ALREADY_ISSUED, f"voter {voter_id!r} already received a credential")
+        try:
+            with self._store.write() as tx:
+                row = tx.execute(
+                    "SELECT ballot_style, request_sha256 FROM issued WHERE voter_id = ?", (voter_id,)
+                ).fetchone()
+                if row is not None:
+                    if (row[0], bytes(row[1])) != (ballot_style, request_hash):
+                        raise refused
+                    if tx.execute("SELECT 1 FROM state WHERE key = 'closed'").fetchone():
+                        raise RuleViolation(Rule.ISSUANCE_CLOSED, "the issuance log is closed")
+                    return blind_sig  # the same request again: the same answer, no new entry
+                salt = secrets.token_bytes(SALT_BYTES)
+                ref = voter_reference(self.election_id, voter_id, salt)
+                position = self._append(tx, "issued", issued_payload(ref, ballot_style, request_hash), now)
+                tx.execute(
+                    "INSERT INTO issued VALUES (?, ?, ?, ?, ?, ?)",
+                    (voter_id, ballot_style, request_hash, salt, ref, position),
+                )
+        except self._store.integrity_errors:
+            raise refused from None
+        return blind_sig
+
+    def close_log(self, now: datetime) -> ChainEntry:
+        """Append the ``close`` entry with the count per ballot style; no issuance afterwards."""
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise InvalidInput("now must be timezone-aware")
+        with self._store.write() as tx:
+            counts = dict.fromkeys(sorted(self._keys), 0)
+            for style, count in tx.execute(_COUNTS):
+                counts[style] = count
+            position = self._append(tx, "close", close_payload(counts), now)
+            tx.execute("INSERT INTO state VALUES ('closed', ?)", (str(position),))
+            row = tx.execute(
+                f"SELECT {_ENTRY_COLUMNS} FROM log WHERE position = ?",  # noqa: S608 - constant columns
+                (position,),
+            ).fetchone()
+        return _entry(row)
+
+    # --- reading ------------------------------------------------------------------------------
+    def log(self) -> Iterator[ChainEntry]:
+        """Every entry of the issuance log in position order (streamed): ``issuance/log.jsonl``."""
+        query = f"SELECT {_ENTRY_COLUMNS} FROM log ORDER BY position"  # noqa: S608 - constant columns
+        return (_entry(row) for row in self._store.stream(query))
 
     def issued_count(self) -> dict[str, int]:
-        """How many credentials were issued per ballot style (the record's issuance summary)."""
-        with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT ballot_style, COUNT(*) FROM issued WHERE election_id = ? GROUP BY ballot_style",
-                (self.election_id,),
-            ).fetchall()
-        return {style: count for style, count in rows}
+        """Credentials issued per ballot style, every style with a key included (the log's counts)."""
+        counts = dict.fromkeys(sorted(self._keys), 0)
+        for style, count in self._store.read(
+            "SELECT ballot_style, COUNT(*) FROM issued GROUP BY ballot_style"
+        ):
+            counts[style] = count
+        return counts
+
+    def receipt(self, voter_id: str) -> IssuanceReceipt:
+        """The voter's issuance receipt: her salt and her signed entry (InvalidInput if none)."""
+        check_id(voter_id, "voter_id")
+        rows = self._store.read(
+            "SELECT issued.ballot_style, issued.salt, issued.voter_ref, log.position, log.at, log.prev,"
+            " log.hash, log.signature FROM issued JOIN log ON log.position = issued.position"
+            " WHERE issued.voter_id = ?",
+            (voter_id,),
+        )
+        if not rows:
+            raise InvalidInput(f"no credential was issued to voter {voter_id!r}")
+        style, salt, ref, position, at, prev, digest, signature = rows[0]
+        return IssuanceReceipt(
+            election_id=self.election_id,
+            ballot_style=style,
+            salt=bytes(salt),
+            voter_ref=bytes(ref),
+            position=position,
+            at=at,
+            prev=bytes(prev),
+            hash=bytes(digest),
+            signature=bytes(signature),
+        )
+
+
+def _entry(row: tuple[object, ...]) -> ChainEntry:
+    position, kind, payload, at, prev, digest, signature = row
+    return ChainEntry(
+        position=int(position),  # type: ignore[call-overload]
+        kind=str(kind),
+        payload=bytes(payload),  # type: ignore[call-overload]
+        at=str(at),
+        prev=bytes(prev),  # type: ignore[call-overload]
+        hash=bytes(digest),  # type: ignore[call-overload]
+        signature=bytes(signature),  # type: ignore[call-overload]
+    )
 
 
 def public_key_pem(key: rsa.RSAPublicKey) -> bytes:

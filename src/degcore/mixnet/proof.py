@@ -14,6 +14,7 @@ import functools
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Protocol
 
 from degcore.elgamal import PublicKey
 from degcore.elgamal._codec import elements_from_hex, json_list, scalar_from_hex
@@ -21,10 +22,19 @@ from degcore.encoding import JsonValue, read_record, record_header
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Element, Group
 from degcore.hashing import Transcript, sha256
+from degcore.mixnet.equations import ShuffleArgument, check_shuffle, power_product
 from degcore.mixnet.shuffle import Row, ShuffleSecrets, check_rows
-from degcore.parallel import map_chunks, per_chunk
+from degcore.parallel import map_chunks
 
-__all__ = ["ShuffleProof", "generators", "prove", "verify"]
+__all__ = [
+    "ShuffleProof",
+    "ShuffleTranscript",
+    "check_proof_shape",
+    "generators",
+    "prove",
+    "prove_with",
+    "verify",
+]
 
 #: Bits of the challenges u_i (as CHVote's τ and Verificatum's n_e): soundness error 2^−128.
 CHALLENGE_BITS = 128
@@ -71,19 +81,12 @@ class _Statement:
 
 
 @dataclass(frozen=True, slots=True)
-class ShuffleProof:
-    """CHVote's π = (t, s, c, ĉ): the prover's commitments are kept so that a failure names its equation."""
+class ShuffleProof(ShuffleArgument):
+    """CHVote's π = (t, s, c, ĉ): the prover's commitments are kept so that a failure names its equation.
 
-    commitments: tuple[Element, ...]
-    chain: tuple[Element, ...]
-    t: tuple[Element, ...]  # t1, t2, t3, then t4 as (a, b) per ciphertext component
-    t_hat: tuple[Element, ...]
-    s1: int
-    s2: int
-    s3: int
-    s4: tuple[int, ...]
-    s_hat: tuple[int, ...]
-    s_prime: tuple[int, ...]
+    Fields (see :class:`~degcore.mixnet.equations.ShuffleArgument`): commitments, chain, t (t1, t2,
+    t3, then t4 as (a, b) per ciphertext component), t_hat, s1, s2, s3, s4, s_hat, s_prime.
+    """
 
     def to_json(self, group: Group) -> dict[str, JsonValue]:
         """The canonical JSON object (``mix/stage-<k>/proof.json`` in the record)."""
@@ -122,7 +125,41 @@ class ShuffleProof:
         )  # fmt: skip
 
 
-# --- the prover's parallel pieces --------------------------------------------------------------
+# --- the prover -------------------------------------------------------------------------------
+class ShuffleTranscript(Protocol):
+    """Where a proof's generators and challenges come from: degcore's transcripts or Verificatum's."""
+
+    def generators(self, n: int) -> tuple[Element, list[Element]]:
+        """h (the chain's base) and h_1 … h_n (the permutation commitment's)."""
+        ...
+
+    def batching(self, commitments: Sequence[Element]) -> list[int]:
+        """u_1 … u_n from the statement and the permutation commitment."""
+        ...
+
+    def challenge(
+        self, c: Sequence[Element], chain: Sequence[Element], t: Sequence[Element], t_hat: Sequence[Element]
+    ) -> int:
+        """The challenge c of the equations (a negative integer where the protocol's v enters as −v)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _DegcoreTranscript:
+    statement: _Statement
+
+    def generators(self, n: int) -> tuple[Element, list[Element]]:
+        return generators(self.statement.group, self.statement.context, n)
+
+    def batching(self, commitments: Sequence[Element]) -> list[int]:
+        return self.statement.challenges(commitments)
+
+    def challenge(
+        self, c: Sequence[Element], chain: Sequence[Element], t: Sequence[Element], t_hat: Sequence[Element]
+    ) -> int:
+        return self.statement.challenge(c, chain, t, t_hat)
+
+
 def _commit_chunk(group: Group, hs: Sequence[Element], items: Sequence[tuple[int, int]]) -> list[Element]:
     """c_j = g^{r_j} · h_{ψ^{-1}(j)} for (r_j, ψ^{-1}(j)) items."""
     return [group.exp_g(r) * hs[k] for r, k in items]
@@ -132,20 +169,6 @@ def _fixed_pair_chunk(group: Group, h: Element, items: Sequence[tuple[int, int]]
     """g^x · h^y for each (x, y): the chain ĉ_i and the t̂_i without sequential exponentiations."""
     table = group.fixed(h)
     return [group.exp_g(x) * table.exp(y) for x, y in items]
-
-
-def _power_product_chunk(group: Group, secret: bool, items: Sequence[tuple[Element, int]]) -> Element:
-    """∏ base^exponent over one chunk (constant-time exponentiation for secret exponents)."""
-    power = group.exp if secret else group.exp_vartime
-    return group.product(power(base, k) for base, k in items)
-
-
-def _power_product(
-    group: Group, items: list[tuple[Element, int]], *, secret: bool, executor: Executor | None
-) -> Element:
-    """∏ base^exponent over ``items``, in chunks on the executor."""
-    work = functools.partial(_power_product_chunk, group, secret)
-    return group.product(per_chunk(work, items, executor=executor))
 
 
 def prove(
@@ -158,10 +181,24 @@ def prove(
     executor: Executor | None = None,
 ) -> ShuffleProof:
     """Prove that ``rows_out`` re-encrypts a permutation of ``rows_in`` (the witness is ``secrets_``)."""
+    transcript = _DegcoreTranscript(_Statement(pk.group, context, pk, rows_in, rows_out))
+    return prove_with(pk, rows_in, rows_out, secrets_, transcript, executor=executor)
+
+
+def prove_with(
+    pk: PublicKey,
+    rows_in: Sequence[Row],
+    rows_out: Sequence[Row],
+    secrets_: ShuffleSecrets,
+    transcript: ShuffleTranscript,
+    *,
+    executor: Executor | None = None,
+) -> ShuffleProof:
+    """:func:`prove` with the generators and challenges of ``transcript`` (e.g. Verificatum's)."""
     group, q = pk.group, pk.group.order
     width, n = check_rows(rows_in), len(rows_in)
     psi = secrets_.psi
-    h, hs = generators(group, context, n)
+    h, hs = transcript.generators(n)
     inverse = [0] * n
     for i, j in enumerate(psi):
         inverse[j] = i
@@ -169,8 +206,7 @@ def prove(
     c = map_chunks(
         functools.partial(_commit_chunk, group, hs), list(zip(r, inverse, strict=True)), executor=executor
     )
-    statement = _Statement(group, context, pk, rows_in, rows_out)
-    u = statement.challenges(c)
+    u = transcript.batching(c)
     u_prime = [u[psi[i]] for i in range(n)]
     r_hat = [group.random_scalar() for _ in range(n)]
     # R_i, U_i with ĉ_i = g^{R_i} h^{U_i}; R_0 = 0, U_0 = 1 (ĉ_0 = h).
@@ -184,24 +220,13 @@ def prove(
     w4 = [group.random_scalar() for _ in range(width)]
     w_hat = [group.random_scalar() for _ in range(n)]
     w_prime = [group.random_scalar() for _ in range(n)]
+    secret_power = functools.partial(power_product, group, secret=True, executor=executor)
     t1, t2 = group.exp_g(w1), group.exp_g(w2)
-    t3 = group.exp_g(w3) * _power_product(
-        group, list(zip(hs, w_prime, strict=True)), secret=True, executor=executor
-    )
+    t3 = group.exp_g(w3) * secret_power(list(zip(hs, w_prime, strict=True)))
     t4 = []
     for k in range(width):
-        a = _power_product(
-            group,
-            [(r[k].a, w) for r, w in zip(rows_out, w_prime, strict=True)],
-            secret=True,
-            executor=executor,
-        )
-        b = _power_product(
-            group,
-            [(r[k].b, w) for r, w in zip(rows_out, w_prime, strict=True)],
-            secret=True,
-            executor=executor,
-        )
+        a = secret_power([(r[k].a, w) for r, w in zip(rows_out, w_prime, strict=True)])
+        b = secret_power([(r[k].b, w) for r, w in zip(rows_out, w_prime, strict=True)])
         t4 += [group.exp_g(-w4[k]) * a, pk.exp(-w4[k]) * b]
     # t̂_i = g^{ω̂_i} ĉ_{i−1}^{ω'_i} = g^{ω̂_i + ω'_i R_{i−1}} · h^{ω'_i U_{i−1}}
     t_hat = map_chunks(
@@ -209,7 +234,7 @@ def prove(
         [((w_hat[i] + w_prime[i] * big_r[i]) % q, w_prime[i] * big_u[i] % q) for i in range(n)],
         executor=executor,
     )
-    challenge = statement.challenge(c, chain, [t1, t2, t3, *t4], t_hat)
+    challenge = transcript.challenge(c, chain, [t1, t2, t3, *t4], t_hat)
     # v_i = ∏_{k>i} u'_k: r̂ = Σ r̂_i v_i is R_N.
     s1 = (w1 - challenge * sum(r)) % q
     s2 = (w2 - challenge * big_r[n]) % q
@@ -225,11 +250,29 @@ def prove(
 
 
 # --- the verifier -------------------------------------------------------------------------------
-def _t_hat_chunk(group: Group, c: int, items: Sequence[tuple[Element, Element, int, int]]) -> list[Element]:
-    """t̂'_i = ĉ_i^c · g^{ŝ_i} · ĉ_{i−1}^{s'_i}."""
-    return [
-        group.exp_vartime(ci, c) * group.exp_g(sh) * group.exp_vartime(prev, sp) for ci, prev, sh, sp in items
-    ]
+#: degcore's messages for the shared equations ({i}: the ciphertext column or the chain link).
+_NAMES = {
+    "permutation-commitment": "t1 = c̄^c·g^s1 does not hold (permutation commitment)",
+    "chain-end": "t2 = ĉ^c·g^s2 does not hold (end of the commitment chain)",
+    "batched-commitment": "t3 = c̃^c·g^s3·∏h_i^s'_i does not hold (challenge-weighted commitments)",
+    "reencryption": "t4[{i}] does not hold (re-encryption of ciphertext {i} of each row)",
+    "chain-link": "t̂[{i}]: link {i} of the commitment chain does not hold",
+}
+
+
+def check_proof_shape(
+    group: Group, rows_in: Sequence[Row], rows_out: Sequence[Row], proof: ShuffleArgument, subject: str
+) -> None:
+    """Sizes fit N rows of width w and every response is reduced mod q (before any equation)."""
+    q = group.order
+    width, n = check_rows(rows_in, "input"), len(rows_in)
+    if len(rows_out) != n or check_rows(rows_out, "output") != width:
+        raise InvalidInput(f"{subject or 'shuffle'}: {n} input rows of width {width}, output differs")
+    sizes = (len(proof.commitments), len(proof.chain), len(proof.t_hat), len(proof.s_hat), len(proof.s_prime))
+    if sizes != (n,) * 5 or len(proof.s4) != width or len(proof.t) != 3 + 2 * width:
+        raise VerificationFailed("shuffle", subject, f"proof sizes do not fit {n} rows of width {width}")
+    if not all(0 <= x < q for x in (proof.s1, proof.s2, proof.s3, *proof.s4, *proof.s_hat, *proof.s_prime)):
+        raise VerificationFailed("shuffle", subject, "a proof scalar is not reduced mod q")
 
 
 def verify(
@@ -243,58 +286,12 @@ def verify(
     subject: str = "",
 ) -> None:
     """Check a shuffle proof; VerificationFailed("shuffle") names the equation that does not hold."""
-    group, q = pk.group, pk.group.order
-    width, n = check_rows(rows_in, "input"), len(rows_in)
-    if len(rows_out) != n or check_rows(rows_out, "output") != width:
-        raise InvalidInput(f"{subject or 'shuffle'}: {n} input rows of width {width}, output differs")
-    sizes = (len(proof.commitments), len(proof.chain), len(proof.t_hat), len(proof.s_hat), len(proof.s_prime))
-    if sizes != (n,) * 5 or len(proof.s4) != width or len(proof.t) != 3 + 2 * width:
-        raise VerificationFailed("shuffle", subject, f"proof sizes do not fit {n} rows of width {width}")
-    if not all(0 <= x < q for x in (proof.s1, proof.s2, proof.s3, *proof.s4, *proof.s_hat, *proof.s_prime)):
-        raise VerificationFailed("shuffle", subject, "a proof scalar is not reduced mod q")
-    h, hs = generators(group, context, n)
-    c, chain = list(proof.commitments), list(proof.chain)
-    statement = _Statement(group, context, pk, rows_in, rows_out)
-    u = statement.challenges(c)
-    ch = statement.challenge(c, chain, proof.t, proof.t_hat)
-    u_product = 1
-    for ui in u:
-        u_product = u_product * ui % q
-    power = functools.partial(_power_product, group, secret=False, executor=executor)
-    c_bar = group.product(c) / group.product(hs)
-    c_hat = chain[-1] / group.exp_vartime(h, u_product)
-    expected = [
-        (
-            "t1 = c̄^c·g^s1 does not hold (permutation commitment)",
-            group.exp_vartime(c_bar, ch) * group.exp_g(proof.s1),
-        ),
-        (
-            "t2 = ĉ^c·g^s2 does not hold (end of the commitment chain)",
-            group.exp_vartime(c_hat, ch) * group.exp_g(proof.s2),
-        ),
-        (
-            "t3 = c̃^c·g^s3·∏h_i^s'_i does not hold (challenge-weighted commitments)",
-            group.exp_vartime(power(list(zip(c, u, strict=True))), ch)
-            * group.exp_g(proof.s3)
-            * power(list(zip(hs, proof.s_prime, strict=True))),
-        ),
-    ]
-    for k in range(width):
-        a_in = power([(row[k].a, uj) for row, uj in zip(rows_in, u, strict=True)])
-        b_in = power([(row[k].b, uj) for row, uj in zip(rows_in, u, strict=True)])
-        a_out = power([(row[k].a, sp) for row, sp in zip(rows_out, proof.s_prime, strict=True)])
-        b_out = power([(row[k].b, sp) for row, sp in zip(rows_out, proof.s_prime, strict=True)])
-        why = f"t4[{k}] does not hold (re-encryption of ciphertext {k} of each row)"
-        expected.append((why, group.exp_vartime(a_in, ch) * group.exp_g(-proof.s4[k]) * a_out))
-        expected.append((why, group.exp_vartime(b_in, ch) * pk.exp(-proof.s4[k] % q) * b_out))
-    for (why, value), t in zip(expected, proof.t, strict=True):
-        if value != t:
-            raise VerificationFailed("shuffle", subject, why)
-    previous = [h, *chain[:-1]]
-    items = list(zip(chain, previous, proof.s_hat, proof.s_prime, strict=True))
-    t_hat = map_chunks(functools.partial(_t_hat_chunk, group, ch), items, executor=executor)
-    for i, (value, t) in enumerate(zip(t_hat, proof.t_hat, strict=True)):
-        if value != t:
-            raise VerificationFailed(
-                "shuffle", subject, f"t̂[{i}]: link {i} of the commitment chain does not hold"
-            )
+    check_proof_shape(pk.group, rows_in, rows_out, proof, subject)
+    transcript = _DegcoreTranscript(_Statement(pk.group, context, pk, rows_in, rows_out))
+    gens = transcript.generators(len(rows_in))
+    u = transcript.batching(proof.commitments)
+    ch = transcript.challenge(proof.commitments, proof.chain, proof.t, proof.t_hat)
+    check_shuffle(
+        pk, rows_in, rows_out, proof,
+        generators=gens, u=u, challenge=ch, names=_NAMES, executor=executor, subject=subject,
+    )  # fmt: skip

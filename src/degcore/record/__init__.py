@@ -7,7 +7,17 @@ and in streams for the verifier (:mod:`degcore.verify`).
 from __future__ import annotations
 
 from degcore.record import layout
-from degcore.record.reader import RecordReader
-from degcore.record.writer import RecordWriter, log_line, write_record
+from degcore.record.reader import Limits, RecordReader, load_context
+from degcore.record.writer import RecordWriter, check_inputs, log_line, sign_record, write_record
 
-__all__ = ["RecordReader", "RecordWriter", "layout", "log_line", "write_record"]
+__all__ = [
+    "Limits",
+    "RecordReader",
+    "RecordWriter",
+    "check_inputs",
+    "layout",
+    "load_context",
+    "log_line",
+    "sign_record",
+    "write_record",
+]

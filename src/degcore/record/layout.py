@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 __all__ = [
+    "ANNOUNCEMENT",
     "ANSWERS",
-    "BOX",
     "COMMITMENTS",
     "COMPLAINTS",
     "CONFIG",
     "DKG_RESULT",
     "ENCRYPTED_TALLY",
     "INDEX",
-    "ISSUER_KEYS",
+    "ISSUANCE_LOG",
     "LOG",
     "MANIFEST",
     "MIX",
     "PARTIALS",
+    "REMOTE_LIST",
     "RESULT",
+    "SETUP",
     "mix_partial_file",
     "mix_stage_file",
     "partial_file",
@@ -24,13 +26,15 @@ __all__ = [
 
 INDEX = "record.json"
 MANIFEST = "manifest.json"
+ANNOUNCEMENT = "setup/announcement.json"
+SETUP = "setup/setup.json"
+REMOTE_LIST = "eligibility/remote-list.json"
+ISSUANCE_LOG = "issuance/log.jsonl"
 CONFIG = "ceremony/config.json"
 COMMITMENTS = "ceremony/commitments.jsonl"
 COMPLAINTS = "ceremony/complaints.jsonl"
 ANSWERS = "ceremony/answers.jsonl"
 DKG_RESULT = "ceremony/result.json"
-ISSUER_KEYS = "issuance/keys.json"
-BOX = "box/box.json"
 LOG = "box/log.jsonl"
 ENCRYPTED_TALLY = "tally/encrypted_tally.json"
 PARTIALS = "tally/partials"

@@ -1,77 +1,189 @@
 """Reading an election record strictly and in streams (docs/record.md).
 
-JSON files are small and read whole; the box log is read line by line, so memory stays flat as the
-record grows. Every object must carry ``"format": "degcore/2"``; elements are decoded with their
-membership checks by the codecs of their types.
+The reader is the record's boundary: it opens only regular files inside the record's root (no
+symlinks, devices, FIFOs or directories named as files; no absolute names or ``..``), refuses a
+file or line above its size cap, and accepts only the canonical bytes of each object (the same
+value spelled another way is another record). JSON files are small and read whole; the logs are
+read line by line, so memory stays flat. Elements are decoded with their membership checks by the
+codecs of their types.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import os
+import stat
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
-from degcore.ballot import ElectionContext, Manifest
-from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult, Complaint, ComplaintAnswer, TrusteeCommitment
+from degcore.ballot import ElectionContext, ElectionSetup, Manifest
+from degcore.elgamal.dkg import (
+    CeremonyConfig,
+    CeremonyResult,
+    Complaint,
+    ComplaintAnswer,
+    TrusteeCommitment,
+    finalize,
+)
 from degcore.elgamal.threshold import PartialDecryption
-from degcore.encoding import from_hex, read_record
-from degcore.errors import InvalidInput
-from degcore.mixnet.cascade import MixStage
+from degcore.encoding import parse_canonical, read_record
+from degcore.errors import DegcoreError, InvalidInput
 from degcore.record import layout
 from degcore.tally import EncryptedTally, tally_from_json
-from degcore.tally.mixed import stage_from_json
+from degcore.tally.mixed import SignedStage, stage_from_json
 
-__all__ = ["RecordReader"]
+__all__ = ["Limits", "RecordReader", "load_context"]
+
+#: A partial decryption file as read: the partial, or why it could not be.
+Parsed = PartialDecryption | DegcoreError
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps on what the reader accepts (docs/record.md §Limits); anything above is a failed check."""
+
+    file_bytes: int = 256 << 20  # one JSON file
+    line_bytes: int = 16 << 20  # one line of a JSON Lines stream
+    files: int = 100_000  # files in the record
 
 
 class RecordReader:
-    """One record directory."""
+    """One record directory, read strictly."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, limits: Limits | None = None, *, index: bool = True) -> None:
+        """``index=False`` reads a folder of published files that has no ``record.json`` yet."""
         self.root = Path(root)
-        if not (self.root / layout.INDEX).is_file():
-            raise InvalidInput(f"{self.root} is not a degcore record: {layout.INDEX} is missing")
+        self.limits = limits or Limits()
+        if not self.root.is_dir():
+            raise InvalidInput(f"{self.root} is not a directory")
+        if index and not (self.root / layout.INDEX).is_file():
+            hint = ""
+            if (self.root / "record" / layout.INDEX).is_file():
+                hint = f"; did you mean {self.root / 'record'}?"
+            raise InvalidInput(f"{self.root} is not a degcore record: {layout.INDEX} is missing{hint}")
 
+    # --- the boundary ------------------------------------------------------------------------
     def path(self, name: str) -> Path:
-        """The absolute path of a record file."""
-        return self.root / name
+        """The path of a record file, after checking that the name stays inside the record."""
+        pure = PurePosixPath(name)
+        if pure.is_absolute() or not pure.parts or any(p in ("..", ".", "") for p in pure.parts):
+            raise InvalidInput(f"record file name {name!r} leaves the record or is not normalised")
+        if "\\" in name or "\x00" in name:
+            raise InvalidInput(f"record file name {name!r} has a backslash or NUL")
+        return self.root.joinpath(*pure.parts)
+
+    def regular(self, name: str) -> Path:
+        """The path of ``name`` if it and every folder on the way are real (no symlink, no special file)."""
+        path = self.path(name)
+        current = self.root
+        for part in PurePosixPath(name).parts:
+            current = current / part
+            try:
+                mode = os.lstat(current).st_mode
+            except FileNotFoundError:
+                raise InvalidInput(f"record file {name} is missing") from None
+            except OSError as exc:
+                raise InvalidInput(f"record file {name}: {exc.strerror}") from None
+            last = current == path
+            if stat.S_ISLNK(mode):
+                raise InvalidInput(f"record file {name}: {current.relative_to(self.root)} is a symlink")
+            if last and not stat.S_ISREG(mode):
+                raise InvalidInput(f"record file {name} is not a regular file")
+            if not last and not stat.S_ISDIR(mode):
+                raise InvalidInput(f"record file {name}: {current.relative_to(self.root)} is not a folder")
+        return path
+
+    def exists(self, name: str) -> bool:
+        """Whether ``name`` is present (as anything: the strict checks come when it is read)."""
+        return os.path.lexists(self.path(name))
+
+    def raw(self, name: str) -> bytes:
+        """The bytes of one file, within the file cap."""
+        path = self.regular(name)
+        cap = self.limits.file_bytes
+        with path.open("rb") as stream:
+            data = stream.read(cap + 1)
+        if len(data) > cap:
+            raise InvalidInput(f"record file {name} is larger than the cap of {cap} bytes")
+        return data
 
     def load(self, name: str) -> object:
-        """Parse one JSON file."""
-        try:
-            return json.loads(self.path(name).read_bytes())
-        except FileNotFoundError:
-            raise InvalidInput(f"record file {name} is missing") from None
-        except ValueError as exc:
-            raise InvalidInput(f"record file {name} is not JSON: {exc}") from None
+        """Parse one JSON file, which must hold exactly the canonical bytes of its object."""
+        return parse_canonical(self.raw(name), f"record file {name}")
 
     def lines(self, name: str) -> Iterator[bytes]:
-        """The raw lines of a JSON Lines file, streamed."""
-        try:
-            with self.path(name).open("rb") as stream:
-                yield from (line for line in stream if line.strip())
-        except FileNotFoundError:
-            raise InvalidInput(f"record file {name} is missing") from None
+        """The raw lines of a JSON Lines file, streamed, each within the line cap and ending in ``\\n``."""
+        path = self.regular(name)
+        cap = self.limits.line_bytes
+        with path.open("rb") as stream:
+            number = 0
+            while line := stream.readline(cap + 1):
+                number += 1
+                if len(line) > cap:
+                    raise InvalidInput(f"{name} line {number} is longer than the cap of {cap} bytes")
+                if not line.endswith(b"\n"):
+                    raise InvalidInput(f"{name} line {number} does not end with a newline")
+                yield line
 
-    def index(self) -> dict[str, object]:
-        """``record.json``: files with their SHA-256 and stream line counts."""
-        return read_record(self.load(layout.INDEX), "record", {"election_id", "files", "lines"})
+    def objects(self, name: str) -> Iterator[object]:
+        """The lines of a JSON Lines file, each parsed as canonical JSON."""
+        for number, line in enumerate(self.lines(name), start=1):
+            yield parse_canonical(line[:-1], f"{name} line {number}")
 
     def file_hash(self, name: str) -> str:
         """The SHA-256 of a file as it is now (streamed)."""
         digest = hashlib.sha256()
-        with self.path(name).open("rb") as stream:
+        with self.regular(name).open("rb") as stream:
             for block in iter(lambda: stream.read(1 << 20), b""):
                 digest.update(block)
         return digest.hexdigest()
 
+    def listing(self) -> Iterator[tuple[str, str]]:
+        """Every entry below the root as (name, what it is): ``file``, ``dir``, ``symlink`` or ``special``."""
+        count = 0
+        for folder, dirs, files in os.walk(self.root, followlinks=False):
+            for entry in sorted(dirs + files):
+                count += 1
+                if count > self.limits.files:
+                    raise InvalidInput(f"the record holds more than {self.limits.files} files")
+                full = Path(folder) / entry
+                mode = os.lstat(full).st_mode
+                kind = (
+                    "symlink" if stat.S_ISLNK(mode)
+                    else "dir" if stat.S_ISDIR(mode)
+                    else "file" if stat.S_ISREG(mode)
+                    else "special"
+                )  # fmt: skip
+                yield full.relative_to(self.root).as_posix(), kind
+
+    # --- the record's objects ----------------------------------------------------------------
+    def index(self) -> dict[str, object]:
+        """``record.json``: files with their SHA-256, stream line counts, the authority's signature."""
+        return read_record(self.load(layout.INDEX), "record", {"election_id", "files", "lines", "signature"})
+
+    def record_sha256(self) -> str:
+        """The SHA-256 of ``record.json``: one value that fixes every byte of the record."""
+        return hashlib.sha256(self.raw(layout.INDEX)).hexdigest()
+
     def manifest(self) -> Manifest:
         """``manifest.json``."""
         return Manifest.from_json(self.load(layout.MANIFEST))
+
+    def announcement(self) -> object:
+        """``setup/announcement.json`` as published (checked against the manifest and configuration)."""
+        return self.load(layout.ANNOUNCEMENT)
+
+    def setup(self) -> ElectionSetup:
+        """``setup/setup.json`` (its signature and bindings are checked by ``ElectionSetup.check``)."""
+        return ElectionSetup.from_json(self.load(layout.SETUP))
+
+    def remote_list(self) -> dict[str, object]:
+        """``eligibility/remote-list.json``: the registry's signed counts of the frozen remote list."""
+        obj = self.load(layout.REMOTE_LIST)
+        return read_record(
+            obj, "remote-list-counts", {"election_id", "frozen_at", "counts", "list_sha256", "signature"}
+        )
 
     def ceremony_config(self) -> CeremonyConfig:
         """``ceremony/config.json``."""
@@ -82,71 +194,84 @@ class RecordReader:
     ) -> tuple[list[TrusteeCommitment], list[Complaint], list[ComplaintAnswer]]:
         """The published round-1, complaint and answer messages."""
         return (
-            [
-                TrusteeCommitment.from_json(config, json.loads(line))
-                for line in self.lines(layout.COMMITMENTS)
-            ],
-            [Complaint.from_json(config, json.loads(line)) for line in self.lines(layout.COMPLAINTS)],
-            [ComplaintAnswer.from_json(config, json.loads(line)) for line in self.lines(layout.ANSWERS)],
+            [TrusteeCommitment.from_json(config, obj) for obj in self.objects(layout.COMMITMENTS)],
+            [Complaint.from_json(config, obj) for obj in self.objects(layout.COMPLAINTS)],
+            [ComplaintAnswer.from_json(config, obj) for obj in self.objects(layout.ANSWERS)],
         )
 
     def ceremony_result(self, config: CeremonyConfig) -> CeremonyResult:
         """``ceremony/result.json`` as published."""
         return CeremonyResult.from_json(config, self.load(layout.DKG_RESULT))
 
-    def issuer_keys(self) -> dict[str, rsa.RSAPublicKey]:
-        """The issuer's public key per ballot style."""
-        obj = read_record(self.load(layout.ISSUER_KEYS), "issuer-keys", {"keys"})
-        keys = obj["keys"]
-        if not isinstance(keys, dict):
-            raise InvalidInput("issuer-keys: keys must be an object")
-        out = {}
-        for style, pem in keys.items():
-            try:
-                key = serialization.load_pem_public_key(str(pem).encode())
-            except ValueError as exc:
-                raise InvalidInput(f"issuer key for {style}: {exc}") from None
-            if not isinstance(key, rsa.RSAPublicKey):
-                raise InvalidInput(f"issuer key for {style} is not an RSA key")
-            out[str(style)] = key
-        return out
-
-    def box(self) -> tuple[bytes, str]:
-        """The box's Ed25519 public key and its policy."""
-        obj = read_record(self.load(layout.BOX), "box", {"public_key", "policy"})
-        return from_hex(obj["public_key"], 32, "box public_key"), str(obj["policy"])
-
     def encrypted_tally(self, context: ElectionContext) -> EncryptedTally:
         """``tally/encrypted_tally.json``."""
         return tally_from_json(context, self.load(layout.ENCRYPTED_TALLY))
 
-    def partials(self, config: CeremonyConfig) -> list[PartialDecryption]:
-        """Every ``tally/partials/<trustee>.json``, in roster order."""
-        folder = self.path(layout.PARTIALS)
-        found = sorted(folder.glob("*.json")) if folder.is_dir() else []
-        partials = [PartialDecryption.from_json(config, json.loads(p.read_bytes())) for p in found]
+    def _partials(
+        self, folder: str, config: CeremonyConfig
+    ) -> list[tuple[str, PartialDecryption | DegcoreError]]:
+        """Every partial file of ``folder``, each parsed on its own: one bad file fails only itself."""
+        if not self.exists(folder):
+            return []
+        path = self.regular_folder(folder)
+        out: list[tuple[str, Parsed]] = []
+        for entry in sorted(path.iterdir()):
+            name = f"{folder}/{entry.name}"
+            try:
+                partial = PartialDecryption.from_json(config, self.load(name))
+                if name != f"{folder}/{partial.trustee_id}.json":
+                    raise InvalidInput(f"{name} holds the partial of {partial.trustee_id!r}")
+                out.append((name, partial))
+            except DegcoreError as exc:
+                out.append((name, exc))
         order = {t: i for i, t in enumerate(config.trustees)}
-        return sorted(partials, key=lambda p: order.get(p.trustee_id, len(order)))
+        return sorted(out, key=lambda p: (order.get(getattr(p[1], "trustee_id", ""), len(order)), p[0]))
 
-    def mix_stages(self, context: ElectionContext, contest_id: str) -> list[MixStage]:
+    def regular_folder(self, folder: str) -> Path:
+        """The path of a folder of the record that is a real folder (not a symlink)."""
+        path = self.path(folder)
+        if os.path.islink(path) or not path.is_dir():
+            raise InvalidInput(f"{folder} is not a folder")
+        return path
+
+    def partial_files(self, config: CeremonyConfig) -> list[tuple[str, PartialDecryption | DegcoreError]]:
+        """Every ``tally/partials/<trustee>.json``, in roster order, each parsed or its error."""
+        return self._partials(layout.PARTIALS, config)
+
+    def mix_stages(self, context: ElectionContext, contest_id: str) -> list[SignedStage]:
         """A mix-net contest's stages in order (stage-1, stage-2, …; none if nobody voted)."""
-        stages: list[MixStage] = []
-        while (self.path(layout.mix_stage_file(contest_id, len(stages) + 1))).is_file():
-            name = layout.mix_stage_file(contest_id, len(stages) + 1)
+        stages: list[SignedStage] = []
+        while self.exists(name := layout.mix_stage_file(contest_id, len(stages) + 1)):
             found, stage = stage_from_json(context, self.load(name))
-            if found != contest_id:
-                raise InvalidInput(f"{name} belongs to contest {found!r}")
+            if found != contest_id or stage.stage.stage != len(stages) + 1:
+                raise InvalidInput(f"{name} holds stage {stage.stage.stage} of contest {found!r}")
             stages.append(stage)
         return stages
 
-    def mix_partials(self, config: CeremonyConfig, contest_id: str) -> list[PartialDecryption]:
-        """Every trustee's partial decryption of a mix-net contest's last output, in roster order."""
-        folder = self.path(layout.mix_partial_file(contest_id, "x")).parent
-        found = sorted(folder.glob("*.json")) if folder.is_dir() else []
-        partials = [PartialDecryption.from_json(config, json.loads(p.read_bytes())) for p in found]
-        order = {t: i for i, t in enumerate(config.trustees)}
-        return sorted(partials, key=lambda p: order.get(p.trustee_id, len(order)))
+    def mix_partial_files(
+        self, config: CeremonyConfig, contest_id: str
+    ) -> list[tuple[str, PartialDecryption | DegcoreError]]:
+        """Every trustee's partial decryption of a mix-net contest's last output, each parsed or its error."""
+        return self._partials(layout.mix_partial_file(contest_id, "x").rsplit("/", 1)[0], config)
 
     def result(self) -> object:
         """``tally/result.json`` as published (compared with the recomputed result)."""
         return self.load(layout.RESULT)
+
+
+def load_context(folder: str | Path) -> ElectionContext:
+    """The one way to rebuild an election's context from its published files (a record's layout).
+
+    Reads the manifest, the ceremony configuration, messages and result, and the signed setup;
+    re-runs the ceremony's finalisation so the context carries every message (a record written from
+    it loses nothing), and checks the setup. A tallier uses this before :func:`write_record`.
+    """
+    reader = RecordReader(folder, index=False)
+    manifest = reader.manifest()
+    config = reader.ceremony_config()
+    commitments, complaints, answers = reader.ceremony_messages(config)
+    ceremony = finalize(config, commitments, complaints, answers)
+    published = reader.ceremony_result(config)
+    if ceremony.to_json() != published.to_json():
+        raise InvalidInput("the published ceremony result is not what its messages give")
+    return ElectionContext(manifest, ceremony, reader.setup())

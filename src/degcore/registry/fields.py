@@ -1,10 +1,17 @@
-"""One validator per field of the application form (REQUIREMENTS.md §2.1, R6–R16, C4–C10).
+r"""One validator per field of the application form (REQUIREMENTS.md §2.1, R6–R16, C4–C10).
 
 Each validator takes the raw value and returns the normalised one, or raises :class:`BadField`
 with a stable code. :func:`validate` runs a whole form and raises one :class:`InvalidInput`
 listing every :class:`FieldError` at once, with messages in English and Russian. Input holding
 control or markup characters is refused, never cleaned: a portal must not store what the voter
 did not see.
+
+**Look-alike letters.** A word that mixes scripts (``gоsuslugi`` with a Cyrillic «о») reads like
+another word and is refused with the code ``mixed_script``. The script of each character comes
+from the Unicode Character Database through the ``regex`` package (``\p{Script_Extensions=…}``);
+characters of the Common and Inherited scripts (digits, punctuation, combining marks) go with any
+script. Where the rule applies: the e-mail domain as a whole and the local part (each one
+script), every word of free text (address, issuing authority); ФИО is Cyrillic only anyway.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 
 import phonenumbers
+import regex
 from email_validator import EmailNotValidError, validate_email
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 from stdnum.ru import inn as stdnum_inn
@@ -30,6 +38,7 @@ __all__ = [
     "email",
     "fio",
     "inn",
+    "one_script",
     "passport_number",
     "passport_series",
     "phone",
@@ -78,6 +87,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "phone_not_russian": ("Not a valid Russian phone number.", "Недействительный российский номер."),
     "email_invalid": ("Not a valid e-mail address.", "Недействительный адрес электронной почты."),
+    "mixed_script": (
+        "Letters of different alphabets are mixed in one word (e.g. a Latin and a Cyrillic «о»).",
+        "В одном слове смешаны буквы разных алфавитов (например, латинская и кириллическая «о»).",
+    ),
     "upload_empty": ("The file is empty.", "Файл пуст."),
     "upload_too_large": ("The file is larger than 5 MiB.", "Файл больше 5 МБ."),
     "upload_type": ("Only PDF, JPEG or PNG files.", "Допускаются только файлы PDF, JPEG или PNG."),
@@ -118,9 +131,31 @@ def _clean_text(value: object, max_length: int) -> str:
     return value
 
 
+#: The scripts (or, as UTS #39's "highly restrictive" level allows, combinations) one word may use.
+_WORD_SCRIPTS = (
+    ("Latin",), ("Cyrillic",), ("Greek",), ("Armenian",), ("Georgian",), ("Hebrew",), ("Arabic",),
+    ("Latin", "Han", "Hiragana", "Katakana"), ("Latin", "Han", "Hangul"), ("Latin", "Han", "Bopomofo"),
+)  # fmt: skip
+_ONE_SCRIPT = regex.compile(
+    "|".join(
+        "[" + "".join(rf"\p{{scx={name}}}" for name in names) + r"\p{sc=Common}\p{sc=Inherited}]*"
+        for names in _WORD_SCRIPTS
+    )
+)
+_WORD = regex.compile(r"[\p{L}\p{M}]+")
+
+
+def one_script(word: str) -> bool:
+    """Whether ``word``'s letters all belong to one script (Common and Inherited characters go with any)."""
+    return _ONE_SCRIPT.fullmatch(word) is not None
+
+
 def text(value: object, max_length: int = 500) -> str:
-    """Free text (issuing authority, address): no control or markup characters, at most ``max_length``."""
-    return _clean_text(value, max_length)
+    """Free text (issuing authority, address): no control or markup characters, no word mixing scripts."""
+    cleaned = _clean_text(value, max_length)
+    if not all(one_script(word) for word in _WORD.findall(cleaned)):
+        raise BadField("mixed_script")
+    return cleaned
 
 
 _CYRILLIC_NAME = re.compile(r"[А-Яа-яЁё]+(?:[ -][А-Яа-яЁё]+)*")
@@ -245,9 +280,13 @@ def email(value: object) -> str:
     """An e-mail address (``email-validator``; IDN domains such as .рф allowed; no DNS look-ups; R10)."""
     raw = _clean_text(value, 254)
     try:
-        return str(validate_email(raw, check_deliverability=False).normalized)
+        checked = validate_email(raw, check_deliverability=False)
     except EmailNotValidError:
         raise BadField("email_invalid") from None
+    # The Unicode form of the domain, also when it was typed as punycode (xn--…).
+    if not (one_script(checked.domain) and one_script(checked.local_part)):
+        raise BadField("mixed_script")
+    return str(checked.normalized)
 
 
 _SIGNATURES = (

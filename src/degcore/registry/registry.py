@@ -1,9 +1,12 @@
 """The registry: voter list, applications for remote voting, confirmation codes, audit, retention.
 
 DESIGN.md §1 step 3, REQUIREMENTS.md §1–§2 (R1–R22, R25), docs/registry.md. Every public
-method is one SQLite transaction that also appends its audit entry; a refused action is rolled
-back and then recorded as refused. ``now`` is always a parameter (aware datetime). Status changes
-are reported to the ``on_event`` callback after their commit; the registry sends nothing itself.
+method is one transaction that also appends its audit entry; a refused action is rolled back and
+then recorded as refused. ``now`` is always a parameter (aware datetime). Status changes are
+reported to the ``on_event`` callback after their commit; the registry sends nothing itself.
+One voter, one channel (:mod:`degcore.registry.channel`): confirmation puts the voter on the
+remote list, a credential claim is recorded with its checks, and after it the voter can neither
+withdraw nor vote on paper.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+from nacl.signing import SigningKey
+
 from degcore.errors import (
     DegcoreError,
     Ineligible,
@@ -26,89 +31,24 @@ from degcore.errors import (
     VerificationFailed,
 )
 from degcore.ids import check_id
-from degcore.registry import audit, codes, fields, voters
-from degcore.registry.retention import PurgeReport, purge
-from degcore.registry.schedule import Schedule, require_aware
+from degcore.registry import audit, channel, codes, fields, voters
+from degcore.registry.model import (
+    CONSENT_KINDS,
+    FORM_OPTIONAL,
+    FORM_REQUIRED,
+    Application,
+    ElectionSettings,
+    StatusChanged,
+    Transition,
+    reasons_of,
+)
+from degcore.registry.publish import Publishing
+from degcore.registry.schedule import require_aware
 from degcore.registry.status import TRANSITIONS, RejectionReason, Status
 from degcore.registry.store import open_store
 from degcore.storage import Transaction
 
 __all__ = ["CONSENT_KINDS", "Application", "ElectionSettings", "Registry", "StatusChanged", "Transition"]
-
-#: The two consents a submission needs (R17): personal-data processing and the remote-voting terms.
-CONSENT_KINDS = ("personal_data", "remote_voting_terms")
-
-FORM_REQUIRED: dict[str, fields.Validator] = {
-    "full_name": fields.fio,
-    "birth_date": fields.birth_date,
-    "passport_series": fields.passport_series,
-    "passport_number": fields.passport_number,
-    "passport_issued": fields.date_ru,
-    "passport_issuer": fields.text,
-    "snils": fields.snils,
-    "phone": fields.phone,
-    "district": lambda v: check_id(v, "district"),
-    "address": fields.text,
-}
-FORM_OPTIONAL: dict[str, fields.Validator] = {
-    "division_code": fields.division_code,
-    "inn": fields.inn,
-    "email": fields.email,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ElectionSettings:
-    """What the registry needs to know about the election: id, calendar, where remote voting runs."""
-
-    election_id: str
-    schedule: Schedule
-    remote_districts: frozenset[str]
-    ballot_styles: Mapping[str, str]  # district → ballot style
-    consent_versions: Mapping[str, str]  # consent kind → the version the portal shows now
-
-    def __post_init__(self) -> None:
-        check_id(self.election_id, "election_id")
-        if set(self.consent_versions) != set(CONSENT_KINDS):
-            raise InvalidInput(f"consent_versions must name exactly {CONSENT_KINDS}")
-
-
-@dataclass(frozen=True, slots=True)
-class Application:
-    """An application as stored: number, voter, district, status, reasons, link to a rejected one."""
-
-    number: str
-    voter_id: str
-    district: str
-    status: Status
-    reasons: tuple[RejectionReason, ...]
-    previous: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """One step of an application's history."""
-
-    old: Status | None
-    new: Status
-    at: datetime
-    actor: str
-    reasons: tuple[RejectionReason, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class StatusChanged:
-    """The event a portal turns into a notification."""
-
-    number: str
-    voter_id: str
-    old: Status | None
-    new: Status
-    at: datetime
-    reasons: tuple[RejectionReason, ...] = ()
-
 
 T = TypeVar("T")
 
@@ -126,12 +66,13 @@ def _describe(exc: DegcoreError) -> str:
     return f"{type(exc).__name__}({code})" if code else type(exc).__name__
 
 
-def _reasons(text: str) -> tuple[RejectionReason, ...]:
-    return tuple(RejectionReason(r) for r in text.split(",") if r)
+class Registry(Publishing):
+    """The registration service's model over one store (a SQLite file or a PostgreSQL schema).
 
-
-class Registry:
-    """The registration service's model over one SQLite file."""
+    ``code_key`` (≥ 32 random bytes) keys the one-time codes; ``signing_key`` (Ed25519) is the
+    registry's own: it signs the audit head, the frozen remote list and its counts, and its
+    public half (:attr:`public_key`) is published. Both live outside the database.
+    """
 
     def __init__(
         self,
@@ -139,11 +80,15 @@ class Registry:
         settings: ElectionSettings,
         *,
         code_key: bytes,
+        signing_key: SigningKey,
         on_event: Callable[[StatusChanged], None] | None = None,
     ) -> None:
         codes.code_mac(code_key, "", "")  # checks the key length
+        if not isinstance(signing_key, SigningKey):
+            raise InvalidInput("the registry's signing_key must be a nacl.signing.SigningKey (Ed25519)")
         self.settings = settings
         self._code_key = code_key
+        self._signing_key = signing_key
         self._on_event = on_event
         self._events: list[StatusChanged] = []
         self._db = open_store(path)
@@ -207,9 +152,9 @@ class Registry:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (app.number, str(app.status), str(to), stamp, actor, text),
         )
-        self._events.append(StatusChanged(app.number, app.voter_id, app.status, to, now, _reasons(text)))
+        self._events.append(StatusChanged(app.number, app.voter_id, app.status, to, now, reasons_of(text)))
         return Application(
-            app.number, app.voter_id, app.district, to, _reasons(text), app.previous, app.created_at, now
+            app.number, app.voter_id, app.district, to, reasons_of(text), app.previous, app.created_at, now
         )
 
     def _load(self, conn: Transaction, number: str) -> Application:
@@ -221,20 +166,35 @@ class Registry:
         if row is None:
             raise InvalidInput(f"no application numbered {number!r}")
         return Application(
-            row[0], row[1], row[2], Status(row[3]), _reasons(row[4]), row[5],
+            row[0], row[1], row[2], Status(row[3]), reasons_of(row[4]), row[5],
             datetime.fromisoformat(row[6]), datetime.fromisoformat(row[7]),
         )  # fmt: skip
 
     def _voter(self, conn: Transaction, voter_id: str) -> voters.VoterRecord | None:
-        row = conn.execute("SELECT * FROM voters WHERE voter_id = ?", (voter_id,)).fetchone()
+        row = conn.execute(voters.SELECT_VOTER, (voter_id,)).fetchone()
         return None if row is None else voters.VoterRecord.from_row(row)
 
     def _voter_now(self, voter_id: str) -> voters.VoterRecord | None:
         with self._db.reading() as conn:
             return self._voter(conn, voter_id)
 
-    def _set_channel(self, conn: Transaction, voter_id: str, channel: str) -> None:
-        conn.execute("UPDATE voters SET channel = ? WHERE voter_id = ?", (channel, voter_id))
+    def _set_channel(self, conn: Transaction, voter_id: str, to: str) -> None:
+        try:
+            conn.execute("UPDATE voters SET channel = ? WHERE voter_id = ?", (to, voter_id))
+        except self._db.integrity_errors as exc:  # the schema's CHECK: a claim keeps the voter remote
+            raise RuleViolation(Rule.ALREADY_ISSUED, f"voter {voter_id!r} received a credential") from exc
+
+    def _refuse_if_frozen(self, conn: Transaction, now: datetime) -> None:
+        """The remote list changes only before registration closes and before it is frozen (C17)."""
+        if not now < self.settings.schedule.closes or channel.frozen(conn):
+            raise RuleViolation(
+                Rule.OUTSIDE_WINDOW, "the list of remote voters is frozen: registration has closed"
+            )
+
+    def _refuse_if_voted_on_paper(self, conn: Transaction, voter_id: str) -> None:
+        record = self._voter(conn, voter_id)
+        if record is not None and record.voted_on_paper:
+            raise RuleViolation(Rule.VOTED_ON_PAPER, f"voter {voter_id!r} has voted on paper")
 
     # --- the voter list -------------------------------------------------------------------
     def import_voters(self, source: str | Iterable[str], *, now: datetime, actor: str = "system") -> int:
@@ -252,12 +212,13 @@ class Registry:
         return record
 
     def mark_voted_on_paper(self, voter_id: str, *, now: datetime, actor: str) -> None:
-        """A polling station records a paper vote; refused for a voter on the remote list (R4)."""
+        """A polling station records a paper vote; refused on the remote list or with a credential (R4)."""
 
         def work(conn: Transaction) -> None:
             record = self._voter(conn, voter_id)
             if record is None:
                 raise Ineligible(IneligibleReason.NOT_ON_LIST, f"voter {voter_id!r} is not on the list")
+            channel.refuse_if_claimed(conn, voter_id, "she cannot vote on paper")
             if record.channel != "paper":
                 raise RuleViolation(Rule.WRONG_CHANNEL, f"voter {voter_id!r} is on the remote list")
             conn.execute("UPDATE voters SET voted_on_paper = 1 WHERE voter_id = ?", (voter_id,))
@@ -278,23 +239,36 @@ class Registry:
     def check_credential_eligibility(
         self, voter_id: str, election_id: str, ballot_style: str, now: datetime
     ) -> None:
-        """The issuer's question (``EligibilityOracle``): may this voter get a credential now?"""
+        """The issuer's question (``EligibilityOracle``), answered by recording the voter's claim.
+
+        In one transaction: the issuance window (RuleViolation(outside_window)), every eligibility
+        rule, a confirmed application (the remote list), the district's ballot style, then the
+        claim itself. Asking again for the same voter and style succeeds (an issuer's retry).
+        """
         require_aware(now)
-        if election_id != self.settings.election_id:
-            raise Ineligible(
-                IneligibleReason.NOT_ON_LIST, f"this registry serves {self.settings.election_id}"
+        s = self.settings
+        if election_id != s.election_id:
+            raise Ineligible(IneligibleReason.NOT_ON_LIST, f"this registry serves {s.election_id}")
+        opens, closes = s.issuance_window
+
+        def work(conn: Transaction) -> None:
+            if not opens <= now < closes:
+                raise RuleViolation(
+                    Rule.OUTSIDE_WINDOW,
+                    f"credentials are issued from {opens.isoformat()} until {closes.isoformat()}",
+                )
+            record = self._voter(conn, voter_id)
+            district = record.district if record else ""
+            assessed = voters.assess(
+                record, district=district, schedule=s.schedule, remote_districts=s.remote_districts
             )
-        record = self._voter_now(voter_id)
-        district = record.district if record else ""
-        failed = list(self.assess(voter_id, district))
-        if record is not None and record.channel != "remote":
-            failed.append(IneligibleReason.NOT_REMOTE_CHANNEL)
-        if record is not None and self.settings.ballot_styles.get(record.district) != ballot_style:
-            failed.append(IneligibleReason.WRONG_DISTRICT)
-        if now >= self.settings.schedule.voting_ends:
-            failed.append(IneligibleReason.OUTSIDE_REGISTRATION_WINDOW)
-        if failed:
-            raise Ineligible(failed[0], f"voter {voter_id!r}: " + ", ".join(failed))
+            failed = list(assessed)
+            channel.claim(
+                conn, voter_id=voter_id, ballot_style=ballot_style, styles=s.ballot_styles, record=record,
+                failed=failed, now=now,
+            )  # fmt: skip
+
+        self._run(now, "issuer", f"claim_credential:{ballot_style}", voter_id, work)
 
     # --- applications ---------------------------------------------------------------------
     def create(
@@ -416,14 +390,14 @@ class Registry:
                 raise RuleViolation(
                     Rule.CONSENT_REQUIRED, "both consents, at their current versions, are required"
                 )
-            reasons = self._auto_reasons(conn, app, now)
+            reasons = self._autoreasons_of(conn, app, now)
             if reasons:
                 return self._move(conn, app, Status.REJECTED, now=now, actor="system", reasons=reasons)
             return self._move(conn, app, Status.SUBMITTED, now=now, actor=actor)
 
         return self._run(now, actor, "submit", number, work)
 
-    def _auto_reasons(self, conn: Transaction, app: Application, now: datetime) -> list[RejectionReason]:
+    def _autoreasons_of(self, conn: Transaction, app: Application, now: datetime) -> list[RejectionReason]:
         s = self.settings
         if not now < s.schedule.closes:
             return [RejectionReason.LATE]
@@ -456,14 +430,14 @@ class Registry:
     ) -> Application:
         def work(conn: Transaction) -> Application:
             app = self._load(conn, number)
-            if to in (Status.APPROVED, Status.WITHDRAWN) and not now < self.settings.schedule.closes:
-                raise RuleViolation(
-                    Rule.OUTSIDE_WINDOW, "the list of remote voters is frozen: registration has closed"
-                )
-            moved = self._move(conn, app, to, now=now, actor=actor, reasons=reasons)
+            if to is Status.WITHDRAWN:
+                channel.refuse_if_claimed(conn, app.voter_id, "the application can no longer be withdrawn")
+            if to in (Status.APPROVED, Status.WITHDRAWN):
+                self._refuse_if_frozen(conn, now)
             if to is Status.APPROVED:
-                self._set_channel(conn, app.voter_id, "remote")
-            elif app.status in (Status.APPROVED, Status.CONFIRMED):
+                self._refuse_if_voted_on_paper(conn, app.voter_id)
+            moved = self._move(conn, app, to, now=now, actor=actor, reasons=reasons)
+            if app.status is Status.CONFIRMED:  # the only move out of confirmed is withdrawal
                 self._set_channel(conn, app.voter_id, "paper")
             return moved
 
@@ -482,7 +456,7 @@ class Registry:
         return self._step(number, Status.UNDER_REVIEW, now=now, actor=actor)
 
     def approve(self, number: str, *, now: datetime, actor: str) -> Application:
-        """На проверке → Одобрено; the voter moves to the remote list."""
+        """На проверке → Одобрено; the voter then confirms with a one-time code to join the remote list."""
         return self._step(number, Status.APPROVED, now=now, actor=actor)
 
     def reject(
@@ -495,7 +469,7 @@ class Registry:
         return self._step(number, Status.REJECTED, now=now, actor=actor, reasons=checked)
 
     def withdraw(self, number: str, *, now: datetime, actor: str = "voter") -> Application:
-        """→ Отозвано, until registration closes; the voter goes back to the paper list (C17)."""
+        """→ Отозвано, until registration closes and unless a credential was claimed; back to paper (C17)."""
         return self._step(number, Status.WITHDRAWN, now=now, actor=actor)
 
     # --- confirmation by one-time code ----------------------------------------------------
@@ -517,11 +491,17 @@ class Registry:
         return code
 
     def confirm(self, number: str, code: str, *, now: datetime, actor: str = "voter") -> Application:
-        """Одобрено → Подтверждено with the code; wrong codes count, the 5th locks confirmation."""
+        """Одобрено → Подтверждено with the code, before registration closes: the voter joins the remote list.
+
+        Wrong codes count, the 5th locks confirmation.
+        """
         mac = codes.code_mac(self._code_key, number, str(code))
 
         def work(conn: Transaction) -> Application | _Refused:
             app = self._load(conn, number)
+            if app.status is Status.APPROVED:
+                self._refuse_if_frozen(conn, now)
+                self._refuse_if_voted_on_paper(conn, app.voter_id)
             row = conn.execute(
                 "SELECT mac, issued_at, failures, used FROM codes WHERE number = ?", (number,)
             ).fetchone()
@@ -540,7 +520,9 @@ class Registry:
                 error = VerificationFailed("one-time-code", number, f"wrong code ({left} tries left)")
                 return _Refused(error, "refused: wrong code")
             conn.execute("UPDATE codes SET used = 1 WHERE number = ?", (number,))
-            return self._move(conn, app, Status.CONFIRMED, now=now, actor=actor)
+            moved = self._move(conn, app, Status.CONFIRMED, now=now, actor=actor)
+            self._set_channel(conn, app.voter_id, "remote")
+            return moved
 
         result = self._run(now, actor, "confirm", number, work)
         if not isinstance(result, Application):  # pragma: no cover - _run raises a _Refused's error
@@ -559,21 +541,9 @@ class Registry:
             "SELECT from_status, to_status, at, actor, reasons FROM transitions WHERE number = ? ORDER BY id"
         )
         return [
-            Transition(Status(f) if f else None, Status(t), datetime.fromisoformat(at), a, _reasons(r))
+            Transition(Status(f) if f else None, Status(t), datetime.fromisoformat(at), a, reasons_of(r))
             for f, t, at, a, r in self._db.read(query, (number,))
         ]
-
-    def verify_audit(self) -> audit.AuditReport:
-        """Recompute the audit chain; the report names the first broken link."""
-        with self._db.reading() as conn:
-            return audit.verify_chain(conn)
-
-    def purge(self, *, now: datetime, actor: str = "system") -> PurgeReport:
-        """Delete personal data once the retention period is over (R25); idempotent."""
-        require_aware(now)
-        if not self.settings.schedule.purge_due(now):
-            raise RuleViolation(Rule.OUTSIDE_WINDOW, "personal data is kept until the retention period ends")
-        return purge(self._db, now, actor)
 
 
 def _iso(value: object) -> str:

@@ -4,6 +4,11 @@
   active states, so two portals racing to file the same person cannot both win.
 - A phone belongs to one applicant: ``phones`` has the phone as its primary key.
 - Foreign keys tie transitions, consents, uploads and codes to their application.
+- One channel per voter: a voter's credential claim (``claimed_style``) is one column of the voter's
+  own row, and a CHECK refuses any row where a claim stands beside the paper channel or a paper
+  vote. Whatever the code above it does, the database never holds a voter who both received a
+  credential and was put back on the paper list or marked as having voted on paper.
+- The frozen remote list and its counts are stored once each (``publications``, keyed by kind).
 """
 
 from __future__ import annotations
@@ -26,7 +31,11 @@ CREATE TABLE IF NOT EXISTS voters (
     district        TEXT NOT NULL,
     disenfranchised INTEGER NOT NULL CHECK (disenfranchised IN (0, 1)),
     channel         TEXT NOT NULL DEFAULT 'paper' CHECK (channel IN ('paper', 'remote')),
-    voted_on_paper  INTEGER NOT NULL DEFAULT 0 CHECK (voted_on_paper IN (0, 1))
+    voted_on_paper  INTEGER NOT NULL DEFAULT 0 CHECK (voted_on_paper IN (0, 1)),
+    claimed_style   TEXT,
+    claimed_at      TEXT,
+    CHECK ((claimed_style IS NULL) = (claimed_at IS NULL)),
+    CHECK (claimed_style IS NULL OR (channel = 'remote' AND voted_on_paper = 0))
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS applications (
@@ -106,6 +115,11 @@ CREATE TABLE IF NOT EXISTS audit (
     prev    BLOB NOT NULL,
     hash    BLOB NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS publications (
+    kind TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS aggregates (
     key   TEXT PRIMARY KEY,

@@ -30,17 +30,25 @@ from degcore.registry import fields
 from degcore.registry.schedule import Schedule
 from degcore.storage import Transaction
 
-__all__ = ["COLUMNS", "VoterRecord", "age_on", "assess", "import_rows", "parse_rows"]
+__all__ = ["COLUMNS", "SELECT_VOTER", "VoterRecord", "age_on", "assess", "import_rows", "parse_rows"]
 
 COLUMNS = ("voter_id", "full_name", "birth_date", "citizenship", "district", "disenfranchised")
 _FLAGS = {"0": False, "1": True, "false": False, "true": True, "нет": False, "да": True}
 #: Above this many bad rows the report stops listing them (the file is plainly wrong).
 MAX_REPORTED_ERRORS = 1000
+#: The query :meth:`VoterRecord.from_row` reads.
+SELECT_VOTER = (
+    "SELECT voter_id, full_name, birth_date, citizen, district, disenfranchised, channel, voted_on_paper,"
+    " claimed_style FROM voters WHERE voter_id = ?"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class VoterRecord:
-    """One person on the voter list and their channel (``paper`` by default, or ``remote``)."""
+    """One person on the voter list, their channel (``paper`` by default, or ``remote``), their claim.
+
+    ``credential_style`` is the ballot style of the credential the voter claimed, if any.
+    """
 
     voter_id: str
     full_name: str
@@ -50,14 +58,15 @@ class VoterRecord:
     disenfranchised: bool
     channel: str = "paper"
     voted_on_paper: bool = False
+    credential_style: str | None = None
 
     @classmethod
     def from_row(cls, row: Sequence[object]) -> VoterRecord:
-        """From a ``voters`` table row."""
-        vid, name, born, citizen, district, disenfranchised, channel, paper = row
+        """From a row of :data:`SELECT_VOTER`."""
+        vid, name, born, citizen, district, disenfranchised, channel, paper, claimed = row
         return cls(
             str(vid), str(name), date.fromisoformat(str(born)), bool(citizen), str(district),
-            bool(disenfranchised), str(channel), bool(paper),
+            bool(disenfranchised), str(channel), bool(paper), None if claimed is None else str(claimed),
         )  # fmt: skip
 
 

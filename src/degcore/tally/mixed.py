@@ -12,25 +12,30 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from degcore.ballot import ElectionContext, EncryptedBallot
+from nacl.signing import SigningKey
+
+from degcore.ballot import ElectionContext, EncryptedBallot, MixServer
+from degcore.chain import sign_object, verify_object
 from degcore.elgamal import Ciphertext, dlog
 from degcore.elgamal._codec import json_list
 from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption
 from degcore.encoding import JsonValue, from_hex, read_record, record_header
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.hashing import sha256
+from degcore.ids import check_id
 from degcore.mixnet import Row, ShuffleProof
 from degcore.mixnet.cascade import MixStage, flatten, mix, unflatten
 
 __all__ = [
     "MixedContest",
+    "SignedStage",
     "contest_base",
     "decrypt_rows",
     "mix_contests",
     "mixnet_contests",
     "mixnet_rows",
+    "run_stage",
     "stage_from_json",
-    "stage_to_json",
 ]
 
 
@@ -51,40 +56,77 @@ def mixnet_rows(context: ElectionContext, ballots: Iterable[EncryptedBallot]) ->
 
 
 @dataclass(frozen=True, slots=True)
+class SignedStage:
+    """One mix server's stage as published: the stage, who ran it, and its signed JSON object."""
+
+    stage: MixStage
+    server_id: str
+    signed: Mapping[str, JsonValue]
+
+    def to_json(self) -> dict[str, JsonValue]:
+        """``mix/<contest>/stage-<k>.json``: signed by the server's key of the election setup."""
+        return dict(self.signed)
+
+    def verify(self, server: MixServer) -> None:
+        """The stage is signed by ``server``, the setup's server for this stage."""
+        if self.server_id != server.server_id:
+            raise VerificationFailed("mix-stage", f"stage {self.stage.stage}", f"run by {self.server_id!r}")
+        verify_object(self.signed, server.key, "mix-stage")
+
+
+@dataclass(frozen=True, slots=True)
 class MixedContest:
-    """One contest's cascade: its input rows and every stage's output and proof."""
+    """One contest's cascade: its input rows and every stage's output, proof and server signature."""
 
     contest_id: str
     rows: tuple[Row, ...]
-    stages: tuple[MixStage, ...]
+    stages: tuple[SignedStage, ...]
 
     @property
     def output(self) -> tuple[Row, ...]:
         """The last stage's rows: what the trustees decrypt."""
-        return self.stages[-1].rows if self.stages else self.rows
+        return self.stages[-1].stage.rows if self.stages else self.rows
 
 
 def mix_contests(
     context: ElectionContext,
     rows: Mapping[str, Sequence[Row]],
+    servers: Mapping[str, Sequence[tuple[str, SigningKey]]],
     *,
-    stages: int = 3,
     executor: Executor | None = None,
 ) -> dict[str, MixedContest]:
-    """Run ``stages`` mix servers over each contest's rows (contests without ballots are not mixed)."""
+    """Each contest's rows through its cascade of servers (id, signing key), in the setup's order.
+
+    In a real election each server runs its own stage (:func:`run_stage`) on its own machine; this
+    runs them all in one process. Contests without ballots are not mixed.
+    """
     out = {}
     for contest_id, contest_rows in rows.items():
-        done: list[MixStage] = []
+        done: list[SignedStage] = []
         current: Sequence[Row] = contest_rows
         if contest_rows:
-            for k in range(1, stages + 1):
-                stage = mix(
-                    context.public_key, current, contest_base(context, contest_id), k, executor=executor
-                )
-                done.append(stage)
-                current = stage.rows
+            for k, (server_id, key) in enumerate(servers[contest_id], start=1):
+                signed = run_stage(context, contest_id, current, k, server_id, key, executor=executor)
+                done.append(signed)
+                current = signed.stage.rows
         out[contest_id] = MixedContest(contest_id, tuple(contest_rows), tuple(done))
     return out
+
+
+def run_stage(  # noqa: PLR0917 - the stage's inputs, then who runs it
+    context: ElectionContext,
+    contest_id: str,
+    rows: Sequence[Row],
+    stage: int,
+    server_id: str,
+    key: SigningKey,
+    *,
+    executor: Executor | None = None,
+) -> SignedStage:
+    """Mix server ``server_id`` runs stage ``stage`` of a contest: shuffle, prove, sign."""
+    mixed = mix(context.public_key, rows, contest_base(context, contest_id), stage, executor=executor)
+    body = _stage_body(context, contest_id, mixed, server_id)
+    return SignedStage(mixed, server_id, sign_object(key, body))
 
 
 def contest_base(context: ElectionContext, contest_id: str) -> bytes:
@@ -117,20 +159,22 @@ def decrypt_rows(
     return [tuple(int(str(v)) for v in row) for row in unflatten(values, len(contest.options))]
 
 
-def stage_to_json(context: ElectionContext, contest_id: str, stage: MixStage) -> dict[str, JsonValue]:
-    """``mix/<contest>/stage-<k>.json``: the stage's output rows and proof."""
+def _stage_body(
+    context: ElectionContext, contest_id: str, stage: MixStage, server_id: str
+) -> dict[str, JsonValue]:
     return {
         **record_header("mix-stage"),
         "contest": contest_id,
         "stage": stage.stage,
+        "server": server_id,
         "rows": [[bytes(ct).hex() for ct in row] for row in stage.rows],
         "proof": stage.proof.to_json(context.group),
     }
 
 
-def stage_from_json(context: ElectionContext, obj: object) -> tuple[str, MixStage]:
+def stage_from_json(context: ElectionContext, obj: object) -> tuple[str, SignedStage]:
     """Parse a stage file strictly (every element decoded with its membership check)."""
-    f = read_record(obj, "mix-stage", {"contest", "stage", "rows", "proof"})
+    f = read_record(obj, "mix-stage", {"contest", "stage", "server", "rows", "proof", "signature"})
     group = context.group
     size = 2 * group.element_bytes
     rows = tuple(
@@ -140,4 +184,6 @@ def stage_from_json(context: ElectionContext, obj: object) -> tuple[str, MixStag
     stage = f["stage"]
     if type(stage) is not int or stage < 1:
         raise InvalidInput("mix-stage: stage must be a positive integer")
-    return str(f["contest"]), MixStage(stage, rows, ShuffleProof.from_json(group, f["proof"]))
+    server = str(check_id(f["server"], "mix server"))
+    parsed = MixStage(stage, rows, ShuffleProof.from_json(group, f["proof"]))
+    return str(f["contest"]), SignedStage(parsed, server, f)  # type: ignore[arg-type]

@@ -9,10 +9,10 @@ V9), so the parent holds at most one batch of lines at a time.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import islice
 
 from cryptography.hazmat.primitives import serialization
@@ -23,8 +23,9 @@ from nacl.signing import VerifyKey
 from degcore.ballot import ElectionContext, OpenedBallot, verify_ballot, verify_opened
 from degcore.board.cast import CastBallot, check_cast
 from degcore.board.log import GENESIS, entry_hash
+from degcore.chain import entry_from_line
 from degcore.elgamal import Ciphertext
-from degcore.encoding import canonical_json, from_hex, from_rfc3339, read_record
+from degcore.encoding import canonical_json, from_rfc3339, parse_canonical
 from degcore.errors import DegcoreError
 from degcore.groups import Element
 from degcore.hashing import sha256
@@ -54,6 +55,7 @@ class LogLine:
     tracking_code: str = ""
     style: str = ""
     summary: object = None  # the close entry's payload
+    at: datetime | None = None
     mix_rows: list[tuple[str, tuple[Ciphertext, ...]]] = field(default_factory=list)  # mix-net contests
 
 
@@ -71,27 +73,26 @@ def _check_line(
 ) -> tuple[LogLine, list[tuple[TallyKey, tuple[Ciphertext, ...]]]]:
     facts = LogLine()
     try:
-        f = read_record(
-            json.loads(line), "log-entry", {"position", "kind", "at", "payload", "prev", "hash", "signature"}
-        )
-        if type(f["position"]) is not int:
-            raise DegcoreError("position is not an integer")
-        facts.position, facts.kind, at = int(str(f["position"])), str(f["kind"]), str(f["at"])
-        facts.prev, facts.hash = from_hex(f["prev"], 32, "prev"), from_hex(f["hash"], 32, "hash")
-        payload = canonical_json(f["payload"])  # type: ignore[arg-type]
-        signature = from_hex(f["signature"], 64, "signature")
-    except (DegcoreError, ValueError, TypeError) as exc:
+        obj = parse_canonical(line[:-1] if line.endswith(b"\n") else line, "log line")
+        entry = entry_from_line("log-entry", obj)
+        f = obj if isinstance(obj, dict) else {}
+        facts.position, facts.kind, at = entry.position, entry.kind, entry.at
+        facts.prev, facts.hash = entry.prev, entry.hash
+        facts.at = from_rfc3339(at, "at")
+    except (DegcoreError, RecursionError) as exc:
         facts.problems.append(("V5", f"unreadable entry: {exc}"))
         return facts, []
-    if entry_hash(facts.prev, facts.position, facts.kind, payload, at) != facts.hash:
+    if entry_hash(facts.prev, facts.position, facts.kind, entry.payload, at) != facts.hash:
         facts.problems.append(("V5", "hash does not match the entry"))
     try:
-        VerifyKey(box_key).verify(facts.hash, signature)
-    except BadSignatureError:
+        VerifyKey(box_key).verify(facts.hash, entry.signature)
+    except (BadSignatureError, ValueError):
         facts.problems.append(("V5", "box signature does not verify"))
     if facts.kind == "ballot":
         return facts, _ballot(context, keys, f["payload"], at, facts)
     if facts.kind == "challenge":
+        if not context.manifest.voting_open(facts.at):
+            facts.problems.append(("V5", f"a challenge at {at}, outside the voting window"))
         _challenge(context, f["payload"], facts)
     elif facts.kind == "close":
         facts.summary = f["payload"]
@@ -160,6 +161,8 @@ class LogFacts:
     )  # position, credential, code, style
     challenged: dict[str, int] = field(default_factory=dict)  # tracking code → position
     challenge_entries: int = 0
+    closed_at: datetime | None = None
+    last_at: datetime | None = None
     mix_rows: dict[str, list[tuple[int, tuple[Ciphertext, ...]]]] = field(default_factory=dict)
     products: Products = field(default_factory=dict)
 
@@ -201,6 +204,10 @@ def _link(facts: LogFacts, line: LogLine, prev: bytes, position: int, problem: P
         problem("V5", item, "an entry after the closing entry")
     for check_id, reason in line.problems:
         problem(check_id, item, reason)
+    if line.at is not None:
+        if facts.last_at is not None and line.at < facts.last_at:
+            problem("V5", item, "stamped earlier than the previous entry")
+        facts.last_at = max(line.at, facts.last_at or line.at)
     if line.kind == "ballot" and line.credential:
         facts.ballots.append((line.position, line.credential, line.tracking_code, line.style))
         for contest_id, row in line.mix_rows:
@@ -210,7 +217,7 @@ def _link(facts: LogFacts, line: LogLine, prev: bytes, position: int, problem: P
         if line.tracking_code:
             facts.challenged[line.tracking_code] = line.position
     elif line.kind == "close":
-        facts.closed = line.summary
+        facts.closed, facts.closed_at = line.summary, line.at
     return line.hash, position + 1
 
 

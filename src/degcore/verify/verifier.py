@@ -9,30 +9,23 @@ Ballot checks run on ``executor`` (default: a process pool over all cores; a Das
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from degcore.ballot import ElectionContext, EncryptedBallot
-from degcore.board.cast import CastBallot, Policy
-from degcore.elgamal import Ciphertext
+from degcore.ballot import ElectionContext, ElectionSetup
+from degcore.board.cast import Policy
 from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult, check_commitment, finalize
-from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption
-from degcore.errors import DegcoreError, VerificationFailed
-from degcore.groups import Element
+from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
 from degcore.issuance import rsabssa
-from degcore.mixnet import Row
-from degcore.mixnet.cascade import flatten, verify_cascade
-from degcore.record import RecordReader, layout
-from degcore.tally import EncryptedTally, aggregate, decrypt_tally
-from degcore.tally.aggregate import multiply_into
-from degcore.tally.mixed import contest_base, mixnet_contests
-from degcore.verify.ballots import LogFacts, Products, scan_log
-from degcore.verify.report import CATALOGUE, Outcome, Report
+from degcore.record import Limits, RecordReader, layout
+from degcore.verify.ballots import LogFacts, scan_log
+from degcore.verify.report import Outcome, Report
+from degcore.verify.tally_checks import check_aggregation, check_decryption, check_mixnet
+from degcore.verify.trust import check_accounting, check_eligibility, check_index, check_setup
 
 __all__ = ["verify_record"]
 
@@ -42,37 +35,88 @@ class _Skip(Exception):
 
 
 def verify_record(
-    path: str | Path, *, executor: Executor | None = None, advance: Callable[[int], object] | None = None
+    path: str | Path,
+    *,
+    executor: Executor | None = None,
+    advance: Callable[[int], object] | None = None,
+    limits: Limits | None = None,
 ) -> Report:
-    """Run every check on the record at ``path``; ``advance(n)`` is told as log lines are done."""
-    reader = RecordReader(path)
+    """Run every check on the record at ``path``; ``advance(n)`` is told as log lines are done.
+
+    Whatever the record holds, the answer is a report: a malformed file or line fails or errors the
+    check that reads it, naming the file, line and reason.
+    """
     report = Report(str(path))
     try:
-        _files(reader, report)
-        context, config, result = _parameters(reader, report)
-        _ceremony(reader, report, config, result)
-        pems = _issuer_keys(reader, report, context)
-        box_key, policy = reader.box()
-        facts = scan_log(
-            context,
-            pems,
-            box_key,
-            reader.lines(layout.LOG),
-            _problem(report),
-            executor=executor,
-            advance=advance,
-        )
-        counted = _uniqueness(report, facts, Policy(policy))
-        _close_and_challenges(report, facts, counted)
-        tally = _aggregation(reader, report, context, facts, counted)
-        mixed = _mixnet(reader, report, context, facts, counted)
-        _decryption(reader, report, context, tally, mixed)
+        reader = RecordReader(path, limits)
+        report.record_sha256 = reader.record_sha256()
+    except DegcoreError as exc:
+        _error(report, "V1", exc)
+        report.finish()
+        return report
+    try:
+        _run(reader, report, executor, advance)
     except _Skip:
         pass
-    for check_id in CATALOGUE:
-        if check_id not in report.checks_run:
-            report.check(check_id).outcome = Outcome.SKIP
+    except Exception as exc:
+        current = report.current or "V1"
+        _error(
+            report,
+            current,
+            InvalidInput(f"the record could not be checked here: {type(exc).__name__}: {exc}"),
+        )
+    report.finish()
     return report
+
+
+def _run(
+    reader: RecordReader,
+    report: Report,
+    executor: Executor | None,
+    advance: Callable[[int], object] | None,
+) -> None:
+    index = _files(reader, report)
+    context, config, result = _parameters(reader, report)
+    manifest = context.manifest
+    report.election_id, report.authority_key = manifest.election_id, manifest.authority_key.hex()
+    if index is not None:
+        check_index(report.check("V1"), index, manifest)
+    setup = context.setup
+    assert setup is not None  # noqa: S101 - _parameters always reads the setup
+    _start(report, "V14")
+    check_setup(reader, report.check("V14"), context, config)
+    _ceremony(reader, report, config, result)
+    pems = _issuer_keys(report, setup)
+    _start(report, "V15")
+    issuance = check_eligibility(reader, report.check("V15"), setup)
+    _start(report, "V5")
+    facts = scan_log(
+        context,
+        pems,
+        setup.box_key,
+        reader.lines(layout.LOG),
+        _problem(report),
+        executor=executor,
+        advance=advance,
+    )
+    counted = _uniqueness(report, facts, setup.box_policy)
+    _close_and_challenges(report, facts, counted, context)
+    _start(report, "V16")
+    check_accounting(report.check("V16"), setup, issuance.issued, counted.values())
+    _start(report, "V9")
+    try:
+        tally = check_aggregation(reader, report.check("V9"), context, facts, counted)
+    except DegcoreError as exc:
+        raise _error(report, "V9", exc) from None
+    report.current = "V12"
+    mixed = check_mixnet(reader, report, context, facts, counted)
+    report.current = "V10"
+    check_decryption(reader, report, context, tally, mixed)
+
+
+def _start(report: Report, check_id: str) -> None:
+    report.checks_run.add(check_id)
+    report.current = check_id
 
 
 def _problem(report: Report) -> Callable[[str, str, str], None]:
@@ -89,31 +133,47 @@ def _error(report: Report, check_id: str, exc: Exception) -> _Skip:
     return _Skip()
 
 
-def _files(reader: RecordReader, report: Report) -> None:
+def _files(reader: RecordReader, report: Report) -> dict[str, object] | None:
+    """V1: the index lists every file of the record, each a regular file with the listed SHA-256."""
+    _start(report, "V1")
     check = report.check("V1")
-    report.checks_run.add("V1")
     try:
-        files = reader.index()["files"]
+        index = reader.index()
+        files, lines = index["files"], index["lines"]
+        if not isinstance(files, dict) or not isinstance(lines, dict):
+            raise InvalidInput("files and lines must be objects")
     except DegcoreError as exc:
-        raise _error(report, "V1", exc) from None
-    if not isinstance(files, dict):
-        raise _error(report, "V1", ValueError("files must map names to hashes"))
+        check.outcome, check.note = Outcome.ERROR, f"{type(exc).__name__}: {exc}"
+        return None
     for name, expected in sorted(files.items()):
         check.items += 1
-        if not reader.path(name).is_file():
-            check.fail(name, "missing")
-        elif reader.file_hash(name) != expected:
-            check.fail(name, "SHA-256 differs from the index")
+        try:
+            if reader.file_hash(name) != expected:
+                check.fail(name, "SHA-256 differs from the index")
+        except DegcoreError as exc:
+            check.fail(name, str(exc))
+    for name, count in sorted(lines.items()):
+        if name not in files or type(count) is not int:
+            check.fail(f"{layout.INDEX} lines", f"{name!r}: not a listed stream with an integer count")
     listed = set(files) | {layout.INDEX}
-    for extra in sorted(p.relative_to(reader.root).as_posix() for p in reader.root.rglob("*") if p.is_file()):
-        if extra not in listed:
-            check.fail(extra, "not listed in the index")
+    try:
+        for name, kind in reader.listing():
+            if kind == "dir":
+                continue
+            if kind != "file":
+                check.fail(name, f"a {kind} in the record (only regular files and folders are allowed)")
+            elif name not in listed:
+                check.fail(name, "not listed in the index")
+    except (DegcoreError, OSError) as exc:
+        check.fail("listing", str(exc))
+    return index
 
 
 def _parameters(
     reader: RecordReader, report: Report
 ) -> tuple[ElectionContext, CeremonyConfig, CeremonyResult]:
-    report.checks_run.add("V2")
+    """V2: the manifest, the ceremony configuration and result, the setup: the context of every check."""
+    _start(report, "V2")
     check = report.check("V2")
     try:
         manifest = reader.manifest()
@@ -123,7 +183,9 @@ def _parameters(
             check.fail("ceremony/config.json", "the ceremony's group or election differs from the manifest's")
             raise _Skip
         result = reader.ceremony_result(config)
-        context = ElectionContext(manifest, result)
+        setup = reader.setup()
+        # V14 reports the setup's signature; the other checks go on with the keys it publishes.
+        context = ElectionContext(manifest, result, setup, check_setup=False)
     except DegcoreError as exc:
         raise _error(report, "V2", exc) from None
     check.note = f"group {manifest.group}, base hash {context.base_hash.hex()}"
@@ -133,7 +195,7 @@ def _parameters(
 def _ceremony(
     reader: RecordReader, report: Report, config: CeremonyConfig, published: CeremonyResult
 ) -> None:
-    report.checks_run.add("V3")
+    _start(report, "V3")
     check = report.check("V3")
     try:
         commitments, complaints, answers = reader.ceremony_messages(config)
@@ -160,29 +222,37 @@ def _ceremony(
             check.fail(f"verification key of {trustee}", "does not match the commitments")
 
 
-def _issuer_keys(reader: RecordReader, report: Report, context: ElectionContext) -> dict[str, bytes]:
-    report.checks_run.add("V4")
+def _issuer_keys(report: Report, setup: ElectionSetup) -> dict[str, bytes]:
+    """V4: the setup's issuer key of every ballot style is an RSA key of at least 2048 bits."""
+    _start(report, "V4")
     check = report.check("V4")
+    pems: dict[str, bytes] = {}
     try:
-        keys = reader.issuer_keys()
+        keys = setup.issuer_keys
     except DegcoreError as exc:
         raise _error(report, "V4", exc) from None
-    check.items = len(keys)
-    for style in context.manifest.styles:
-        key = keys.get(style.style_id)
-        if key is None:
-            check.fail(style.style_id, "no issuer key")
+    for style, pem in sorted(keys.items()):
+        check.items += 1
+        try:
+            key = serialization.load_pem_public_key(pem.encode())
+        except (ValueError, TypeError) as exc:
+            check.fail(style, f"not a PEM public key ({exc})")
+            continue
+        if not isinstance(key, rsa.RSAPublicKey):
+            check.fail(style, "not an RSA key")
         elif key.key_size < rsabssa.MIN_MODULUS_BITS:
-            check.fail(style.style_id, f"{key.key_size}-bit key is below {rsabssa.MIN_MODULUS_BITS}")
-    pem = serialization.Encoding.PEM
-    spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    return {style: key.public_bytes(pem, spki) for style, key in keys.items()}
+            check.fail(style, f"{key.key_size}-bit key is below {rsabssa.MIN_MODULUS_BITS}")
+        else:
+            pems[style] = pem.encode()
+    return pems
 
 
-def _uniqueness(report: Report, facts: LogFacts, policy: Policy) -> dict[int, str]:
-    """V7: the counted ballots (position → style) under the box's policy."""
+def _uniqueness(report: Report, facts: LogFacts, policy_name: str) -> dict[int, str]:
+    """V7: the counted ballots (position → style) under the setup's box policy."""
+    policy = Policy(policy_name) if policy_name in {p.value for p in Policy} else Policy.FIRST
     for check_id in ("V5", "V6", "V7", "V8"):
         report.checks_run.add(check_id)
+    report.current = "V7"
     report.check("V5").items = facts.entries
     report.check("V6").items = len(facts.ballots)
     check = report.check("V7")
@@ -201,153 +271,28 @@ def _uniqueness(report: Report, facts: LogFacts, policy: Policy) -> dict[int, st
     return counted
 
 
-def _close_and_challenges(report: Report, facts: LogFacts, counted: dict[int, str]) -> None:
+_CLOSE_KEYS = {"type", "counted", "challenged"}
+
+
+def _close_and_challenges(
+    report: Report, facts: LogFacts, counted: dict[int, str], context: ElectionContext
+) -> None:
+    """V5's closing entry and V8's challenged ballots."""
     v5, v8 = report.check("V5"), report.check("V8")
-    summary = facts.closed if isinstance(facts.closed, dict) else {}
-    if facts.closed is None:
+    summary = facts.closed
+    manifest = context.manifest
+    if summary is None:
         v5.fail("log", "the box was never closed")
-    elif (summary.get("counted"), summary.get("challenged")) != (len(counted), facts.challenge_entries):
+    elif not isinstance(summary, dict) or set(summary) != _CLOSE_KEYS or summary.get("type") != "close":
+        v5.fail("closing entry", f"its payload must have exactly the keys {sorted(_CLOSE_KEYS)}")
+    elif any(type(summary[k]) is not int for k in ("counted", "challenged")):
+        v5.fail("closing entry", "its counts must be integers")
+    elif (summary["counted"], summary["challenged"]) != (len(counted), facts.challenge_entries):
         v5.fail("closing entry", "its counts differ from the log's")
+    if facts.closed_at is not None and facts.closed_at < manifest.voting_ends:
+        v5.fail("closing entry", "closes the box before voting ends")
     v8.items = facts.challenge_entries
     cast_codes = {code: position for position, _, code, _ in facts.ballots}
     for code, position in facts.challenged.items():
         if code in cast_codes:
             v8.fail(f"entry {cast_codes[code]}", f"casts the ballot challenged at entry {position}")
-
-
-def _aggregation(
-    reader: RecordReader, report: Report, context: ElectionContext, facts: LogFacts, counted: dict[int, str]
-) -> EncryptedTally:
-    report.checks_run.add("V9")
-    check = report.check("V9")
-    try:
-        tally = reader.encrypted_tally(context)
-    except DegcoreError as exc:
-        raise _error(report, "V9", exc) from None
-    products = facts.products
-    superseded = {p for p, _, _, _ in facts.ballots} - set(counted)
-    if superseded:  # policy "last" (or a failed V7): divide the ballots that do not count back out
-        products = _without(reader, context, products, superseded)
-    expected = aggregate(context, [])
-    check.items = len(expected.totals)
-    for key, zero in expected.totals.items():
-        values = products.get(key)
-        want = zero if values is None else tuple(_pairs(values))
-        if tally.totals.get(key) != want:
-            check.fail(f"{key[0]}/{key[1]}", "differs from the product of the counted ballots")
-    per_style = Counter(counted.values())
-    for style, n in tally.ballots.items():
-        if per_style.get(style, 0) != n:
-            check.fail(f"ballots of {style}", f"tally says {n}, the log counts {per_style.get(style, 0)}")
-    return tally
-
-
-def _pairs(values: list[Element]) -> list[Ciphertext]:
-    return [Ciphertext(values[i], values[i + 1]) for i in range(0, len(values), 2)]
-
-
-def _without(
-    reader: RecordReader, context: ElectionContext, products: Products, positions: set[int]
-) -> Products:
-    out = dict(products)
-    group = context.group
-    for line in reader.lines(layout.LOG):
-        entry = json.loads(line)
-        if entry.get("position") in positions:
-            ballot: EncryptedBallot = CastBallot.from_json(context, entry["payload"]).ballot
-            for contest in ballot.contests:
-                inverse = [group.inv(e) for ct in contest.ciphertexts for e in (ct.a, ct.b)]
-                multiply_into(group, out, (ballot.style_id, contest.contest_id), inverse)
-    return out
-
-
-def _mixnet(
-    reader: RecordReader, report: Report, context: ElectionContext, facts: LogFacts, counted: dict[int, str]
-) -> dict[str, tuple[Sequence[Row], list[PartialDecryption]]]:
-    """V12 and V13: each mix-net contest's cascade from the counted rows, and the last output's partials."""
-    report.checks_run.update({"V12", "V13"})
-    v12 = report.check("V12")
-    mixed: dict[str, tuple[Sequence[Row], list[PartialDecryption]]] = {}
-    for contest_id in mixnet_contests(context):
-        rows = [row for position, row in facts.mix_rows.get(contest_id, []) if position in counted]
-        try:
-            stages = reader.mix_stages(context, contest_id)
-            partials = reader.mix_partials(context.ceremony.config, contest_id)
-        except DegcoreError as exc:
-            raise _error(report, "V12", exc) from None
-        v12.items += len(stages)
-        last: Sequence[Row] = rows
-        if rows and not stages:
-            v12.fail(contest_id, f"{len(rows)} counted rows were never mixed")
-        elif stages and not rows:
-            v12.fail(contest_id, "mix stages without counted ballots")
-        elif rows:
-            try:
-                verify_cascade(context.public_key, rows, stages, contest_base(context, contest_id))
-                last = stages[-1].rows
-            except DegcoreError as exc:
-                where = f"{contest_id} {getattr(exc, 'subject', '')}".strip()
-                v12.fail(where, getattr(exc, "detail", "") or str(exc))
-                continue
-        mixed[contest_id] = (last, _mix_partials(report, context, contest_id, last, partials))
-    return mixed
-
-
-def _mix_partials(
-    report: Report,
-    context: ElectionContext,
-    contest_id: str,
-    rows: Sequence[Row],
-    partials: list[PartialDecryption],
-) -> list[PartialDecryption]:
-    v13 = report.check("V13")
-    v13.items += len(partials)
-    if not rows:
-        return partials
-    session = ThresholdDecryption(context.ceremony, flatten(rows), context.base_hash)
-    return _accepted(session, partials, lambda trustee, why: v13.fail(f"{contest_id}/{trustee}", why))
-
-
-def _accepted(
-    session: ThresholdDecryption, partials: list[PartialDecryption], fail: Callable[[str, str], None]
-) -> list[PartialDecryption]:
-    """The partials whose every proof holds; each other one is reported through ``fail``."""
-    good = []
-    for partial in partials:
-        try:
-            session.add(partial)
-            good.append(partial)
-        except DegcoreError as exc:
-            fail(partial.trustee_id, str(exc))
-    return good
-
-
-def _decryption(
-    reader: RecordReader,
-    report: Report,
-    context: ElectionContext,
-    tally: EncryptedTally,
-    mixed: dict[str, tuple[Sequence[Row], list[PartialDecryption]]],
-) -> None:
-    report.checks_run.update({"V10", "V11"})
-    v10, v11 = report.check("V10"), report.check("V11")
-    try:
-        partials = reader.partials(context.ceremony.config)
-        published = reader.result()
-    except DegcoreError as exc:
-        raise _error(report, "V10", exc) from None
-    v10.items = len(partials)
-    session = ThresholdDecryption(context.ceremony, tally.ciphertexts(), context.base_hash)
-    good = _accepted(session, partials, v10.fail)
-    v11.items = len(tally.ciphertexts())
-    try:
-        recomputed = decrypt_tally(context, tally, good, mixed=mixed).to_json()
-    except DegcoreError as exc:
-        v11.fail("result", str(exc))
-        return
-    if not isinstance(published, dict):
-        v11.fail("result", "tally/result.json is not an object")
-        return
-    for key in ("totals", "by_style", "by_district", "ballots", "trustees", "anonymous_ballots"):
-        if published.get(key) != recomputed[key]:
-            v11.fail(key, "differs from the decrypted counts")

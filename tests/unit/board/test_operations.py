@@ -93,7 +93,7 @@ class _Setup:
 
 
 class _WithSetup:
-    """An ElectionContext that carries a signed election setup (as ``ElectionContext.setup`` will)."""
+    """An ElectionContext whose ``setup`` holds just the three fields the box checks."""
 
     def __init__(self, context: ElectionContext, setup: _Setup) -> None:
         self._context, self.setup = context, setup

@@ -226,7 +226,7 @@ def test_config_validation() -> None:
     assert CeremonyConfig.from_json(json.loads(json.dumps(config.to_json()))) == config
     assert _config(group, t=2).digest() != config.digest()
     with pytest.raises(UnsupportedFormat):
-        CeremonyConfig.from_json({**config.to_json(), "group": "p256"})
+        CeremonyConfig.from_json({**config.to_json(), "group": "p384"})
     with pytest.raises(InvalidInput):
         CeremonyConfig.from_json({**config.to_json(), "threshold": True})
 

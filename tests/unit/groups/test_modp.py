@@ -7,7 +7,8 @@ import pytest
 
 from degcore.errors import InvalidInput, UnsupportedFormat
 from degcore.groups import get_group
-from degcore.groups.modp import MODP4096, ModpGroup
+from degcore.groups._toy import TOY
+from degcore.groups.modp import MODP4096, ModpGroup, _secret_pad, _WindowTable
 from tests.conftest import load_vector
 
 G = MODP4096
@@ -66,15 +67,46 @@ def test_electionguard_small_group_with_generator_outside_subgroup() -> None:
     assert grp.decode(int(good["g"]).to_bytes(grp.element_bytes, "big"))
 
 
+EDGE_EXPONENTS = (0, 1, 3, 255, 256, 2**192, G.order - 1, G.order, G.order + 7, -3)
+
+
 def test_fixed_base_table_matches_powmod() -> None:
     h = G.exp_g(12345)
     table = G.fixed(h)
-    for k in (0, 1, 255, 256, G.order - 1, G.order, G.order + 7, -3):
-        assert table.exp(k) == G.exp_vartime(h, k) == h**k
+    for k in EDGE_EXPONENTS:
+        assert table.exp(k) == table.exp_vartime(k) == G.exp_vartime(h, k) == h**k
+        assert G.exp_g(k) == G.exp_g_vartime(k) == G.exp_vartime(G.generator(), k)
+
+
+@pytest.mark.parametrize("group", [G, TOY], ids=["modp4096", "toy"])
+def test_secret_exponents_have_one_length(group: ModpGroup) -> None:
+    """powmod_sec's time follows the exponent's limb count: k + q·2^t always fills the same limbs."""
+    q = group.order
+    lengths = {(k % q + _secret_pad(q)).bit_length() for k in (0, 1, 3, 2**20, q // 2, q - 1, -1)}
+    limbs = {(n + 63) // 64 for n in lengths}
+    assert len(limbs) == 1
+    assert max(lengths) % 64 in (0, 63)
+
+
+def test_secret_exponents_never_reach_the_variable_time_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    h = G.exp_g_vartime(99)
+    table = G.fixed(h)
+    expected = {k: (G.exp_vartime(h, k), G.exp_g_vartime(k)) for k in (1, 2**255, G.order - 2)}
+
+    def refuse(*args: object) -> object:
+        raise AssertionError("a secret exponent reached a variable-time routine")
+
+    monkeypatch.setattr(gmpy2, "powmod", refuse)
+    monkeypatch.setattr(_WindowTable, "_rows", refuse)
+    for k, (want, want_g) in expected.items():
+        assert G.exp(h, k) == h**k == table.exp(k) == want
+        assert G.exp_g(k) == want_g
+    with pytest.raises(AssertionError):
+        table.exp_vartime(5)
 
 
 def test_unknown_group_name() -> None:
     with pytest.raises(UnsupportedFormat):
-        get_group("p256")
+        get_group("p384")
     with pytest.raises(InvalidInput):
         get_group("")

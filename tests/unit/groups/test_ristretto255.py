@@ -80,3 +80,24 @@ def test_scalar_decoding_is_canonical() -> None:
     with pytest.raises(InvalidInput):
         G.decode_scalar(bytes(31))
     assert G.decode_scalar((G.order - 1).to_bytes(32, "little")) == G.order - 1
+
+
+def test_top_bit_set_is_rejected() -> None:
+    """RFC 9496 §4.3.1: only s < p (bit 255 clear) is canonical; libsodium < 1.0.19 ignores that bit."""
+    cases = load_vector("ristretto255/rfc9496_ristretto255_vectors.json")["generator_multiples"]
+    for case in cases:
+        raw = bytearray.fromhex(case["encoding"])
+        raw[31] |= 0x80
+        with pytest.raises(InvalidInput):
+            G.decode(bytes(raw))
+    # 00…0080: the identity's encoding with bit 255 set, which would pass as a non-identity key.
+    with pytest.raises(InvalidInput):
+        G.decode(bytes.fromhex("00" * 31 + "80"))
+
+
+def test_every_operation_is_libsodium_constant_time() -> None:
+    """No variable-time multiplication exists here: the public paths give the secret ones' results."""
+    h = G.exp_g(7)
+    for k in (1, 3, G.order - 1, 2**251 + 1):
+        assert G.exp_vartime(h, k) == G.exp(h, k) == G.fixed(h).exp_vartime(k)
+        assert G.exp_g_vartime(k) == G.exp_g(k)

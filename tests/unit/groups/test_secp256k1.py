@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from coincurve import PublicKey
 from ecdsa import SECP256k1 as REF
 from ecdsa.ellipticcurve import INFINITY, PointJacobi
 from hypothesis import given
@@ -84,3 +85,28 @@ def test_hash_to_element_is_on_curve_and_deterministic() -> None:
     assert h1 != G.hash_to_element(b"seed2", b"degcore/2/test")
     point = PointJacobi.from_bytes(REF.curve, bytes(h1))
     assert point != INFINITY
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, N - 1, N, N + 1, -1, 2**128, 2**255])
+def test_secret_and_public_multiplications_agree_with_reference(k: int) -> None:
+    base = _ours(0xC0FFEE)
+    want = _ref_encode(REF.generator * (0xC0FFEE * k % N))
+    assert bytes(G.exp(base, k)) == bytes(G.exp_vartime(base, k)) == want
+    assert bytes(G.fixed(base).exp(k)) == bytes(G.fixed(base).exp_vartime(k)) == want
+    assert bytes(G.exp_g(k)) == bytes(G.exp_g_vartime(k)) == _ref_encode(REF.generator * (k % N))
+
+
+def test_secret_multiplications_never_use_tweak_mul(monkeypatch: pytest.MonkeyPatch) -> None:
+    """coincurve's PublicKey.multiply (tweak_mul, variable-time ecmult) must never see a secret."""
+    base = _ours(12345)
+    want = {k: (G.exp_vartime(base, k), G.exp_vartime(G.generator(), k)) for k in (3, N - 2, 2**200 + 1)}
+
+    def refuse(*args: object) -> object:
+        raise AssertionError("a secret scalar reached secp256k1_ec_pubkey_tweak_mul")
+
+    monkeypatch.setattr(PublicKey, "multiply", refuse)
+    for k, (expected, expected_g) in want.items():
+        assert G.exp(base, k) == base**k == G.fixed(base).exp(k) == expected
+        assert G.exp_g(k) == expected_g
+    with pytest.raises(AssertionError):
+        G.exp_vartime(base, 5)

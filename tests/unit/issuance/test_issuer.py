@@ -1,20 +1,18 @@
-"""Credentials and the issuer: checks, tampering, once-only issuance (races, crashes), unlinkability."""
+"""Credentials and the issuer's rules: checks, tampering, the window, once-only issuance, keys.
+
+Races, crashes and the privacy scan on both stores are in test_issuer_store.py; the log in
+test_issuance_log.py.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
-import multiprocessing
-import os
-import sqlite3
 import string
-import threading
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
+from nacl.signing import SigningKey
 
 from degcore.errors import Ineligible, InvalidInput, NonCanonical, Rule, RuleViolation, VerificationFailed
 from degcore.issuance import (
@@ -22,37 +20,31 @@ from degcore.issuance import (
     Issuer,
     StaticEligibility,
     VoterCredential,
-    finish_credential,
     load_issuer_key,
     public_key_pem,
     request_credential,
-    rsabssa,
     save_issuer_key,
 )
-
-NOW = datetime(2026, 9, 18, 9, 0, tzinfo=UTC)
-ELECTION = "duma-2026"
-VOTERS = {"voter-1": "district-1", "voter-2": "district-1", "voter-3": "district-2"}
-
-
-@functools.cache
-def _keys() -> dict[str, rsa.RSAPrivateKey]:
-    return {"district-1": rsabssa.generate_key(2048), "district-2": rsabssa.generate_key(2048)}
+from tests.unit.issuance.common import (
+    CLOSES,
+    ELECTION,
+    NOW,
+    OPENS,
+    VOTERS,
+    log_key,
+    make_issuer,
+    obtain,
+)
+from tests.unit.issuance.common import keys as _keys
 
 
 def _issuer(tmp_path: Path) -> Issuer:
-    return Issuer(tmp_path / "issuer.sqlite", ELECTION, _keys(), StaticEligibility(VOTERS))
-
-
-def _obtain(issuer: Issuer, voter: str, style: str) -> VoterCredential:
-    pk = issuer.public_keys()[style]
-    request = request_credential(pk, ELECTION, style)
-    return finish_credential(request, issuer.issue(voter, style, request.blinded_msg, now=NOW), pk)
+    return make_issuer(tmp_path / "issuer.sqlite")
 
 
 def test_credential_round_trip_and_checks(tmp_path: Path) -> None:
     issuer = _issuer(tmp_path)
-    voter = _obtain(issuer, "voter-1", "district-1")
+    voter = obtain(issuer, "voter-1", "district-1")
     cred = voter.credential
     keys = issuer.public_keys()
     cred.verify(keys["district-1"])
@@ -63,7 +55,7 @@ def test_credential_round_trip_and_checks(tmp_path: Path) -> None:
     cred.verify_ballot_signature(payload, voter.sign(payload))
     with pytest.raises(VerificationFailed):
         cred.verify_ballot_signature(payload + b"!", voter.sign(payload))
-    assert issuer.issued_count() == {"district-1": 1}
+    assert issuer.issued_count() == {"district-1": 1, "district-2": 0}
 
 
 @pytest.mark.parametrize(
@@ -78,13 +70,13 @@ def test_credential_round_trip_and_checks(tmp_path: Path) -> None:
 )
 def test_tampered_credentials_are_rejected(tmp_path: Path, change: dict[str, object]) -> None:
     issuer = _issuer(tmp_path)
-    cred = _obtain(issuer, "voter-1", "district-1").credential
+    cred = obtain(issuer, "voter-1", "district-1").credential
     with pytest.raises(VerificationFailed):
         dataclasses.replace(cred, **change).verify(issuer.public_keys()["district-1"])
 
 
 def test_qr_payloads(tmp_path: Path) -> None:
-    voter = _obtain(_issuer(tmp_path), "voter-2", "district-1")
+    voter = obtain(_issuer(tmp_path), "voter-2", "district-1")
     text = voter.credential.to_qr_text()
     assert set(text) <= set(string.ascii_uppercase + string.digits + " $%*+-./:")  # QR alphanumeric mode
     assert Credential.from_qr_text(text) == voter.credential
@@ -98,14 +90,14 @@ def test_qr_payloads(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput):
         Credential.from_qr_text("DEGCORE2-CRED:!!!")
     (tmp_path / "other").mkdir()
-    other = _obtain(_issuer(tmp_path / "other"), "voter-1", "district-1")
+    other = obtain(_issuer(tmp_path / "other"), "voter-1", "district-1")
     mixed = VoterCredential(voter.credential, other.signing_key).to_qr_text()
     with pytest.raises(InvalidInput, match="does not belong"):
         VoterCredential.from_qr_text(mixed)
 
 
 def test_credential_json_is_strict(tmp_path: Path) -> None:
-    obj = _obtain(_issuer(tmp_path), "voter-1", "district-1").credential.to_json()
+    obj = obtain(_issuer(tmp_path), "voter-1", "district-1").credential.to_json()
     for bad in [
         {**obj, "extra": "1"},
         {k: v for k, v in obj.items() if k != "prefix"},
@@ -136,7 +128,8 @@ def test_issuer_refuses_ineligible_unknown_and_second_requests(tmp_path: Path) -
         issuer.issue("voter-1", "district-1", request.blinded_msg.hex(), now=NOW)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):  # blinded message >= n: nothing recorded
         issuer.issue("voter-1", "district-1", b"\xff" * 256, now=NOW)
-    assert issuer.issued_count() == {}
+    assert issuer.issued_count() == {"district-1": 0, "district-2": 0}
+    assert list(issuer.log()) == []
     first = issuer.issue("voter-1", "district-1", request.blinded_msg, now=NOW)
     # A lost answer is recovered by asking again with the same request: the same signature.
     assert issuer.issue("voter-1", "district-1", request.blinded_msg, now=NOW) == first
@@ -144,87 +137,8 @@ def test_issuer_refuses_ineligible_unknown_and_second_requests(tmp_path: Path) -
     with pytest.raises(RuleViolation) as refused:
         issuer.issue("voter-1", "district-1", second.blinded_msg, now=NOW)
     assert refused.value.rule == Rule.ALREADY_ISSUED
-    assert issuer.issued_count() == {"district-1": 1}
-
-
-def test_two_threads_racing_for_one_voter(tmp_path: Path) -> None:
-    issuer = _issuer(tmp_path)
-    pk = issuer.public_keys()["district-1"]
-    requests = [request_credential(pk, ELECTION, "district-1") for _ in range(4)]
-    barrier = threading.Barrier(len(requests))
-    outcomes: list[str] = []
-
-    def race(blinded: bytes) -> None:
-        barrier.wait()
-        try:
-            issuer.issue("voter-2", "district-1", blinded, now=NOW)
-            outcomes.append("issued")
-        except RuleViolation:
-            outcomes.append("refused")
-
-    threads = [threading.Thread(target=race, args=(r.blinded_msg,)) for r in requests]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["issued", "refused", "refused", "refused"]
-    assert issuer.issued_count() == {"district-1": 1}
-
-
-def _crash_while_signing(db: str, blinded: bytes) -> None:
-    """Child process: record the voter, then die inside blind_sign before the commit."""
-
-    issuer = Issuer(db, ELECTION, _keys(), StaticEligibility(VOTERS))
-
-    def die(*_: object) -> bytes:
-        os._exit(3)
-
-    rsabssa.blind_sign = die  # type: ignore[assignment]
-    issuer.issue("voter-1", "district-1", blinded, now=NOW)
-
-
-def test_crash_between_recording_and_signing_hands_out_nothing(tmp_path: Path) -> None:
-    issuer = _issuer(tmp_path)
-    pk = issuer.public_keys()["district-1"]
-    request = request_credential(pk, ELECTION, "district-1")
-    ctx = multiprocessing.get_context("fork")
-    child = ctx.Process(
-        target=_crash_while_signing, args=(str(tmp_path / "issuer.sqlite"), request.blinded_msg)
-    )
-    child.start()
-    child.join()
-    assert child.exitcode == 3
-    assert issuer.issued_count() == {}  # the uncommitted row died with the process
-    # The voter retries and gets exactly one credential.
-    voter = finish_credential(
-        request, issuer.issue("voter-1", "district-1", request.blinded_msg, now=NOW), pk
-    )
-    voter.credential.verify(pk)
-    assert issuer.issued_count() == {"district-1": 1}
-
-
-def test_issuer_learns_and_stores_nothing_linkable(tmp_path: Path) -> None:
-    """Scan every byte the issuer received, answered and stored for the credential and its hashes."""
-    issuer = _issuer(tmp_path)
-    pk = issuer.public_keys()["district-1"]
-    request = request_credential(pk, ELECTION, "district-1")
-    received = b"voter-1" + b"district-1" + request.blinded_msg
-    answered = issuer.issue("voter-1", "district-1", request.blinded_msg, now=NOW)
-    cred = finish_credential(request, answered, pk).credential
-    stored = b""
-    for f in tmp_path.iterdir():
-        stored += f.read_bytes()
-    with sqlite3.connect(tmp_path / "issuer.sqlite") as conn:
-        for row in conn.execute("SELECT * FROM issued"):
-            stored += repr(row).encode()
-    secrets_of_the_credential = [cred.public_key, cred.signature, cred.message(), cred.prefix]
-    needles = []
-    for s in secrets_of_the_credential:
-        digest = hashlib.sha256(s).digest()
-        needles += [s, s.hex().encode(), digest, digest.hex().encode()]
-    for haystack in (received, answered, stored):
-        for needle in needles:
-            assert needle not in haystack
+    assert issuer.issued_count() == {"district-1": 1, "district-2": 0}
+    assert len(list(issuer.log())) == 1
 
 
 def test_issuer_key_storage(tmp_path: Path) -> None:
@@ -236,7 +150,87 @@ def test_issuer_key_storage(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput):
         save_issuer_key(key, b"")
     assert b"BEGIN PUBLIC KEY" in public_key_pem(key.public_key())
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"election_id": "bad election id"},
+        {"keys": {}},
+        {"log_key": bytes(32)},
+        {"window": (CLOSES, OPENS)},
+        {"window": (OPENS, OPENS)},
+        {"window": (OPENS.replace(tzinfo=None), CLOSES)},
+        {"granularity": timedelta(0)},
+        {"granularity": timedelta(minutes=-5)},
+        {"granularity": timedelta(milliseconds=1500)},
+    ],
+)
+def test_issuer_settings_are_checked(tmp_path: Path, options: dict[str, object]) -> None:
+    settings: dict[str, object] = {
+        "election_id": ELECTION,
+        "keys": _keys(),
+        "log_key": log_key(),
+        "window": (OPENS, CLOSES),
+        **options,
+    }
+    election_id, issuer_keys = settings.pop("election_id"), settings.pop("keys")
     with pytest.raises(InvalidInput):
-        Issuer(tmp_path / "i.sqlite", ELECTION, {}, StaticEligibility(VOTERS))
-    with pytest.raises(InvalidInput):
-        Issuer(tmp_path / "i.sqlite", "bad election id", _keys(), StaticEligibility(VOTERS))
+        Issuer(tmp_path / "i.sqlite", election_id, issuer_keys, StaticEligibility(VOTERS), **settings)  # type: ignore[arg-type]
+
+
+def test_a_store_belongs_to_one_election_and_one_log_key(tmp_path: Path) -> None:
+    obtain(_issuer(tmp_path), "voter-1", "district-1")
+    with pytest.raises(InvalidInput, match="log_key"):
+        make_issuer(tmp_path / "issuer.sqlite", log_key=SigningKey.generate())
+    with pytest.raises(InvalidInput, match="election"):
+        Issuer(
+            tmp_path / "issuer.sqlite",
+            "duma-2031",
+            _keys(),
+            StaticEligibility(VOTERS),
+            log_key=log_key(),
+            window=(OPENS, CLOSES),
+        )
+    reopened = _issuer(tmp_path)  # the same settings reopen it, with what it held
+    assert reopened.issued_count() == {"district-1": 1, "district-2": 0}
+
+
+class _Counting(StaticEligibility):
+    def __init__(self) -> None:
+        super().__init__(VOTERS)
+        self.asked = 0
+
+    def check_credential_eligibility(
+        self, voter_id: str, election_id: str, ballot_style: str, now: datetime
+    ) -> None:
+        self.asked += 1
+        super().check_credential_eligibility(voter_id, election_id, ballot_style, now)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        OPENS - timedelta(microseconds=1),
+        CLOSES,
+        CLOSES + timedelta(days=1),
+        datetime(2026, 1, 1, tzinfo=OPENS.tzinfo),
+    ],
+)
+def test_issuance_outside_the_window_is_refused_before_the_oracle_is_asked(
+    tmp_path: Path, moment: datetime
+) -> None:
+    oracle = _Counting()
+    issuer = Issuer(
+        tmp_path / "i.sqlite", ELECTION, _keys(), oracle, log_key=log_key(), window=(OPENS, CLOSES)
+    )
+    request = request_credential(issuer.public_keys()["district-1"], ELECTION, "district-1")
+    with pytest.raises(RuleViolation) as refused:
+        issuer.issue("voter-1", "district-1", request.blinded_msg, now=moment)
+    assert refused.value.rule == Rule.OUTSIDE_WINDOW
+    with pytest.raises(RuleViolation):  # also for a stranger: the oracle is not even asked
+        issuer.issue("stranger", "district-1", request.blinded_msg, now=moment)
+    assert oracle.asked == 0
+    assert list(issuer.log()) == []
+    issuer.issue("voter-1", "district-1", request.blinded_msg, now=OPENS)  # the window includes its opening
+    assert oracle.asked == 1

@@ -241,3 +241,74 @@ def test_a_form_reports_every_problem_at_once_in_both_languages() -> None:
         "snils": "11223344595",
         "phone": "+79123456789",
     }
+
+
+# --- look-alike letters (issue 14): one script per word, from the Unicode script data -------------
+CYRILLIC_O = "\u043e"  # «о», drawn exactly like the Latin "o"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ivan@gosuslugi.ru",
+        "иван@почта.рф",
+        "ivan@xn--80a1acny.xn--p1ai",  # почта.рф typed as punycode
+        "user@ελλάδα.ελ",
+        "taro@東京.jp",  # Han with a Latin TLD: a combination UTS #39 allows
+        "ivan.petrov+2024@mail.example.com",
+    ],
+)
+def test_single_script_email_domains_pass(value: str) -> None:
+    assert "@" in fields.email(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"ivan@g{CYRILLIC_O}suslugi.ru",  # the issue's example
+        "ivan@xn--gsuslugi-nbh.ru",  # the same domain typed as punycode
+        "ivan@пример.com",  # a Cyrillic name under a Latin TLD: one domain, one script
+        "ivan@раураl.com",  # Cyrillic р, а, у, а with a Latin l
+        f"iv{CYRILLIC_O}n@example.ru",  # the local part too
+        "ivan@examρle.com",  # Greek rho
+    ],
+)
+def test_mixed_script_email_is_refused(value: str) -> None:
+    assert _code(fields.email, value) == "mixed_script"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "125009, Москва, ул. Тверская, д. 1, корп. 2А, кв. 1",
+        "ЖК Sky Garden, Москва",  # whole Latin words are fine
+        "ОВД Тверского района г. Москвы",
+        "ул. 8 Марта, д. 10/2",
+    ],
+)
+def test_free_text_with_one_script_per_word_passes(value: str) -> None:
+    assert fields.text(value) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ул. Tверская, д. 1",  # Latin T
+        "Москва, ул. Лен" + "i" + "на",  # Latin i in a Cyrillic word
+        f"OB{'Д'} района",  # Latin O, B with a Cyrillic Д
+    ],
+)
+def test_free_text_mixing_scripts_in_a_word_is_refused(value: str) -> None:
+    assert _code(fields.text, value) == "mixed_script"
+
+
+@pytest.mark.parametrize("value", ["Ивaнов Иван", "Иванов Ivan", f"Pyсс{CYRILLIC_O}в"])
+def test_fio_with_latin_look_alikes_is_refused(value: str) -> None:
+    """ФИО is Cyrillic only: a look-alike Latin letter in any name part is refused."""
+    assert _code(fields.fio, value) == "not_cyrillic"
+
+
+def test_the_script_check_ignores_common_and_inherited_characters() -> None:
+    assert fields.one_script("2А-б.")  # digits and punctuation are Common
+    assert fields.one_script("\u0438\u0306")  # и + combining breve (Inherited): й decomposed
+    assert not fields.one_script("oо")

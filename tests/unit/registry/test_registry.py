@@ -5,91 +5,30 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from nacl.signing import SigningKey
 
 from degcore.errors import Ineligible, IneligibleReason, InvalidInput, Rule, RuleViolation, VerificationFailed
 from degcore.issuance import Issuer, finish_credential, request_credential, rsabssa
 from degcore.registry import ElectionSettings, Registry, RejectionReason, Schedule, Status, StatusChanged
 from degcore.registry.status import TRANSITIONS
 from tests.conftest import execute, query, race
-
-SCHEDULE = Schedule(
-    "Europe/Moscow",
-    registration_opens=datetime(2026, 8, 1, 0, 0),
-    voting_starts=datetime(2026, 9, 18, 8, 0),
-    voting_ends=datetime(2026, 9, 20, 20, 0),
-)
-SETTINGS = ElectionSettings(
-    "duma-2026",
+from tests.unit.registry.conftest import (
+    CLOSES,
+    NOW,
     SCHEDULE,
-    remote_districts=frozenset({"d1", "d2"}),
-    ballot_styles={"d1": "style-1", "d2": "style-2", "d3": "style-3"},
-    consent_versions={"personal_data": "1.0", "remote_voting_terms": "2.1"},
+    SETTINGS,
+    SNILS,
+    VOTERS,
+    approved,
+    confirmed,
+    consented,
+    form,
+    open_registry,
 )
-NOW = datetime(2026, 8, 10, 12, 0, tzinfo=UTC)
-KEY = bytes(range(32))
-
-VOTERS = """voter_id,full_name,birth_date,citizenship,district,disenfranchised
-v1,Иванов Иван Иванович,01.02.1980,RU,d1,0
-v2,Петрова Анна-Мария Сергеевна,20.09.2008,RU,d1,0
-v3,Сидоров Пётр Петрович,21.09.2008,RU,d1,0
-v4,Кузнецова Ольга Игоревна,05.05.1990,KZ,d1,0
-v5,Смирнов Олег Олегович,05.05.1970,RU,d1,1
-v6,Попов Павел Павлович,06.06.1966,RU,d3,0
-v7,Лебедева Ёлка Ивановна,07.07.1977,RU,d2,0
-"""
-
-SNILS = {"v1": "112-233-445 95", "v2": "646-663-083 23", "v3": "672-384-123 06"}
-
-
-def form(voter: str = "v1", **changes: str) -> dict[str, str]:
-    names = {"v1": ("Иванов Иван Иванович", "01.02.1980"), "v7": ("Лебедева Елка Ивановна", "07.07.1977")}
-    name, born = names.get(voter, names["v1"])
-    base = {
-        "full_name": name,
-        "birth_date": born,
-        "passport_series": "4510",
-        "passport_number": f"{abs(hash(voter)) % 10**6:06d}",
-        "passport_issued": "10.03.2010",
-        "passport_issuer": "ОВД Тверского района г. Москвы",
-        "snils": SNILS.get(voter, "112-233-445 95"),
-        "phone": "+7 912 345-67-89" if voter == "v1" else "+7 916 000-00-0" + voter[-1],
-        "district": "d2" if voter == "v7" else "d1",
-        "address": "125009, Москва, ул. Тверская, д. 1, кв. 1",
-    }
-    base.update(changes)
-    return base
-
-
-@pytest.fixture
-def events() -> list[StatusChanged]:
-    return []
-
-
-@pytest.fixture
-def registry(store_location: str, events: list[StatusChanged]) -> Iterator[Registry]:
-    reg = Registry(store_location, SETTINGS, code_key=KEY, on_event=events.append)
-    reg.import_voters(VOTERS, now=NOW)
-    yield reg
-    reg.close()
-
-
-def consented(reg: Registry, number: str, now: datetime = NOW) -> None:
-    reg.consent(number, "personal_data", "1.0", now=now)
-    reg.consent(number, "remote_voting_terms", "2.1", now=now)
-
-
-def approved(reg: Registry, voter: str = "v1") -> str:
-    app = reg.create(voter, form(voter), now=NOW)
-    consented(reg, app.number)
-    assert reg.submit(app.number, now=NOW).status is Status.SUBMITTED
-    reg.start_review(app.number, now=NOW, actor="op")
-    reg.approve(app.number, now=NOW, actor="op")
-    return app.number
 
 
 def test_the_happy_path_moves_the_voter_to_the_remote_list(
@@ -97,10 +36,11 @@ def test_the_happy_path_moves_the_voter_to_the_remote_list(
 ) -> None:
     assert registry.voter("v1").channel == "paper"
     number = approved(registry)
-    assert registry.voter("v1").channel == "remote"
+    assert registry.voter("v1").channel == "paper"  # approval alone does not: the voter confirms
     code = registry.issue_code(number, now=NOW)
     assert len(code) == 6 and code.isdigit()
     assert registry.confirm(number, code, now=NOW + timedelta(minutes=4)).status is Status.CONFIRMED
+    assert registry.voter("v1").channel == "remote"
     steps = [(t.old, t.new) for t in registry.history(number)]
     assert steps == [
         (None, Status.DRAFT),
@@ -111,10 +51,11 @@ def test_the_happy_path_moves_the_voter_to_the_remote_list(
     ]
     assert [e.new for e in events] == [new for _, new in steps]
     assert all(t.at.tzinfo is not None for t in registry.history(number))
-    registry.check_credential_eligibility("v1", "duma-2026", "style-1", NOW)
     with pytest.raises(Ineligible) as info:
-        registry.check_credential_eligibility("v1", "duma-2026", "style-2", NOW)
+        registry.check_credential_eligibility("v1", "duma-2026", "style-2", CLOSES)
     assert info.value.reason is IneligibleReason.WRONG_DISTRICT
+    registry.check_credential_eligibility("v1", "duma-2026", "style-1", CLOSES)
+    assert registry.voter("v1").credential_style == "style-1"
 
 
 def test_every_illegal_transition_is_a_rule_violation(tmp_path: Path) -> None:
@@ -136,7 +77,7 @@ def test_every_illegal_transition_is_a_rule_violation(tmp_path: Path) -> None:
         Status.WITHDRAWN: ["withdraw"],
     }
     for i, (start, target) in enumerate(itertools.product(paths, moves)):
-        reg = Registry(tmp_path / f"r{i}.sqlite", SETTINGS, code_key=KEY)
+        reg = open_registry(tmp_path / f"r{i}.sqlite")
         reg.import_voters(VOTERS, now=NOW)
         number = reg.create("v1", form(), now=NOW).number
         consented(reg, number)
@@ -254,7 +195,7 @@ def test_deadlines_in_the_region_time_zone(tmp_path: Path) -> None:
     settings = ElectionSettings(
         "far-east", schedule, frozenset({"d1"}), {"d1": "s"}, SETTINGS.consent_versions
     )
-    reg = Registry(tmp_path / "r.sqlite", settings, code_key=KEY)
+    reg = open_registry(tmp_path / "r.sqlite", settings)
     reg.import_voters(VOTERS, now=NOW)
     on_time = datetime(2026, 9, 16, 21, 59, tzinfo=UTC)  # 07:59 on the 17th in Vladivostok
     late = datetime(2026, 9, 16, 22, 0, tzinfo=UTC)  # 08:00: closed
@@ -272,7 +213,7 @@ def test_deadlines_in_the_region_time_zone(tmp_path: Path) -> None:
 
 
 def test_withdrawal_moves_the_voter_back_until_registration_closes(registry: Registry) -> None:
-    number = approved(registry)
+    number = confirmed(registry)
     assert registry.voter("v1").channel == "remote"
     with pytest.raises(RuleViolation) as info:
         registry.withdraw(number, now=SCHEDULE.closes)
@@ -280,7 +221,7 @@ def test_withdrawal_moves_the_voter_back_until_registration_closes(registry: Reg
     registry.withdraw(number, now=SCHEDULE.closes - timedelta(seconds=1))
     assert registry.voter("v1").channel == "paper"
     with pytest.raises(Ineligible) as refused:
-        registry.check_credential_eligibility("v1", "duma-2026", "style-1", NOW)
+        registry.check_credential_eligibility("v1", "duma-2026", "style-1", CLOSES)
     assert refused.value.reason is IneligibleReason.NOT_REMOTE_CHANNEL
 
 
@@ -289,7 +230,7 @@ def test_a_paper_vote_blocks_the_credential_and_a_remote_voter_cannot_vote_on_pa
 ) -> None:
     registry.mark_voted_on_paper("v7", now=NOW, actor="uik-1")
     assert IneligibleReason.VOTED_ON_PAPER in registry.assess("v7", "d2")
-    approved(registry, "v1")
+    confirmed(registry, "v1")
     with pytest.raises(RuleViolation) as info:
         registry.mark_voted_on_paper("v1", now=NOW, actor="uik-1")
     assert info.value.rule is Rule.WRONG_CHANNEL
@@ -320,7 +261,7 @@ def test_field_errors_all_at_once_and_nothing_stored(registry: Registry) -> None
 def _race(
     path: str, voter: str, barrier: multiprocessing.synchronize.Barrier, out: multiprocessing.Queue
 ) -> None:  # type: ignore[type-arg]
-    reg = Registry(path, SETTINGS, code_key=KEY)
+    reg = open_registry(path)
     barrier.wait()
     try:
         reg.create(voter, form(voter, snils=SNILS["v1"]), now=NOW)
@@ -333,7 +274,7 @@ def _race(
 
 def test_concurrent_duplicate_applications_only_one_wins(store_location: str) -> None:
     path = store_location
-    Registry(path, SETTINGS, code_key=KEY).import_voters(VOTERS, now=NOW)
+    open_registry(path).import_voters(VOTERS, now=NOW)
     contenders = ["v1", "v7", "v1", "v7", "v1", "v7"]
     results = race(_race, [(path, v) for v in contenders])
     assert results.count("won") == 1
@@ -379,7 +320,7 @@ def test_a_used_code_cannot_be_used_again_and_codes_are_not_stored(
 
 
 def test_import_is_all_or_nothing_and_reports_rows(tmp_path: Path) -> None:
-    reg = Registry(tmp_path / "r.sqlite", SETTINGS, code_key=KEY)
+    reg = open_registry(tmp_path / "r.sqlite")
     bad = (
         VOTERS
         + "v8,John Smith,01.01.1990,RU,d1,0\n"
@@ -474,19 +415,26 @@ def test_schedule_validation() -> None:
     with pytest.raises(InvalidInput, match="opens < closes"):
         Schedule("Europe/Moscow", datetime(2026, 9, 19), datetime(2026, 9, 18), datetime(2026, 9, 20))
     with pytest.raises(InvalidInput):
-        Registry(os.devnull, SETTINGS, code_key=b"short")
+        open_registry(os.devnull, code_key=b"short")
 
 
 def test_the_issuer_consults_the_registry(registry: Registry, tmp_path: Path) -> None:
-    """The registry is the issuer's eligibility oracle: approved remote voters only, once."""
+    """The registry is the issuer's eligibility oracle: confirmed remote voters only, once."""
     key = rsabssa.generate_key(2048)
-    issuer = Issuer(tmp_path / "issuer.sqlite", "duma-2026", {"style-1": key, "style-2": key}, registry)
+    issuer = Issuer(
+        tmp_path / "issuer.sqlite",
+        "duma-2026",
+        {"style-1": key, "style-2": key},
+        registry,
+        log_key=SigningKey.generate(),
+        window=(NOW, NOW + timedelta(days=30)),
+    )
     request = request_credential(key.public_key(), "duma-2026", "style-1")
     with pytest.raises(Ineligible) as info:
-        issuer.issue("v1", "style-1", request.blinded_msg, now=NOW)
+        issuer.issue("v1", "style-1", request.blinded_msg, now=CLOSES)
     assert info.value.reason is IneligibleReason.NOT_REMOTE_CHANNEL
-    approved(registry)
-    blind = issuer.issue("v1", "style-1", request.blinded_msg, now=NOW)
+    confirmed(registry)
+    blind = issuer.issue("v1", "style-1", request.blinded_msg, now=CLOSES)
     finish_credential(request, blind, key.public_key()).credential.verify(key.public_key())
     with pytest.raises(Ineligible):
-        issuer.issue("v7", "style-2", request.blinded_msg, now=NOW)
+        issuer.issue("v7", "style-2", request.blinded_msg, now=CLOSES)

@@ -6,7 +6,6 @@ re-chained and re-signed like a dishonest box would: then only the check that mu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -16,47 +15,29 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.signing import SigningKey
 
-from degcore.ballot import PlaintextBallot, encrypt_ballot, open_ballot
-from degcore.board import BallotBox
-from degcore.board.log import GENESIS, entry_hash
 from degcore.cli import main
 from degcore.demo import run_demo
-from degcore.elgamal import threshold
 from degcore.encoding import canonical_json
 from degcore.groups import get_group
 from degcore.issuance import public_key_pem
 from degcore.parallel import SERIAL
-from degcore.record import layout, write_record
-from degcore.tally import aggregate, decrypt_tally
+from degcore.record import layout
 from degcore.verify import CATALOGUE, Outcome, Report, verify_record
-from tests.election_fixtures import DURING, ENDS, TRUSTEES, election
-
-BOX_KEY = SigningKey(bytes(range(100, 132)))
+from tests.record_fixtures import (
+    AUTHORITY,
+    BOX_KEY,
+    MIX_KEYS,
+    build_record,
+    edit_json,
+    lines,
+    reindex,
+    write_chain,
+)
 
 
 @pytest.fixture(scope="module")
 def honest(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    e = election(get_group("ristretto255"))
-    root = tmp_path_factory.mktemp("election")
-    box = BallotBox(root / "box.sqlite", e.context, e.public_keys, BOX_KEY)
-    for i in range(4):
-        box.cast(e.cast(e.credential("a"), {"mayor": {f"m{i % 3}": 1}, "council": {"c1": 2}}), now=DURING)
-        box.cast(e.cast(e.credential("b"), {"mayor": {f"m{(i + 1) % 3}": 1}}), now=DURING)
-    wallet = e.credential("b")
-    spoiled, nonces = encrypt_ballot(
-        e.context, PlaintextBallot("b", {"mayor": {"m2": 1}}), wallet.credential.public_key
-    )
-    box.challenge(open_ballot(e.context, spoiled, nonces), now=DURING)
-    box.close(now=ENDS)
-    tally = aggregate(e.context, (c.ballot for c in box.counted()))
-    partials = [
-        threshold.partial_decrypt(e.shares[t], tally.ciphertexts(), e.context.base_hash) for t in TRUSTEES[:4]
-    ]
-    result = decrypt_tally(e.context, tally, partials[:3])
-    return write_record(
-        root / "record", context=e.context, issuer_keys=e.public_keys, box=box, tally=tally,
-        partials=partials, result=result,
-    )  # fmt: skip
+    return build_record(tmp_path_factory.mktemp("election")).root
 
 
 @pytest.fixture
@@ -68,10 +49,6 @@ def record(honest: Path, tmp_path: Path) -> Path:
 
 def _verify(root: Path) -> Report:
     return verify_record(root, executor=SERIAL)
-
-
-def _outcomes(report: Report) -> dict[str, Outcome]:
-    return {c: report.check(c).outcome for c in CATALOGUE}
 
 
 def _assert_only(report: Report, failing: dict[str, str], also: set[str] = frozenset()) -> None:  # type: ignore[assignment]
@@ -86,51 +63,52 @@ def _assert_only(report: Report, failing: dict[str, str], also: set[str] = froze
     assert not report.ok
 
 
-def _rehash(root: Path) -> None:
-    index = json.loads((root / layout.INDEX).read_bytes())
-    for name in index["files"]:
-        index["files"][name] = hashlib.sha256((root / name).read_bytes()).hexdigest()
-    index["lines"][layout.LOG] = sum(1 for _ in (root / layout.LOG).open("rb"))
-    (root / layout.INDEX).write_bytes(canonical_json(index))
-
-
 def _log(root: Path) -> list[dict]:  # type: ignore[type-arg]
-    return [json.loads(line) for line in (root / layout.LOG).read_bytes().splitlines()]
+    return lines(root, layout.LOG)
 
 
 def _write_log(root: Path, entries: list[dict], *, resign: bool = True) -> None:  # type: ignore[type-arg]
     """Write the log back; with ``resign`` re-number, re-chain and re-sign it as the box would."""
-    prev = GENESIS
-    for position, entry in enumerate(entries, start=1):
-        if resign:
-            entry["position"], entry["prev"] = position, prev.hex()
-            digest = entry_hash(prev, position, entry["kind"], canonical_json(entry["payload"]), entry["at"])
-            entry["hash"], entry["signature"] = digest.hex(), BOX_KEY.sign(digest).signature.hex()
-            prev = digest
-    (root / layout.LOG).write_bytes(b"".join(canonical_json(e) + b"\n" for e in entries))
-    _rehash(root)
+    write_chain(root, layout.LOG, "log-entry", b"degcore/2/board", BOX_KEY if resign else None, entries)
 
 
 def _edit_json(root: Path, name: str, change: Callable[[dict], None]) -> None:  # type: ignore[type-arg]
-    obj = json.loads((root / name).read_bytes())
-    change(obj)
-    (root / name).write_bytes(canonical_json(obj))
-    _rehash(root)
+    edit_json(root, name, change)
 
 
 def test_an_honest_record_passes_every_check(honest: Path) -> None:
     report = _verify(honest)
     assert report.ok, report.to_text()
     assert report.check("V6").items == 8 and report.check("V8").items == 1
+    assert report.record_sha256 and report.election_id == "e2026"
     assert json.loads(json.dumps(report.to_json()))["ok"] is True
 
 
 def test_v1_a_file_changed_after_the_index_or_an_unlisted_file(record: Path) -> None:
-    manifest = record / layout.MANIFEST
-    manifest.write_text(json.dumps(json.loads(manifest.read_bytes()), indent=1))  # same content, other bytes
+    (record / layout.RESULT).write_text(
+        json.dumps(json.loads((record / layout.RESULT).read_bytes()), indent=1)
+    )
     (record / "extra.txt").write_text("not part of the record")
-    _assert_only(_verify(record), {"V1": layout.MANIFEST})
-    assert any("extra.txt" in item for item, _ in _verify(record).check("V1").failures)
+    report = _verify(record)
+    assert report.check("V1").outcome is Outcome.FAIL
+    assert {layout.RESULT, "extra.txt"} <= {item for item, _ in report.check("V1").failures}
+
+
+def test_v1_an_index_not_signed_by_the_authority(record: Path) -> None:
+    index = json.loads((record / layout.INDEX).read_bytes())
+    index["signature"] = SigningKey.generate().sign(b"x").signature.hex()
+    (record / layout.INDEX).write_bytes(canonical_json(index))
+    _assert_only(_verify(record), {"V1": layout.INDEX})
+
+
+def test_non_canonical_bytes_are_refused_even_when_the_index_is_re_signed(record: Path) -> None:
+    """A pretty-printed file, or a count spelled 6.0, is another byte string: the check reading it fails."""
+    result = json.loads((record / layout.RESULT).read_bytes())
+    (record / layout.RESULT).write_text(json.dumps(result, indent=1))
+    reindex(record)
+    report = _verify(record)
+    assert report.check("V11").outcome is Outcome.FAIL
+    assert "canonical" in str(report.check("V11").failures)
 
 
 def test_v2_a_ceremony_for_another_election(record: Path) -> None:
@@ -147,22 +125,27 @@ def test_v3_a_bad_commitment_proof(record: Path) -> None:
     first["proofs"][0] = proof[:-2] + ("00" if proof[-2:] != "00" else "01")
     lines[1] = canonical_json(first)
     (record / layout.COMMITMENTS).write_bytes(b"\n".join(lines) + b"\n")
-    _rehash(record)
+    reindex(record)
     _assert_only(_verify(record), {"V3": first["trustee"]})
 
 
 def test_v3_a_swapped_joint_key(record: Path) -> None:
     g = get_group("ristretto255").generator()
     _edit_json(record, layout.DKG_RESULT, lambda r: r.update(joint_key=bytes(g).hex()))
-    # The base hash covers the ceremony result, so every ballot proof fails too.
-    _assert_only(_verify(record), {"V3": "joint key"}, also={"V5", "V6", "V8", "V10", "V11"})
+    # The setup names the joint key; the base hash covers the ceremony result, so every proof fails too.
+    _assert_only(
+        _verify(record),
+        {"V3": "joint key", "V14": layout.SETUP},
+        also={"V6", "V8", "V10", "V11", "V12", "V13"},
+    )
 
 
-def test_v4_a_weak_issuer_key(record: Path) -> None:
+def test_v4_a_weak_issuer_key_in_a_setup_the_authority_signed(record: Path) -> None:
     weak_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - deliberately weak
     weak = public_key_pem(weak_key.public_key()).decode()
-    _edit_json(record, layout.ISSUER_KEYS, lambda k: k["keys"].update(b=weak))
-    _assert_only(_verify(record), {"V4": "b", "V6": "entry"})
+    edit_json(record, layout.SETUP, lambda s: s["issuer"]["keys"].update(b=weak), resign=AUTHORITY)
+    # The base hash covers the setup: every ballot proof and partial was made under the old one.
+    _assert_only(_verify(record), {"V4": "b", "V6": "entry"}, also={"V8", "V10", "V11", "V12", "V13", "V16"})
 
 
 def test_v5_reordered_entries(record: Path) -> None:
@@ -197,10 +180,11 @@ def test_v6_an_altered_proof(record: Path) -> None:
 
 def test_v6_a_ballot_logged_after_voting_ended(record: Path) -> None:
     entries = _log(record)
-    entries[4]["at"] = "2026-09-20T17:00:01Z"
+    for entry in entries[4:]:
+        entry["at"] = "2026-09-20T17:00:01Z"  # later entries too: times never decrease
     _write_log(record, entries)
     report = _verify(record)
-    _assert_only(report, {"V6": "entry 5"})
+    _assert_only(report, {"V6": "entry 5", "V5": "entry 9"})  # the challenge after them goes back in time
     assert "outside_window" in str(report.check("V6").failures) or "voting is open" in str(
         report.check("V6").failures
     )
@@ -261,7 +245,10 @@ def test_the_command_line(honest: Path, record: Path, capsys: pytest.CaptureFixt
     _edit_json(record, layout.RESULT, lambda r: r["totals"]["mayor"].update(m1=0))
     assert main(["verify", str(record)]) == 1
     assert "V11  FAIL" in capsys.readouterr().out
-    assert main(["verify", str(record.parent / "nowhere")]) == 2
+    assert main(["verify", str(record.parent / "nowhere")]) == 3  # not a readable record
+    assert main(["verify"]) == 2  # usage
+    assert main(["verify", str(honest), "--expect-sha256", "00" * 32, "--quiet"]) == 1
+    assert main(["find", str(honest), "00" * 32, "--quiet"]) == 1
 
 
 def test_on_a_dask_cluster(honest: Path) -> None:
@@ -274,51 +261,35 @@ def test_on_a_dask_cluster(honest: Path) -> None:
     assert report.ok, report.to_text()
 
 
-@pytest.fixture(scope="module")
-def demo_record(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A record with a mix-net contest (the demo's referendum)."""
-    summary = run_demo(tmp_path_factory.mktemp("demo"), 12)
+def test_the_demo_record_verifies(tmp_path: Path) -> None:
+    summary = run_demo(tmp_path / "demo", 12)
     assert summary.record is not None
-    return summary.record
-
-
-def _copy(record: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "copy"
-    shutil.copytree(record, copy)
-    return copy
-
-
-def test_the_mixnet_record_verifies(demo_record: Path) -> None:
-    report = _verify(demo_record)
+    report = _verify(summary.record)
     assert report.ok, report.to_text()
     assert report.check("V12").items == 3 and report.check("V13").items == 4
 
 
-def test_v12_a_mix_stage_that_replaced_a_ballot(demo_record: Path, tmp_path: Path) -> None:
-    record = _copy(demo_record, tmp_path)
-    name = layout.mix_stage_file("referendum", 2)
+def test_v12_a_mix_stage_that_replaced_a_ballot(record: Path) -> None:
+    name = layout.mix_stage_file("vote", 1)
 
     def swap(stage: dict) -> None:  # type: ignore[type-arg]
         stage["rows"][0] = stage["rows"][1]  # one ballot duplicated, another dropped
 
-    _edit_json(record, name, swap)
-    # Stage 3's input changed too, and the published anonymous ballots were decrypted from the old output.
-    _assert_only(_verify(record), {"V12": "referendum stage 2"}, also={"V11", "V13"})
+    edit_json(record, name, swap, resign=MIX_KEYS[0])  # the first server signs its own stage
+    # Stage 2's input changed too, and the published anonymous ballots were decrypted from the old output.
+    _assert_only(_verify(record), {"V12": "vote stage 1"}, also={"V11", "V13"})
 
 
-def test_v13_an_altered_mix_decryption(demo_record: Path, tmp_path: Path) -> None:
-    record = _copy(demo_record, tmp_path)
+def test_v13_an_altered_mix_decryption(record: Path) -> None:
     g = get_group("ristretto255").generator()
-    name = layout.mix_partial_file("referendum", "trustee-2")
+    name = layout.mix_partial_file("vote", "t2")
     _edit_json(record, name, lambda p: p["values"].__setitem__(1, bytes(g).hex()))
-    _assert_only(_verify(record), {"V13": "referendum/trustee-2"})
+    _assert_only(_verify(record), {"V13": "vote/t2"})
 
 
-def test_v11_a_changed_anonymous_ballot(demo_record: Path, tmp_path: Path) -> None:
-    record = _copy(demo_record, tmp_path)
-
+def test_v11_a_changed_anonymous_ballot(record: Path) -> None:
     def flip(result: dict) -> None:  # type: ignore[type-arg]
-        result["anonymous_ballots"]["referendum"][0] = result["anonymous_ballots"]["referendum"][0][::-1]
+        result["anonymous_ballots"]["vote"][0] = result["anonymous_ballots"]["vote"][0][::-1]
 
     _edit_json(record, layout.RESULT, flip)
     _assert_only(_verify(record), {"V11": "anonymous_ballots"})

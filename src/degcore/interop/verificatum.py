@@ -1,0 +1,323 @@
+"""Verify a Verificatum (vmn 3.x) run: every mix server's proof of a shuffle (docs/verificatum.md).
+
+:func:`verify_run` reads protInfo.xml and a proof directory, derives ρ, the independent generators,
+each mix server's batching vector and challenge exactly as vmnv does (VMNV §7–§9), and checks the
+Terelius–Wikström equations with degcore's own shuffle verifier
+(:func:`degcore.mixnet.equations.check_shuffle`). It returns a :class:`RunReport`; a proof that is
+malformed or does not hold is a failed check naming the file or the equation, and the statement
+files (protInfo.xml, keys, input ciphertexts) being unreadable is :class:`InvalidInput`.
+
+Where vmnv only prints a warning, this verifier rejects: a failed proof, fewer than λ valid proofs,
+or a published output that is not the last mix server's output all fail the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from degcore.elgamal import PublicKey
+from degcore.errors import DegcoreError, InvalidInput, UnsupportedFormat, VerificationFailed
+from degcore.groups import Element
+from degcore.interop.bytetree import ByteTree, children
+from degcore.interop.oracle import derive_rho
+from degcore.interop.run import ProofDirectory, ProtInfo, read_ciphertexts, read_protinfo, read_public_key
+from degcore.interop.transcript import VerificatumTranscript
+from degcore.interop.vgroups import VGroup
+from degcore.mixnet import Row
+from degcore.mixnet.equations import ShuffleArgument, ShuffleEquationFailed, check_shuffle
+from degcore.mixnet.proof import check_proof_shape
+from degcore.parallel import SERIAL
+
+__all__ = ["NAMES", "CheckResult", "RunReport", "check_run", "verify_run"]
+
+#: Verificatum's names (VMNV §8.3) for the shared equations ({i}: the component or the chain index).
+NAMES = {
+    "permutation-commitment": "C^v·C′ = g^k_C does not hold (permutation commitment, C = ∏u_i / ∏h_i)",
+    "chain-end": "D^v·D′ = g^k_D does not hold (end of the chain, D = B_N / h_0^∏e_i)",
+    "batched-commitment": "A^v·A′ = g^k_A·∏h_i^k_E,i does not hold (batched commitment, A = ∏u_i^e_i)",
+    "reencryption": "F^v·F′ = Enc_pk(1, −k_F)·∏w′_i^k_E,i does not hold (re-encryption, component {i})",
+    "chain-link": "B_{i}^v·B′_{i} = g^k_B,{i}·B_{i}-1^k_E,{i} does not hold (link {i} of the chain)",
+}
+
+PASS, FAIL, SKIP = "pass", "fail", "skip"
+
+
+@dataclass
+class CheckResult:
+    """One check of the run: an id, its outcome, what failed (and which equation), derived values."""
+
+    id: str
+    title: str
+    outcome: str
+    detail: str = ""
+    equation: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunReport:
+    """The verdict on a run and every check behind it."""
+
+    protinfo: str
+    proof_dir: str
+    kind: str
+    width: int
+    ciphertexts: int
+    values: dict[str, str] = field(default_factory=dict)
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed (a skipped required check is not a pass)."""
+        return bool(self.checks) and all(c.outcome == PASS for c in self.checks)
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict (``degcore vmnv --json``)."""
+        return {
+            "format": "degcore/2/vmnv-report",
+            "verified": self.ok,
+            "protinfo": self.protinfo,
+            "proof_dir": self.proof_dir,
+            "type": self.kind,
+            "width": self.width,
+            "ciphertexts": self.ciphertexts,
+            "values": self.values,
+            "checks": [
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "outcome": c.outcome,
+                    "detail": c.detail,
+                    "equation": c.equation,
+                }
+                | ({"values": c.values} if c.values else {})
+                for c in self.checks
+            ],
+        }
+
+    def to_text(self) -> str:
+        """A human-readable report."""
+        lines = [
+            f"Verificatum run {self.proof_dir} "
+            f"({self.kind}, {self.ciphertexts} ciphertexts of width {self.width})"
+        ]
+        for c in self.checks:
+            lines.append(
+                f"  [{c.outcome.upper():4}] {c.id}: {c.title}" + (f" — {c.detail}" if c.detail else "")
+            )
+        lines.append("VERIFIED" if self.ok else "NOT VERIFIED")
+        return "\n".join(lines)
+
+
+def _hex(vg: VGroup, e: Element) -> str:
+    """An element as vmnv prints it: the integer's minimal big-endian bytes in hex (a point as (x,y))."""
+    if vg.kind == "modp":
+        return _minimal_hex(int.from_bytes(bytes(e), "big"))
+    xy = vg.group.coordinates(e)  # type: ignore[attr-defined]
+    return "(INFINITY)" if xy is None else f"({_minimal_hex(xy[0])},{_minimal_hex(xy[1])})"
+
+
+def _minimal_hex(x: int) -> str:
+    return x.to_bytes(max(1, (x.bit_length() + 7) // 8), "big").hex()
+
+
+def _hexes(vg: VGroup, items: list[Element]) -> str:
+    return "(" + ",".join(_hex(vg, e) for e in items) + ")"
+
+
+def _read_argument(
+    vg: VGroup, d: ProofDirectory, tag: str, n: int, width: int
+) -> tuple[ShuffleArgument, ByteTree]:
+    """PermutationCommitment, PoSCommitment and PoSReply of one mix server, decoded with membership checks."""
+    u = vg.elements(d.tree(f"PermutationCommitment{tag}.bt", inner=True), f"PermutationCommitment{tag}.bt", n)
+    commitment = d.tree(f"PoSCommitment{tag}.bt", inner=True)
+    what = f"PoSCommitment{tag}.bt"
+    b_t, ap_t, bp_t, cp_t, dp_t, fp_t = children(commitment, what, 6)
+    fa_t, fb_t = children(fp_t, f"{what} F′", 2)
+    f_a, f_b = vg.wide_element(fa_t, width, f"{what} F′"), vg.wide_element(fb_t, width, f"{what} F′")
+    t4 = [e for pair in zip(f_a, f_b, strict=True) for e in pair]
+    what = f"PoSReply{tag}.bt"
+    ka_t, kb_t, kc_t, kd_t, ke_t, kf_t = children(d.tree(f"PoSReply{tag}.bt", inner=True), what, 6)
+    argument = ShuffleArgument(
+        commitments=u,
+        chain=vg.elements(b_t, f"{what} B", n),
+        t=[vg.element(cp_t, "C′"), vg.element(dp_t, "D′"), vg.element(ap_t, "A′"), *t4],
+        t_hat=vg.elements(bp_t, "B′", n),
+        s1=vg.scalar(kc_t, f"{what} k_C"),
+        s2=vg.scalar(kd_t, f"{what} k_D"),
+        s3=vg.scalar(ka_t, f"{what} k_A"),
+        s4=vg.wide_scalar(kf_t, width, f"{what} k_F"),
+        s_hat=vg.scalars(kb_t, f"{what} k_B", n),
+        s_prime=vg.scalars(ke_t, f"{what} k_E", n),
+    )
+    return argument, commitment
+
+
+def _batched_string(vg: VGroup, batched: list[tuple[Element, Element]]) -> str:
+    if len(batched) == 1:
+        return _hexes(vg, list(batched[0]))
+    return f"({_hexes(vg, [a for a, _ in batched])},{_hexes(vg, [b for _, b in batched])})"
+
+
+def _verify_party(
+    info: ProtInfo,
+    transcript: VerificatumTranscript,
+    d: ProofDirectory,
+    tag: str,
+    *,
+    rows_in: list[Row],
+    rows_out: list[Row],
+    executor: Executor,
+) -> CheckResult:
+    vg, width, n = info.vgroup, transcript.width, len(rows_in)
+    check = CheckResult(f"pos-{tag}", f"proof of a shuffle of mix server {int(tag)}", FAIL)
+    try:
+        argument, commitment = _read_argument(vg, d, tag, n, width)
+        check_proof_shape(vg.group, rows_in, rows_out, argument, f"mix server {int(tag)}")
+        gens = transcript.generators(n)
+        e = transcript.batching(argument.commitments)
+        c = transcript.challenge_from_tree(commitment)
+        found: dict[str, object] = {}
+        check.values = {"PoS.s": transcript.seed.hex(), "PoS.v": f"{transcript.v:x}"}
+        check_shuffle(
+            transcript.pk, rows_in, rows_out, argument,
+            generators=gens, u=e, challenge=c, names=NAMES,
+            executor=executor, subject=f"mix server {int(tag)}", intermediates=found,
+        )  # fmt: skip
+        batched: list[tuple[Element, Element]] = found["batched_in"]  # type: ignore[assignment]
+        check.values |= {
+            "PoS.A": _hex(vg, found["c_tilde"]),  # type: ignore[arg-type]
+            "PoS.C": _hex(vg, found["c_bar"]),  # type: ignore[arg-type]
+            "PoS.D": _hex(vg, found["c_hat"]),  # type: ignore[arg-type]
+            "PoS.F": _batched_string(vg, batched),
+        }
+        check.outcome = PASS
+    except ShuffleEquationFailed as exc:
+        check.detail, check.equation = exc.detail, exc.equation
+    except (InvalidInput, VerificationFailed) as exc:
+        if isinstance(exc, UnsupportedFormat):
+            raise
+        check.detail = str(exc)
+    return check
+
+
+def _open(protinfo: str | Path, proof_dir: str | Path) -> tuple[ProtInfo, ProofDirectory, str, str, int]:
+    info = read_protinfo(protinfo)
+    d = ProofDirectory(proof_dir)
+    kind = d.text("type")
+    if kind not in ("shuffling", "mixing", "decryption"):
+        raise InvalidInput(f"type: unknown type of proof {kind[:40]!r}")
+    if d.exists("maxciph", inner=True):
+        raise UnsupportedFormat("the run used pre-computation (maxciph, PoSC, CCPoS): not supported")
+    width = d.number("width", info.width)
+    if width < 1:
+        raise InvalidInput("width: must be positive")
+    return info, d, kind, d.text("auxsid", "default"), width
+
+
+def verify_run(
+    protinfo: str | Path,
+    proof_dir: str | Path,
+    *,
+    executor: Executor | None = None,
+    advance: Callable[[int], object] | None = None,
+) -> RunReport:
+    """Verify every proof of a shuffle in a Verificatum run; ``advance(n)`` after each mix server."""
+    info, d, kind, auxsid, width = _open(protinfo, proof_dir)
+    vg = info.vgroup
+    version = d.text("version", info.version)
+    rho = derive_rho(
+        version=version, sid=info.sid, auxsid=auxsid, n_r=info.n_r, n_v=info.n_v, n_e=info.n_e,
+        prg=info.prg, pgroup=info.pgroup, rohash=info.rohash,
+    )  # fmt: skip
+    pk: PublicKey = read_public_key(vg, d.tree("FullPublicKey.bt"))
+    in_tree = d.tree("Ciphertexts.bt")
+    rows = read_ciphertexts(vg, in_tree, width, "Ciphertexts.bt")
+    report = RunReport(str(protinfo), str(proof_dir), kind, width, len(rows))
+    report.values = {
+        "der.rho": rho.hex(),
+        "par.version": version,
+        "par.sid": info.sid,
+        "par.omega": str(width),
+    }
+    if kind != "decryption":
+        _verify_shuffles(
+            info, d, report, rho=rho, pk=pk, rows=rows, in_tree=in_tree,
+            executor=executor or SERIAL, advance=advance,
+        )  # fmt: skip
+    if kind != "shuffling":
+        report.checks.append(
+            CheckResult("decryption", "proofs of decryption", SKIP, "decryption proofs are not supported yet")
+        )
+    return report
+
+
+def _verify_shuffles(
+    info: ProtInfo,
+    d: ProofDirectory,
+    report: RunReport,
+    *,
+    rho: bytes,
+    pk: PublicKey,
+    rows: list[Row],
+    in_tree: ByteTree,
+    executor: Executor,
+    advance: Callable[[int], object] | None,
+) -> None:
+    vg, n, width = info.vgroup, len(rows), report.width
+    active = d.number("activethreshold", inner=True)
+    if not info.threshold <= active <= info.k:
+        raise InvalidInput(f"activethreshold {active} is not between λ = {info.threshold} and k = {info.k}")
+    h: list[Element] = []
+    valid = 0
+    last_from_file = True
+    for party in range(1, active + 1):
+        tag = f"{party:02d}"
+        if not d.exists(f"PoSCommitment{tag}.bt", inner=True):
+            report.checks.append(CheckResult(f"pos-{tag}", f"mix server {party} took no part", SKIP))
+            report.checks[-1].outcome = PASS  # vmnv's rule: a server without a proof is skipped
+            continue
+        name = f"Ciphertexts{tag}.bt"
+        last_from_file = d.exists(name, inner=True) or party != active
+        out_tree = d.tree(name, inner=True) if last_from_file else d.tree("ShuffledCiphertexts.bt")
+        out_rows = read_ciphertexts(
+            vg, out_tree, width, name if last_from_file else "ShuffledCiphertexts.bt", n
+        )
+        transcript = VerificatumTranscript(info, rho, pk, width, in_tree, out_tree, h)
+        check = _verify_party(info, transcript, d, tag, rows_in=rows, rows_out=out_rows, executor=executor)
+        h = transcript.h
+        if not report.values.get("bas.h") and h:
+            report.values["bas.h"] = _hexes(vg, h)
+        report.checks.append(check)
+        if check.outcome == PASS:
+            valid += 1
+            rows, in_tree = out_rows, out_tree
+        # else: as vmnv, the failed server's output is replaced by its input for the next one
+        if advance is not None:
+            advance(n)
+    if valid < info.threshold:
+        report.checks.append(
+            CheckResult("threshold", f"at least λ = {info.threshold} valid proofs", FAIL, f"{valid} valid")
+        )
+    if d.exists("ShuffledCiphertexts.bt") and (last_from_file or valid < active):
+        try:
+            final = read_ciphertexts(vg, d.tree("ShuffledCiphertexts.bt"), width, "ShuffledCiphertexts.bt", n)
+        except DegcoreError as exc:
+            report.checks.append(CheckResult("output", "the published output", FAIL, str(exc)))
+            return
+        same = final == rows
+        title = "ShuffledCiphertexts.bt is the output of the last valid shuffle"
+        detail = "" if same else "ShuffledCiphertexts.bt differs from the verified output"
+        report.checks.append(CheckResult("output", title, PASS if same else FAIL, detail))
+
+
+def check_run(protinfo: str | Path, proof_dir: str | Path, *, executor: Executor | None = None) -> RunReport:
+    """:func:`verify_run`, raising VerificationFailed (naming the first failed check) unless it verifies."""
+    report = verify_run(protinfo, proof_dir, executor=executor)
+    for c in report.checks:
+        if c.outcome != PASS:
+            raise VerificationFailed(f"vmnv/{c.id}", c.title, c.detail or c.outcome)
+    return report

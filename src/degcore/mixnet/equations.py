@@ -1,0 +1,175 @@
+"""The Terelius–Wikström shuffle equations, shared by degcore's proofs and Verificatum's (docs/mixnet.md §2).
+
+Both proofs are the same argument; they differ only in how the generators, the batching vector
+u and the challenge are hashed and in how elements are encoded. Written in CHVote's names, with
+``c`` the challenge, a proof is accepted when, for c̄ = ∏c_j / ∏h_j, ĉ = ĉ_N / h^{∏u_j},
+c̃ = ∏c_j^{u_j} and the batched input columns (A_k, B_k) = (∏a_{j,k}^{u_j}, ∏b_{j,k}^{u_j}):
+
+* ``permutation-commitment``  t_1 = c̄^c · g^{s_1}
+* ``chain-end``               t_2 = ĉ^c · g^{s_2}
+* ``batched-commitment``      t_3 = c̃^c · g^{s_3} · ∏ h_i^{s'_i}
+* ``reencryption``            t_{4,k} = (A_k^c · g^{−s_{4,k}} · ∏ ã_{i,k}^{s'_i},
+                                         B_k^c · pk^{−s_{4,k}} · ∏ b̃_{i,k}^{s'_i})
+* ``chain-link``              t̂_i = ĉ_i^c · g^{ŝ_i} · ĉ_{i−1}^{s'_i}  (ĉ_0 = h)
+
+Verificatum's verifier (VMNV §8.3) writes the same checks as X^v · X′ = …; its challenge v is
+this module's c = −v, which :func:`check_shuffle` takes as a negative integer so that no full-size
+exponent is spent on it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from degcore.elgamal import PublicKey
+from degcore.errors import VerificationFailed
+from degcore.groups import Element, Group
+from degcore.mixnet.shuffle import Row
+from degcore.parallel import map_chunks, per_chunk
+
+__all__ = [
+    "EQUATIONS",
+    "ShuffleArgument",
+    "ShuffleEquationFailed",
+    "check_shuffle",
+    "power_product",
+]
+
+#: The equation ids, in the order they are checked.
+EQUATIONS = ("permutation-commitment", "chain-end", "batched-commitment", "reencryption", "chain-link")
+
+
+class ShuffleEquationFailed(VerificationFailed):
+    """A shuffle equation did not hold; ``equation`` is its id in :data:`EQUATIONS`."""
+
+    def __init__(self, check: str, subject: str = "", detail: str = "", equation: str = "") -> None:
+        super().__init__(check, subject, detail)
+        self.equation = equation
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.check, self.subject, self.detail, self.equation))
+
+
+@dataclass(frozen=True, slots=True)
+class ShuffleArgument:
+    """The group-side data of a proof in CHVote's names (Verificatum's in brackets).
+
+    commitments c [u], chain ĉ [B], t = (t_1 [C′], t_2 [D′], t_3 [A′], t_{4,k} as (a, b) per column
+    [F′]), t̂ [B′], s_1 [k_C], s_2 [k_D], s_3 [k_A], s_4 [k_F], ŝ [k_B], s′ [k_E].
+    """
+
+    commitments: Sequence[Element]
+    chain: Sequence[Element]
+    t: Sequence[Element]
+    t_hat: Sequence[Element]
+    s1: int
+    s2: int
+    s3: int
+    s4: Sequence[int]
+    s_hat: Sequence[int]
+    s_prime: Sequence[int]
+
+
+def _signed_power(group: Group, base: Element, k: int) -> Element:
+    """base^k for a public k that may be negative (Verificatum's challenge enters as −v)."""
+    if k < 0:
+        return group.inv(group.exp_vartime(base, -k))
+    return group.exp_vartime(base, k)
+
+
+def _power_product_chunk(group: Group, secret: bool, items: Sequence[tuple[Element, int]]) -> Element:
+    """∏ base^exponent over one chunk (constant-time exponentiation for secret exponents)."""
+    power = group.exp if secret else group.exp_vartime
+    return group.product(power(base, k) for base, k in items)
+
+
+def power_product(
+    group: Group, items: list[tuple[Element, int]], *, secret: bool, executor: Executor | None
+) -> Element:
+    """∏ base^exponent over ``items``, in chunks on the executor."""
+    work = functools.partial(_power_product_chunk, group, secret)
+    return group.product(per_chunk(work, items, executor=executor))
+
+
+def _chain_link_chunk(
+    group: Group, c: int, items: Sequence[tuple[Element, Element, int, int]]
+) -> list[Element]:
+    """t̂'_i = ĉ_i^c · g^{ŝ_i} · ĉ_{i−1}^{s'_i}."""
+    return [
+        _signed_power(group, ci, c) * group.exp_g_vartime(sh) * group.exp_vartime(prev, sp)
+        for ci, prev, sh, sp in items
+    ]
+
+
+def _fail(subject: str, names: Mapping[str, str], equation: str, index: int | None = None) -> None:
+    detail = names[equation] if index is None else names[equation].format(i=index)
+    raise ShuffleEquationFailed("shuffle", subject, detail, equation)
+
+
+def check_shuffle(
+    pk: PublicKey,
+    rows_in: Sequence[Row],
+    rows_out: Sequence[Row],
+    proof: ShuffleArgument,
+    *,
+    generators: tuple[Element, Sequence[Element]],
+    u: Sequence[int],
+    challenge: int,
+    names: Mapping[str, str],
+    executor: Executor | None = None,
+    subject: str = "",
+    intermediates: dict[str, object] | None = None,
+) -> None:
+    """Check the five equations; ShuffleEquationFailed names the first that fails.
+
+    ``generators`` is (h, [h_1 … h_N]); ``u`` the batching vector; ``challenge`` is c (negative for
+    Verificatum). ``names`` maps each equation id to its message (``{i}`` is the chain index).
+    The caller has checked the sizes and that every response is reduced mod q. ``intermediates``,
+    if given, receives c̄, ĉ, c̃ and the batched input columns (Verificatum's C, D, A and F).
+    """
+    group, q = pk.group, pk.group.order
+    width = len(rows_in[0])
+    h, hs = generators
+    c, chain = list(proof.commitments), list(proof.chain)
+    u_product = 1
+    for ui in u:
+        u_product = u_product * ui % q
+    power = functools.partial(power_product, group, secret=False, executor=executor)
+    c_bar = group.product(c) / group.product(hs)
+    c_hat = chain[-1] / group.exp_vartime(h, u_product)
+    c_tilde = power(list(zip(c, u, strict=True)))
+    batched: list[tuple[Element, Element]] = []
+    expected = [
+        ("permutation-commitment", _signed_power(group, c_bar, challenge) * group.exp_g_vartime(proof.s1)),
+        ("chain-end", _signed_power(group, c_hat, challenge) * group.exp_g_vartime(proof.s2)),
+        (
+            "batched-commitment",
+            _signed_power(group, c_tilde, challenge)
+            * group.exp_g_vartime(proof.s3)
+            * power(list(zip(hs, proof.s_prime, strict=True))),
+        ),
+    ]
+    for k in range(width):
+        a_in = power([(row[k].a, uj) for row, uj in zip(rows_in, u, strict=True)])
+        b_in = power([(row[k].b, uj) for row, uj in zip(rows_in, u, strict=True)])
+        a_out = power([(row[k].a, sp) for row, sp in zip(rows_out, proof.s_prime, strict=True)])
+        b_out = power([(row[k].b, sp) for row, sp in zip(rows_out, proof.s_prime, strict=True)])
+        batched.append((a_in, b_in))
+        neg_s4 = -proof.s4[k] % q
+        a_side = _signed_power(group, a_in, challenge) * group.exp_g_vartime(neg_s4) * a_out
+        b_side = _signed_power(group, b_in, challenge) * pk.exp_vartime(neg_s4) * b_out
+        expected += [("reencryption", a_side), ("reencryption", b_side)]
+    if intermediates is not None:
+        intermediates.update(c_bar=c_bar, c_hat=c_hat, c_tilde=c_tilde, batched_in=batched)
+    for index, ((equation, value), t) in enumerate(zip(expected, proof.t, strict=True)):
+        if value != t:
+            _fail(subject, names, equation, max(0, index - 3) // 2)
+    previous = [h, *chain[:-1]]
+    items = list(zip(chain, previous, proof.s_hat, proof.s_prime, strict=True))
+    t_hat = map_chunks(functools.partial(_chain_link_chunk, group, challenge), items, executor=executor)
+    for i, (value, t) in enumerate(zip(t_hat, proof.t_hat, strict=True)):
+        if value != t:
+            _fail(subject, names, "chain-link", i)

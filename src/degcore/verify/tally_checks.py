@@ -1,0 +1,206 @@
+"""Checks V9–V13: the encrypted tally, the mix-net cascades, the partial decryptions and the result.
+
+docs/verifier.md. Each works on its own inputs: a mix-net contest that fails V12 leaves the
+homomorphic contests' V10 and V11 to run; a bad partial fails that trustee's partial, not the check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+
+from degcore.ballot import ElectionContext, EncryptedBallot
+from degcore.board.cast import CastBallot
+from degcore.elgamal import Ciphertext
+from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption
+from degcore.encoding import JsonValue, canonical_json
+from degcore.errors import DegcoreError
+from degcore.groups import Element
+from degcore.mixnet import Row
+from degcore.mixnet.cascade import flatten, verify_cascade
+from degcore.record import RecordReader, layout
+from degcore.tally import EncryptedTally, aggregate, decrypt_tally
+from degcore.tally.aggregate import multiply_into
+from degcore.tally.mixed import contest_base, mixnet_contests
+from degcore.verify.ballots import LogFacts, Products
+from degcore.verify.report import CheckResult, Report
+
+__all__ = ["Mixed", "check_aggregation", "check_decryption", "check_mixnet"]
+
+Mixed = dict[str, tuple[Sequence[Row], list[PartialDecryption]]]
+_RESULT_KEYS = ("totals", "by_style", "by_district", "ballots", "trustees", "anonymous_ballots")
+
+
+def check_aggregation(
+    reader: RecordReader,
+    check: CheckResult,
+    context: ElectionContext,
+    facts: LogFacts,
+    counted: dict[int, str],
+) -> EncryptedTally:
+    """V9: every published total is the product of the counted ballots' ciphertexts."""
+    tally = reader.encrypted_tally(context)
+    products = facts.products
+    superseded = {p for p, _, _, _ in facts.ballots} - set(counted)
+    if superseded:  # policy "last" (or a failed V7): divide the ballots that do not count back out
+        products = _without(reader, context, products, superseded)
+    expected = aggregate(context, [])
+    check.items = len(expected.totals)
+    for key, zero in expected.totals.items():
+        values = products.get(key)
+        want = zero if values is None else tuple(_pairs(values))
+        if tally.totals.get(key) != want:
+            check.fail(f"{key[0]}/{key[1]}", "differs from the product of the counted ballots")
+    per_style = Counter(counted.values())
+    for style, n in tally.ballots.items():
+        if per_style.get(style, 0) != n:
+            check.fail(f"ballots of {style}", f"tally says {n}, the log counts {per_style.get(style, 0)}")
+    return tally
+
+
+def _pairs(values: list[Element]) -> list[Ciphertext]:
+    return [Ciphertext(values[i], values[i + 1]) for i in range(0, len(values), 2)]
+
+
+def _without(
+    reader: RecordReader, context: ElectionContext, products: Products, positions: set[int]
+) -> Products:
+    out = dict(products)
+    group = context.group
+    for line in reader.lines(layout.LOG):
+        entry = json.loads(line)
+        if entry.get("position") in positions:
+            ballot: EncryptedBallot = CastBallot.from_json(context, entry["payload"]).ballot
+            for contest in ballot.contests:
+                inverse = [group.inv(e) for ct in contest.ciphertexts for e in (ct.a, ct.b)]
+                multiply_into(group, out, (ballot.style_id, contest.contest_id), inverse)
+    return out
+
+
+def check_mixnet(
+    reader: RecordReader, report: Report, context: ElectionContext, facts: LogFacts, counted: dict[int, str]
+) -> Mixed:
+    """V12 and V13: each contest's cascade, signed stage by stage by its servers, then its partials."""
+    report.checks_run.update({"V12", "V13"})
+    v12 = report.check("V12")
+    servers = context.setup.mix_servers if context.setup is not None else {}
+    mixed: Mixed = {}
+    for contest_id in mixnet_contests(context):
+        rows = [row for position, row in facts.mix_rows.get(contest_id, []) if position in counted]
+        cascade = servers.get(contest_id, ())
+        try:
+            stages = reader.mix_stages(context, contest_id)
+        except DegcoreError as exc:
+            v12.fail(contest_id, str(exc))
+            continue
+        v12.items += len(stages)
+        last: Sequence[Row] = rows
+        if rows and len(stages) != len(cascade):
+            v12.fail(contest_id, f"{len(stages)} stages; the setup names {len(cascade)} mix servers")
+            continue
+        if stages and not rows:
+            v12.fail(contest_id, "mix stages without counted ballots")
+            continue
+        if rows:
+            try:
+                for stage, server in zip(stages, cascade, strict=True):
+                    stage.verify(server)
+                verify_cascade(
+                    context.public_key, rows, [s.stage for s in stages], contest_base(context, contest_id)
+                )
+                last = stages[-1].stage.rows
+            except DegcoreError as exc:
+                where = f"{contest_id} {getattr(exc, 'subject', '')}".strip()
+                v12.fail(where, getattr(exc, "detail", "") or str(exc))
+                continue
+        partials = _read_partials(report.check("V13"), contest_id, reader.mix_partial_files, context)
+        mixed[contest_id] = (last, _mix_partials(report.check("V13"), context, contest_id, last, partials))
+    return mixed
+
+
+def _read_partials(
+    check: CheckResult,
+    prefix: str,
+    read: Callable[..., list[tuple[str, PartialDecryption | DegcoreError]]],
+    context: ElectionContext,
+) -> list[PartialDecryption]:
+    args = (context.ceremony.config, prefix) if prefix else (context.ceremony.config,)
+    good = []
+    for name, partial in read(*args):
+        check.items += 1
+        if isinstance(partial, DegcoreError):
+            check.fail(name, str(partial))
+        else:
+            good.append(partial)
+    return good
+
+
+def _mix_partials(
+    check: CheckResult,
+    context: ElectionContext,
+    contest_id: str,
+    rows: Sequence[Row],
+    partials: list[PartialDecryption],
+) -> list[PartialDecryption]:
+    if not rows:
+        return partials
+    session = ThresholdDecryption(context.ceremony, flatten(rows), context.base_hash)
+    return _accepted(session, partials, lambda trustee, why: check.fail(f"{contest_id}/{trustee}", why))
+
+
+def _accepted(
+    session: ThresholdDecryption, partials: list[PartialDecryption], fail: Callable[[str, str], None]
+) -> list[PartialDecryption]:
+    """The partials whose every proof holds; each other one is reported through ``fail``."""
+    good = []
+    for partial in partials:
+        try:
+            session.add(partial)
+            good.append(partial)
+        except DegcoreError as exc:
+            fail(partial.trustee_id, str(exc))
+    return good
+
+
+def check_decryption(
+    reader: RecordReader, report: Report, context: ElectionContext, tally: EncryptedTally, mixed: Mixed
+) -> None:
+    """V10 and V11: the tally's partials, then the result recomputed from the accepted ones."""
+    report.checks_run.update({"V10", "V11"})
+    v10, v11 = report.check("V10"), report.check("V11")
+    partials = _read_partials(v10, "", reader.partial_files, context)
+    session = ThresholdDecryption(context.ceremony, tally.ciphertexts(), context.base_hash)
+    good = _accepted(session, partials, v10.fail)
+    v11.items = len(tally.ciphertexts()) + sum(len(rows) for rows, _ in mixed.values())
+    try:
+        published = reader.result()
+    except DegcoreError as exc:
+        v11.fail(layout.RESULT, str(exc))
+        return
+    try:
+        recomputed = decrypt_tally(context, tally, good, mixed=mixed).to_json()
+    except DegcoreError as exc:
+        v11.fail("result", str(exc))
+        return
+    if not isinstance(published, dict) or set(published) != set(recomputed):
+        v11.fail(layout.RESULT, f"must have exactly the keys {sorted(recomputed)}")
+        return
+    for key in _RESULT_KEYS:
+        _compare(v11, key, published[key], recomputed[key])
+
+
+def _compare(check: CheckResult, where: str, published: object, recomputed: JsonValue) -> None:
+    """Name every leaf that differs, comparing canonical bytes (so ``true`` is not ``1``)."""
+    if canonical_json(published) == canonical_json(recomputed):  # type: ignore[arg-type]
+        return
+    if isinstance(published, Mapping) and isinstance(recomputed, Mapping):
+        for key in sorted(set(published) | set(recomputed)):
+            if key not in published or key not in recomputed:
+                check.fail(
+                    f"{where}/{key}", "missing" if key not in published else "not in the recomputed result"
+                )
+            else:
+                _compare(check, f"{where}/{key}", published[key], recomputed[key])
+        return
+    check.fail(where, f"published {json.dumps(published)[:200]}, decrypted {json.dumps(recomputed)[:200]}")

@@ -1,0 +1,267 @@
+"""The trust roots: each insider attack that once passed ``degcore verify`` is now refused by a named check.
+
+Each test plays one dishonest party exactly: it holds that party's own key (never the authority's),
+re-chains and re-signs what that party could, and hands the record to the authority, who signs the
+index of whatever files it was given (the index signature fixes the bytes, not their honesty).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from nacl.signing import SigningKey
+
+from degcore.ballot import ElectionContext, ElectionSetup, MixServer
+from degcore.elgamal.dkg import CeremonyResult
+from degcore.errors import InvalidInput
+from degcore.groups import get_group
+from degcore.parallel import SERIAL
+from degcore.record import layout, load_context, write_record
+from degcore.verify import CATALOGUE, Outcome, Report, verify_record
+from tests.record_fixtures import (
+    AUTHORITY,
+    BOX_KEY,
+    ISSUANCE_KEY,
+    ISSUANCE_TAG,
+    REGISTRY_KEY,
+    Built,
+    build_record,
+    edit_json,
+    lines,
+    manifest,
+    remote_list_counts,
+    setup_for,
+    write_chain,
+)
+
+BOARD_TAG = b"degcore/2/board"
+
+
+@pytest.fixture(scope="module")
+def honest(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return build_record(tmp_path_factory.mktemp("honest"))
+
+
+@pytest.fixture
+def record(honest: Built, tmp_path: Path) -> Path:
+    shutil.copytree(honest.root, tmp_path / "record")
+    return tmp_path / "record"
+
+
+def _verify(root: Path) -> Report:
+    return verify_record(root, executor=SERIAL)
+
+
+def _fails(report: Report, check_id: str, item: str, reason: str = "") -> None:
+    result = report.check(check_id)
+    assert result.outcome is Outcome.FAIL, (check_id, report.to_text())
+    assert any(item in i and reason in r for i, r in result.failures), (check_id, result.failures)
+    assert not report.ok
+
+
+def _others_pass(report: Report, *failing: str) -> None:
+    for check_id in CATALOGUE:
+        if check_id not in failing:
+            assert report.check(check_id).outcome is Outcome.PASS, (check_id, report.to_text())
+
+
+# 1. Ballot stuffing by the issuer ------------------------------------------------------------------
+def test_1_an_issuer_minting_credentials_it_never_logged(tmp_path: Path) -> None:
+    """Two credentials of style b minted with the issuer's RSA key, cast, and left out of its log."""
+    built = build_record(tmp_path, minted=(("b", False), ("b", False)))
+    report = _verify(built.root)
+    _fails(report, "V16", "b", "6 counted ballots for 5 credentials issued")
+    _others_pass(report, "V16")
+
+
+def test_1_an_issuer_logging_more_credentials_than_voters(tmp_path: Path) -> None:
+    """Logging its mints instead pushes issuance past the remote list: 8 issued for 6 voters."""
+    built = build_record(tmp_path, minted=(("a", True), ("a", True), ("a", True), ("a", True)))
+    report = _verify(built.root)
+    _fails(report, "V16", "a", "8 credentials issued for 6 voters")
+    _others_pass(report, "V16")
+
+
+def test_1_a_duplicate_voter_reference(record: Path) -> None:
+    entries = lines(record, layout.ISSUANCE_LOG)
+    entries[1]["payload"]["voter_ref"] = entries[0]["payload"]["voter_ref"]
+    write_chain(record, layout.ISSUANCE_LOG, "issuance-entry", ISSUANCE_TAG, ISSUANCE_KEY, entries)
+    report = _verify(record)
+    _fails(report, "V15", "issuance entry 2", "voter reference already issued")
+    _others_pass(report, "V15")
+
+
+def test_1_an_issuance_outside_the_window_and_a_wrong_close(record: Path) -> None:
+    entries = lines(record, layout.ISSUANCE_LOG)
+    for entry in entries[:2]:
+        entry["at"] = "2026-09-01T00:00:00Z"  # before the issuance window opened
+    entries[-1]["payload"]["issued"]["a"] += 1
+    write_chain(record, layout.ISSUANCE_LOG, "issuance-entry", ISSUANCE_TAG, ISSUANCE_KEY, entries)
+    report = _verify(record)
+    _fails(report, "V15", "issuance entry 1", "outside the issuance window")
+    _fails(report, "V15", "issuance close", "differ from the entries")
+    _others_pass(report, "V15")
+
+
+def test_1_a_log_signed_by_another_issuer_key_and_registry_counts_re_signed(record: Path) -> None:
+    entries = lines(record, layout.ISSUANCE_LOG)
+    write_chain(record, layout.ISSUANCE_LOG, "issuance-entry", ISSUANCE_TAG, SigningKey.generate(), entries)
+    edit_json(record, layout.REMOTE_LIST, lambda c: c["counts"].update(a=100), resign=REGISTRY_KEY)
+    report = _verify(record)
+    _fails(report, "V15", "issuance entry 1", "signature")
+    _fails(report, "V15", layout.REMOTE_LIST, "is not the file the setup names")
+    _others_pass(report, "V15")
+
+
+# 2. Swapped issuer keys -------------------------------------------------------------------------------
+def test_2_ballots_cast_with_credentials_under_the_box_operators_own_rsa_key(
+    honest: Built, record: Path
+) -> None:
+    """The box operator mints credentials under its own RSA key and logs their ballots, re-signing the log."""
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
+
+    from degcore.board.cast import CastBallot  # noqa: PLC0415
+    from degcore.issuance import finish_credential, request_credential, rsabssa  # noqa: PLC0415
+    from tests.record_fixtures import cast  # noqa: PLC0415
+
+    own: rsa.RSAPrivateKey = rsabssa.generate_key(2048)
+    request = request_credential(own.public_key(), "e2026", "b")
+    wallet = finish_credential(request, rsabssa.blind_sign(own, request.blinded_msg), own.public_key())
+    forged: CastBallot = cast(honest.context, wallet, {"mayor": {"m0": 1}})
+    entries = lines(record, layout.LOG)
+    fake = dict(entries[1], payload=forged.to_json(honest.context))
+    entries.insert(2, fake)
+    write_chain(record, layout.LOG, "log-entry", BOARD_TAG, BOX_KEY, entries)
+    report = _verify(record)
+    _fails(report, "V6", "entry 3", "signature")  # RSA-PSS under the setup's key fails
+    # The forged ballot did not enter the tally: the close count and the tally still match the rest.
+    assert report.check("V5").outcome is Outcome.FAIL  # the close entry counts one ballot less
+
+
+def test_2_issuer_keys_swapped_in_the_setup(record: Path) -> None:
+    """Without the authority's key the setup cannot be re-signed: V14 names it."""
+    edit_json(record, layout.SETUP, lambda s: s["issuer"]["keys"].update(b=s["issuer"]["keys"]["a"]))
+    report = _verify(record)
+    _fails(report, "V14", layout.SETUP, "signature does not verify")
+
+
+# 3. A re-signed log ----------------------------------------------------------------------------------
+def test_3_the_whole_log_re_signed_with_a_fresh_box_key(record: Path) -> None:
+    entries = lines(record, layout.LOG)
+    write_chain(record, layout.LOG, "log-entry", BOARD_TAG, SigningKey.generate(), entries)
+    report = _verify(record)
+    _fails(report, "V5", "entry 1", "box signature does not verify")
+    _others_pass(report, "V5")
+
+
+def test_3_and_the_box_key_rewritten_in_the_setup(record: Path) -> None:
+    fresh = SigningKey.generate()
+    edit_json(record, layout.SETUP, lambda s: s["box"].update(key=bytes(fresh.verify_key).hex()))
+    write_chain(record, layout.LOG, "log-entry", BOARD_TAG, fresh, lines(record, layout.LOG))
+    _fails(_verify(record), "V14", layout.SETUP, "signature does not verify")
+
+
+# 4. Policy switched after the fact --------------------------------------------------------------------
+def test_4_policy_switched_to_last_and_a_ballot_replayed(record: Path) -> None:
+    entries = lines(record, layout.LOG)
+    entries.insert(8, dict(entries[0]))  # a second ballot of the first credential
+    write_chain(record, layout.LOG, "log-entry", BOARD_TAG, BOX_KEY, entries)
+    edit_json(record, layout.SETUP, lambda s: s["box"].update(policy="last"))
+    report = _verify(record)
+    _fails(report, "V14", layout.SETUP, "signature does not verify")
+
+
+def test_4_a_replayed_ballot_under_the_setups_policy(record: Path) -> None:
+    entries = lines(record, layout.LOG)
+    entries.insert(8, dict(entries[0]))
+    write_chain(record, layout.LOG, "log-entry", BOARD_TAG, BOX_KEY, entries)
+    report = _verify(record)
+    _fails(report, "V7", "entry 9", "credential already cast")
+
+
+# 5. Times out of order --------------------------------------------------------------------------------
+def test_5_a_close_entry_stamped_before_the_ballots_and_before_voting_ends(record: Path) -> None:
+    entries = lines(record, layout.LOG)
+    entries[-1]["at"] = "2026-09-18T06:00:00Z"
+    write_chain(record, layout.LOG, "log-entry", BOARD_TAG, BOX_KEY, entries)
+    report = _verify(record)
+    _fails(report, "V5", "closing entry", "before voting ends")
+    _fails(report, "V5", f"entry {len(entries)}", "earlier than the previous entry")
+    _others_pass(report, "V5")
+
+
+def test_5_exact_payload_keys_of_the_close_entry(record: Path) -> None:
+    entries = lines(record, layout.LOG)
+    entries[-1]["payload"]["note"] = "extra"
+    write_chain(record, layout.LOG, "log-entry", BOARD_TAG, BOX_KEY, entries)
+    report = _verify(record)
+    _fails(report, "V5", "closing entry", "exactly the keys")
+    _others_pass(report, "V5")
+
+
+# 7. One mix server alone ------------------------------------------------------------------------------
+def test_7_a_cascade_of_one_stage(record: Path) -> None:
+    """The first server publishes its output as the last; the second server's stage is gone."""
+    (record / layout.mix_stage_file("vote", 2)).unlink()
+    report = _verify(record)
+    _fails(report, "V12", "vote", "1 stages; the setup names 2 mix servers")
+
+
+def test_7_a_setup_with_one_mix_server_is_refused() -> None:
+    group = get_group("ristretto255")
+    one = {"vote": (MixServer("mix-1", bytes(32)),)}
+    with pytest.raises(InvalidInput, match="at least 2"):
+        setup_for(group, mix_servers=one)
+
+
+def test_7_a_stage_signed_by_a_server_the_setup_does_not_name(record: Path) -> None:
+    edit_json(
+        record,
+        layout.mix_stage_file("vote", 2),
+        lambda s: s.update(server="mix-1"),
+        resign=SigningKey.generate(),
+    )
+    _fails(_verify(record), "V12", "vote", "")
+
+
+# 8. A record written without its ceremony -------------------------------------------------------------
+def test_8_a_context_rebuilt_from_the_published_result_alone_is_refused(
+    honest: Built, tmp_path: Path
+) -> None:
+    context = honest.context
+    bare = CeremonyResult.from_json(context.ceremony.config, context.ceremony.to_json())
+    thin = ElectionContext(context.manifest, bare, context.setup)
+    with pytest.raises(InvalidInput, match="round-1 messages"):
+        write_record(
+            tmp_path / "out", context=thin, announcement={}, remote_list={}, issuance_log=[], box_log=[],
+            tally=None, partials=[], result=None,  # type: ignore[arg-type]
+        )  # fmt: skip
+    assert not (tmp_path / "out").exists()
+
+
+def test_8_load_context_rebuilds_the_whole_context(honest: Built) -> None:
+    again = load_context(honest.root)
+    assert again.base_hash == honest.context.base_hash
+    assert len(again.ceremony.commitments) == 5
+
+
+def test_write_record_refuses_incomplete_inputs(honest: Built, tmp_path: Path) -> None:
+    no_setup = replace(honest.context, setup=None)
+    with pytest.raises(InvalidInput, match="setup"):
+        write_record(
+            tmp_path / "x", context=no_setup, announcement={}, remote_list={}, issuance_log=[], box_log=[],
+            tally=None, partials=[], result=None,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+
+def test_the_setup_binds_the_remote_list_counts_it_was_given() -> None:
+    group = get_group("ristretto255")
+    context, inputs = setup_for(group, remote_list=remote_list_counts({"a": 1, "b": 2}))
+    assert isinstance(context.setup, ElectionSetup)
+    assert context.setup.remote_list_counts == {"a": 1, "b": 2}
+    with pytest.raises(InvalidInput):
+        ElectionSetup.create(SigningKey.generate(), manifest("ristretto255"), context.ceremony, **inputs)  # type: ignore[arg-type]
+    assert AUTHORITY  # the fixtures' authority signed the first
