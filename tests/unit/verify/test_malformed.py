@@ -157,3 +157,12 @@ def test_a_log_without_a_final_newline(record: Path) -> None:
 def test_the_parent_folder_gets_a_hint(record: Path) -> None:
     report = verify_record(record.parent, executor=SERIAL)
     assert not report.ok and "did you mean" in report.to_text()
+
+
+def test_a_degcore_1_record_is_refused_as_unsupported(record: Path) -> None:
+    """An older record is never misread: every object says its format, and degcore/1 is not degcore/2."""
+    for path in record.rglob("*.json"):
+        path.write_bytes(path.read_bytes().replace(b'"format":"degcore/2"', b'"format":"degcore/1"'))
+    report = verify_record(record, executor=SERIAL)
+    assert not report.ok
+    assert "UnsupportedFormat" in report.to_text()

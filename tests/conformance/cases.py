@@ -1,0 +1,231 @@
+"""The conformance cases: an honest record per group, and tampered copies with the check each must fail.
+
+Every case damages the honest record in one way, playing one party with only its own key (the
+fixtures' keys: the box's, the issuer's, a mix server's, the registry's; never the authority's,
+who only signs the index of what it was given), and names the checks that must fail. A verifier
+conforms when, for every case folder, it rejects the record and the checks it reports failing
+include the expected ones (it may report more; degcore's own test asserts exactly these).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nacl.signing import SigningKey
+
+from degcore.encoding import canonical_json
+from degcore.record import layout
+from tests.record_fixtures import (
+    BOX_KEY,
+    ISSUANCE_KEY,
+    ISSUANCE_TAG,
+    MIX_KEYS,
+    build_record,
+    edit_json,
+    lines,
+    reindex,
+    write_chain,
+)
+
+BOARD = b"degcore/2/board"
+Mutation = Callable[[Path], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One tampered copy: what was done, by whom, and the checks that must fail."""
+
+    case_id: str
+    description: str
+    mutate: Mutation
+    must_fail: tuple[str, ...]
+
+
+def _log(root: Path, change: Callable[[list[dict]], None]) -> None:  # type: ignore[type-arg]
+    entries = lines(root, layout.LOG)
+    change(entries)
+    write_chain(root, layout.LOG, "log-entry", BOARD, BOX_KEY, entries)
+
+
+def _issuance(root: Path, change: Callable[[list[dict]], None]) -> None:  # type: ignore[type-arg]
+    entries = lines(root, layout.ISSUANCE_LOG)
+    change(entries)
+    write_chain(root, layout.ISSUANCE_LOG, "issuance-entry", ISSUANCE_TAG, ISSUANCE_KEY, entries)
+
+
+def _flip_scalar(hex_text: str) -> str:
+    return hex_text[:-2] + ("00" if hex_text[-2:] != "00" else "01")
+
+
+def _pretty(root: Path) -> None:
+    path = root / layout.RESULT
+    path.write_text(json.dumps(json.loads(path.read_bytes()), indent=1))
+    reindex(root)
+
+
+def _unlisted(root: Path) -> None:
+    (root / "notes.txt").write_text("not part of the record")
+
+
+def _foreign_box_key(root: Path) -> None:
+    write_chain(root, layout.LOG, "log-entry", BOARD, SigningKey(bytes(32)), lines(root, layout.LOG))
+
+
+def _policy(root: Path) -> None:
+    edit_json(root, layout.SETUP, lambda s: s["box"].update(policy="last"))
+
+
+def _drop_stage(root: Path) -> None:
+    (root / layout.mix_stage_file("vote", 2)).unlink()
+    reindex(root)
+
+
+def _stage_swap(root: Path) -> None:
+    def swap(stage: dict) -> None:  # type: ignore[type-arg]
+        stage["rows"][0] = stage["rows"][1]
+
+    edit_json(root, layout.mix_stage_file("vote", 1), swap, resign=MIX_KEYS[0])
+
+
+def _count(root: Path) -> None:
+    edit_json(root, layout.RESULT, lambda r: r["totals"]["mayor"].update(m0=r["totals"]["mayor"]["m0"] + 1))
+
+
+def _proof(root: Path) -> None:
+    def change(entries: list[dict]) -> None:  # type: ignore[type-arg]
+        contest = entries[0]["payload"]["ballot"]["contests"][0]
+        contest["proofs"][1] = _flip_scalar(contest["proofs"][1])
+
+    _log(root, change)
+
+
+def _close_early(root: Path) -> None:
+    _log(root, lambda entries: entries[-1].update(at="2026-09-18T06:00:00Z"))
+
+
+def _twice(root: Path) -> None:
+    _log(root, lambda entries: entries.insert(8, dict(entries[0])))
+
+
+def _duplicate_ref(root: Path) -> None:
+    def change(entries: list[dict]) -> None:  # type: ignore[type-arg]
+        entries[1]["payload"]["voter_ref"] = entries[0]["payload"]["voter_ref"]
+
+    _issuance(root, change)
+
+
+def _unlogged_issuance(root: Path) -> None:
+    """The issuer drops two style-b entries (and fixes its close): 2 counted ballots exceed 3 issued."""
+
+    def change(entries: list[dict]) -> None:  # type: ignore[type-arg]
+        b_entries = [e for e in entries if e["kind"] == "issued" and e["payload"]["ballot_style"] == "b"]
+        for entry in b_entries[:2]:
+            entries.remove(entry)
+        entries[-1]["payload"]["issued"]["b"] -= 2
+
+    _issuance(root, change)
+
+
+def _partial(root: Path) -> None:
+    def change(partial: dict) -> None:  # type: ignore[type-arg]
+        partial["values"][0], partial["values"][1] = partial["values"][1], partial["values"][0]
+
+    edit_json(root, layout.partial_file("t2"), change)
+
+
+CASES: tuple[Case, ...] = (
+    Case(
+        "v1-pretty-printed",
+        "result.json pretty-printed (same values, other bytes), index re-signed",
+        _pretty,
+        ("V11",),
+    ),
+    Case("v1-unlisted-file", "a file the index does not list", _unlisted, ("V1",)),
+    Case(
+        "v5-foreign-box-key",
+        "the box log re-signed with a key the setup does not name",
+        _foreign_box_key,
+        ("V5",),
+    ),
+    Case(
+        "v5-close-before-voting-ends",
+        "the box's close entry stamped before voting ends and before the ballots",
+        _close_early,
+        ("V5",),
+    ),
+    Case(
+        "v6-altered-proof",
+        "a range proof of the first ballot altered, the log re-signed by the box",
+        _proof,
+        ("V6",),
+    ),
+    Case(
+        "v7-credential-twice",
+        "the first ballot logged again before the close, re-signed by the box",
+        _twice,
+        ("V7",),
+    ),
+    Case(
+        "v10-altered-partial",
+        "trustee t2's partial decryption with two values swapped (the result names t2)",
+        _partial,
+        ("V10", "V11"),
+    ),
+    Case("v11-changed-count", "one count of result.json raised by one", _count, ("V11",)),
+    Case(
+        "v12-one-stage",
+        "the second mix server's stage removed: one server alone",
+        _drop_stage,
+        ("V12", "V11"),
+    ),
+    Case(
+        "v12-replaced-ballot",
+        "mix server 1 replaced a row and re-signed its stage",
+        _stage_swap,
+        ("V12", "V11"),
+    ),
+    Case(
+        "v14-policy-switched",
+        "the setup's box policy changed without the authority's signature (so the base hash too)",
+        _policy,
+        ("V14", "V6", "V8", "V10", "V11", "V12"),
+    ),
+    Case(
+        "v15-duplicate-reference",
+        "the issuer logged one voter reference twice, re-signed",
+        _duplicate_ref,
+        ("V15",),
+    ),
+    Case(
+        "v16-unlogged-credentials",
+        "the issuer left two credentials of style b out of its log",
+        _unlogged_issuance,
+        ("V16",),
+    ),
+)
+
+
+def build(out: Path, group: str) -> dict[str, list[str]]:
+    """Write ``out/honest`` and one folder per case; return case id → the checks that must fail."""
+    (out / "_work").mkdir(parents=True)
+    honest = build_record(out / "_work", group).root
+    shutil.copytree(honest, out / "honest")
+    expected: dict[str, list[str]] = {"honest": []}
+    for case in CASES:
+        target = out / case.case_id
+        shutil.copytree(honest, target)
+        case.mutate(target)
+        expected[case.case_id] = list(case.must_fail)
+    shutil.rmtree(out / "_work")
+    (out / "expected.json").write_bytes(canonical_json({"cases": expected}) + b"\n")  # type: ignore[arg-type]
+    return expected
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m tests.conformance.cases OUT [GROUP]
+    import sys
+
+    build(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "ristretto255")
