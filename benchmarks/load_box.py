@@ -4,12 +4,16 @@
 if ``DEGCORE_POSTGRES_URL`` is set, against PostgreSQL (a fresh schema per run), and prints
 accepted ballots/s, p50/p99 latency per cast, and how each cast's time splits between the checks
 (credential, signature, proofs) and storage (the transaction with its fsync and log signature).
-``benchmarks/test_load_box.py`` runs a small configuration so that this cannot rot.
+``python -m benchmarks.load_box --faults [BALLOTS]`` runs the fault runs of
+``benchmarks/_box_faults.py`` (clients SIGKILLed on SQLite; a PostgreSQL server of its own
+crashed twice while clients cast) and checks that every receipt and every committed ballot
+survives. ``benchmarks/test_load_box.py`` runs small configurations so that this cannot rot.
 """
 
 from __future__ import annotations
 
 import functools
+import glob
 import json
 import multiprocessing
 import os
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import serialization
 from nacl.signing import SigningKey
 
+from benchmarks import _box_faults
 from benchmarks._election import STARTS, bench_election
 from degcore.ballot import ElectionContext, PlaintextBallot, encrypt_ballot
 from degcore.board import BallotBox, CastBallot, check_cast, sign_ballot
@@ -210,8 +215,21 @@ def integrity(casts_total: int = 20000, processes: int = 8) -> None:
         )
 
 
+def faults(ballots: int = 2000, *, kills: int = 20, outage: float = 4.0) -> None:
+    """Clients SIGKILLed on SQLite; our own PostgreSQL server crashed twice (where its binaries exist)."""
+    context, pem, casts = prepare(ballots)
+    run = _box_faults.Run(context, pem, BOX_KEY, casts)
+    _box_faults.sqlite_kills(run, kills=kills)
+    if glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        _box_faults.postgres_crash(run, outage=outage)
+    else:
+        print("postgresql: no server binaries here, crash run skipped")
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--integrity":
         integrity(int(sys.argv[2]) if len(sys.argv) > 2 else 20000)
+    elif len(sys.argv) > 1 and sys.argv[1] == "--faults":
+        faults(int(sys.argv[2]) if len(sys.argv) > 2 else 2000)
     else:
         main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)

@@ -382,6 +382,12 @@ def _vote(e: _Election, box: BallotBox, wallets: list[VoterCredential]) -> None:
         f"ballot box: {len(receipts)} ballots checked on all cores, logged, receipts signed"
     )
     if casts:
+        retry = box.cast(casts[0], now=at)  # a device that lost the answer sends the same bytes again
+        if retry != receipts[0]:
+            raise VerificationFailed("box", "retry", "an identical retry did not get the original receipt")
+        retry.verify(box.public_key, context.base_hash)
+        retry.check_ballot(context, casts[0])
+        summary.checks.append("receipts bind election, ballot and entry; a retry got the original receipt")
         _refusals(box, context, (casts[0], wallets[0]), summary, at)
     box.close(now=VOTING_ENDS)
     entries, broken, why = box.verify_log()
@@ -438,11 +444,15 @@ def _refusals(
 ) -> None:
     """A second ballot of a credential, a tampered proof, a ballot after voting ends: each refused."""
     cast, wallet = first
+    style = context.manifest.style(cast.ballot.style_id)
+    picks = {c: {context.manifest.contest(c).options[0].option_id: 1} for c in style.contests}
+    plain = PlaintextBallot(style.style_id, picks)
+    second = sign_ballot(context, encrypt_ballot(context, plain, wallet.credential.public_key)[0], wallet)
     attempts: dict[str, Callable[[], object]] = {
-        "second ballot of a credential": lambda: box.cast(cast, now=at),
+        "second ballot of a credential": lambda: box.cast(second, now=at),
         # A dishonest device signs a ballot whose proof it altered: the proof check catches it.
         "tampered proof": lambda: box.cast(sign_ballot(context, _tampered(cast.ballot), wallet), now=at),
-        "outside the voting window": lambda: box.cast(cast, now=VOTING_ENDS + timedelta(minutes=1)),
+        "outside the voting window": lambda: box.cast(second, now=VOTING_ENDS + timedelta(minutes=1)),
     }
     for label, attempt in attempts.items():
         try:

@@ -2,8 +2,8 @@
 
 docs/protocol.md §9.1. A :class:`CastBallot` is the encrypted ballot, the anonymous credential
 (issuer's RFC 9474 signature on the credential key) and the credential key's Ed25519 signature on
-``"degcore/2/cast" ‖ ballot digest``. A :class:`Receipt` is the box's Ed25519 signature on the
-log entry that holds the ballot: tracking code, position and chain head.
+``"degcore/2/cast" ‖ ballot digest``. A :class:`Receipt` is the box's Ed25519 signature binding
+the election, the ballot (tracking code and payload hash) and its log entry (position and hash).
 """
 
 from __future__ import annotations
@@ -15,16 +15,18 @@ from enum import StrEnum
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
+from nacl.signing import SigningKey, VerifyKey
 
-from degcore.ballot import ElectionContext, EncryptedBallot, verify_ballot
-from degcore.encoding import JsonValue, from_hex, read_record, record_header, to_rfc3339
+from degcore.ballot import ElectionContext, EncryptedBallot, OpenedBallot, verify_ballot
+from degcore.encoding import JsonValue, canonical_json, from_hex, read_record, record_header, to_rfc3339
 from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed
+from degcore.hashing import sha256
 from degcore.issuance import Credential, VoterCredential
 
 __all__ = ["CastBallot", "Policy", "Receipt", "check_cast", "sign_ballot"]
 
 _SIGNED_PREFIX = b"degcore/2/cast"
+_RECEIPT_TAG = b"degcore/2/receipt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,40 +71,97 @@ def sign_ballot(context: ElectionContext, ballot: EncryptedBallot, voter: VoterC
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
-    """Proof that the box accepted a ballot: where it is in the log and the box's signature on it."""
+    """The box's signed statement that entry ``position`` of its log holds exactly this ballot.
 
-    tracking_code: str
+    docs/protocol.md §9.4. ``box_signature`` is the box's Ed25519 signature on :meth:`digest`:
+    ``sha256("degcore/2/receipt", election, tracking code, u64(position), payload_hash,
+    entry_hash)``, so a receipt names one election, one ballot and one log entry at once.
+    """
+
+    election: bytes  #: the election's base hash
+    tracking_code: str  #: 64 hex digits; "" for the close entry
     position: int
-    head: bytes
+    payload_hash: bytes  #: sha256(payload) of the logged entry
+    entry_hash: bytes  #: hash_n of the entry: the log's head right after it
     box_signature: bytes
 
-    def verify(self, box_key: bytes) -> None:
-        """Check the box's signature on ``head``; VerificationFailed("receipt") if it does not hold."""
+    def digest(self) -> bytes:
+        """What the box signs."""
+        return _receipt_digest(
+            self.election, self.tracking_code, self.position, self.payload_hash, self.entry_hash
+        )
+
+    @classmethod
+    def issue(
+        cls,
+        key: SigningKey,
+        *,
+        election: bytes,
+        tracking_code: str,
+        position: int,
+        payload: bytes,
+        entry: bytes,
+    ) -> Receipt:
+        """On the box: sign the receipt of the logged entry (``position``, ``payload``, hash ``entry``)."""
+        payload_hash = sha256(payload)
+        digest = _receipt_digest(election, tracking_code, position, payload_hash, entry)
+        return cls(election, tracking_code, position, payload_hash, entry, key.sign(digest).signature)
+
+    def verify(self, box_key: bytes, base_hash: bytes) -> None:
+        """Check the election and the box's signature; VerificationFailed("receipt") if either fails."""
+        if self.election != base_hash:
+            raise VerificationFailed("receipt", self.tracking_code, "issued for another election")
         try:
-            VerifyKey(box_key).verify(self.head, self.box_signature)
+            VerifyKey(box_key).verify(self.digest(), self.box_signature)
         except (BadSignatureError, ValueError, TypeError):
             raise VerificationFailed("receipt", self.tracking_code, "box signature does not verify") from None
+
+    def check_ballot(self, context: ElectionContext, sent: CastBallot | OpenedBallot) -> None:
+        """On the device: the receipt names the ballot it sent (cast or challenged), byte for byte."""
+        code = sent.ballot.tracking_code(context)
+        if self.tracking_code != code:
+            raise VerificationFailed(
+                "receipt", code, f"names another ballot ({self.tracking_code or 'none'})"
+            )
+        if self.payload_hash != sha256(canonical_json(sent.to_json(context))):
+            raise VerificationFailed("receipt", code, "the logged entry is not the ballot that was sent")
 
     def to_json(self) -> dict[str, JsonValue]:
         """The canonical JSON object handed to the voter."""
         return {
             **record_header("receipt"),
+            "election": self.election.hex(),
             "tracking_code": self.tracking_code,
             "position": self.position,
-            "head": self.head.hex(),
+            "payload_hash": self.payload_hash.hex(),
+            "entry_hash": self.entry_hash.hex(),
             "box_signature": self.box_signature.hex(),
         }
 
     @classmethod
     def from_json(cls, obj: object) -> Receipt:
         """Parse strictly."""
-        f = read_record(obj, "receipt", {"tracking_code", "position", "head", "box_signature"})
+        keys = {"election", "tracking_code", "position", "payload_hash", "entry_hash", "box_signature"}
+        f = read_record(obj, "receipt", keys)
         position = f["position"]
-        if type(position) is not int or position < 1:
+        if type(position) is not int or not 1 <= position < 1 << 64:
             raise InvalidInput("receipt: position must be a positive integer")
-        code = from_hex(f["tracking_code"], 32, "tracking_code").hex()
-        head = from_hex(f["head"], 32, "head")
-        return cls(code, position, head, from_hex(f["box_signature"], 64, "box_signature"))
+        code = f["tracking_code"]
+        code = "" if code == "" else from_hex(code, 32, "tracking_code").hex()
+        return cls(
+            from_hex(f["election"], 32, "election"),
+            code,
+            position,
+            from_hex(f["payload_hash"], 32, "payload_hash"),
+            from_hex(f["entry_hash"], 32, "entry_hash"),
+            from_hex(f["box_signature"], 64, "box_signature"),
+        )
+
+
+def _receipt_digest(election: bytes, code: str, position: int, payload_hash: bytes, entry: bytes) -> bytes:
+    return sha256(
+        _RECEIPT_TAG, election, bytes.fromhex(code), position.to_bytes(8, "big"), payload_hash, entry
+    )
 
 
 class Policy(StrEnum):

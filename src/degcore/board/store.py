@@ -8,15 +8,17 @@ gets :func:`degcore.storage.postgres_schema` of it): the log's
 position is its primary key, and a partial UNIQUE index allows one counted ballot per credential.
 The box's SQL is written once with ``?`` placeholders; the PostgreSQL store rewrites them.
 
-Locations: a path or ``sqlite:///path`` → SQLite; ``postgresql://…`` → PostgreSQL through
-``psycopg`` 3 and its connection pool (the ``degcore[postgres]`` extra).
+Locations (:func:`degcore.storage.parse_location`): a path or ``sqlite:///path`` → SQLite;
+``postgresql://…`` or ``postgres://…`` → PostgreSQL through ``psycopg`` 3 (the ``degcore[postgres]``
+extra) with the options of :class:`degcore.storage.PostgresOptions`; anything else is refused.
+The ``state`` table binds the store to one election, one policy and one box key.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from degcore.storage import Database, Transaction, open_database
+from degcore.storage import Database, PostgresOptions, Transaction, open_database
 
 __all__ = ["BoxStore", "Transaction", "open_box_store"]
 
@@ -52,6 +54,6 @@ CREATE TABLE IF NOT EXISTS state (
 BoxStore = Database
 
 
-def open_box_store(location: str | Path) -> BoxStore:
-    """The box's store: ``postgresql://…``, ``sqlite:///path`` or a plain path."""
-    return open_database(location, "ballot box", schema=_SCHEMA, lock_tables=("log",))
+def open_box_store(location: str | Path, *, postgres: PostgresOptions | None = None) -> BoxStore:
+    """The box's store: ``postgresql://…``, ``sqlite:///path`` or a plain path (parsed strictly)."""
+    return open_database(location, "ballot box", schema=_SCHEMA, lock_tables=("log",), postgres=postgres)

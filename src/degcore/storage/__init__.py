@@ -1,37 +1,48 @@
 """The stores: SQLite (WAL, foreign keys, full sync) or PostgreSQL, one transaction per operation.
 
-``open_database`` picks the engine from a location (a path, ``sqlite:///path`` or
-``postgresql://…``); callers write their SQL once with ``?`` placeholders and ``ON CONFLICT``
-clauses that both engines accept, and keep one schema per dialect.
+:func:`open_database` picks the engine from a location that :func:`parse_location` reads strictly
+(a path, ``sqlite:///path`` or ``postgresql://…``; anything else is :class:`InvalidInput`); callers
+write their SQL once with ``?`` placeholders and ``ON CONFLICT`` clauses that both engines accept,
+and keep one schema (PostgreSQL gets :func:`postgres_schema` of it).
 
 DESIGN.md §6. :func:`connect` opens a file in autocommit mode (transactions are explicit);
 :func:`immediate` wraps one operation in ``BEGIN IMMEDIATE`` … ``COMMIT``: it takes the write
 lock at the start, so concurrent writers queue instead of failing half-way, and a crash or an
 exception before the commit leaves nothing behind. ``sqlite3.IntegrityError`` passes through for
 the caller to turn into its rule; every other database failure becomes :class:`StorageError`.
+
+PostgreSQL (:mod:`degcore.storage.postgres`) takes :class:`PostgresOptions`: timeouts, pool size
+and how it reconnects.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from degcore.errors import InvalidInput, StorageError
+from degcore.storage.postgres import PostgresDatabase, PostgresOptions
 
 __all__ = [
     "Database",
+    "Location",
     "PostgresDatabase",
+    "PostgresOptions",
     "SqliteDatabase",
     "Transaction",
     "connect",
     "immediate",
     "open_database",
+    "parse_location",
     "postgres_schema",
 ]
+
 
 #: Seconds a writer waits for the lock before giving up (busy timeout).
 LOCK_TIMEOUT = 60
@@ -41,7 +52,7 @@ def connect(path: str | Path, what: str) -> sqlite3.Connection:
     """Open (creating if needed) the SQLite file at ``path``; ``what`` names the store in errors."""
     try:
         conn = sqlite3.connect(str(path), timeout=LOCK_TIMEOUT, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        _wal(conn)
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         # Deleted personal data is overwritten, not left in free pages (retention, REQUIREMENTS R25).
@@ -49,6 +60,19 @@ def connect(path: str | Path, what: str) -> sqlite3.Connection:
         return conn
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open the {what} at {path}: {exc}") from exc
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL; a new file opened by several processes at once makes all but one wait here."""
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")  # SQLite's busy handler does not cover this step
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager
@@ -152,96 +176,39 @@ class SqliteDatabase:
         self._conn.close()
 
 
-class _PostgresTransaction:
-    def __init__(self, conn: Any) -> None:
-        self._conn = conn
-
-    def execute(self, sql: str, params: Sequence[object] = ()) -> Any:
-        return self._conn.execute(sql.replace("?", "%s"), tuple(params))
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> Any:
-        cursor = self._conn.cursor()
-        cursor.executemany(sql.replace("?", "%s"), rows)
-        return cursor
+# --- locations ------------------------------------------------------------------------------------
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-class PostgresDatabase:
-    """PostgreSQL through psycopg 3 and a connection pool; write transactions lock ``lock_tables``."""
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A parsed store location: the engine and what it opens (a file path or a libpq URL)."""
 
-    dialect = "postgresql"
-
-    def __init__(
-        self, url: str, what: str, schema: str, lock_tables: Sequence[str], *, pool_size: int = 4
-    ) -> None:
-        try:
-            import psycopg  # noqa: PLC0415 - an optional extra, imported only when asked
-            from psycopg_pool import ConnectionPool  # noqa: PLC0415
-        except ImportError:
-            raise InvalidInput("PostgreSQL needs the extra: pip install 'degcore[postgres]'") from None
-        self.what = what
-        self._psycopg = psycopg
-        self._lock = ", ".join(lock_tables)
-        self.integrity_errors: tuple[type[BaseException], ...] = (psycopg.errors.IntegrityError,)
-        try:
-            self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, timeout=60)
-            with self._pool.connection() as conn, conn.transaction():
-                # Concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL's catalogue.
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"degcore {what} schema",))
-                for statement in schema.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-        except psycopg.Error as exc:
-            raise StorageError(f"cannot open the {what} on PostgreSQL: {exc}") from exc
-
-    @contextmanager
-    def write(self) -> Iterator[Transaction]:
-        """One transaction holding the exclusive lock of the store's tables (readers do not wait)."""
-        try:
-            with self._pool.connection() as conn, conn.transaction():
-                conn.execute(f"LOCK TABLE {self._lock} IN EXCLUSIVE MODE")
-                yield _PostgresTransaction(conn)
-        except self.integrity_errors:
-            raise
-        except self._psycopg.Error as exc:
-            raise StorageError(f"{self.what} (PostgreSQL) failed: {exc}") from exc
-
-    @contextmanager
-    def reading(self) -> Iterator[Transaction]:
-        """A pooled connection in one read transaction."""
-        with self._pool.connection() as conn, conn.transaction():
-            yield _PostgresTransaction(conn)
-
-    def read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        """All rows."""
-        with self._pool.connection() as conn:
-            rows = conn.execute(sql.replace("?", "%s"), tuple(params))
-            return [tuple(_plain(v) for v in row) for row in rows]
-
-    def stream(self, sql: str, params: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
-        """A server-side cursor, 1,000 rows per round trip."""
-        pool = self._pool
-        with pool.connection() as conn, conn.transaction(), conn.cursor(name="degcore_stream") as cursor:
-            cursor.itersize = 1000
-            cursor.execute(sql.replace("?", "%s"), tuple(params))
-            for row in cursor:
-                yield tuple(_plain(v) for v in row)
-
-    def compact(self) -> None:
-        """VACUUM FULL: rewrite the tables without the deleted rows (outside a transaction)."""
-        with self._pool.connection() as conn:
-            conn.autocommit = True
-            try:
-                conn.execute("VACUUM FULL")
-            finally:
-                conn.autocommit = False
-
-    def close(self) -> None:
-        """Close the pool."""
-        self._pool.close()
+    engine: Literal["sqlite", "postgresql"]
+    target: str
 
 
-def _plain(value: object) -> object:
-    return bytes(value) if isinstance(value, memoryview) else value
+def parse_location(location: str | Path, what: str) -> Location:
+    """Read a store location strictly: ``postgresql://``/``postgres://`` URL, ``sqlite:///path`` or a path.
+
+    Anything else — another scheme, ``postgresql:`` without ``//``, a path whose first part looks
+    like a scheme (a folder named ``postgresql:``) — is :class:`InvalidInput`, never a file.
+    """
+    text = str(location)
+    hint = "use a file path, sqlite:///path or postgresql://user@host:port/database"
+    if not text.strip() or text != text.strip():
+        raise InvalidInput(f"{what} location {text!r} is empty or has surrounding spaces: {hint}")
+    if text.startswith(("postgresql://", "postgres://")):
+        return Location("postgresql", text)
+    if text.startswith("sqlite:"):
+        # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy spells them
+        path = text[len("sqlite:///") :] if text.startswith("sqlite:///") else ""
+        if not path or "://" in path:
+            raise InvalidInput(f"{what} location {text!r} is not a sqlite:/// URL with a path: {hint}")
+        return Location("sqlite", path)
+    if _SCHEME.match(text) or "://" in text:
+        raise InvalidInput(f"unknown {what} location {text!r}: {hint}")
+    return Location("sqlite", text)
 
 
 def postgres_schema(sqlite_schema: str) -> str:
@@ -258,17 +225,19 @@ def postgres_schema(sqlite_schema: str) -> str:
     return schema.replace("BLOB", "BYTEA").replace(") WITHOUT ROWID", ")")
 
 
-def open_database(location: str | Path, what: str, *, schema: str, lock_tables: Sequence[str]) -> Database:
-    """The store a location names: ``postgresql://…``, ``sqlite:///path`` or a plain path.
+def open_database(
+    location: str | Path,
+    what: str,
+    *,
+    schema: str,
+    lock_tables: Sequence[str],
+    postgres: PostgresOptions | None = None,
+) -> Database:
+    """The store a location names (:func:`parse_location`); ``postgres`` applies to PostgreSQL only.
 
     ``schema`` is written for SQLite; PostgreSQL gets :func:`postgres_schema` of it.
     """
-    text = str(location)
-    if text.startswith(("postgresql://", "postgres://")):
-        return PostgresDatabase(text, what, postgres_schema(schema), lock_tables)
-    if text.startswith("sqlite:///"):
-        # sqlite:////abs/path keeps its leading slash
-        return SqliteDatabase(text[len("sqlite:///") :], what, schema)
-    if "://" in text:
-        raise InvalidInput(f"unknown {what} location {text!r}: use a path, sqlite:///path or postgresql://…")
-    return SqliteDatabase(location, what, schema)
+    parsed = parse_location(location, what)
+    if parsed.engine == "postgresql":
+        return PostgresDatabase(parsed.target, what, postgres_schema(schema), lock_tables, postgres)
+    return SqliteDatabase(parsed.target, what, schema)
