@@ -169,7 +169,10 @@ def test_an_issuer_runs_on_the_signed_list_alone(tmp_path: Path) -> None:
     key = rsabssa.generate_key(2048)
     received = RemoteList.from_json(_list().to_json())
     oracle = FrozenListEligibility(received, PUBLIC, opens=OPENS, closes=CLOSES)
-    issuer = Issuer(tmp_path / "issuer.sqlite", "duma-2026", {"style-1": key}, oracle)
+    issuer = Issuer(
+        tmp_path / "issuer.sqlite", "duma-2026", {"style-1": key}, oracle,
+        log_key=SigningKey.generate(), window=(OPENS, CLOSES),
+    )  # fmt: skip
     request = request_credential(key.public_key(), "duma-2026", "style-1")
     blind = issuer.issue("v1", "style-1", request.blinded_msg, now=OPENS)
     finish_credential(request, blind, key.public_key()).credential.verify(key.public_key())

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from nacl.signing import SigningKey
 
 from degcore.errors import Ineligible, IneligibleReason, Rule, RuleViolation, StorageError
 from degcore.issuance import Issuer, request_credential, rsabssa
@@ -19,6 +21,19 @@ EARLY = dataclasses.replace(SETTINGS, issuance_opens=datetime(2026, 8, 5, tzinfo
 ELECTION = SETTINGS.election_id
 
 
+def _issuer(tmp_path: Path, key: rsa.RSAPrivateKey, oracle: Registry) -> Issuer:
+    """An issuer whose own window is wide open, so that the registry's rules are what refuse."""
+    window = (SCHEDULE.registration_opens, SCHEDULE.voting_ends)
+    return Issuer(
+        tmp_path / "issuer.sqlite",
+        ELECTION,
+        {"style-1": key},
+        oracle,
+        log_key=SigningKey.generate(),
+        window=window,
+    )
+
+
 def claim(reg: Registry, voter: str = "v1", style: str = "style-1", now: datetime = CLOSES) -> None:
     reg.check_credential_eligibility(voter, ELECTION, style, now)
 
@@ -29,7 +44,7 @@ def test_an_approved_but_unconfirmed_application_gets_no_credential(
     """Issue 14, scenario 1: approval without the one-time code does not put the voter on the remote list."""
     number = approved(registry)
     key = rsabssa.generate_key(2048)
-    issuer = Issuer(tmp_path / "issuer.sqlite", ELECTION, {"style-1": key}, registry)
+    issuer = _issuer(tmp_path, key, registry)
     request = request_credential(key.public_key(), ELECTION, "style-1")
     with pytest.raises(Ineligible) as info:
         issuer.issue("v1", "style-1", request.blinded_msg, now=CLOSES)
@@ -43,7 +58,7 @@ def test_no_credential_while_registration_is_open(registry: Registry, tmp_path: 
     """Issue 14, scenario 2: by default credentials are issued only once the remote list is frozen."""
     number = confirmed(registry)
     key = rsabssa.generate_key(2048)
-    issuer = Issuer(tmp_path / "issuer.sqlite", ELECTION, {"style-1": key}, registry)
+    issuer = _issuer(tmp_path, key, registry)
     request = request_credential(key.public_key(), ELECTION, "style-1")
     with pytest.raises(RuleViolation) as info:
         issuer.issue("v1", "style-1", request.blinded_msg, now=NOW)

@@ -427,7 +427,7 @@ def test_the_issuer_consults_the_registry(registry: Registry, tmp_path: Path) ->
         {"style-1": key, "style-2": key},
         registry,
         log_key=SigningKey.generate(),
-        window=(NOW, NOW + timedelta(days=30)),
+        window=(NOW, CLOSES + timedelta(days=1)),
     )
     request = request_credential(key.public_key(), "duma-2026", "style-1")
     with pytest.raises(Ineligible) as info:
