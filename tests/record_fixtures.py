@@ -32,7 +32,7 @@ from degcore.ballot import (
     open_ballot,
 )
 from degcore.ballot.setup import announcement
-from degcore.board import BallotBox, CastBallot, sign_ballot
+from degcore.board import BallotBox, CastBallot, Receipt, sign_ballot
 from degcore.chain import ChainEntry, link_hash, sign_object
 from degcore.elgamal import threshold
 from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
@@ -146,6 +146,7 @@ class Built:
     context: ElectionContext
     shares: dict[str, TrusteeShare]
     wallets: list[VoterCredential] = field(default_factory=list)
+    receipts: list[Receipt] = field(default_factory=list)
 
 
 def setup_for(group: Group, **changes: object) -> tuple[ElectionContext, dict[str, object]]:
@@ -209,7 +210,7 @@ def build_record(
             wallet = credential(style)
             issued.append((f"voter-{style}-{i}", style))
             built.wallets.append(wallet)
-            box.cast(cast(context, wallet, picks), now=DURING)
+            built.receipts.append(box.cast(cast(context, wallet, picks), now=DURING))
     for i, (style, logged) in enumerate(minted):
         if logged:
             issued.append((f"nobody-{i}", style))
@@ -220,7 +221,7 @@ def build_record(
     spoiled, nonces = encrypt_ballot(
         context, PlaintextBallot("b", {"mayor": {"m2": 1}}), spoiler.credential.public_key
     )
-    box.challenge(open_ballot(context, spoiled, nonces), now=DURING)
+    built.receipts.append(box.challenge(open_ballot(context, spoiled, nonces), now=DURING))
     box.close(now=ENDS)
     counted = [c.ballot for c in box.counted()]
     tally = aggregate(context, counted)

@@ -35,7 +35,7 @@ from degcore.ballot import (
     open_ballot,
 )
 from degcore.ballot.setup import announcement
-from degcore.board import BallotBox, CastBallot, sign_ballot
+from degcore.board import BallotBox, BoxReader, CastBallot, Receipt, sign_ballot
 from degcore.elgamal import threshold
 from degcore.elgamal.dkg import CeremonyConfig
 from degcore.elgamal.trustee import run_local_ceremony
@@ -64,6 +64,7 @@ from degcore.tally import (
     mix_contests,
     mixnet_rows,
 )
+from degcore.verify.receipts import BallotStatus, check_receipt
 
 __all__ = ["DemoSummary", "run_demo"]
 
@@ -81,6 +82,7 @@ class Progress(Protocol):
 TRUSTEES = ("trustee-1", "trustee-2", "trustee-3", "trustee-4", "trustee-5")
 ABSENT = "trustee-3"
 MIX_STAGES = 3
+RECEIPT_SAMPLE = 5
 REGISTRATION_OPENS = datetime(2026, 8, 1, 9, 0, tzinfo=UTC)
 VOTING_STARTS = datetime(2026, 9, 18, 5, 0, tzinfo=UTC)  # 08:00 in Moscow
 VOTING_ENDS = datetime(2026, 9, 20, 17, 0, tzinfo=UTC)  # 20:00 in Moscow
@@ -261,17 +263,19 @@ def run_demo(
     # 4. Credentials from the issuer, which holds only its keys and the registry's signed list.
     wallets, issuer = _issue(election, voters, issuer_keys, remote, keys.issuance_log)
     box = BallotBox(out / "box.sqlite", election.context, issuer.public_keys(), keys.box)
-    _vote(election, box, wallets)
+    receipts = _vote(election, box, wallets)
+    box.close_connection()
     issuer.close_log(VOTING_ENDS)
-    # 5. The tally, the mix-net and the record, from the published log (no box secret needed).
-    tally, partials, mixed, mix_partials = _tally(election, box, keys)
+    # 5. The tally, the mix-net and the record, from the box's store read without its key.
+    reader = BoxReader(out / "box.sqlite", election.context)
+    tally, partials, mixed, mix_partials = _tally(election, reader, keys)
     summary.record = write_record(
         out / "record",
         context=election.context,
         announcement=signed_announcement,
         remote_list=counts,
         issuance_log=issuer.log(),
-        box_log=box.log(),
+        box_log=reader.log(),
         tally=tally,
         partials=partials,
         result=_result(summary),
@@ -279,11 +283,12 @@ def run_demo(
         mix_partials=mix_partials,
     )
     summary.record_sha256 = sign_record(summary.record, keys.authority)
+    _lookups(summary.record, receipts, keys.box, summary)
     summary.checks.append(
         f"record written and its index signed by the authority: SHA-256 {summary.record_sha256}"
     )
     registry.close()
-    box.close_connection()
+    reader.close_connection()
     issuer.close_connection()
     return summary
 
@@ -350,7 +355,7 @@ def _issue(
     return wallets, issuer
 
 
-def _vote(e: _Election, box: BallotBox, wallets: list[VoterCredential]) -> None:
+def _vote(e: _Election, box: BallotBox, wallets: list[VoterCredential]) -> list[Receipt]:
     """Devices encrypt; about one in twenty challenges a ballot first; everyone casts; some misbehave."""
     context, summary = e.context, e.summary
     manifest = context.manifest
@@ -394,13 +399,35 @@ def _vote(e: _Election, box: BallotBox, wallets: list[VoterCredential]) -> None:
     if broken is not None:
         raise VerificationFailed("box-log", str(broken), why)
     summary.checks.append(f"box log: {entries} entries, hash chain and every box signature verify")
+    return [r for r in receipts if isinstance(r, Receipt)]
+
+
+def _lookups(record: Path, receipts: list[Receipt], box_key: SigningKey, summary: DemoSummary) -> None:
+    """Voters check a sample of receipts against the published record; a box's forged one is refused."""
+    sample = receipts[:: max(1, len(receipts) // RECEIPT_SAMPLE)][:RECEIPT_SAMPLE]
+    for receipt in sample:
+        lookup = check_receipt(record, receipt.to_json())
+        if not lookup.ok or lookup.status is not BallotStatus.COUNTED:
+            raise VerificationFailed("receipt", receipt.tracking_code, f"{lookup.status}: {lookup.problems}")
+    if len(sample) > 1:  # a box that dropped a ballot signs, with its own key, another entry's place
+        mine, other = sample[0], sample[-1]
+        forged = replace(
+            mine, position=other.position, payload_hash=other.payload_hash, entry_hash=other.entry_hash
+        )
+        forged = replace(forged, box_signature=box_key.sign(forged.digest()).signature)
+        if check_receipt(record, forged.to_json()).ok:
+            raise VerificationFailed("receipt", "forged", "a receipt naming another entry was accepted")
+    summary.checks.append(
+        f"voters' lookups: {len(sample)} receipts found in the published log and counted; "
+        "a receipt the box signed for another entry refused"
+    )
 
 
 Partials = list[threshold.PartialDecryption]
 
 
 def _tally(
-    e: _Election, box: BallotBox, keys: _Keys
+    e: _Election, box: BoxReader, keys: _Keys
 ) -> tuple[EncryptedTally, Partials, dict[str, MixedContest], dict[str, Partials]]:
     """Aggregate or mix the counted ballots; four trustees decrypt (one absent); compare."""
     context = e.context

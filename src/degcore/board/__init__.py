@@ -9,9 +9,11 @@ from __future__ import annotations
 from degcore.board.box import BallotBox
 from degcore.board.cast import CastBallot, Policy, Receipt, check_cast, sign_ballot
 from degcore.board.log import LogEntry, read_log, verify_entries
+from degcore.board.reader import BoxReader
 
 __all__ = [
     "BallotBox",
+    "BoxReader",
     "CastBallot",
     "LogEntry",
     "Policy",

@@ -20,9 +20,8 @@ bound to one box key, one election and one policy when it is created (§9.5).
 from __future__ import annotations
 
 import functools
-import json
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +33,8 @@ from nacl.signing import SigningKey
 
 from degcore.ballot import ElectionContext, ElectionSetup, OpenedBallot, verify_ballot, verify_opened
 from degcore.board.cast import CastBallot, Policy, Receipt, check_cast
-from degcore.board.log import GENESIS, LogEntry, entry_hash, verify_entries
+from degcore.board.log import GENESIS, entry_hash, verify_entries
+from degcore.board.reader import BoxReader
 from degcore.board.store import Transaction, open_box_store
 from degcore.encoding import canonical_json, from_rfc3339, to_rfc3339
 from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation, StorageError, VerificationFailed
@@ -89,7 +89,7 @@ def _check_setup(
         raise InvalidInput("the issuer keys are not those of the signed election setup")
 
 
-class BallotBox:
+class BallotBox(BoxReader):
     """One election's ballot box over a SQLite file or a PostgreSQL database (``location``).
 
     ``clock`` gives the time of every entry unless a call passes ``now`` (tests, replays);
@@ -144,10 +144,6 @@ class BallotBox:
     def public_key(self) -> bytes:
         """The box's Ed25519 key: receipts and log entries verify under it."""
         return bytes(self._signing_key.verify_key)
-
-    def close_connection(self) -> None:
-        """Close the database connections."""
-        self._store.close()
 
     # --- writing --------------------------------------------------------------------------
     def _stamp(self, kind: str, moment: datetime, last: tuple[int, str] | None) -> str:
@@ -329,32 +325,7 @@ class BallotBox:
             conn.execute("INSERT INTO state VALUES ('closed', ?)", (at,))
         return self._issue("", position, summary, digest)
 
-    # --- reading --------------------------------------------------------------------------
-    def counted(self) -> Iterator[CastBallot]:
-        """The counted ballots in log order (streamed, decoded with membership checks)."""
-        query = (
-            "SELECT log.payload FROM ballots JOIN log ON log.position = ballots.position"
-            " WHERE ballots.status = 'counted' ORDER BY log.position"
-        )
-        for (payload,) in self._store.stream(query):
-            yield CastBallot.from_json(self.context, json.loads(payload))
-
-    def counts(self) -> dict[str, int]:
-        """How many ballots are counted, superseded and challenged."""
-        rows = dict(self._store.read("SELECT status, COUNT(*) FROM ballots GROUP BY status"))
-        rows["challenged"] = self._store.read("SELECT COUNT(*) FROM challenged")[0][0]
-        return {k: rows.get(k, 0) for k in ("counted", "superseded", "challenged")}
-
-    def log(self) -> Iterator[LogEntry]:
-        """Every log entry in position order (streamed): what the election record publishes."""
-        query = "SELECT position, kind, payload, at, prev, hash, signature FROM log ORDER BY position"
-        return (LogEntry(*row) for row in self._store.stream(query))
-
-    def head(self) -> bytes:
-        """The hash of the last log entry (GENESIS for an empty log)."""
-        rows = self._store.read("SELECT hash FROM log ORDER BY position DESC LIMIT 1")
-        return GENESIS if not rows else bytes(rows[0][0])
-
+    # --- reading (counted, counts, log, head: BoxReader's) -------------------------------------
     def verify_log(self) -> tuple[int, int | None, str]:
         """Re-check the chain, every box signature and the time order: (entries, first bad position, why)."""
         return verify_entries(self.log(), self.public_key)

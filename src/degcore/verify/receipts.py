@@ -1,6 +1,6 @@
 """The voter's own check: is my ballot in the published log, where my receipt says, and was it counted?
 
-docs/verifier.md §Receipts, docs/protocol.md §9.1. :func:`find_ballot` looks a tracking code up in a
+docs/verifier.md §Receipts, docs/protocol.md §9.4. :func:`find_ballot` looks a tracking code up in a
 record's box log; :func:`check_receipt` also checks the receipt itself: the box's signature (under
 the box key of the signed setup) on the election, tracking code, position, payload hash and entry
 hash, and that the log's entry at that position is exactly that entry. A receipt that names another
@@ -17,16 +17,15 @@ from pathlib import Path
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
+from degcore.board.cast import Receipt
+from degcore.board.log import TAG as BOARD_TAG
 from degcore.chain import ChainEntry, entry_from_line, link_hash
-from degcore.encoding import JsonValue, canonical_json, from_hex, parse_canonical, read_record
-from degcore.errors import DegcoreError, InvalidInput
+from degcore.encoding import JsonValue, canonical_json, from_hex, parse_canonical
+from degcore.errors import DegcoreError, VerificationFailed
 from degcore.hashing import sha256
 from degcore.record import RecordReader, layout, load_context
 
-__all__ = ["BallotStatus", "Lookup", "check_receipt", "find_ballot", "receipt_message"]
-
-BOARD_TAG = b"degcore/2/board"
-_RECEIPT_KEYS = {"election", "tracking_code", "position", "payload_hash", "entry_hash", "box_signature"}
+__all__ = ["BallotStatus", "Lookup", "check_receipt", "find_ballot"]
 
 
 class BallotStatus(StrEnum):
@@ -63,20 +62,6 @@ class Lookup:
         }
 
 
-def receipt_message(
-    base_hash: bytes, tracking_code: str, position: int, payload_hash: bytes, entry_hash: bytes
-) -> bytes:
-    """What the box signs for a receipt (protocol.md §9.1)."""
-    return sha256(
-        b"degcore/2/receipt",
-        base_hash,
-        bytes.fromhex(tracking_code),
-        position.to_bytes(8, "big"),
-        payload_hash,
-        entry_hash,
-    )
-
-
 def find_ballot(record: str | Path, tracking_code: str) -> Lookup:
     """Look a tracking code up in the record's box log (streamed)."""
     from_hex(tracking_code, 32, "tracking code")
@@ -85,27 +70,19 @@ def find_ballot(record: str | Path, tracking_code: str) -> Lookup:
 
 def check_receipt(record: str | Path, receipt: object) -> Lookup:
     """Check a receipt against the record: its box signature, and the log entry it names."""
-    f = read_record(receipt, "receipt", _RECEIPT_KEYS)
-    position = f["position"]
-    if type(position) is not int or position < 1:
-        raise InvalidInput("receipt: position must be a positive integer")
-    code = from_hex(f["tracking_code"], 32, "tracking_code").hex()
+    parsed = Receipt.from_json(receipt)
     reader = RecordReader(record)
     context = load_context(reader.root)
     setup = context.setup
     assert setup is not None  # noqa: S101 - load_context reads the setup
     problems = []
-    if from_hex(f["election"], 32, "election") != context.base_hash:
-        problems.append("the receipt is for another election")
-    payload_hash = from_hex(f["payload_hash"], 32, "payload_hash")
-    entry_hash = from_hex(f["entry_hash"], 32, "entry_hash")
-    message = receipt_message(context.base_hash, code, position, payload_hash, entry_hash)
     try:
-        VerifyKey(setup.box_key).verify(message, from_hex(f["box_signature"], 64, "box_signature"))
-    except (BadSignatureError, ValueError):
-        problems.append("the box's signature on the receipt does not verify under the setup's box key")
-    found = _scan(reader, code, (position, payload_hash, entry_hash))
-    return Lookup(code, found.status, found.position, tuple(problems) + found.problems)
+        parsed.verify(setup.box_key, context.base_hash)
+    except VerificationFailed as exc:
+        problems.append(f"the receipt does not hold under the setup's box key: {exc.detail or exc}")
+    expected = (parsed.position, parsed.payload_hash, parsed.entry_hash)
+    found = _scan(reader, parsed.tracking_code, expected)
+    return Lookup(parsed.tracking_code, found.status, found.position, tuple(problems) + found.problems)
 
 
 def _scan(reader: RecordReader, code: str, expected: tuple[int, bytes, bytes] | None) -> Lookup:

@@ -15,12 +15,16 @@ import pytest
 from nacl.signing import SigningKey
 
 from degcore.ballot import ElectionContext, ElectionSetup, MixServer
+from degcore.board import Receipt
+from degcore.cli import main
 from degcore.elgamal.dkg import CeremonyResult
+from degcore.encoding import canonical_json
 from degcore.errors import InvalidInput
 from degcore.groups import get_group
 from degcore.parallel import SERIAL
 from degcore.record import layout, load_context, write_record
 from degcore.verify import CATALOGUE, Outcome, Report, verify_record
+from degcore.verify.receipts import BallotStatus, check_receipt, find_ballot
 from tests.record_fixtures import (
     AUTHORITY,
     BOX_KEY,
@@ -265,3 +269,55 @@ def test_the_setup_binds_the_remote_list_counts_it_was_given() -> None:
     with pytest.raises(InvalidInput):
         ElectionSetup.create(SigningKey.generate(), manifest("ristretto255"), context.ceremony, **inputs)  # type: ignore[arg-type]
     assert AUTHORITY  # the fixtures' authority signed the first
+
+
+# 6. A receipt that proves nothing -----------------------------------------------------------------------
+def _write_receipt(tmp_path: Path, receipt: Receipt) -> str:
+    path = tmp_path / "receipt.json"
+    path.write_bytes(canonical_json(receipt.to_json()))
+    return str(path)
+
+
+def test_6_every_honest_receipt_is_found_counted_or_challenged(honest: Built, tmp_path: Path) -> None:
+    *cast_receipts, challenge = honest.receipts
+    for receipt in cast_receipts:
+        lookup = check_receipt(honest.root, receipt.to_json())
+        assert lookup.ok and lookup.status is BallotStatus.COUNTED, lookup
+        assert lookup.position == receipt.position
+    assert (
+        main(["verify", str(honest.root), "--receipt", _write_receipt(tmp_path, cast_receipts[0]), "--quiet"])
+        == 0
+    )
+    assert (
+        main(["verify", str(honest.root), "--receipt", _write_receipt(tmp_path, challenge), "--quiet"]) == 5
+    )
+    assert find_ballot(honest.root, challenge.tracking_code).status is BallotStatus.CHALLENGED
+    assert main(["find", str(honest.root), cast_receipts[2].tracking_code, "--quiet"]) == 0
+
+
+def test_6_a_dropped_ballot_with_a_receipt_for_another_entry(
+    record: Path, honest: Built, tmp_path: Path
+) -> None:
+    """The box drops the third ballot and, with its own key, signs its voter a receipt naming entry 4."""
+    dropped, other = honest.receipts[2], honest.receipts[3]
+    entries = lines(record, layout.LOG)
+    del entries[dropped.position - 1]
+    write_chain(record, layout.LOG, "log-entry", BOARD_TAG, BOX_KEY, entries)
+    forged = replace(
+        dropped, position=other.position - 1, payload_hash=other.payload_hash, entry_hash=other.entry_hash
+    )
+    forged = replace(forged, box_signature=BOX_KEY.sign(forged.digest()).signature)
+    lookup = check_receipt(record, forged.to_json())
+    assert not lookup.ok and lookup.status is BallotStatus.NOT_FOUND
+    assert any("another ballot than the receipt names" in p for p in lookup.problems)
+    # The voter's own receipt (for her true entry) is now evidence: the entry is gone.
+    assert not check_receipt(record, dropped.to_json()).ok
+    assert main(["verify", str(record), "--receipt", _write_receipt(tmp_path, dropped), "--quiet"]) == 1
+    assert main(["find", str(record), dropped.tracking_code, "--quiet"]) == 1
+
+
+def test_6_a_receipt_not_signed_by_the_setups_box_key(honest: Built) -> None:
+    receipt = honest.receipts[0]
+    forged = replace(receipt, box_signature=SigningKey.generate().sign(receipt.digest()).signature)
+    lookup = check_receipt(honest.root, forged.to_json())
+    assert not lookup.ok and any("box key" in p for p in lookup.problems)
