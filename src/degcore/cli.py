@@ -8,7 +8,7 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -130,20 +130,19 @@ def _receipt(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"degcore verify: cannot read the receipt {args.receipt}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        lookup = check_receipt(args.record, receipt)
-    except DegcoreError as exc:
-        print(f"degcore verify: {exc}", file=sys.stderr)
-        return EXIT_UNREADABLE
-    _emit(args, _lookup_text(lookup), lookup.to_json())
-    return _lookup_exit(lookup)
+    return _answer(args, "verify", lambda: check_receipt(args.record, receipt))
 
 
 def _find(args: argparse.Namespace) -> int:
+    return _answer(args, "find", lambda: find_ballot(args.record, args.tracking_code.strip().lower()))
+
+
+def _answer(args: argparse.Namespace, command: str, lookup_of: Callable[[], Lookup]) -> int:
+    """Run a voter's lookup and report it; an unreadable record or receipt exits 3."""
     try:
-        lookup = find_ballot(args.record, args.tracking_code.strip().lower())
+        lookup = lookup_of()
     except DegcoreError as exc:
-        print(f"degcore find: {exc}", file=sys.stderr)
+        print(f"degcore {command}: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
     _emit(args, _lookup_text(lookup), lookup.to_json())
     return _lookup_exit(lookup)

@@ -111,15 +111,8 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
     ),
     "receipt-message": (
         "sha256('degcore/2/receipt', base_hash 11^32, tracking code 44^32, u64(3), payload hash 55^32, "
-        "entry hash 66^32): what the box signs (§9.1)",
-        lambda: sha256(
-            b"degcore/2/receipt",
-            B11,
-            bytes([0x44]) * 32,
-            (3).to_bytes(8, "big"),
-            bytes([0x55]) * 32,
-            bytes([0x66]) * 32,
-        ),
+        "entry hash 66^32): what the box signs (§9.4)",
+        lambda: sha256(*INPUTS["receipt-message"]),
     ),
 }
 
