@@ -21,6 +21,7 @@ from degcore.groups import GROUP_NAMES
 from degcore.interop.cli import add_parser as add_vmnv_parser
 from degcore.parallel import dask_executor
 from degcore.record import RecordReader, layout
+from degcore.tools.trustee import add_parser as add_trustee_parser
 from degcore.verify import verify_record
 from degcore.verify.receipts import BallotStatus, Lookup, check_receipt, find_ballot
 
@@ -237,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--quiet", action="store_true", help="no progress bar, no report: only the exit status"
     )
     add_vmnv_parser(sub)
+    add_trustee_parser(sub)
     find = sub.add_parser(
         "find",
         help="a voter's lookup: is the ballot with this tracking code in the record's log, and counted?",
@@ -257,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _verify(args)
     if args.command == "find":
         return _find(args)
-    return int(args.run(args))  # degcore vmnv (degcore.interop.cli sets run)
+    return int(args.run(args))  # degcore vmnv and degcore trustee (their add_parser sets run)
 
 
 if __name__ == "__main__":  # pragma: no cover

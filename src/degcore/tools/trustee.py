@@ -1,0 +1,410 @@
+"""``degcore trustee …``: the key ceremony and the decryption as commands (docs/trustees.md).
+
+Each command is one step of one trustee over the shared folder of :mod:`degcore.tools.board`;
+the trustee's secrets stay in its own sealed files (``--state`` during the ceremony, ``--share``
+after it), opened with a passphrase from ``--passphrase-file``, ``$DEGCORE_PASSPHRASE`` or a
+prompt. Exit status: 0 done, 1 refused (a check failed, a wrong passphrase, disqualified), 2 usage,
+3 not ready (the other trustees have not published this step's inputs yet: run it again later).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from degcore.elgamal._sealed import DEFAULT_SCRYPT_N
+from degcore.elgamal.dkg import CeremonyConfig, Complaint, ComplaintAnswer, EncryptedShare, TrusteeCommitment
+from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption, TrusteeShare, partial_decrypt
+from degcore.elgamal.trustee import Trustee
+from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
+from degcore.groups import GROUP_NAMES, get_group
+from degcore.hashing import sha256
+from degcore.mixnet.cascade import flatten
+from degcore.record import RecordReader, layout, load_context
+from degcore.tally import decrypt_tally
+from degcore.tally.mixed import mixnet_contests
+from degcore.tools.board import MESSAGES, Board, NotReady, dumps, write_private
+
+__all__ = ["PASSPHRASE_ENV", "add_parser"]
+
+log = logging.getLogger("degcore.trustee")
+
+#: The environment variable a passphrase may come from (for scripted, unattended steps).
+PASSPHRASE_ENV = "DEGCORE_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NOT_READY = 0, 1, 2, 3
+
+COMMITMENTS, SHARES = f"{MESSAGES}/commitments", f"{MESSAGES}/shares"
+COMPLAINTS, ANSWERS = f"{MESSAGES}/complaints", f"{MESSAGES}/answers"
+
+
+def _passphrase(args: argparse.Namespace, *, new: bool = False) -> str:
+    if args.passphrase_file:
+        text = Path(args.passphrase_file).read_text(encoding="utf-8")
+        return text.removesuffix("\n").removesuffix("\r")
+    if os.environ.get(PASSPHRASE_ENV):
+        return os.environ[PASSPHRASE_ENV]
+    first = getpass.getpass("passphrase: ")
+    if new and getpass.getpass("passphrase again: ") != first:
+        raise InvalidInput("the two passphrases differ")
+    return first
+
+
+def _config(board: Board) -> CeremonyConfig:
+    return CeremonyConfig.from_json(board.load(layout.CONFIG))
+
+
+def _load_state(args: argparse.Namespace) -> Trustee:
+    return Trustee.load(Path(args.state).read_bytes(), _passphrase(args))
+
+
+def _save_state(args: argparse.Namespace, me: Trustee, passphrase: str) -> None:
+    write_private(Path(args.state), me.save(passphrase, scrypt_n=args.scrypt_n))
+
+
+@dataclass(frozen=True)
+class _Rounds:
+    """The published round messages, read for one step (``late_ok``: the round's deadline passed)."""
+
+    board: Board
+    config: CeremonyConfig
+    late_ok: bool
+
+    def files(self, folder: str, suffix: str, expected: list[str]) -> dict[str, Path]:
+        """The round's files; NotReady unless every expected trustee published (or it is late)."""
+        found = self.board.published(folder, suffix)
+        unknown = sorted(set(found) - set(self.config.trustees))
+        if unknown:
+            raise InvalidInput(f"{folder} holds files of trustees not in the roster: {', '.join(unknown)}")
+        missing = [t for t in expected if t not in found]
+        if missing and not self.late_ok:
+            raise NotReady(f"waiting for {', '.join(missing)} in {folder} (or pass --deadline-passed)")
+        return found
+
+    def commitments(self) -> list[TrusteeCommitment]:
+        """Round 1, in roster order."""
+        config = self.config
+        found = self.files(COMMITMENTS, ".json", list(config.trustees))
+        out = []
+        for who in (t for t in config.trustees if t in found):
+            message = TrusteeCommitment.from_json(config, self.board.load(f"{COMMITMENTS}/{who}.json"))
+            if message.trustee_id != who:
+                raise InvalidInput(f"{COMMITMENTS}/{who}.json holds the commitment of {message.trustee_id}")
+            out.append(message)
+        return out
+
+    def _lines(self, folder: str, expected: list[str]) -> list[tuple[str, object]]:
+        found = self.files(folder, ".jsonl", expected)
+        return [
+            (who, obj)
+            for who in self.config.trustees
+            if who in found
+            for obj in self.board.objects(f"{folder}/{who}.jsonl")
+        ]
+
+    def shares(self, committed: list[str]) -> list[EncryptedShare]:
+        """Round 2: every dealer's encrypted shares."""
+        out = []
+        for who, obj in self._lines(SHARES, committed):
+            share = EncryptedShare.from_json(self.config, obj)
+            if share.dealer != who:
+                raise InvalidInput(f"{SHARES}/{who}.jsonl holds a share dealt by {share.dealer}")
+            out.append(share)
+        return out
+
+    def complaints(self, committed: list[str]) -> list[Complaint]:
+        """Round 3: every trustee's complaints."""
+        out = []
+        for who, obj in self._lines(COMPLAINTS, committed):
+            complaint = Complaint.from_json(self.config, obj)
+            if complaint.accuser != who:
+                raise InvalidInput(f"{COMPLAINTS}/{who}.jsonl holds a complaint by {complaint.accuser}")
+            out.append(complaint)
+        return out
+
+    def answers(self, accused: list[str]) -> list[ComplaintAnswer]:
+        """Round 4: the answers of every accused trustee."""
+        out = []
+        for who, obj in self._lines(ANSWERS, accused):
+            answer = ComplaintAnswer.from_json(self.config, obj)
+            if answer.accused != who:
+                raise InvalidInput(f"{ANSWERS}/{who}.jsonl holds an answer of {answer.accused}")
+            out.append(answer)
+        return out
+
+
+# --- the authority's step ----------------------------------------------------------------------
+def _cmd_config(args: argparse.Namespace, board: Board) -> int:
+    trustees = tuple(t.strip() for t in args.trustees.split(",") if t.strip())
+    election_id = args.election_id
+    if election_id is None:
+        if not board.exists(layout.MANIFEST):
+            raise InvalidInput(f"give --election-id, or publish {layout.MANIFEST} on the board first")
+        manifest = RecordReader(board.root, index=False).manifest()
+        election_id = manifest.election_id
+    config = CeremonyConfig(election_id, get_group(args.group), args.threshold, trustees)
+    board.publish_json(layout.CONFIG, config.to_json())
+    log.info("ceremony configured: %d trustees, threshold %d", config.n, config.threshold)
+    print(f"ceremony configuration published in {board.path(layout.CONFIG)}")
+    print(f"digest (read it out to every trustee): {config.digest().hex()}")
+    return EXIT_OK
+
+
+def _cmd_show(args: argparse.Namespace, board: Board) -> int:
+    config = _config(board)
+    print(f"election {config.election_id}, group {config.group.name}, t = {config.threshold} of {config.n}")
+    print(f"trustees: {', '.join(config.trustees)}")
+    print(f"digest: {config.digest().hex()}")
+    for title, folder, suffix in (
+        ("round 1 (commit)", COMMITMENTS, ".json"),
+        ("round 2 (deal)", SHARES, ".jsonl"),
+        ("round 3 (receive)", COMPLAINTS, ".jsonl"),
+        ("round 4 (answer)", ANSWERS, ".jsonl"),
+    ):
+        done = board.published(folder, suffix)
+        waiting = [t for t in config.trustees if t not in done]
+        print(f"{title}: done {', '.join(done) or '-'}; waiting {', '.join(waiting) or '-'}")
+    if board.exists(layout.DKG_RESULT):
+        print(f"ceremony finished: {layout.DKG_RESULT}")
+    return EXIT_OK
+
+
+# --- the ceremony ------------------------------------------------------------------------------
+def _cmd_commit(args: argparse.Namespace, board: Board) -> int:
+    config = _config(board)
+    state = Path(args.state)
+    if state.exists():
+        raise InvalidInput(f"{state} exists: you have already committed (never replace your secrets)")
+    if args.digest and args.digest.strip().lower() != config.digest().hex():
+        raise VerificationFailed(
+            "ceremony-config", config.election_id, "the digest is not the one you were given"
+        )
+    me = Trustee.new(config, args.id)
+    _save_state(args, me, _passphrase(args, new=True))
+    board.publish_json(f"{COMMITMENTS}/{args.id}.json", me.commitment().to_json(config))
+    log.info("ceremony: %s committed", args.id)
+    print(f"{args.id}: secrets sealed in {state}; commitment published")
+    return EXIT_OK
+
+
+def _cmd_deal(args: argparse.Namespace, board: Board) -> int:
+    me = _load_state(args)
+    config = me.config
+    shares = me.deal(_Rounds(board, config, args.deadline_passed).commitments())
+    board.publish_lines(f"{SHARES}/{me.trustee_id}.jsonl", [s.to_json(config) for s in shares])
+    log.info("ceremony: %s dealt %d shares", me.trustee_id, len(shares))
+    print(f"{me.trustee_id}: {len(shares)} encrypted shares published")
+    return EXIT_OK
+
+
+def _cmd_receive(args: argparse.Namespace, board: Board) -> int:
+    passphrase = _passphrase(args)
+    me = Trustee.load(Path(args.state).read_bytes(), passphrase)
+    config = me.config
+    rounds = _Rounds(board, config, args.deadline_passed)
+    commitments = rounds.commitments()
+    complaints = me.receive(commitments, rounds.shares([c.trustee_id for c in commitments]))
+    _save_state(args, me, passphrase)  # the accepted shares, before the complaints are public
+    board.publish_lines(f"{COMPLAINTS}/{me.trustee_id}.jsonl", [c.to_json(config) for c in complaints])
+    log.info("ceremony: %s received its shares, %d complaints", me.trustee_id, len(complaints))
+    for c in complaints:
+        print(f"{me.trustee_id}: complaint about {c.accused}: {c.reason}")
+    print(f"{me.trustee_id}: shares checked, {len(complaints)} complaints published")
+    return EXIT_OK
+
+
+def _cmd_answer(args: argparse.Namespace, board: Board) -> int:
+    me = _load_state(args)
+    config = me.config
+    rounds = _Rounds(board, config, args.deadline_passed)
+    answers = me.answer(rounds.complaints([c.trustee_id for c in rounds.commitments()]))
+    board.publish_lines(f"{ANSWERS}/{me.trustee_id}.jsonl", [a.to_json(config) for a in answers])
+    log.info("ceremony: %s answered %d complaints", me.trustee_id, len(answers))
+    print(f"{me.trustee_id}: {len(answers)} complaints against you answered")
+    return EXIT_OK
+
+
+def _cmd_finish(args: argparse.Namespace, board: Board) -> int:
+    passphrase = _passphrase(args)
+    me = Trustee.load(Path(args.state).read_bytes(), passphrase)
+    config = me.config
+    rounds = _Rounds(board, config, args.deadline_passed)
+    commitments = rounds.commitments()
+    complaints = rounds.complaints([c.trustee_id for c in commitments])
+    answers = rounds.answers(sorted({c.accused for c in complaints}, key=config.index))
+    result, share = me.finish(commitments, complaints, answers)
+    write_private(Path(args.share), share.save(passphrase, scrypt_n=args.scrypt_n))
+    # Every trustee publishes the same record files; the first creates them, the others must agree.
+    board.publish_lines(layout.COMMITMENTS, [m.to_json(config) for m in commitments])
+    board.publish_lines(layout.COMPLAINTS, [c.to_json(config) for c in complaints])
+    board.publish_lines(layout.ANSWERS, [a.to_json(config) for a in answers])
+    board.publish_json(layout.DKG_RESULT, result.to_json())
+    Path(args.state).unlink()  # the polynomial is no longer needed; the share is all that is kept
+    log.info("ceremony: %s finished; %d qualified", me.trustee_id, len(result.qualified))
+    print(f"{me.trustee_id}: share sealed in {args.share}; ceremony state deleted")
+    print(f"qualified: {', '.join(result.qualified)}")
+    for who, why in sorted(result.disqualified.items()):
+        print(f"disqualified: {who}: {why}")
+    print(f"joint key: {bytes(result.joint_key).hex()}")
+    print(
+        f"result digest (compare with the others): {sha256(board.path(layout.DKG_RESULT).read_bytes()).hex()}"
+    )
+    return EXIT_OK
+
+
+# --- the tally ---------------------------------------------------------------------------------
+def _cmd_decrypt(args: argparse.Namespace, board: Board) -> int:
+    share = TrusteeShare.load(Path(args.share).read_bytes(), _passphrase(args))
+    context = load_context(board.root)
+    me, ceremony = share.trustee_id, context.ceremony
+    if share.config != ceremony.config or ceremony.verification_keys.get(me) != share.verification_key():
+        raise InvalidInput(f"this share of {me} does not belong to the board's ceremony")
+    reader = RecordReader(board.root, index=False)
+    tally = reader.encrypted_tally(context)
+    partial = partial_decrypt(share, tally.ciphertexts(), context.base_hash)
+    board.publish_json(layout.partial_file(me), partial.to_json(ceremony.config))
+    print(f"{me}: partial decryption of {len(tally.ciphertexts())} tally ciphertexts published")
+    servers = context.setup.mix_servers if context.setup is not None else {}
+    for contest_id in mixnet_contests(context):
+        stages = reader.mix_stages(context, contest_id)
+        if not stages:
+            continue
+        expected = servers.get(contest_id, ())
+        if len(stages) != len(expected):
+            raise VerificationFailed(
+                "mix-stage", contest_id, f"{len(stages)} stages for {len(expected)} servers"
+            )
+        for stage, server in zip(stages, expected, strict=True):
+            stage.verify(server)  # decrypt only what the setup's servers signed
+        rows = flatten(stages[-1].stage.rows)
+        mixed = partial_decrypt(share, rows, context.base_hash)
+        board.publish_json(layout.mix_partial_file(contest_id, me), mixed.to_json(ceremony.config))
+        print(f"{me}: partial decryption of {len(rows)} mixed ciphertexts of {contest_id} published")
+    log.info("tally: %s published its partial decryptions", me)
+    return EXIT_OK
+
+
+def _good(
+    session_of: ThresholdDecryption, found: list[tuple[str, PartialDecryption | DegcoreError]]
+) -> list[PartialDecryption]:
+    good = []
+    for name, partial in found:
+        try:
+            if isinstance(partial, DegcoreError):
+                raise partial
+            probe = ThresholdDecryption(session_of.result, session_of.ciphertexts, session_of.context)
+            probe.add(partial)
+            good.append(partial)
+        except DegcoreError as exc:
+            print(f"rejected {name}: {exc}", file=sys.stderr)
+    return good
+
+
+def _cmd_combine(args: argparse.Namespace, board: Board) -> int:
+    context = load_context(board.root)
+    reader = RecordReader(board.root, index=False)
+    config, base = context.ceremony.config, context.base_hash
+    tally = reader.encrypted_tally(context)
+    partials = _good(
+        ThresholdDecryption(context.ceremony, tally.ciphertexts(), base), reader.partial_files(config)
+    )
+    mixed = {}
+    for contest_id in mixnet_contests(context):
+        stages = reader.mix_stages(context, contest_id)
+        if stages:
+            rows = stages[-1].stage.rows
+            probe = ThresholdDecryption(context.ceremony, flatten(rows), base)
+            mixed[contest_id] = (rows, _good(probe, reader.mix_partial_files(config, contest_id)))
+    result = decrypt_tally(context, tally, partials, mixed=mixed)
+    board.publish_json(layout.RESULT, result.to_json())
+    log.info("tally: combined the partials of %s", ", ".join(result.trustees))
+    print(dumps(result.to_json()) if args.json else _result_text(context, result.totals, result.trustees))
+    return EXIT_OK
+
+
+def _result_text(context: object, totals: dict[str, dict[str, int]], trustees: tuple[str, ...]) -> str:
+    manifest = context.manifest  # type: ignore[attr-defined]
+    lines = [f"decrypted by {', '.join(trustees)}"]
+    for contest in manifest.contests:
+        lines.append(contest.name)
+        counts = totals.get(contest.contest_id, {})
+        for option in contest.options:
+            lines.append(f"  {option.name:<32}{counts.get(option.option_id, 0):>8}")
+    return "\n".join(lines)
+
+
+_STEPS = {
+    "config": (_cmd_config, "the authority: publish the ceremony configuration on the board"),
+    "show": (_cmd_show, "the configuration, its digest and who has done which round"),
+    "commit": (_cmd_commit, "step 1: create your secrets (sealed) and publish your commitments"),
+    "deal": (_cmd_deal, "step 2: publish an encrypted share for every other trustee"),
+    "receive": (_cmd_receive, "step 3: check the shares dealt to you; publish complaints"),
+    "answer": (_cmd_answer, "step 4: answer the complaints against you"),
+    "finish": (_cmd_finish, "step 5: the joint key and your share (sealed); the ceremony's record files"),
+    "decrypt": (_cmd_decrypt, "tally: your partial decryptions of the tally and of each mix-net output"),
+    "combine": (_cmd_combine, "tally (anyone): check the partials, combine t of them, publish the result"),
+}
+_NEEDS = {
+    "state": {"commit", "deal", "receive", "answer", "finish"},
+    "share": {"finish", "decrypt"},
+    "passphrase": {"commit", "deal", "receive", "answer", "finish", "decrypt"},
+    "late": {"deal", "receive", "answer", "finish"},
+}
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Add ``degcore trustee`` and its steps to ``degcore``'s parser (its runner is ``args.run``)."""
+    parser = sub.add_parser(
+        "trustee",
+        help="the key ceremony and the decryption, one step per command, over a shared folder",
+        description=(__doc__ or "").split("\n\n", 1)[-1],
+    )
+    steps = parser.add_subparsers(dest="step", required=True)
+    for name, (_, help_text) in _STEPS.items():
+        step = steps.add_parser(name, help=help_text, description=help_text)
+        step.add_argument("board", help="the shared folder of messages (the record's layout)")
+        if name == "config":
+            step.add_argument("--election-id", help="default: the election id of the board's manifest.json")
+            step.add_argument("--group", choices=GROUP_NAMES, required=True)
+            step.add_argument("--threshold", type=int, required=True, help="t: how many trustees decrypt")
+            step.add_argument("--trustees", required=True, help="the roster, in order: a,b,c,…")
+        if name == "commit":
+            step.add_argument("--id", required=True, help="your trustee id, as in the roster")
+            step.add_argument("--digest", help="the configuration digest you were given: refuse any other")
+        if name in _NEEDS["state"]:
+            step.add_argument("--state", required=True, help="your sealed ceremony state (secret)")
+        if name in _NEEDS["share"]:
+            step.add_argument("--share", required=True, help="your sealed share of the election key (secret)")
+        if name in _NEEDS["passphrase"]:
+            step.add_argument(
+                "--passphrase-file",
+                help=f"read the passphrase from FILE (else ${PASSPHRASE_ENV}, else a prompt)",
+            )
+            step.add_argument("--scrypt-n", type=int, default=DEFAULT_SCRYPT_N, help=argparse.SUPPRESS)
+        if name in _NEEDS["late"]:
+            step.add_argument(
+                "--deadline-passed",
+                action="store_true",
+                help="the round's deadline has passed: go on without the trustees who did not publish",
+            )
+        if name == "combine":
+            step.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one ``degcore trustee`` step; returns the exit status."""
+    command = f"degcore trustee {args.step}"
+    try:
+        return _STEPS[args.step][0](args, Board(args.board))
+    except NotReady as exc:
+        print(f"{command}: not ready: {exc}", file=sys.stderr)
+        return EXIT_NOT_READY
+    except (DegcoreError, OSError) as exc:
+        print(f"{command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_REFUSED

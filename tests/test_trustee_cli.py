@@ -1,0 +1,163 @@
+"""`degcore trustee …` end to end: five trustee processes over a shared folder, one absent at the tally.
+
+Each trustee step runs as its own ``python -m degcore`` process, the five of a round at once, with
+its passphrase in the environment of that process only. The test plays the authority between the
+ceremony and the tally (manifest, signed setup, encrypted tally, mix stages, as integration.md's
+services publish them) and checks the combined result against the plaintext count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from degcore.ballot import ElectionSetup
+from degcore.elgamal._sealed import MIN_SCRYPT_N
+from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
+from degcore.encoding import canonical_json
+from degcore.groups import get_group
+from degcore.record import layout, load_context
+from degcore.tally import aggregate, mix_contests, mixnet_rows
+from degcore.tools.trustee import PASSPHRASE_ENV
+from tests.record_fixtures import AUTHORITY, MIX_KEYS, TRUSTEES, cast, credential, manifest, setup_for
+
+GROUP = "ristretto255"
+#: The installed ``degcore`` command, run by this interpreter (the venv need not be on PATH).
+_MAIN = "import sys; from degcore.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def _run(board: Path, step: str, who: str | None = None, *extra: str) -> subprocess.Popen[str]:
+    args = [sys.executable, "-c", _MAIN, "trustee", step, str(board), *extra]
+    env = dict(os.environ)
+    if who is not None:
+        home = board.parent / who
+        home.mkdir(exist_ok=True)
+        args += ["--scrypt-n", str(MIN_SCRYPT_N)]
+        if step in {"commit", "deal", "receive", "answer", "finish"}:
+            args += ["--state", str(home / "ceremony.sealed")]
+        if step in {"finish", "decrypt"}:
+            args += ["--share", str(home / "share.sealed")]
+        if step == "commit":
+            args += ["--id", who]
+        env[PASSPHRASE_ENV] = f"passphrase of {who}"
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        args, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+def _round(board: Path, step: str, trustees: tuple[str, ...], *extra: str) -> list[str]:
+    """One step of every trustee at once; each must succeed."""
+    running = [_run(board, step, who, *extra) for who in trustees]
+    outputs = []
+    for who, process in zip(trustees, running, strict=True):
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, f"{who} {step}: {err}"
+        outputs.append(out)
+    return outputs
+
+
+def _check(board: Path, step: str, *extra: str) -> tuple[int, str, str]:
+    process = _run(board, step, None, *extra)
+    out, err = process.communicate(timeout=300)
+    return process.returncode, out, err
+
+
+def _authority_publishes(board: Path) -> dict[str, dict[str, int]]:
+    """The setup, a few ballots' encrypted tally and the mix-net's stages, in the record's layout."""
+    group = get_group(GROUP)
+    config = CeremonyConfig.from_json(_load(board / layout.CONFIG))
+    ceremony = CeremonyResult.from_json(config, _load(board / layout.DKG_RESULT))
+    m = manifest(GROUP)
+    _, inputs = setup_for(group)
+    setup = ElectionSetup.create(AUTHORITY, m, ceremony, **inputs)  # type: ignore[arg-type]
+    (board / layout.MANIFEST).write_bytes(m.canonical())
+    (board / layout.SETUP).parent.mkdir(parents=True, exist_ok=True)
+    (board / layout.SETUP).write_bytes(canonical_json(setup.to_json()))
+    context = load_context(board)
+    picks = [
+        {"mayor": {"m0": 1}, "council": {"c1": 2}, "vote": {"yes": 1}},
+        {"mayor": {"m2": 1}, "council": {"c0": 1, "c3": 2}, "vote": {"no": 1}},
+        {"mayor": {"m0": 1}, "council": {}, "vote": {"yes": 1}},
+    ]
+    ballots = [cast(context, credential("a"), p).ballot for p in picks]
+    (board / layout.ENCRYPTED_TALLY).parent.mkdir(parents=True, exist_ok=True)
+    (board / layout.ENCRYPTED_TALLY).write_bytes(canonical_json(aggregate(context, ballots).to_json()))
+    servers = {"vote": [(f"mix-{i}", k) for i, k in enumerate(MIX_KEYS, 1)]}
+    for contest_id, contest in mix_contests(context, mixnet_rows(context, ballots), servers).items():
+        for k, stage in enumerate(contest.stages, 1):
+            path = board / layout.mix_stage_file(contest_id, k)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(canonical_json(stage.to_json()))
+    return {
+        "mayor": {"m0": 2, "m1": 0, "m2": 1},
+        "council": {"c0": 1, "c1": 2, "c2": 0, "c3": 2},
+        "vote": {"yes": 2, "no": 1},
+    }
+
+
+def _load(path: Path) -> object:
+    return json.loads(path.read_bytes())
+
+
+@pytest.mark.slow
+def test_five_trustee_processes_run_the_ceremony_and_four_decrypt(tmp_path: Path) -> None:
+    board = tmp_path / "board"
+    board.mkdir()
+    code, out, err = _check(
+        board, "config", "--election-id", "e2026", "--group", GROUP, "--threshold", "3",
+        "--trustees", ",".join(TRUSTEES),
+    )  # fmt: skip
+    assert code == 0, err
+    digest = out.split("digest (read it out to every trustee): ")[1].split()[0]
+    # A round run before the others published waits (exit 3) and changes nothing.
+    process = _run(board, "commit", "t1", "--digest", digest)
+    assert process.wait(timeout=300) == 0
+    code, _, err = _check(board, "show")
+    assert code == 0
+    early = _run(board, "deal", "t1")
+    assert early.wait(timeout=300) == 3
+    assert not (board / "ceremony/messages/shares").exists()
+    _round(board, "commit", TRUSTEES[1:], "--digest", digest)
+    _round(board, "deal", TRUSTEES)
+    _round(board, "receive", TRUSTEES)
+    _round(board, "answer", TRUSTEES)
+    finished = _round(board, "finish", TRUSTEES)
+    digests = {line for out in finished for line in out.splitlines() if line.startswith("result digest")}
+    assert len(digests) == 1  # every trustee computed byte-for-byte the same result
+    for who in TRUSTEES:
+        assert not (tmp_path / who / "ceremony.sealed").exists()
+        assert (tmp_path / who / "share.sealed").is_file()
+
+    expected = _authority_publishes(board)
+    present = tuple(t for t in TRUSTEES if t != "t2")
+    _round(board, "decrypt", present)
+    assert not (board / layout.partial_file("t2")).exists()
+    code, out, err = _check(board, "combine", "--json")
+    assert code == 0, err
+    result = _load(board / layout.RESULT)
+    assert isinstance(result, dict)
+    assert result["totals"] == expected
+    assert "t2" not in result["trustees"]
+
+
+def test_a_wrong_passphrase_is_refused_without_a_traceback(tmp_path: Path) -> None:
+    board = tmp_path / "board"
+    board.mkdir()
+    assert _check(board, "config", "--election-id", "e", "--group", GROUP, "--threshold", "2",
+                  "--trustees", "a,b")[0] == 0  # fmt: skip
+    assert _run(board, "commit", "a").wait(timeout=300) == 0
+    phrase = tmp_path / "wrong.txt"
+    phrase.write_text("not the passphrase\n")
+    code, _, err = _check(
+        board, "deal", "--state", str(tmp_path / "a" / "ceremony.sealed"), "--passphrase-file", str(phrase),
+        "--deadline-passed",
+    )  # fmt: skip
+    assert code == 1
+    assert "WrongPassphrase" in err and "Traceback" not in err
+    # Committing twice would replace the secrets behind a published commitment: refused.
+    assert _run(board, "commit", "a").wait(timeout=300) == 1
