@@ -15,6 +15,7 @@ from typing import TypeVar
 from tqdm import tqdm
 
 from degcore import __version__
+from degcore.ballot import Manifest
 from degcore.demo import ABSENT, DemoSummary, demo_manifest, run_demo
 from degcore.errors import DegcoreError
 from degcore.groups import GROUP_NAMES
@@ -24,6 +25,7 @@ from degcore.record import RecordReader, layout
 from degcore.tools.trustee import add_parser as add_trustee_parser
 from degcore.verify import verify_record
 from degcore.verify.receipts import BallotStatus, Lookup, check_receipt, find_ballot
+from degcore.verify.report import Outcome, Report, with_dependencies
 
 __all__ = ["main"]
 
@@ -149,15 +151,21 @@ def _answer(args: argparse.Namespace, command: str, lookup_of: Callable[[], Look
     return _lookup_exit(lookup)
 
 
-def _verify(args: argparse.Namespace) -> int:
-    if args.receipt:
-        return _receipt(args)
+def _checked(args: argparse.Namespace, command: str) -> Report | int:
+    """Run the verifier as ``degcore verify`` does: the report, or the exit status if it could not run."""
+    checks = None
+    if getattr(args, "checks", None):
+        try:
+            checks = with_dependencies(args.checks.split(","))
+        except DegcoreError as exc:
+            print(f"degcore {command}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         reader = RecordReader(args.record)
         lines = reader.index().get("lines", {})
         total = lines.get(layout.LOG, 0) if isinstance(lines, dict) else 0
     except DegcoreError as exc:
-        print(f"degcore verify: {exc}", file=sys.stderr)
+        print(f"degcore {command}: {exc}", file=sys.stderr)
         if args.json:
             print(json.dumps({"record": str(args.record), "ok": False, "error": str(exc)}))
         return EXIT_UNREADABLE
@@ -175,11 +183,19 @@ def _verify(args: argparse.Namespace) -> int:
                     stack.enter_context(dask_executor(args.dask_scheduler)) if args.dask_scheduler else None
                 )
             except (DegcoreError, OSError, TimeoutError) as exc:
-                print(f"degcore verify: cannot reach the Dask scheduler: {exc}", file=sys.stderr)
+                print(f"degcore {command}: cannot reach the Dask scheduler: {exc}", file=sys.stderr)
                 return EXIT_INFRASTRUCTURE
-            report = verify_record(args.record, executor=executor, advance=bar.update)
+            return verify_record(args.record, executor=executor, advance=bar.update, checks=checks)
     finally:
         bar.close()
+
+
+def _verify(args: argparse.Namespace) -> int:
+    if args.receipt:
+        return _receipt(args)
+    report = _checked(args, "verify")
+    if isinstance(report, int):
+        return report
     text = report.to_text()
     expected = (args.expect_sha256 or "").strip().lower()
     mismatch = bool(expected) and expected != report.record_sha256
@@ -190,6 +206,57 @@ def _verify(args: argparse.Namespace) -> int:
         obj["expected_sha256"], obj["sha256_matches"] = expected, not mismatch
     _emit(args, text, obj)
     return EXIT_OK if report.ok and not mismatch else EXIT_FAILS
+
+
+def _result(args: argparse.Namespace) -> int:
+    """Verify the whole record, then print its result; an unverified one only with --unverified."""
+    report = _checked(args, "result")
+    if isinstance(report, int):
+        return report
+    failing = [c for c, r in report.checks.items() if r.outcome in {Outcome.FAIL, Outcome.ERROR}]
+    obj: dict[str, object] = {
+        "record": str(args.record),
+        "verifier": f"degcore {__version__}",
+        "record_sha256": report.record_sha256,
+        "election_id": report.election_id,
+        "verified": report.ok,
+        "failing_checks": failing,
+    }
+    head = [f"degcore result {args.record}  (degcore {__version__})"]
+    head.append(f"  record SHA-256 {report.record_sha256}, election {report.election_id}")
+    if not report.ok:
+        head.append(f"  THE RECORD DOES NOT VERIFY: {', '.join(failing)} (see degcore verify)")
+        if not args.unverified:
+            head.append("  no result is shown for a record that does not verify (--unverified shows it)")
+            _emit(args, "\n".join(head), obj)
+            return EXIT_FAILS
+    try:
+        reader = RecordReader(args.record)
+        published, manifest = reader.result(), reader.manifest()
+    except DegcoreError as exc:
+        print(f"degcore result: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    obj["result"] = published
+    head.append("  UNVERIFIED RESULT, AS PUBLISHED:" if not report.ok else "  verified result:")
+    _emit(args, "\n".join(head + _result_lines(manifest, published)), obj)
+    return EXIT_OK if report.ok else EXIT_FAILS
+
+
+def _result_lines(manifest: Manifest, published: object) -> list[str]:
+    totals = published.get("totals", {}) if isinstance(published, dict) else {}
+    trustees = published.get("trustees", []) if isinstance(published, dict) else []
+    lines = [f"  decrypted by {', '.join(map(str, trustees))}"]
+    for contest in manifest.contests:
+        counts = totals.get(contest.contest_id, {}) if isinstance(totals, dict) else {}
+        lines.append(f"    {contest.name}")
+        for option in sorted(contest.options, key=lambda o: -_count(counts, o.option_id)):
+            lines.append(f"      {option.name:<32}{_count(counts, option.option_id):>8}")
+    return lines
+
+
+def _count(counts: object, option_id: str) -> int:
+    value = counts.get(option_id, 0) if isinstance(counts, dict) else 0
+    return value if isinstance(value, int) else 0
 
 
 def _positive(text: str) -> int:
@@ -232,10 +299,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the record's SHA-256 as the authority published it elsewhere: fail if the record differs",
     )
     verify.add_argument(
+        "--checks",
+        metavar="V1,V5,…",
+        help="run only these checks and those they depend on; the others are reported as skipped",
+    )
+    verify.add_argument(
         "--receipt", metavar="FILE", help="check a voter's receipt against the record instead (fast)"
     )
     verify.add_argument(
         "--quiet", action="store_true", help="no progress bar, no report: only the exit status"
+    )
+    result = sub.add_parser(
+        "result",
+        help="verify a record from scratch, then print its result (none if it does not verify)",
+        epilog=_EXIT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    result.add_argument("record", help="the record directory")
+    result.add_argument("--json", action="store_true", help="print the result as JSON")
+    result.add_argument("--output", metavar="FILE", help="write it to FILE instead of printing it")
+    result.add_argument("--dask-scheduler", metavar="ADDRESS", help="run the ballot checks on a Dask cluster")
+    result.add_argument(
+        "--unverified",
+        action="store_true",
+        help="show the published result even if the record does not verify (marked UNVERIFIED; exit 1)",
+    )
+    result.add_argument(
+        "--quiet", action="store_true", help="no progress bar, no output: only the exit status"
     )
     add_vmnv_parser(sub)
     add_trustee_parser(sub)
@@ -259,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _verify(args)
     if args.command == "find":
         return _find(args)
+    if args.command == "result":
+        return _result(args)
     return int(args.run(args))  # degcore vmnv and degcore trustee (their add_parser sets run)
 
 

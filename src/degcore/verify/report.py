@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from degcore import __version__
 from degcore.encoding import JsonValue, record_header
+from degcore.errors import InvalidInput
 
-__all__ = ["CATALOGUE", "CheckResult", "Outcome", "Report"]
+__all__ = ["CATALOGUE", "DEPENDS", "CheckResult", "Outcome", "Report", "with_dependencies"]
 
 #: Check id → title. The numbering is stable: docs/verifier.md explains each check.
 CATALOGUE: dict[str, str] = {
@@ -29,8 +31,29 @@ CATALOGUE: dict[str, str] = {
     "V15": "Eligibility: the registry's signed remote-list counts and the issuer's signed issuance log",
     "V16": "Accounting per ballot style: issued <= remote list, counted <= issued",
 }
+#: Check id → the checks whose inputs it needs (``verify --checks`` runs these too).
+DEPENDS: dict[str, tuple[str, ...]] = {
+    "V1": ("V2",), "V2": (), "V3": ("V2",), "V4": ("V14",), "V5": ("V4",), "V6": ("V5",),
+    "V7": ("V5",), "V8": ("V5",), "V9": ("V7",), "V10": ("V3", "V9", "V12"), "V11": ("V10",),
+    "V12": ("V7",), "V13": ("V3", "V12"), "V14": ("V2",), "V15": ("V14",), "V16": ("V7", "V15"),
+}  # fmt: skip
 #: How many failing items a check lists (all are counted).
 MAX_LISTED = 100
+
+
+def with_dependencies(checks: Iterable[str]) -> frozenset[str]:
+    """``checks`` and every check they depend on; InvalidInput names an unknown check id."""
+    wanted = [c.strip().upper() for c in checks if c.strip()]
+    unknown = [c for c in wanted if c not in CATALOGUE]
+    if unknown:
+        raise InvalidInput(f"unknown check {', '.join(unknown)}: the checks are V1 to V{len(CATALOGUE)}")
+    out: set[str] = set()
+    while wanted:
+        check = wanted.pop()
+        if check not in out:
+            out.add(check)
+            wanted.extend(DEPENDS[check])
+    return frozenset(out)
 
 
 class Outcome(StrEnum):
@@ -94,12 +117,16 @@ class Report:
     current: str = ""
     election_id: str = ""
     authority_key: str = ""
+    #: The checks asked for with their dependencies (``verify --checks``); all if None.
+    selected: frozenset[str] | None = None
 
     def finish(self) -> None:
-        """Mark what did not run, and what ran on nothing, as skipped."""
+        """Mark what did not run, what was not asked for, and what ran on nothing, as skipped."""
         for check_id in CATALOGUE:
             result = self.check(check_id)
-            if check_id not in self.checks_run:
+            if self.selected is not None and check_id not in self.selected:
+                self.checks[check_id] = CheckResult(check_id, outcome=Outcome.SKIP, note="not requested")
+            elif check_id not in self.checks_run:
                 result.outcome = Outcome.SKIP
                 result.note = result.note or "not run: an input it needs could not be built"
             elif result.outcome is Outcome.PASS and result.items == 0:
@@ -126,6 +153,7 @@ class Report:
             "election_id": self.election_id,
             "authority_key": self.authority_key,
             "ok": self.ok,
+            "selected": [c for c in CATALOGUE if c in self.selected] if self.selected else "all",
             "checks": [self.check(c).to_json() for c in CATALOGUE],
         }
 
@@ -137,6 +165,9 @@ class Report:
             f"  election {self.election_id or '(unknown)'},"
             f" authority key {self.authority_key or '(unknown)'}",
         ]
+        if self.selected is not None:
+            chosen = ", ".join(c for c in CATALOGUE if c in self.selected)
+            lines.append(f"  checks asked for, with what they depend on: {chosen}")
         for check_id in CATALOGUE:
             result = self.check(check_id)
             mark = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skip": "SKIP"}[result.outcome]
