@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from degcore.board.box import BallotBox
 from degcore.board.cast import CastBallot, Policy, Receipt, check_cast, sign_ballot
+from degcore.board.keys import load_signing_key, save_signing_key
 from degcore.board.log import LogEntry, read_log, verify_entries
 from degcore.board.reader import BoxReader
 
@@ -19,7 +20,9 @@ __all__ = [
     "Policy",
     "Receipt",
     "check_cast",
+    "load_signing_key",
     "read_log",
+    "save_signing_key",
     "sign_ballot",
     "verify_entries",
 ]

@@ -19,7 +19,13 @@ from degcore.issuance.eligibility import (
     RemoteListCounts,
     StaticEligibility,
 )
-from degcore.issuance.issuer import Issuer, load_issuer_key, public_key_pem, save_issuer_key
+from degcore.issuance.issuer import (
+    Issuer,
+    load_issuer_key,
+    load_issuer_public_key,
+    public_key_pem,
+    save_issuer_key,
+)
 from degcore.issuance.log import IssuanceReceipt, issuance_line, parse_issuance_line, voter_reference
 
 __all__ = [
@@ -38,6 +44,7 @@ __all__ = [
     "finish_credential",
     "issuance_line",
     "load_issuer_key",
+    "load_issuer_public_key",
     "parse_issuance_line",
     "public_key_pem",
     "request_credential",

@@ -186,6 +186,45 @@ class CredentialRequest:
     #: What the device sends to the issuer: nothing else about the credential leaves the device.
     blinded_msg: bytes
 
+    def __repr__(self) -> str:
+        return f"CredentialRequest({self.election_id}, {self.ballot_style}, <secret key hidden>)"
+
+    def to_json(self) -> dict[str, str]:
+        """The device's pending state as JSON, to keep until the blind signature comes. Secret."""
+        size = len(self.blinded_msg)
+        return {
+            **record_header("credential-request"),
+            "election_id": self.election_id,
+            "ballot_style": self.ballot_style,
+            "secret_seed": bytes(self.signing_key).hex(),
+            "prepared": self.prepared.hex(),
+            "inv": self.inv.to_bytes(size, "big").hex(),
+            "blinded_msg": self.blinded_msg.hex(),
+        }
+
+    @classmethod
+    def from_json(cls, obj: object) -> CredentialRequest:
+        """Parse :meth:`to_json` output strictly; the prepared message must be this key's."""
+        keys = {"election_id", "ballot_style", "secret_seed", "prepared", "inv", "blinded_msg"}
+        fields = read_record(obj, "credential-request", keys)
+        blinded = fields["blinded_msg"]
+        if not isinstance(blinded, str) or len(blinded) % 2 or not 512 <= len(blinded) <= 2048:
+            raise InvalidInput("blinded_msg must be the hex of 256–1024 bytes")
+        size = len(blinded) // 2
+        election_id = check_id(fields["election_id"], "election_id")
+        ballot_style = check_id(fields["ballot_style"], "ballot_style")
+        key = SigningKey(from_hex(fields["secret_seed"], 32, "secret_seed"))
+        message = _message(election_id, ballot_style, key)
+        prepared = from_hex(fields["prepared"], 32 + len(message), "prepared")
+        if prepared[32:] != message:
+            raise InvalidInput("the prepared message is not this key's credential message")
+        inv = int.from_bytes(from_hex(fields["inv"], size, "inv"), "big")
+        return cls(election_id, ballot_style, key, prepared, inv, from_hex(blinded, size, "blinded_msg"))
+
+
+def _message(election_id: str, ballot_style: str, key: SigningKey) -> bytes:
+    return credential_message(election_id, ballot_style, bytes(key.verify_key))
+
 
 def request_credential(
     issuer_key: rsa.RSAPublicKey, election_id: str, ballot_style: str

@@ -30,6 +30,7 @@ import secrets
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Self
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -52,7 +53,14 @@ from degcore.issuance.log import (
 )
 from degcore.storage import Database, Transaction, open_database
 
-__all__ = ["DEFAULT_GRANULARITY", "Issuer", "load_issuer_key", "public_key_pem", "save_issuer_key"]
+__all__ = [
+    "DEFAULT_GRANULARITY",
+    "Issuer",
+    "load_issuer_key",
+    "load_issuer_public_key",
+    "public_key_pem",
+    "save_issuer_key",
+]
 
 #: Published issuance times are rounded down to this (docs/protocol.md §5.4).
 DEFAULT_GRANULARITY = timedelta(hours=1)
@@ -146,6 +154,12 @@ class Issuer:
     def close_connection(self) -> None:
         """Close the store's connections."""
         self._store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close_connection()
 
     # --- writing ------------------------------------------------------------------------------
     def _published(self, now: datetime) -> datetime:
@@ -290,6 +304,18 @@ def _entry(row: tuple[object, ...]) -> ChainEntry:
 def public_key_pem(key: rsa.RSAPublicKey) -> bytes:
     """SubjectPublicKeyInfo PEM of an issuer's public key (``cryptography``)."""
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_issuer_public_key(pem: bytes | str) -> rsa.RSAPublicKey:
+    """An issuer's public key from :func:`public_key_pem` output (bytes or the setup's text)."""
+    data = pem.encode() if isinstance(pem, str) else pem
+    try:
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"not a PEM public key: {exc}") from None
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < rsabssa.MIN_MODULUS_BITS:
+        raise InvalidInput(f"an issuer key is an RSA key of at least {rsabssa.MIN_MODULUS_BITS} bits")
+    return key
 
 
 def save_issuer_key(key: rsa.RSAPrivateKey, passphrase: bytes) -> bytes:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Self, TypeVar
 
 from nacl.signing import SigningKey
 
@@ -96,6 +96,12 @@ class Registry(Publishing):
     def close(self) -> None:
         """Close the database connections."""
         self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # --- plumbing -------------------------------------------------------------------------
     def _run(
