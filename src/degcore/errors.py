@@ -24,6 +24,7 @@ __all__ = [
     "UnsupportedFormat",
     "VerificationFailed",
     "WrongPassphrase",
+    "reason_code",
 ]
 
 
@@ -148,3 +149,17 @@ class RuleViolation(DegcoreError):
 
 class StorageError(DegcoreError):
     """The store failed; always raised ``from`` the underlying exception."""
+
+
+def reason_code(exc: BaseException) -> str:
+    """A refusal's code for an operational log: the rule, the ineligibility reason, the failed check.
+
+    Never the message, which may name a voter or a value: a log must hold no personal data.
+    """
+    if isinstance(exc, RuleViolation):
+        return str(exc.rule)
+    if isinstance(exc, Ineligible):
+        return str(exc.reason)
+    if isinstance(exc, VerificationFailed):
+        return exc.check
+    return type(exc).__name__

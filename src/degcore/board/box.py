@@ -37,7 +37,15 @@ from degcore.board.log import GENESIS, entry_hash, verify_entries
 from degcore.board.reader import BoxReader
 from degcore.board.store import Transaction, open_box_store
 from degcore.encoding import canonical_json, from_rfc3339, to_rfc3339
-from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation, StorageError, VerificationFailed
+from degcore.errors import (
+    DegcoreError,
+    InvalidInput,
+    Rule,
+    RuleViolation,
+    StorageError,
+    VerificationFailed,
+    reason_code,
+)
 from degcore.hashing import sha256
 from degcore.parallel import map_chunks
 from degcore.storage import PostgresOptions
@@ -219,11 +227,16 @@ class BallotBox(BoxReader):
             check_cast(
                 self.context, self.issuer_keys, cast, now if now is not None else self._clock(), digest
             )
-        except DegcoreError:
+        except DegcoreError as exc:
             if (receipt := self._retried(code, "ballot", payload)) is not None:  # a late retry
                 return receipt
+            _log.warning("ballot %s refused: %s", code, reason_code(exc))
             raise
-        return self._record(cast, code, now, payload)
+        try:
+            return self._record(cast, code, now, payload)
+        except RuleViolation as exc:
+            _log.warning("ballot %s refused: %s", code, reason_code(exc))
+            raise
 
     def _record(
         self, cast: CastBallot, code: str, now: datetime | None, payload: bytes | None = None

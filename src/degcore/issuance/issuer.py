@@ -26,6 +26,7 @@ that went backwards).
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
@@ -38,7 +39,7 @@ from nacl.signing import SigningKey
 
 from degcore.chain import GENESIS, ChainEntry, link_hash
 from degcore.encoding import from_rfc3339, to_rfc3339
-from degcore.errors import InvalidInput, Rule, RuleViolation
+from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation, reason_code
 from degcore.ids import check_id
 from degcore.issuance import rsabssa
 from degcore.issuance.eligibility import EligibilityOracle
@@ -61,6 +62,8 @@ __all__ = [
     "public_key_pem",
     "save_issuer_key",
 ]
+
+_log = logging.getLogger("degcore.issuance")
 
 #: Published issuance times are rounded down to this (docs/protocol.md §5.4).
 DEFAULT_GRANULARITY = timedelta(hours=1)
@@ -190,6 +193,13 @@ class Issuer:
 
     def issue(self, voter_id: str, ballot_style: str, blinded_msg: bytes, *, now: datetime) -> bytes:
         """Blind-sign ``blinded_msg`` for an authenticated, eligible voter who has no credential yet."""
+        try:
+            return self._issue(voter_id, ballot_style, blinded_msg, now)
+        except DegcoreError as exc:  # the code only: the message names the voter
+            _log.warning("issuance refused: %s", reason_code(exc))
+            raise
+
+    def _issue(self, voter_id: str, ballot_style: str, blinded_msg: bytes, now: datetime) -> bytes:
         check_id(voter_id, "voter_id")
         if not isinstance(blinded_msg, bytes):
             raise InvalidInput(f"blinded message must be bytes, got {type(blinded_msg).__name__}")
@@ -230,6 +240,7 @@ class Issuer:
                 )
         except self._store.integrity_errors:
             raise refused from None
+        _log.info("credential issued: ballot style %s, issuance log position %d", ballot_style, position)
         return blind_sig
 
     def close_log(self, now: datetime) -> ChainEntry:

@@ -12,6 +12,7 @@ withdraw nor vote on paper.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from degcore.errors import (
     Rule,
     RuleViolation,
     VerificationFailed,
+    reason_code,
 )
 from degcore.ids import check_id
 from degcore.registry import audit, channel, codes, fields, voters
@@ -51,6 +53,7 @@ from degcore.storage import Transaction
 __all__ = ["CONSENT_KINDS", "Application", "ElectionSettings", "Registry", "StatusChanged", "Transition"]
 
 T = TypeVar("T")
+_log = logging.getLogger("degcore.registry")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +127,13 @@ class Registry(Publishing):
             with self._db.write() as conn:
                 refused = f"refused: {_describe(exc)}"
                 audit.append(conn, now, actor=actor, action=action, subject=subject, result=refused)
+            _log.info("registry %s refused: %s", action, reason_code(exc))
             raise
         if isinstance(result, _Refused):
+            _log.info("registry %s refused: %s", action, reason_code(result.error))
             raise result.error
         for event in events:
+            _log.info("application %s: %s -> %s", event.number, event.old or "new", event.new)
             if self._on_event is not None:
                 self._on_event(event)
         return result
