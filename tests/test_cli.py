@@ -34,3 +34,30 @@ def test_demo_refuses_bad_arguments(tmp_path: Path) -> None:
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "file").write_text("x")
     assert main(["demo", "--out", str(tmp_path / "busy")]) == 2
+
+
+def test_demo_refuses_an_out_that_is_a_file_or_cannot_be_made(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("x")
+    assert main(["demo", "--voters", "5", "--out", str(tmp_path / "a-file")]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert main(["demo", "--voters", "5", "--out", str(tmp_path / "a-file" / "below")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be written" in err and "Traceback" not in err
+
+
+def test_no_progress_frames_when_standard_error_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["demo", "--voters", "5", "--out", str(tmp_path / "e")]) == 0
+    assert "\r" not in capsys.readouterr().err
+
+
+def test_verify_refuses_an_output_it_cannot_write_before_verifying(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["verify", str(tmp_path), "--output", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert main(["result", str(tmp_path), "--output", str(tmp_path / "no" / "such.txt")]) == 2
+    assert "does not exist" in capsys.readouterr().err

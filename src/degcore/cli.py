@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -39,9 +40,9 @@ class _Bars:
         self.quiet = quiet
 
     def __call__(self, items: Iterable[T], label: str, total: int) -> Iterator[T]:
-        yield from tqdm(
-            items, desc=f"  {label}", total=total, disable=self.quiet, file=sys.stderr, leave=False
-        )
+        # On a terminal only: a log file or a pipe gets no carriage-return frames.
+        hidden = self.quiet or not sys.stderr.isatty()
+        yield from tqdm(items, desc=f"  {label}", total=total, disable=hidden, file=sys.stderr, leave=False)
 
 
 def _print_summary(summary: DemoSummary, out: Path, seconds: float, group: str) -> None:
@@ -74,16 +75,36 @@ def _print_summary(summary: DemoSummary, out: Path, seconds: float, group: str) 
     print(f"  done in {seconds:.1f} s")
 
 
+def _unusable_folder(out: Path) -> str:
+    """Why ``out`` cannot take the demo's files ('' if it can): checked before any work starts."""
+    if out.exists() and not out.is_dir():
+        return "is a file, not a directory"
+    try:
+        if out.is_dir() and any(out.iterdir()):
+            return "is not empty"
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".degcore-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return f"cannot be written ({exc.strerror or exc})"
+    return ""
+
+
 def _demo(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="degcore-demo-"))
-    if out.exists() and any(out.iterdir()):
-        print(f"degcore demo: {out} is not empty; give a new or empty directory", file=sys.stderr)
-        return 2
+    problem = _unusable_folder(out)
+    if problem:
+        print(f"degcore demo: {out} {problem}; give a new or empty directory", file=sys.stderr)
+        return EXIT_USAGE
     started = time.perf_counter()
     try:
         summary = run_demo(out, args.voters, group_name=args.group, progress=_Bars(args.quiet))
     except DegcoreError as exc:
         print(f"degcore demo: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the disk filled up, or the folder went away, during the run
+        print(f"degcore demo: cannot write in {out}: {exc}", file=sys.stderr)
         return 1
     if not args.quiet:
         _print_summary(summary, out, time.perf_counter() - started, args.group)
@@ -110,6 +131,21 @@ def _emit(args: argparse.Namespace, text: str, obj: Mapping[str, object]) -> Non
         Path(args.output).write_text(body + "\n", encoding="utf-8")
     elif not args.quiet:
         print(body)
+
+
+def _output_problem(args: argparse.Namespace) -> str:
+    """Why ``--output`` cannot be written ('' if it can), found before the verifier runs for minutes."""
+    output = getattr(args, "output", None)
+    if not output:
+        return ""
+    path = Path(output)
+    if path.is_dir():
+        return f"--output {path} is a directory"
+    if not path.parent.is_dir():
+        return f"--output {path}: the folder {path.parent} does not exist"
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"--output {path} cannot be written"
+    return ""
 
 
 def _lookup_exit(lookup: Lookup) -> int:
@@ -153,6 +189,9 @@ def _answer(args: argparse.Namespace, command: str, lookup_of: Callable[[], Look
 
 def _checked(args: argparse.Namespace, command: str) -> Report | int:
     """Run the verifier as ``degcore verify`` does: the report, or the exit status if it could not run."""
+    if problem := _output_problem(args):
+        print(f"degcore {command}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     checks = None
     if getattr(args, "checks", None):
         try:
