@@ -1,4 +1,4 @@
-"""Shared fixtures: the group backends and the external vectors folder (../shared/vectors)."""
+"""Shared fixtures: the group backends, the known-answer vectors (tests/vectors/) and the stores."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ settings.register_profile(
 )
 settings.load_profile("degcore")
 
-VECTORS = Path(os.environ.get("DEGCORE_VECTORS", Path(__file__).resolve().parents[2] / "shared" / "vectors"))
+#: Known-answer vectors from RFCs and public repositories, each file's source in its README.md.
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 #: Every backend; modp4096 is slow (ms per exponentiation), so property tests take fewer examples there.
 ALL_GROUPS = ["ristretto255", "secp256k1", "modp4096", "toy"]
@@ -66,13 +67,8 @@ def group(request: pytest.FixtureRequest) -> Group:
 
 
 def load_vector(relative: str) -> Any:
-    """Load a JSON file of the external vectors, or skip with a clear message where it is absent."""
-    path = VECTORS / relative
-    if not path.exists():
-        pytest.skip(
-            f"external vectors not found at {path} (set DEGCORE_VECTORS or put shared/ beside the checkout)"
-        )
-    return json.loads(path.read_text())
+    """Load a JSON file of tests/vectors/ (a missing file fails the test: vectors never skip)."""
+    return json.loads((VECTORS / relative).read_text(encoding="utf-8"))
 
 
 def race(target: Callable[..., object], argument_lists: list[tuple[object, ...]]) -> list[object]:
