@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import secrets
 import sqlite3
@@ -17,6 +16,7 @@ from hypothesis import strategies as st
 
 from degcore.groups import Group, get_group
 from degcore.groups._toy import TOY
+from degcore.parallel import mp_context
 
 settings.register_profile(
     "degcore", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=40
@@ -72,11 +72,11 @@ def load_vector(relative: str) -> Any:
 
 
 def race(target: Callable[..., object], argument_lists: list[tuple[object, ...]]) -> list[object]:
-    """Start one forked process per argument tuple, released together by a barrier; their outcomes, sorted.
+    """Start one process per argument tuple, released together by a barrier; their outcomes, sorted.
 
     ``target(*arguments, barrier, queue)`` must wait on ``barrier`` and put one outcome on ``queue``.
     """
-    context = multiprocessing.get_context("fork")
+    context = mp_context()  # never fork() a test process that may hold threads
     barrier, queue = context.Barrier(len(argument_lists)), context.Queue()
     procs = [context.Process(target=target, args=(*args, barrier, queue)) for args in argument_lists]
     for p in procs:

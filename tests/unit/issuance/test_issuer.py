@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import multiprocessing
 import os
 import sqlite3
 import string
@@ -29,6 +28,7 @@ from degcore.issuance import (
     rsabssa,
     save_issuer_key,
 )
+from degcore.parallel import mp_context
 
 NOW = datetime(2026, 9, 18, 9, 0, tzinfo=UTC)
 ELECTION = "duma-2026"
@@ -187,7 +187,7 @@ def test_crash_between_recording_and_signing_hands_out_nothing(tmp_path: Path) -
     issuer = _issuer(tmp_path)
     pk = issuer.public_keys()["district-1"]
     request = request_credential(pk, ELECTION, "district-1")
-    ctx = multiprocessing.get_context("fork")
+    ctx = mp_context()
     child = ctx.Process(
         target=_crash_while_signing, args=(str(tmp_path / "issuer.sqlite"), request.blinded_msg)
     )
