@@ -12,6 +12,11 @@ Worker processes start with ``forkserver`` where the platform has it, else ``spa
 parent had imported, so a group is found by name on either side (``degcore.groups.base`` pickles
 an element as its group and canonical bytes; a worker never re-checks membership of what its
 parent already holds). A group constructed at run time rather than at import is not found there.
+
+As with any ``spawn``/``forkserver`` pool, each worker imports the caller's main module: a script
+that starts parallel work at its top level must keep that code under ``if __name__ == "__main__":``
+(degcore says so instead of running the script again in every worker). Inside a worker, the
+default executor is :data:`SERIAL`: one pool's workers do not start pools of their own.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing.context import BaseContext
 from pathlib import Path
@@ -76,6 +82,7 @@ SERIAL = SerialExecutor()
 
 _pool: list[ProcessPoolExecutor] = []  # at most one, created on first use
 _pool_lock = threading.Lock()
+_worker: list[bool] = []  # [True] in a worker of a degcore pool
 
 
 def worker_count() -> int:
@@ -137,7 +144,8 @@ def mp_context() -> BaseContext:
     return multiprocessing.get_context(method)
 
 
-def _import_modules(names: Sequence[str]) -> None:
+def _start_worker(names: Sequence[str]) -> None:
+    _worker.append(True)
     for name in names:
         try:
             importlib.import_module(name)
@@ -153,25 +161,46 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
     modules = sorted(name for name in sys.modules if name == "degcore" or name.startswith("degcore."))
     if context.get_start_method() == "forkserver":
         # Imported once in the fork server, so each worker starts with them already loaded.
-        context.set_forkserver_preload(["__main__", *modules])
+        context.set_forkserver_preload(modules)
     return ProcessPoolExecutor(
         max_workers=workers or worker_count(),
         mp_context=context,
-        initializer=_import_modules,
+        initializer=_start_worker,
         initargs=(modules,),
     )
+
+
+_MAIN_GUARD = (
+    "a degcore worker process is importing the main module, whose top-level code starts parallel "
+    'work: put that code under `if __name__ == "__main__":`'
+)
+
+
+def _in_worker() -> bool:
+    process = multiprocessing.current_process()
+    # Set by multiprocessing while a new worker imports the parent's main module.
+    if getattr(process, "_inheriting", False):
+        raise RuntimeError(_MAIN_GUARD)
+    return bool(_worker)
 
 
 def default_executor() -> Executor:
     """The shared process pool (:func:`worker_count` workers), or :data:`SERIAL` for one worker."""
     workers = worker_count()
-    if workers < 2:
+    if workers < 2 or _in_worker():
         return SERIAL
     with _pool_lock:
         if not _pool:
             _pool.append(process_pool(workers))
             atexit.register(_pool[0].shutdown, cancel_futures=True)
         return _pool[0]
+
+
+def _broken(executor: Executor, exc: BrokenProcessPool) -> BrokenProcessPool:
+    with _pool_lock:
+        if executor in _pool:  # the next call starts a fresh pool instead of failing forever
+            _pool.remove(executor)
+    return BrokenProcessPool(f"{exc} (if a worker failed importing the main module: {_MAIN_GUARD})")
 
 
 def _plan(items: Sequence[T], executor: Executor | None, chunk_size: int | None) -> tuple[Executor, int]:
@@ -195,8 +224,11 @@ def per_chunk(
     if not items:
         return []
     executor, size = _plan(items, executor, chunk_size)
-    futures = [executor.submit(fn, items[i : i + size]) for i in range(0, len(items), size)]
-    return [future.result() for future in futures]
+    try:
+        futures = [executor.submit(fn, items[i : i + size]) for i in range(0, len(items), size)]
+        return [future.result() for future in futures]
+    except BrokenProcessPool as exc:
+        raise _broken(executor, exc) from exc
 
 
 def map_chunks(

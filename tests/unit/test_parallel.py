@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
+import sys
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
@@ -174,3 +176,39 @@ def test_cgroup_v1_cpu_quota_caps_the_worker_count(three_cpus: Path, quota: str,
     (folder / "cpu.cfs_quota_us").write_text(quota + "\n")
     (folder / "cpu.cfs_period_us").write_text("100000\n")
     assert worker_count() == expected
+
+
+def _default_is_serial(items: Sequence[int]) -> list[bool]:
+    return [default_executor() is SERIAL for _ in items]
+
+
+def test_inside_a_worker_the_default_executor_is_serial() -> None:
+    with process_pool(2) as pool:
+        assert map_chunks(_default_is_serial, [1, 2], executor=pool, chunk_size=1) == [True, True]
+
+
+_UNGUARDED = """
+from degcore.parallel import map_chunks
+from tests.unit.test_parallel import _square_all
+print(sum(map_chunks(_square_all, list(range(200)))))
+"""
+
+
+def test_a_script_without_a_main_guard_is_told_what_to_do(tmp_path: Path) -> None:
+    # Workers import the main module; its top-level map must not run again in each of them.
+    script = tmp_path / "unguarded.py"
+    script.write_text(_UNGUARDED)
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo), WORKERS_ENV: "2"}
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert done.returncode != 0
+    assert '__name__ == "__main__"' in done.stderr
+    guarded = tmp_path / "guarded.py"
+    body = "".join(f"    {line}\n" for line in _UNGUARDED.strip().splitlines())
+    guarded.write_text(f'if __name__ == "__main__":\n{body}')
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, str(guarded)], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert done.stdout.split() == [str(sum(i * i for i in range(200)))], done.stderr
