@@ -15,8 +15,8 @@ parent already holds). A group constructed at run time rather than at import is 
 
 As with any ``spawn``/``forkserver`` pool, each worker imports the caller's main module: a script
 that starts parallel work at its top level must keep that code under ``if __name__ == "__main__":``
-(degcore says so instead of running the script again in every worker). Inside a worker, the
-default executor is :data:`SERIAL`: one pool's workers do not start pools of their own.
+(a worker re-running such a script stops, saying so, where it asks for the default pool). Inside a worker,
+the default executor is :data:`SERIAL`: one pool's workers do not start pools of their own.
 """
 
 from __future__ import annotations
