@@ -15,8 +15,9 @@ parent already holds). A group constructed at run time rather than at import is 
 
 As with any ``spawn``/``forkserver`` pool, each worker imports the caller's main module: a script
 that starts parallel work at its top level must keep that code under ``if __name__ == "__main__":``
-(a worker re-running such a script stops, saying so, where it asks for the default pool). Inside a worker,
-the default executor is :data:`SERIAL`: one pool's workers do not start pools of their own.
+(a worker re-running such a script stops, saying so, where it asks for the default pool). The
+default executor is :data:`SERIAL` inside a worker (one pool's workers do not start pools of their
+own) and in a program read from standard input (which no worker could import).
 """
 
 from __future__ import annotations
@@ -176,18 +177,23 @@ _MAIN_GUARD = (
 )
 
 
-def _in_worker() -> bool:
+def _serial_only() -> bool:
+    """True in a pool's worker, or where a new worker could not import the main module."""
     process = multiprocessing.current_process()
     # Set by multiprocessing while a new worker imports the parent's main module.
     if getattr(process, "_inheriting", False):
         raise RuntimeError(_MAIN_GUARD)
-    return bool(_worker)
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    # A script read from standard input has the path "<stdin>": workers would fail to re-read it.
+    unimportable = getattr(main, "__spec__", None) is None and path is not None and not os.path.isfile(path)
+    return bool(_worker) or unimportable
 
 
 def default_executor() -> Executor:
     """The shared process pool (:func:`worker_count` workers), or :data:`SERIAL` for one worker."""
     workers = worker_count()
-    if workers < 2 or _in_worker():
+    if workers < 2 or _serial_only():
         return SERIAL
     with _pool_lock:
         if not _pool:

@@ -212,3 +212,19 @@ def test_a_script_without_a_main_guard_is_told_what_to_do(tmp_path: Path) -> Non
         [sys.executable, str(guarded)], capture_output=True, text=True, env=env, timeout=120, check=False
     )
     assert done.stdout.split() == [str(sum(i * i for i in range(200)))], done.stderr
+
+
+def test_a_program_read_from_standard_input_runs_serially() -> None:
+    # Its main module is "<stdin>", which no worker could import again.
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo), WORKERS_ENV: "2"}
+    done = subprocess.run(
+        [sys.executable, "-"],
+        input=_UNGUARDED,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.stdout.split() == [str(sum(i * i for i in range(200)))], done.stderr
