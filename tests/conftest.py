@@ -75,6 +75,8 @@ def race(target: Callable[..., object], argument_lists: list[tuple[object, ...]]
     """Start one process per argument tuple, released together by a barrier; their outcomes, sorted.
 
     ``target(*arguments, barrier, queue)`` must wait on ``barrier`` and put one outcome on ``queue``.
+    The processes start fresh (degcore's start method, not a fork): ``target`` is a module-level
+    function and everything it needs comes in ``arguments`` (picklable) or from its module.
     """
     context = mp_context()  # never fork() a test process that may hold threads
     barrier, queue = context.Barrier(len(argument_lists)), context.Queue()
