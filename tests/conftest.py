@@ -1,9 +1,8 @@
-"""Shared fixtures: the group backends and the external vectors folder (../shared/vectors)."""
+"""Shared fixtures: the group backends, the known-answer vectors (tests/vectors/) and the stores."""
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import secrets
 import sqlite3
@@ -17,13 +16,15 @@ from hypothesis import strategies as st
 
 from degcore.groups import Group, get_group
 from degcore.groups._toy import TOY
+from degcore.parallel import mp_context
 
 settings.register_profile(
     "degcore", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=40
 )
 settings.load_profile("degcore")
 
-VECTORS = Path(os.environ.get("DEGCORE_VECTORS", Path(__file__).resolve().parents[2] / "shared" / "vectors"))
+#: Known-answer vectors from RFCs and public repositories, each file's source in its README.md.
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 #: Every backend; modp4096 is slow (ms per exponentiation), so property tests take fewer examples there.
 ALL_GROUPS = ["ristretto255", "secp256k1", "modp4096", "toy"]
@@ -66,21 +67,18 @@ def group(request: pytest.FixtureRequest) -> Group:
 
 
 def load_vector(relative: str) -> Any:
-    """Load a JSON file of the external vectors, or skip with a clear message where it is absent."""
-    path = VECTORS / relative
-    if not path.exists():
-        pytest.skip(
-            f"external vectors not found at {path} (set DEGCORE_VECTORS or put shared/ beside the checkout)"
-        )
-    return json.loads(path.read_text())
+    """Load a JSON file of tests/vectors/ (a missing file fails the test: vectors never skip)."""
+    return json.loads((VECTORS / relative).read_text(encoding="utf-8"))
 
 
 def race(target: Callable[..., object], argument_lists: list[tuple[object, ...]]) -> list[object]:
-    """Start one forked process per argument tuple, released together by a barrier; their outcomes, sorted.
+    """Start one process per argument tuple, released together by a barrier; their outcomes, sorted.
 
     ``target(*arguments, barrier, queue)`` must wait on ``barrier`` and put one outcome on ``queue``.
+    The processes start fresh (degcore's start method, not a fork): ``target`` is a module-level
+    function and everything it needs comes in ``arguments`` (picklable) or from its module.
     """
-    context = multiprocessing.get_context("fork")
+    context = mp_context()  # never fork() a test process that may hold threads
     barrier, queue = context.Barrier(len(argument_lists)), context.Queue()
     procs = [context.Process(target=target, args=(*args, barrier, queue)) for args in argument_lists]
     for p in procs:

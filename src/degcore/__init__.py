@@ -18,6 +18,7 @@ from degcore.errors import (
     WrongPassphrase,
 )
 
+#: The package version, in this one place (pyproject.toml reads it: tool.setuptools.dynamic).
 __version__ = "0.1.0"
 
 __all__ = [

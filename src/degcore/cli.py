@@ -173,7 +173,11 @@ def _receipt(args: argparse.Namespace) -> int:
 
 
 def _find(args: argparse.Namespace) -> int:
-    return _answer(args, "find", lambda: find_ballot(args.record, args.tracking_code.strip().lower()))
+    code = args.tracking_code.strip().lower()
+    if len(code) != 64 or any(c not in "0123456789abcdef" for c in code):
+        print("degcore find: a tracking code is 64 hexadecimal digits", file=sys.stderr)
+        return EXIT_USAGE
+    return _answer(args, "find", lambda: find_ballot(args.record, code))
 
 
 def _answer(args: argparse.Namespace, command: str, lookup_of: Callable[[], Lookup]) -> int:

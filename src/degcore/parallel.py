@@ -1,34 +1,54 @@
-"""Chunked parallel map over an executor: a process pool by default (ARCHITECTURE.md §1).
+"""Chunked parallel map over an executor: a process pool by default (docs/architecture.md).
 
 Every heavy loop in degcore (partial decryptions, proof checks over ballots, shuffles) is a map
 of a module-level function over a list. :func:`map_chunks` cuts the list into chunks, runs each
 chunk through ``executor.submit`` and joins the results in order. ``executor`` is any
 :class:`concurrent.futures.Executor`: ``None`` means the shared default process pool (one worker per
-core), :data:`SERIAL` runs inline, and a Dask ``Client.get_executor()`` runs on a cluster.
+usable CPU, see :func:`worker_count`), :data:`SERIAL` runs inline, and a Dask
+``Client.get_executor()`` runs on a cluster.
 
-Group elements cross process boundaries by reference to their group and their canonical bytes
-(``degcore.groups.base``); a worker never re-checks membership of what its parent already holds.
+Worker processes start with ``forkserver`` where the platform has it, else ``spawn``, never a bare
+``fork()`` of a caller that may hold threads and locks. They import the degcore modules their
+parent had imported, so a group is found by name on either side (``degcore.groups.base`` pickles
+an element as its group and canonical bytes; a worker never re-checks membership of what its
+parent already holds). A group constructed at run time rather than at import is not found there.
+
+As with any ``spawn``/``forkserver`` pool, each worker imports the caller's main module: a script
+that starts parallel work at its top level must keep that code under ``if __name__ == "__main__":``
+(a worker re-running such a script stops, saying so, where it asks for the default pool). The
+default executor is :data:`SERIAL` inside a worker (one pool's workers do not start pools of their
+own) and in a program read from standard input (which no worker could import).
 """
 
 from __future__ import annotations
 
 import atexit
+import importlib
+import math
+import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from multiprocessing.context import BaseContext
+from pathlib import Path
 from typing import TypeVar
 
 from degcore.errors import InvalidInput
 
 __all__ = [
     "SERIAL",
+    "WORKERS_ENV",
     "SerialExecutor",
     "dask_executor",
     "default_executor",
     "map_chunks",
+    "mp_context",
     "per_chunk",
+    "process_pool",
     "worker_count",
 ]
 
@@ -37,6 +57,12 @@ R = TypeVar("R")
 
 #: Below this many items the default executor runs the work inline: a pool round trip costs more.
 MIN_PARALLEL_ITEMS = 64
+#: The environment variable that sets the number of worker processes (a positive integer).
+WORKERS_ENV = "DEGCORE_WORKERS"
+
+# Where the kernel shows this process's CPU quota (module attributes so tests can point them elsewhere).
+_CGROUP_ROOT = Path("/sys/fs/cgroup")
+_SELF_CGROUP = Path("/proc/self/cgroup")
 
 
 class SerialExecutor(Executor):
@@ -57,25 +83,130 @@ SERIAL = SerialExecutor()
 
 _pool: list[ProcessPoolExecutor] = []  # at most one, created on first use
 _pool_lock = threading.Lock()
+_worker: list[bool] = []  # [True] in a worker of a degcore pool
 
 
 def worker_count() -> int:
-    """The cores this process may use."""
+    """The worker processes to run: ``$DEGCORE_WORKERS``, else the CPUs this process may use."""
+    override = os.environ.get(WORKERS_ENV, "").strip()
+    if not override:
+        return _usable_cpus()
+    if not (override.isascii() and override.isdigit()) or int(override) < 1:
+        raise InvalidInput(f"{WORKERS_ENV} must be a positive integer, got {override!r}")
+    return int(override)
+
+
+def _usable_cpus() -> int:
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota()
+    return max(1, min(cpus, quota) if quota else cpus)
+
+
+def _cgroup_cpu_quota() -> int | None:
+    """The CPU quota of this process's cgroup, rounded up to whole CPUs; None where there is none."""
+    limits: list[float] = []
+    v2_path = next((line[3:] for line in _read(_SELF_CGROUP).splitlines() if line.startswith("0::")), None)
+    if v2_path is not None and (_CGROUP_ROOT / "cgroup.controllers").exists():
+        # cgroup v2: the cpu.max ("max 100000" or "150000 100000") of every ancestor caps the process.
+        folder = _CGROUP_ROOT / v2_path.strip("/")
+        while _CGROUP_ROOT in folder.parents or folder == _CGROUP_ROOT:
+            limits.extend(_ratio(_read(folder / "cpu.max").split()))
+            folder = folder.parent
+    else:
+        # cgroup v1 as a container sees it: the cpu controller mounted at its own root.
+        v1 = _CGROUP_ROOT / "cpu"
+        limits.extend(_ratio([_read(v1 / "cpu.cfs_quota_us"), _read(v1 / "cpu.cfs_period_us")]))
+    return math.ceil(min(limits)) if limits else None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def _ratio(fields: list[str]) -> list[float]:
+    """quota / period from two fields, or nothing where unlimited ("max", -1) or unreadable."""
+    try:
+        quota, period = (int(field) for field in fields)
+    except ValueError:
+        return []
+    return [quota / period] if quota > 0 and period > 0 else []
+
+
+def mp_context() -> BaseContext:
+    """The multiprocessing context of degcore's pools: ``forkserver`` where available, else ``spawn``."""
+    # fork() copies a parent's threads' locks mid-use (Python 3.12 warns, 3.14 stops defaulting to it).
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)
+
+
+def _start_worker(names: Sequence[str]) -> None:
+    _worker.append(True)
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a task that needs it fails with its own clear error
+            continue
+
+
+def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """A new process pool (default: :func:`worker_count` workers) on :func:`mp_context`; shut it down."""
+    context = mp_context()
+    # Workers import what the parent imported: group backends register themselves at import, and
+    # unpickling an element finds its group by name.
+    modules = sorted(name for name in sys.modules if name == "degcore" or name.startswith("degcore."))
+    if context.get_start_method() == "forkserver":
+        # Imported once in the fork server, so each worker starts with them already loaded.
+        context.set_forkserver_preload(modules)
+    return ProcessPoolExecutor(
+        max_workers=workers or worker_count(),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(modules,),
+    )
+
+
+_MAIN_GUARD = (
+    "a degcore worker process is importing the main module, whose top-level code starts parallel "
+    'work: put that code under `if __name__ == "__main__":`'
+)
+
+
+def _serial_only() -> bool:
+    """True in a pool's worker, or where a new worker could not import the main module."""
+    process = multiprocessing.current_process()
+    # Set by multiprocessing while a new worker imports the parent's main module.
+    if getattr(process, "_inheriting", False):
+        raise RuntimeError(_MAIN_GUARD)
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    # A script read from standard input has the path "<stdin>": workers would fail to re-read it.
+    unimportable = getattr(main, "__spec__", None) is None and path is not None and not os.path.isfile(path)
+    return bool(_worker) or unimportable
 
 
 def default_executor() -> Executor:
-    """The shared process pool (one worker per core), or :data:`SERIAL` on a single core."""
-    if worker_count() < 2:
+    """The shared process pool (:func:`worker_count` workers), or :data:`SERIAL` for one worker."""
+    workers = worker_count()
+    if workers < 2 or _serial_only():
         return SERIAL
     with _pool_lock:
         if not _pool:
-            _pool.append(ProcessPoolExecutor(max_workers=worker_count()))
+            _pool.append(process_pool(workers))
             atexit.register(_pool[0].shutdown, cancel_futures=True)
         return _pool[0]
+
+
+def _broken(executor: Executor, exc: BrokenProcessPool) -> BrokenProcessPool:
+    with _pool_lock:
+        if executor in _pool:  # the next call starts a fresh pool instead of failing forever
+            _pool.remove(executor)
+    return BrokenProcessPool(f"{exc} (if a worker failed importing the main module: {_MAIN_GUARD})")
 
 
 def _plan(items: Sequence[T], executor: Executor | None, chunk_size: int | None) -> tuple[Executor, int]:
@@ -99,8 +230,11 @@ def per_chunk(
     if not items:
         return []
     executor, size = _plan(items, executor, chunk_size)
-    futures = [executor.submit(fn, items[i : i + size]) for i in range(0, len(items), size)]
-    return [future.result() for future in futures]
+    try:
+        futures = [executor.submit(fn, items[i : i + size]) for i in range(0, len(items), size)]
+        return [future.result() for future in futures]
+    except BrokenProcessPool as exc:
+        raise _broken(executor, exc) from exc
 
 
 def map_chunks(

@@ -1,16 +1,25 @@
-"""parallel.map_chunks: order, chunking, errors and elements crossing into worker processes."""
+"""parallel: map_chunks (order, chunks, errors, elements in workers), start method, worker count."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+import os
+import subprocess
+import sys
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
-from degcore.errors import VerificationFailed
+from degcore import parallel
+from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Element, Group
-from degcore.parallel import SERIAL, default_executor, map_chunks
+from degcore.parallel import SERIAL, WORKERS_ENV, default_executor, map_chunks, process_pool, worker_count
+
+#: Changed by a test at run time: a forked worker would see the change, a started one does not.
+MARK = "as imported"
 
 
 def _square_all(items: Sequence[int]) -> list[int]:
@@ -54,8 +63,168 @@ def test_a_function_that_loses_results_is_a_bug_not_silence() -> None:
 
 def test_elements_cross_process_boundaries_on_every_group(group: Group) -> None:
     items = [(group.exp_g(k + 1), k) for k in range(20)]
-    with ProcessPoolExecutor(2) as pool:
+    with process_pool(2) as pool:
         remote = map_chunks(functools.partial(_times_g, group), items, executor=pool, chunk_size=5)
     local = _times_g(group, items)
     assert remote == local
     assert all(e.group is group for e in remote)
+
+
+def _marks(items: Sequence[int]) -> list[str]:
+    return [MARK for _ in items]
+
+
+def _parent_pids(items: Sequence[int]) -> list[int]:
+    return [os.getppid() for _ in items]
+
+
+def test_workers_start_fresh_not_as_a_fork_of_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert parallel.mp_context().get_start_method() in {"forkserver", "spawn"}
+    monkeypatch.setattr(f"{__name__}.MARK", "changed in the parent")
+    with process_pool(2) as pool:
+        assert map_chunks(_marks, [1, 2], executor=pool, chunk_size=1) == ["as imported"] * 2
+        if parallel.mp_context().get_start_method() == "forkserver":
+            assert os.getpid() not in map_chunks(_parent_pids, [1, 2], executor=pool, chunk_size=1)
+
+
+def test_a_pool_started_beside_threads_raises_no_fork_warning() -> None:
+    # Python 3.12+ warns when fork() runs in a process with threads; a pool must not fork at all.
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            with process_pool(2) as pool:
+                assert map_chunks(_square_all, list(range(8)), executor=pool, chunk_size=2) == [
+                    i * i for i in range(8)
+                ]
+    finally:
+        stop.set()
+        thread.join()
+
+
+# --- how many workers ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_quota(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An empty cgroup tree (no quota anywhere), returned for tests to write limits into."""
+    monkeypatch.setattr(parallel, "_CGROUP_ROOT", tmp_path / "cgroup")
+    monkeypatch.setattr(parallel, "_SELF_CGROUP", tmp_path / "self-cgroup")
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    (tmp_path / "cgroup").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def three_cpus(monkeypatch: pytest.MonkeyPatch, no_quota: Path) -> Iterator[Path]:
+    """This process may run on three CPUs, of the machine's many."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 5, 7}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    yield no_quota
+
+
+def test_worker_count_follows_cpu_affinity_not_the_machine(three_cpus: Path) -> None:
+    assert worker_count() == 3
+
+
+def test_environment_overrides_the_worker_count(three_cpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKERS_ENV, "5")
+    assert worker_count() == 5
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    assert default_executor() is SERIAL
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5", "٣", "3 cores"])
+def test_a_bad_worker_count_is_refused_by_name(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKERS_ENV, value)
+    with pytest.raises(InvalidInput, match=WORKERS_ENV):
+        worker_count()
+
+
+def _v2(root: Path, path: str, limits: dict[str, str]) -> None:
+    (root / "self-cgroup").write_text(f"0::{path}\n")
+    (root / "cgroup" / "cgroup.controllers").write_text("cpu io memory\n")
+    for folder, value in limits.items():
+        (root / "cgroup" / folder).mkdir(parents=True, exist_ok=True)
+        (root / "cgroup" / folder / "cpu.max").write_text(value + "\n")
+
+
+@pytest.mark.parametrize(
+    ("limits", "expected"),
+    [
+        ({"": "max 100000", "svc": "max 100000"}, 3),  # no quota: the affinity
+        ({"": "max 100000", "svc": "150000 100000"}, 2),  # 1.5 CPUs of time: two workers
+        ({"": "50000 100000", "svc": "max 100000"}, 1),  # an ancestor's quota caps the service
+        ({"svc": "800000 100000"}, 3),  # a quota above the affinity changes nothing
+        ({"svc": "garbage"}, 3),
+    ],
+)
+def test_cgroup_v2_cpu_quota_caps_the_worker_count(
+    three_cpus: Path, limits: dict[str, str], expected: int
+) -> None:
+    _v2(three_cpus, "/svc", limits)
+    assert worker_count() == expected
+
+
+@pytest.mark.parametrize(("quota", "expected"), [("-1", 3), ("100000", 1), ("200000", 2), ("", 3)])
+def test_cgroup_v1_cpu_quota_caps_the_worker_count(three_cpus: Path, quota: str, expected: int) -> None:
+    (three_cpus / "self-cgroup").write_text("4:cpu,cpuacct:/\n")
+    folder = three_cpus / "cgroup" / "cpu"
+    folder.mkdir()
+    (folder / "cpu.cfs_quota_us").write_text(quota + "\n")
+    (folder / "cpu.cfs_period_us").write_text("100000\n")
+    assert worker_count() == expected
+
+
+def _default_is_serial(items: Sequence[int]) -> list[bool]:
+    return [default_executor() is SERIAL for _ in items]
+
+
+def test_inside_a_worker_the_default_executor_is_serial() -> None:
+    with process_pool(2) as pool:
+        assert map_chunks(_default_is_serial, [1, 2], executor=pool, chunk_size=1) == [True, True]
+
+
+_UNGUARDED = """
+from degcore.parallel import map_chunks
+from tests.unit.test_parallel import _square_all
+print(sum(map_chunks(_square_all, list(range(200)))))
+"""
+
+
+def test_a_script_without_a_main_guard_is_told_what_to_do(tmp_path: Path) -> None:
+    # Workers import the main module; its top-level map must not run again in each of them.
+    script = tmp_path / "unguarded.py"
+    script.write_text(_UNGUARDED)
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo), WORKERS_ENV: "2"}
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert done.returncode != 0
+    assert '__name__ == "__main__"' in done.stderr
+    guarded = tmp_path / "guarded.py"
+    body = "".join(f"    {line}\n" for line in _UNGUARDED.strip().splitlines())
+    guarded.write_text(f'if __name__ == "__main__":\n{body}')
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, str(guarded)], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert done.stdout.split() == [str(sum(i * i for i in range(200)))], done.stderr
+
+
+def test_a_program_read_from_standard_input_runs_serially() -> None:
+    # Its main module is "<stdin>", which no worker could import again.
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo), WORKERS_ENV: "2"}
+    done = subprocess.run(
+        [sys.executable, "-"],
+        input=_UNGUARDED,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.stdout.split() == [str(sum(i * i for i in range(200)))], done.stderr

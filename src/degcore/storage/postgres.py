@@ -175,8 +175,11 @@ class PostgresDatabase:
     ) -> None:
         try:
             import psycopg  # noqa: PLC0415 - an optional extra, imported only when asked
-        except ImportError:
-            raise InvalidInput("PostgreSQL needs the extra: pip install 'degcore[postgres]'") from None
+        except ImportError as exc:  # psycopg without a driver build raises ImportError too
+            raise InvalidInput(
+                f"PostgreSQL needs the extra and a psycopg build ({exc}): "
+                "pip install 'degcore[postgres]' 'psycopg[binary]' (or psycopg[c], or the system's libpq)"
+            ) from None
         self.what = what
         self._psycopg = psycopg
         self._lock = ", ".join(lock_tables)

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,10 +17,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from nacl.signing import SigningKey
 
-from degcore.ballot import PlaintextBallot, encrypt_ballot, open_ballot
+from degcore.ballot import ElectionContext, Manifest, PlaintextBallot, encrypt_ballot, open_ballot
 from degcore.board import BallotBox, CastBallot, Policy, Receipt, sign_ballot
+from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
 from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation, VerificationFailed
 from degcore.groups import get_group
+from degcore.parallel import process_pool
 from tests.conftest import execute, race
 from tests.election_fixtures import DURING, ENDS, STARTS, Election, election
 
@@ -151,7 +152,7 @@ def test_a_batch_is_checked_in_parallel_and_bad_items_are_named(e: Election, box
     casts = [e.cast(w, MAYOR) for w in wallets]
     casts[3] = dataclasses.replace(casts[3], signature=bytes(64))
     casts.append(casts[0])  # a second copy of the first ballot in the same batch: a retry
-    with ProcessPoolExecutor(2) as pool:  # the checks run in worker processes
+    with process_pool(2) as pool:  # the checks run in worker processes
         results = box.cast_many(casts, now=DURING, executor=pool)
     kinds = [type(r).__name__ for r in results]
     assert kinds == ["Receipt"] * 3 + ["VerificationFailed"] + ["Receipt"] * 3
@@ -167,8 +168,8 @@ def test_the_log_detects_tampering(e: Election, box: BallotBox, store_location: 
     assert box.verify_log()[1:] == (2, "does not link to the previous entry")
 
 
-def _race(path: str, cast_json: str, barrier: object, out: object) -> None:
-    e = election(get_group("ristretto255"))
+def _race(path: str, saved: str, cast_json: str, barrier: object, out: object) -> None:
+    e = _load_election(saved)
     box = BallotBox(path, e.context, e.public_keys, BOX_KEY)
     cast = CastBallot.from_json(e.context, json.loads(cast_json))
     barrier.wait()  # type: ignore[attr-defined]
@@ -179,12 +180,15 @@ def _race(path: str, cast_json: str, barrier: object, out: object) -> None:
         out.put(str(exc.rule))  # type: ignore[attr-defined]
 
 
-def test_two_racing_casts_of_one_credential_count_once(e: Election, store_location: str) -> None:
-    path = store_location
+def test_two_racing_casts_of_one_credential_count_once(
+    e: Election, store_location: str, tmp_path: Path
+) -> None:
+    path, saved = store_location, tmp_path / "election.json"
+    _save_election(e, saved)
     BallotBox(path, e.context, e.public_keys, BOX_KEY).close_connection()
     wallet = e.credential("b")
     casts = [json.dumps(e.cast(wallet, {"mayor": {f"m{i % 3}": 1}}).to_json(e.context)) for i in range(4)]
-    results = race(_race, [(path, c) for c in casts])
+    results = race(_race, [(path, str(saved), c) for c in casts])
     assert results == ["counted"] + [str(Rule.CREDENTIAL_USED)] * 3
     box = BallotBox(path, e.context, e.public_keys, BOX_KEY)
     assert box.counts()["counted"] == 1 and box.verify_log()[1] is None
@@ -192,20 +196,11 @@ def test_two_racing_casts_of_one_credential_count_once(e: Election, store_locati
 
 _CASTER = """
 import json, sys
-from cryptography.hazmat.primitives import serialization
-from degcore.ballot import ElectionContext, Manifest
 from degcore.board import BallotBox
-from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
-from tests.conftest import execute, race
-from tests.election_fixtures import DURING, Election
-from tests.unit.board.test_box import BOX_KEY, MAYOR
-saved = json.load(open(sys.argv[2]))
-config = CeremonyConfig.from_json(saved["config"])
-result = CeremonyResult.from_json(config, saved["result"])
-context = ElectionContext(Manifest.from_json(saved["manifest"]), result)
-keys = {s: serialization.load_pem_private_key(k.encode(), None) for s, k in saved["issuer"].items()}
-e = Election(context, {}, keys)
-box = BallotBox(sys.argv[1], context, e.public_keys, BOX_KEY)
+from tests.election_fixtures import DURING
+from tests.unit.board.test_box import BOX_KEY, MAYOR, _load_election
+e = _load_election(sys.argv[2])
+box = BallotBox(sys.argv[1], e.context, e.public_keys, BOX_KEY)
 while True:
     receipt = box.cast(e.cast(e.credential("b"), MAYOR), now=DURING)
     print(json.dumps(receipt.to_json()), flush=True)
@@ -226,6 +221,16 @@ def _save_election(e: Election, path: Path) -> None:
         "issuer": pem,
     }
     path.write_text(json.dumps(saved))
+
+
+def _load_election(path: str) -> Election:
+    """The election ``_save_election`` wrote (a worker process cannot inherit the parent's)."""
+    saved = json.loads(Path(path).read_text())
+    config = CeremonyConfig.from_json(saved["config"])
+    result = CeremonyResult.from_json(config, saved["result"])
+    context = ElectionContext(Manifest.from_json(saved["manifest"]), result)
+    keys = {s: serialization.load_pem_private_key(k.encode(), None) for s, k in saved["issuer"].items()}
+    return Election(context, {}, keys)  # type: ignore[arg-type]
 
 
 def test_nothing_acknowledged_is_lost_when_the_box_is_killed(
@@ -266,8 +271,8 @@ def test_nothing_acknowledged_is_lost_when_the_box_is_killed(
     assert more.position == entries + 1  # the chain continues
 
 
-def _cast_all(location: str, casts: list[str], barrier: object, out: object) -> None:
-    e = election(get_group("ristretto255"))
+def _cast_all(location: str, saved: str, casts: list[str], barrier: object, out: object) -> None:
+    e = _load_election(saved)
     box = BallotBox(location, e.context, e.public_keys, BOX_KEY)
     barrier.wait()  # type: ignore[attr-defined]
     accepted, refused = 0, 0
@@ -282,7 +287,7 @@ def _cast_all(location: str, casts: list[str], barrier: object, out: object) -> 
     out.put((accepted, refused))  # type: ignore[attr-defined]
 
 
-def test_many_writers_keep_every_rule(e: Election, store_location: str) -> None:
+def test_many_writers_keep_every_rule(e: Election, store_location: str, tmp_path: Path) -> None:
     """4 processes cast 80 ballots, 20 of them with credentials another process also uses.
 
     Afterwards each credential has exactly one ballot in the log (the first to commit), positions
@@ -295,7 +300,9 @@ def test_many_writers_keep_every_rule(e: Election, store_location: str) -> None:
         per_process[i % 4].append(json.dumps(e.cast(wallet, MAYOR).to_json(e.context)))
     for i, wallet in enumerate(wallets[:20]):  # reused by the next process over
         per_process[(i + 1) % 4].append(json.dumps(e.cast(wallet, {"mayor": {"m2": 1}}).to_json(e.context)))
-    outcomes = race(_cast_all, [(store_location, casts) for casts in per_process])
+    saved = tmp_path / "election.json"
+    _save_election(e, saved)
+    outcomes = race(_cast_all, [(store_location, str(saved), casts) for casts in per_process])
     assert sum(a for a, _ in outcomes) == 60 and sum(r for _, r in outcomes) == 20  # type: ignore[misc]
     box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
     entries, broken, why = box.verify_log()
