@@ -1,4 +1,4 @@
-"""Canonical encodings: fixed-length lowercase hex and RFC 8785 canonical JSON (ARCHITECTURE.md §3).
+"""Canonical encodings: fixed-length lowercase hex and RFC 8785 canonical JSON (docs/record.md).
 
 One value has one spelling. Writers emit it; readers reject every other spelling with
 :class:`~degcore.errors.NonCanonical` (uppercase hex, wrong length, floats, ``null`` fields).

@@ -1,4 +1,4 @@
-"""The degcore error tree (DESIGN.md §5, STYLE.md §2).
+"""The degcore error tree (docs/architecture.md §1, the bottom layer).
 
 Every error degcore raises on purpose derives from :class:`DegcoreError`, so a caller can tell
 bad input (:class:`InvalidInput`) from a failed check (:class:`VerificationFailed`) from a policy

@@ -1,4 +1,4 @@
-"""Domain-separated hashing and the Fiat–Shamir transcript (DESIGN.md §4, docs/protocol.md §2).
+"""Domain-separated hashing and the Fiat–Shamir transcript (docs/protocol.md §2).
 
 Everything degcore hashes for a proof goes through :class:`Transcript`: a domain tag
 ``degcore/2/<proof>``, the group name and the context hash open it, then typed, length-prefixed

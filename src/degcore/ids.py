@@ -1,4 +1,4 @@
-"""Identifiers used across degcore and the one pattern they must match (ARCHITECTURE.md §1)."""
+"""Identifiers used across degcore and the one pattern they must match (docs/architecture.md §1)."""
 
 from __future__ import annotations
 

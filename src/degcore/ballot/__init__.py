@@ -1,4 +1,4 @@
-"""Manifest, plaintext and encrypted ballots, their checks and Benaloh challenges (DESIGN.md §1 steps 1, 5).
+"""Manifest, plaintext and encrypted ballots, their checks, Benaloh challenges (docs/architecture.md §2).
 
 Ballots carry only encrypted choices and proofs: no free text (REQUIREMENTS C22). The credential
 and the voter's signature are added by :mod:`degcore.board`, which may import ``issuance``.

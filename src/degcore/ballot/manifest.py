@@ -1,6 +1,6 @@
 """The election manifest: contests, ballot styles, districts, voting window, group, authority key.
 
-DESIGN.md §1 step 1, docs/protocol.md §8.1. A manifest is checked as a whole: every problem is
+docs/architecture.md §2 step 1, docs/protocol.md §8.1. A manifest is checked as a whole: every problem is
 reported at once as a :class:`FieldError` (duplicate ids, min > max, unknown group, a style without
 contests, references to unknown contests or styles, a window that ends before it starts). Its
 canonical JSON (RFC 8785) is what the election's base hash covers.

@@ -1,6 +1,6 @@
 """The ballot box (bulletin board): casting with receipts, challenges, a signed hash-chained log.
 
-DESIGN.md §1 step 5, docs/protocol.md §9. The box checks credentials (``degcore.issuance``), ballot
+docs/architecture.md §2 step 5, docs/protocol.md §9. The box checks credentials (``degcore.issuance``), ballot
 signatures and proofs (``degcore.ballot``) and keeps one counted ballot per credential in SQLite.
 """
 

@@ -1,6 +1,6 @@
 """The ballot box: checks every cast ballot, keeps one counted ballot per credential, logs and signs.
 
-DESIGN.md §1 step 5, docs/protocol.md §9.3. :meth:`BallotBox.cast`
+docs/architecture.md §2 step 5, docs/protocol.md §9.3. :meth:`BallotBox.cast`
 
 1. checks, before touching the store: the voting window; the credential (the issuer's RFC 9474
    signature for the ballot's style and this election); that the ballot is encrypted for the

@@ -1,6 +1,6 @@
 """Where the ballot box keeps its log: SQLite (embedded default) or PostgreSQL, chosen by a URL.
 
-DESIGN.md §6, docs/deployment.md. Both stores give the box the same three things: a write
+docs/deployment.md. Both stores give the box the same three things: a write
 transaction that excludes every other writer of the log (SQLite ``BEGIN IMMEDIATE``; PostgreSQL
 ``LOCK TABLE log IN EXCLUSIVE MODE``, which readers do not wait for), reads, and streamed reads.
 The rules that must hold under concurrent writers live in the schema (written once; PostgreSQL

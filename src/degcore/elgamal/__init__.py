@@ -1,4 +1,4 @@
-"""Exponential ElGamal, its zero-knowledge proofs and the bounded discrete log (DESIGN.md §1, §4).
+"""Exponential ElGamal, its zero-knowledge proofs and the bounded discrete log (docs/protocol.md §3–§4).
 
 Proof and ceremony modules are imported as modules and read as ``schnorr.prove`` /
 ``dleq.verify`` / ``disjunctive.prove_sum`` / ``dkg.finalize`` / ``threshold.partial_decrypt`` /

@@ -1,4 +1,4 @@
-"""JSON field codecs for the ceremony and decryption messages (ARCHITECTURE.md §3, rule 3).
+"""JSON field codecs for the ceremony and decryption messages (docs/record.md).
 
 Elements and scalars travel as fixed-length lowercase hex; every element is decoded through
 :meth:`Group.decode`, so membership is checked at the boundary and nowhere else.

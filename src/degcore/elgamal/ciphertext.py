@@ -1,4 +1,4 @@
-"""Exponential ElGamal ciphertexts (DESIGN.md §1 steps 5–7, docs/protocol.md §3).
+"""Exponential ElGamal ciphertexts (docs/architecture.md §2 steps 5–7, docs/protocol.md §3).
 
 Enc(m; r) = (a, b) = (g^r, g^m · h^r). Multiplying ciphertexts adds plaintexts; multiplying by
 Enc(0; s) re-randomises. Decryption yields g^m; :mod:`degcore.elgamal.dlog` recovers a bounded m.

@@ -1,4 +1,4 @@
-"""Bounded discrete logarithm by baby-step giant-step (DESIGN.md §1 step 6, docs/protocol.md §3.3).
+"""Bounded discrete logarithm by baby-step giant-step (docs/architecture.md §2 step 6, docs/protocol.md §3.3).
 
 Find m ∈ [0, bound] with g^m = y. The baby-step table {g^j: j} for j < s, s = ⌈√(bound+1)⌉, is
 built once per group and kept (it only grows when a larger bound is asked for); each lookup then

@@ -1,4 +1,4 @@
-"""ElGamal key pairs (DESIGN.md §1 step 2, docs/protocol.md §3).
+"""ElGamal key pairs (docs/architecture.md §2 step 2, docs/protocol.md §3).
 
 A secret key is a scalar x ∈ [1, q); its public key is h = g^x. The public key keeps a
 fixed-base preparation of h (a window table on modp4096) that is built on first use and reused by

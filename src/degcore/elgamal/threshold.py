@@ -1,4 +1,4 @@
-"""Threshold decryption: partial decryptions with proofs, Lagrange combination (DESIGN.md §1 step 6).
+"""Threshold decryption: partial decryptions with proofs, Lagrange combination (docs/protocol.md §7).
 
 docs/protocol.md §7. Trustee j holds x_j, a Shamir share of the joint secret x, and publishes
 X_j = g^{x_j} (:class:`~degcore.elgamal.dkg.CeremonyResult`). For a ciphertext (a, b) it

@@ -1,4 +1,4 @@
-"""Anonymous credentials: RFC 9474 blind RSA signatures and the credential issuer (DESIGN.md §1 step 4)."""
+"""Anonymous credentials: RFC 9474 blind RSA signatures and the credential issuer (docs/protocol.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Anonymous voting credentials (DESIGN.md §1 step 4, docs/protocol.md §5).
+"""Anonymous voting credentials (docs/architecture.md §2 step 4, docs/protocol.md §5).
 
 The voter's device makes a fresh Ed25519 key pair and asks the issuer for an RSABSSA-SHA384-PSS-
 Randomized blind signature on the *credential message*, the canonical JSON
@@ -43,7 +43,7 @@ __all__ = [
     "request_credential",
 ]
 
-#: The variant degcore uses for credentials (DESIGN.md §1 step 4).
+#: The variant degcore uses for credentials (docs/architecture.md §2 step 4).
 VARIANT = rsabssa.Variant.PSS_RANDOMIZED
 _PUBLIC_PREFIX = "DEGCORE2-CRED:"
 _SECRET_PREFIX = "DEGCORE2-SECRET:"  # noqa: S105 - a payload tag, not a password

@@ -1,4 +1,4 @@
-"""What the issuer asks about eligibility, and what the registry hands it (DESIGN.md §2, docs/registry.md).
+"""What the issuer asks about eligibility, and what the registry hands it (docs/registry.md).
 
 ``issuance`` never imports ``registry``: the registry provides an object satisfying
 :class:`EligibilityOracle` (``Registry`` itself, which records each claim in its own database),

@@ -1,4 +1,4 @@
-"""The credential issuer (DESIGN.md §1 step 4, docs/protocol.md §5.3–§5.4).
+"""The credential issuer (docs/architecture.md §2 step 4, docs/protocol.md §5.3–§5.4).
 
 For an *authenticated* voter id (authentication is the calling service's job), :meth:`Issuer.issue`
 

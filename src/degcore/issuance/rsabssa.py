@@ -1,4 +1,4 @@
-"""RFC 9474 RSA blind signatures, all four RSABSSA-SHA384 variants (DESIGN.md §1 step 4).
+"""RFC 9474 RSA blind signatures, all four RSABSSA-SHA384 variants (docs/architecture.md §2 step 4).
 
 Operations carry the RFC's names: :func:`prepare`, :func:`blind`, :func:`blind_sign`,
 :func:`finalize`, :func:`verify`. The message encoding is EMSA-PSS (RFC 8017 §9.1.1) with SHA-384

@@ -1,4 +1,4 @@
-"""The election record: every public fact of an election as files (DESIGN.md §1 step 8, docs/record.md).
+"""The election record: every public fact of an election as files (docs/record.md).
 
 :func:`write_record` writes it from the running services; :class:`RecordReader` reads it strictly
 and in streams for the verifier (:mod:`degcore.verify`).

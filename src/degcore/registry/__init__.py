@@ -1,4 +1,4 @@
-"""The registration model (DESIGN.md §1 step 3): voter list, eligibility, applications for remote voting.
+"""The registration model (docs/registry.md): voter list, eligibility, applications for remote voting.
 
 Independent of the crypto stack: it imports no group or ElGamal code, and answers the credential
 issuer only through :class:`degcore.issuance.EligibilityOracle` (``Registry`` implements it).

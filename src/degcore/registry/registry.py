@@ -1,6 +1,6 @@
 """The registry: voter list, applications for remote voting, confirmation codes, audit, retention.
 
-DESIGN.md §1 step 3, REQUIREMENTS.md §1–§2 (R1–R22, R25), docs/registry.md. Every public
+docs/architecture.md §2 step 3, REQUIREMENTS.md §1–§2 (R1–R22, R25), docs/registry.md. Every public
 method is one transaction that also appends its audit entry; a refused action is rolled back and
 then recorded as refused. ``now`` is always a parameter (aware datetime). Status changes are
 reported to the ``on_event`` callback after their commit; the registry sends nothing itself.

@@ -1,4 +1,4 @@
-"""The registry's SQLite schema (DESIGN.md §6): the rules that must hold under concurrent writers live here.
+"""The registry's schema (docs/deployment.md §1): the rules that must hold under concurrent writers live here.
 
 - One active application per voter, per СНИЛС and per passport: partial UNIQUE indexes over the
   active states, so two portals racing to file the same person cannot both win.

@@ -5,7 +5,7 @@
 write their SQL once with ``?`` placeholders and ``ON CONFLICT`` clauses that both engines accept,
 and keep one schema (PostgreSQL gets :func:`postgres_schema` of it).
 
-DESIGN.md §6. :func:`connect` opens a file in autocommit mode (transactions are explicit);
+docs/deployment.md §1. :func:`connect` opens a file in autocommit mode (transactions are explicit);
 :func:`immediate` wraps one operation in ``BEGIN IMMEDIATE`` … ``COMMIT``: it takes the write
 lock at the start, so concurrent writers queue instead of failing half-way, and a crash or an
 exception before the commit leaves nothing behind. ``sqlite3.IntegrityError`` passes through for

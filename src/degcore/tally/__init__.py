@@ -1,6 +1,6 @@
 """Homomorphic tally: aggregate per option, threshold-decrypt with proofs, recover counts.
 
-DESIGN.md §1 step 6, docs/protocol.md §10. :func:`aggregate` multiplies the ciphertexts of every
+docs/architecture.md §2 step 6, docs/protocol.md §10. :func:`aggregate` multiplies the ciphertexts of every
 option of every (ballot style, contest) over the counted ballots, in chunks on an executor, so a
 million ballots never sit in memory. The trustees partially decrypt :meth:`EncryptedTally.ciphertexts`
 (:func:`degcore.elgamal.threshold.partial_decrypt` with the election's base hash as context);

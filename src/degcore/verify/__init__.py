@@ -1,6 +1,6 @@
 """The auditor's verifier: ``verify_record(path, executor=None)`` re-checks a whole election record.
 
-It depends only on what is published (ARCHITECTURE.md §2): never on the registry or the box's
+It depends only on what is published (docs/architecture.md §1): never on the registry or the box's
 store. docs/verifier.md lists the checks; the report says, check by check, what holds.
 """
 
