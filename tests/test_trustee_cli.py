@@ -27,12 +27,10 @@ from degcore.tools.trustee import PASSPHRASE_ENV
 from tests.record_fixtures import AUTHORITY, MIX_KEYS, TRUSTEES, cast, credential, manifest, setup_for
 
 GROUP = "ristretto255"
-#: The installed ``degcore`` command, run by this interpreter (the venv need not be on PATH).
-_MAIN = "import sys; from degcore.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def _run(board: Path, step: str, who: str | None = None, *extra: str) -> subprocess.Popen[str]:
-    args = [sys.executable, "-c", _MAIN, "trustee", step, str(board), *extra]
+    args = [sys.executable, "-m", "degcore", "trustee", step, str(board), *extra]
     env = dict(os.environ)
     if who is not None:
         home = board.parent / who
