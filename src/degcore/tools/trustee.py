@@ -337,6 +337,13 @@ def _result_text(context: object, totals: dict[str, dict[str, int]], trustees: t
     return "\n".join(lines)
 
 
+_DESCRIPTION = (
+    "One step of one trustee per command, over a shared folder of messages (docs/trustees.md). "
+    "Your secrets stay in your own sealed files (--state during the ceremony, --share after it), "
+    f"opened with a passphrase from --passphrase-file, ${PASSPHRASE_ENV} or a prompt. "
+    "Exit status: 0 done, 1 refused (a check failed, a wrong passphrase, disqualified), 2 usage, "
+    "3 not ready (the others have not published this step's inputs yet: run it again later)."
+)
 _STEPS = {
     "config": (_cmd_config, "the authority: publish the ceremony configuration on the board"),
     "show": (_cmd_show, "the configuration, its digest and who has done which round"),
@@ -361,7 +368,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
     parser = sub.add_parser(
         "trustee",
         help="the key ceremony and the decryption, one step per command, over a shared folder",
-        description=(__doc__ or "").split("\n\n", 1)[-1],
+        description=_DESCRIPTION,
     )
     steps = parser.add_subparsers(dest="step", required=True)
     for name, (_, help_text) in _STEPS.items():
