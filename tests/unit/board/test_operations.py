@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from degcore.groups import get_group
 from degcore.issuance import public_key_pem
 from tests.conftest import query, race
 from tests.election_fixtures import DURING, ENDS, STARTS, Election, election
-from tests.unit.board.test_box import BOX_KEY, MAYOR
+from tests.unit.board.test_box import BOX_KEY, MAYOR, _load_election, _save_election
 
 OTHER_KEY = SigningKey(bytes(range(1, 33)))
 
@@ -57,8 +58,8 @@ def test_a_store_reopened_with_another_key_is_refused(
     again.close_connection()
 
 
-def _open(location: str, key_seed: bytes, barrier: object, out: object) -> None:
-    e = election(get_group("ristretto255"))
+def _open(location: str, saved: str, key_seed: bytes, barrier: object, out: object) -> None:
+    e = _load_election(saved)  # the processes start fresh: the same election comes from the saved file
     barrier.wait()  # type: ignore[attr-defined]
     try:
         box = BallotBox(location, e.context, e.public_keys, SigningKey(key_seed))
@@ -69,9 +70,12 @@ def _open(location: str, key_seed: bytes, barrier: object, out: object) -> None:
         out.put("refused")  # type: ignore[attr-defined]
 
 
-def test_two_processes_share_a_new_store_only_with_the_same_key(store_location: str) -> None:
+def test_two_processes_share_a_new_store_only_with_the_same_key(store_location: str, tmp_path: Path) -> None:
     """Two processes open one new store at once, with two keys: exactly one of them gets it."""
-    outcomes = race(_open, [(store_location, bytes([1] * 32)), (store_location, bytes([2] * 32))])
+    saved = str(_saved(tmp_path))
+    outcomes = race(
+        _open, [(store_location, saved, bytes([1] * 32)), (store_location, saved, bytes([2] * 32))]
+    )
     assert len(outcomes) == 2 and "refused" in outcomes and outcomes != ["refused", "refused"]
     winner = SigningKey(bytes([int(str(next(o for o in outcomes if o != "refused"))[-1])] * 32))
     e = election(get_group("ristretto255"))
@@ -80,9 +84,18 @@ def test_two_processes_share_a_new_store_only_with_the_same_key(store_location: 
     box.close_connection()
 
 
-def test_two_processes_with_the_same_key_share_a_store(store_location: str) -> None:
-    seed = bytes([3] * 32)
-    assert race(_open, [(store_location, seed), (store_location, seed)]) == ["opened 3", "opened 3"]
+def test_two_processes_with_the_same_key_share_a_store(store_location: str, tmp_path: Path) -> None:
+    seed, saved = bytes([3] * 32), str(_saved(tmp_path))
+    assert race(_open, [(store_location, saved, seed), (store_location, saved, seed)]) == [
+        "opened 3",
+        "opened 3",
+    ]
+
+
+def _saved(tmp_path: Path) -> Path:
+    path = tmp_path / "election.json"
+    _save_election(election(get_group("ristretto255")), path)
+    return path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,18 +209,21 @@ def test_a_lost_answer_to_a_challenge_is_recovered_the_same_way(e: Election, box
     assert receipt.position == 1 and box.receipt(receipt.tracking_code) == receipt
 
 
-def _cast_same(location: str, cast_json: str, barrier: object, out: object) -> None:
-    e = election(get_group("ristretto255"))
+def _cast_same(location: str, saved: str, cast_json: str, barrier: object, out: object) -> None:
+    e = _load_election(saved)
     box = BallotBox(location, e.context, e.public_keys, BOX_KEY)
     cast = CastBallot.from_json(e.context, json.loads(cast_json))
     barrier.wait()  # type: ignore[attr-defined]
     out.put(json.dumps(box.cast(cast, now=DURING).to_json()))  # type: ignore[attr-defined]
 
 
-def test_racing_identical_retries_all_get_the_one_receipt(e: Election, store_location: str) -> None:
+def test_racing_identical_retries_all_get_the_one_receipt(
+    e: Election, store_location: str, tmp_path: Path
+) -> None:
     BallotBox(store_location, e.context, e.public_keys, BOX_KEY).close_connection()
     cast = json.dumps(e.cast(e.credential("b"), MAYOR).to_json(e.context))
-    receipts = {str(r) for r in race(_cast_same, [(store_location, cast)] * 3)}
+    saved = str(_saved(tmp_path))
+    receipts = {str(r) for r in race(_cast_same, [(store_location, saved, cast)] * 3)}
     assert len(receipts) == 1 and Receipt.from_json(json.loads(receipts.pop())).position == 1
     assert _entries(store_location) == 1
 

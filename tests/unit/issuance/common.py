@@ -7,6 +7,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.signing import SigningKey
 
@@ -16,7 +17,6 @@ from degcore.issuance import (
     VoterCredential,
     finish_credential,
     request_credential,
-    rsabssa,
 )
 
 NOW = datetime(2026, 9, 18, 9, 30, tzinfo=UTC)
@@ -31,16 +31,25 @@ VOTERS = {
 }
 
 
+#: Two 2048-bit RSA keys made for these tests only (never use them anywhere else): fixed, so that the
+#: racing processes, which start fresh rather than forked, all hold the issuer's same keys.
+_KEYS = Path(__file__).with_name("issuer_keys.pem")
+
+
 @functools.cache
 def keys() -> dict[str, rsa.RSAPrivateKey]:
-    """Two 2048-bit issuer keys (made once per process; forked children inherit them)."""
-    return {"district-1": rsabssa.generate_key(2048), "district-2": rsabssa.generate_key(2048)}
+    """The test issuer's two keys, one per district's ballot style."""
+    blocks = _KEYS.read_text().split("-----END PRIVATE KEY-----")[:2]
+    loaded = [
+        serialization.load_pem_private_key((b + "-----END PRIVATE KEY-----\n").encode(), None) for b in blocks
+    ]
+    return dict(zip(("district-1", "district-2"), loaded, strict=True))  # type: ignore[arg-type]
 
 
 @functools.cache
 def log_key() -> SigningKey:
-    """The issuer's Ed25519 log key."""
-    return SigningKey.generate()
+    """The issuer's Ed25519 log key (fixed, like the RSA keys)."""
+    return SigningKey(bytes(range(200, 232)))
 
 
 def make_issuer(location: str | Path, **options: object) -> Issuer:
