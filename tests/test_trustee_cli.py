@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from degcore.ballot import ElectionSetup
+from degcore.cli import main
 from degcore.elgamal._sealed import MIN_SCRYPT_N
 from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
 from degcore.encoding import canonical_json
@@ -159,3 +160,30 @@ def test_a_wrong_passphrase_is_refused_without_a_traceback(tmp_path: Path) -> No
     assert "WrongPassphrase" in err and "Traceback" not in err
     # Committing twice would replace the secrets behind a published commitment: refused.
     assert _run(board, "commit", "a").wait(timeout=300) == 1
+
+
+def test_after_the_deadline_the_others_go_on_without_a_silent_trustee(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    board = tmp_path / "board"
+    board.mkdir()
+    monkeypatch.setenv(PASSPHRASE_ENV, "the same for both, in this test")
+    assert main(["trustee", "config", str(board), "--election-id", "e", "--group", GROUP,
+                 "--threshold", "2", "--trustees", "a,b,c"]) == 0  # fmt: skip
+
+    def step(name: str, who: str, *extra: str) -> int:
+        state = ["--state", str(tmp_path / f"{who}.sealed"), "--scrypt-n", str(MIN_SCRYPT_N)]
+        ids = ["--id", who] if name == "commit" else []
+        return main(["trustee", name, str(board), *state, *ids, *extra])
+
+    assert step("commit", "a") == 0 and step("commit", "b") == 0  # c never commits
+    assert step("deal", "a") == 3  # not ready: waiting for c
+    assert "waiting for c" in capsys.readouterr().err
+    for name in ("deal", "receive", "answer"):
+        assert step(name, "a", "--deadline-passed") == 0 and step(name, "b", "--deadline-passed") == 0
+    share = ["--share", str(tmp_path / "a.share"), "--deadline-passed"]
+    assert step("finish", "a", *share) == 0
+    out = capsys.readouterr().out
+    assert "qualified: a, b" in out
+    result = _load(board / layout.DKG_RESULT)
+    assert isinstance(result, dict) and result["qualified"] == ["a", "b"]
