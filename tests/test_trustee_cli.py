@@ -17,15 +17,30 @@ from pathlib import Path
 import pytest
 
 from degcore.ballot import ElectionSetup
+from degcore.ballot.setup import announcement
+from degcore.board import BallotBox
 from degcore.cli import main
 from degcore.elgamal._sealed import MIN_SCRYPT_N
 from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
 from degcore.encoding import canonical_json
 from degcore.groups import get_group
 from degcore.record import layout, load_context
+from degcore.record.writer import log_line
 from degcore.tally import aggregate, mix_contests, mixnet_rows
 from degcore.tools.trustee import PASSPHRASE_ENV
-from tests.record_fixtures import AUTHORITY, MIX_KEYS, TRUSTEES, cast, credential, manifest, setup_for
+from tests.record_fixtures import (
+    AUTHORITY,
+    BOX_KEY,
+    DURING,
+    ENDS,
+    MIX_KEYS,
+    TRUSTEES,
+    cast,
+    credential,
+    issuer_key,
+    manifest,
+    setup_for,
+)
 
 GROUP = "ristretto255"
 
@@ -77,13 +92,21 @@ def _authority_publishes(board: Path) -> dict[str, dict[str, int]]:
     (board / layout.MANIFEST).write_bytes(m.canonical())
     (board / layout.SETUP).parent.mkdir(parents=True, exist_ok=True)
     (board / layout.SETUP).write_bytes(canonical_json(setup.to_json()))
+    (board / layout.ANNOUNCEMENT).write_bytes(canonical_json(announcement(AUTHORITY, m, config)))
     context = load_context(board)
     picks = [
         {"mayor": {"m0": 1}, "council": {"c1": 2}, "vote": {"yes": 1}},
         {"mayor": {"m2": 1}, "council": {"c0": 1, "c3": 2}, "vote": {"no": 1}},
         {"mayor": {"m0": 1}, "council": {}, "vote": {"yes": 1}},
     ]
-    ballots = [cast(context, credential("a"), p).ballot for p in picks]
+    keys = {s: issuer_key(s).public_key() for s in ("a", "b")}
+    with BallotBox(board.parent / "box.sqlite", context, keys, BOX_KEY) as box:
+        for p in picks:
+            box.cast(cast(context, credential("a"), p), now=DURING)
+        box.close(now=ENDS)
+        (board / layout.LOG).parent.mkdir(parents=True, exist_ok=True)
+        (board / layout.LOG).write_bytes(b"".join(canonical_json(log_line(e)) + b"\n" for e in box.log()))
+        ballots = [c.ballot for c in box.counted()]
     (board / layout.ENCRYPTED_TALLY).parent.mkdir(parents=True, exist_ok=True)
     (board / layout.ENCRYPTED_TALLY).write_bytes(canonical_json(aggregate(context, ballots).to_json()))
     servers = {"vote": [(f"mix-{i}", k) for i, k in enumerate(MIX_KEYS, 1)]}
@@ -133,6 +156,16 @@ def test_five_trustee_processes_run_the_ceremony_and_four_decrypt(tmp_path: Path
         assert (tmp_path / who / "share.sealed").is_file()
 
     expected = _authority_publishes(board)
+    # A dishonest authority swaps the encrypted tally for another: nobody decrypts it.
+    honest = (board / layout.ENCRYPTED_TALLY).read_bytes()
+    obj = json.loads(honest)
+    obj["ballots"]["a"] = 1
+    (board / layout.ENCRYPTED_TALLY).write_bytes(canonical_json(obj))
+    refused = _run(board, "decrypt", "t1")
+    _, err = refused.communicate(timeout=300)
+    assert refused.returncode == 1 and "V9" in err and "nothing was decrypted" in err
+    assert not (board / layout.partial_file("t1")).exists()
+    (board / layout.ENCRYPTED_TALLY).write_bytes(honest)
     present = tuple(t for t in TRUSTEES if t != "t2")
     _round(board, "decrypt", present)
     assert not (board / layout.partial_file("t2")).exists()

@@ -29,6 +29,7 @@ from degcore.record import RecordReader, layout, load_context
 from degcore.tally import decrypt_tally
 from degcore.tally.mixed import mixnet_contests
 from degcore.tools.board import MESSAGES, Board, NotReady, dumps, write_private
+from degcore.verify import CATALOGUE, Outcome, verify_tally_inputs
 
 __all__ = ["PASSPHRASE_ENV", "add_parser"]
 
@@ -263,6 +264,8 @@ def _cmd_decrypt(args: argparse.Namespace, board: Board) -> int:
     me, ceremony = share.trustee_id, context.ceremony
     if share.config != ceremony.config or ceremony.verification_keys.get(me) != share.verification_key():
         raise InvalidInput(f"this share of {me} does not belong to the board's ceremony")
+    if not args.unchecked:
+        _check_tally_inputs(board)
     reader = RecordReader(board.root, index=False)
     tally = reader.encrypted_tally(context)
     partial = partial_decrypt(share, tally.ciphertexts(), context.base_hash)
@@ -286,6 +289,16 @@ def _cmd_decrypt(args: argparse.Namespace, board: Board) -> int:
         print(f"{me}: partial decryption of {len(rows)} mixed ciphertexts of {contest_id} published")
     log.info("tally: %s published its partial decryptions", me)
     return EXIT_OK
+
+
+def _check_tally_inputs(board: Board) -> None:
+    """Refuse to decrypt a tally or mix output that is not what the box's counted ballots give."""
+    report = verify_tally_inputs(board.root)
+    bad = [c for c in CATALOGUE if report.check(c).outcome in {Outcome.FAIL, Outcome.ERROR}]
+    if bad:
+        print(report.to_text(), file=sys.stderr)
+        raise VerificationFailed("tally-inputs", ", ".join(bad), "nothing was decrypted")
+    print("checked: the encrypted tally and every mix output come from the box's counted ballots")
 
 
 def _good(
@@ -397,6 +410,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
                 "--deadline-passed",
                 action="store_true",
                 help="the round's deadline has passed: go on without the trustees who did not publish",
+            )
+        if name == "decrypt":
+            step.add_argument(
+                "--unchecked",
+                action="store_true",
+                help="skip checking the tally against the box log first (only if you checked it yourself)",
             )
         if name == "combine":
             step.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -7,6 +7,6 @@ store. docs/verifier.md lists the checks; the report says, check by check, what 
 from __future__ import annotations
 
 from degcore.verify.report import CATALOGUE, CheckResult, Outcome, Report
-from degcore.verify.verifier import verify_record
+from degcore.verify.verifier import verify_record, verify_tally_inputs
 
-__all__ = ["CATALOGUE", "CheckResult", "Outcome", "Report", "verify_record"]
+__all__ = ["CATALOGUE", "CheckResult", "Outcome", "Report", "verify_record", "verify_tally_inputs"]

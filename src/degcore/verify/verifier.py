@@ -27,7 +27,7 @@ from degcore.verify.report import Outcome, Report, with_dependencies
 from degcore.verify.tally_checks import check_aggregation, check_decryption, check_mixnet
 from degcore.verify.trust import check_accounting, check_eligibility, check_index, check_setup
 
-__all__ = ["verify_record"]
+__all__ = ["verify_record", "verify_tally_inputs"]
 
 
 class _Skip(Exception):
@@ -68,6 +68,25 @@ def verify_record(
             current,
             InvalidInput(f"the record could not be checked here: {type(exc).__name__}: {exc}"),
         )
+    report.finish()
+    return report
+
+
+def verify_tally_inputs(path: str | Path, *, executor: Executor | None = None) -> Report:
+    """What trustees check before decrypting: V9 and V12 with their inputs, on files with no index yet.
+
+    ``path`` holds the record's files published so far (manifest, ceremony, announcement, setup,
+    box log, encrypted tally, mix stages): the tally must be the product of the counted ballots
+    and every mix output a proved shuffle of them, or a partial decryption could open one ballot.
+    """
+    report = Report(str(path))
+    report.selected = with_dependencies(["V9", "V12"])
+    try:
+        _run(RecordReader(path, index=False), report, executor, None)
+    except _Skip:
+        pass
+    except DegcoreError as exc:
+        _error(report, report.current or "V2", exc)
     report.finish()
     return report
 
