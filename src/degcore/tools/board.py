@@ -24,14 +24,18 @@ import json
 import os
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
+from degcore.elgamal.dkg import CeremonyConfig, Complaint, ComplaintAnswer, EncryptedShare, TrusteeCommitment
 from degcore.encoding import JsonValue, canonical_json, parse_canonical
 from degcore.errors import InvalidInput
 
-__all__ = ["MESSAGES", "Board", "NotReady"]
+__all__ = ["ANSWERS", "COMMITMENTS", "COMPLAINTS", "MESSAGES", "SHARES", "Board", "NotReady", "Rounds"]
 
 MESSAGES = "ceremony/messages"
+COMMITMENTS, SHARES = f"{MESSAGES}/commitments", f"{MESSAGES}/shares"
+COMPLAINTS, ANSWERS = f"{MESSAGES}/complaints", f"{MESSAGES}/answers"
 
 
 class NotReady(Exception):
@@ -104,6 +108,77 @@ class Board:
             for p in sorted(path.iterdir())
             if p.name.endswith(suffix) and not p.name.startswith(".")
         }
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """The published round messages, read for one step (``late_ok``: the round's deadline passed)."""
+
+    board: Board
+    config: CeremonyConfig
+    late_ok: bool
+
+    def files(self, folder: str, suffix: str, expected: list[str]) -> dict[str, Path]:
+        """The round's files; NotReady unless every expected trustee published (or it is late)."""
+        found = self.board.published(folder, suffix)
+        unknown = sorted(set(found) - set(self.config.trustees))
+        if unknown:
+            raise InvalidInput(f"{folder} holds files of trustees not in the roster: {', '.join(unknown)}")
+        missing = [t for t in expected if t not in found]
+        if missing and not self.late_ok:
+            raise NotReady(f"waiting for {', '.join(missing)} in {folder} (or pass --deadline-passed)")
+        return found
+
+    def commitments(self) -> list[TrusteeCommitment]:
+        """Round 1, in roster order."""
+        config = self.config
+        found = self.files(COMMITMENTS, ".json", list(config.trustees))
+        out = []
+        for who in (t for t in config.trustees if t in found):
+            message = TrusteeCommitment.from_json(config, self.board.load(f"{COMMITMENTS}/{who}.json"))
+            if message.trustee_id != who:
+                raise InvalidInput(f"{COMMITMENTS}/{who}.json holds the commitment of {message.trustee_id}")
+            out.append(message)
+        return out
+
+    def _lines(self, folder: str, expected: list[str]) -> list[tuple[str, object]]:
+        found = self.files(folder, ".jsonl", expected)
+        return [
+            (who, obj)
+            for who in self.config.trustees
+            if who in found
+            for obj in self.board.objects(f"{folder}/{who}.jsonl")
+        ]
+
+    def shares(self, committed: list[str]) -> list[EncryptedShare]:
+        """Round 2: every dealer's encrypted shares."""
+        out = []
+        for who, obj in self._lines(SHARES, committed):
+            share = EncryptedShare.from_json(self.config, obj)
+            if share.dealer != who:
+                raise InvalidInput(f"{SHARES}/{who}.jsonl holds a share dealt by {share.dealer}")
+            out.append(share)
+        return out
+
+    def complaints(self, committed: list[str]) -> list[Complaint]:
+        """Round 3: every trustee's complaints."""
+        out = []
+        for who, obj in self._lines(COMPLAINTS, committed):
+            complaint = Complaint.from_json(self.config, obj)
+            if complaint.accuser != who:
+                raise InvalidInput(f"{COMPLAINTS}/{who}.jsonl holds a complaint by {complaint.accuser}")
+            out.append(complaint)
+        return out
+
+    def answers(self, accused: list[str]) -> list[ComplaintAnswer]:
+        """Round 4: the answers of every accused trustee."""
+        out = []
+        for who, obj in self._lines(ANSWERS, accused):
+            answer = ComplaintAnswer.from_json(self.config, obj)
+            if answer.accused != who:
+                raise InvalidInput(f"{ANSWERS}/{who}.jsonl holds an answer of {answer.accused}")
+            out.append(answer)
+        return out
 
 
 def write_private(path: Path, data: bytes) -> None:

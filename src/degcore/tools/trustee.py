@@ -14,11 +14,10 @@ import getpass
 import logging
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from degcore.elgamal._sealed import DEFAULT_SCRYPT_N
-from degcore.elgamal.dkg import CeremonyConfig, Complaint, ComplaintAnswer, EncryptedShare, TrusteeCommitment
+from degcore.elgamal.dkg import CeremonyConfig
 from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption, TrusteeShare, partial_decrypt
 from degcore.elgamal.trustee import Trustee
 from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
@@ -28,7 +27,17 @@ from degcore.mixnet.cascade import flatten
 from degcore.record import RecordReader, layout, load_context
 from degcore.tally import decrypt_tally
 from degcore.tally.mixed import mixnet_contests
-from degcore.tools.board import MESSAGES, Board, NotReady, dumps, write_private
+from degcore.tools.board import (
+    ANSWERS,
+    COMMITMENTS,
+    COMPLAINTS,
+    SHARES,
+    Board,
+    NotReady,
+    Rounds,
+    dumps,
+    write_private,
+)
 from degcore.verify import CATALOGUE, Outcome, verify_tally_inputs
 
 __all__ = ["PASSPHRASE_ENV", "add_parser"]
@@ -38,9 +47,6 @@ log = logging.getLogger("degcore.trustee")
 #: The environment variable a passphrase may come from (for scripted, unattended steps).
 PASSPHRASE_ENV = "DEGCORE_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NOT_READY = 0, 1, 2, 3
-
-COMMITMENTS, SHARES = f"{MESSAGES}/commitments", f"{MESSAGES}/shares"
-COMPLAINTS, ANSWERS = f"{MESSAGES}/complaints", f"{MESSAGES}/answers"
 
 
 def _passphrase(args: argparse.Namespace, *, new: bool = False) -> str:
@@ -65,77 +71,6 @@ def _load_state(args: argparse.Namespace) -> Trustee:
 
 def _save_state(args: argparse.Namespace, me: Trustee, passphrase: str) -> None:
     write_private(Path(args.state), me.save(passphrase, scrypt_n=args.scrypt_n))
-
-
-@dataclass(frozen=True)
-class _Rounds:
-    """The published round messages, read for one step (``late_ok``: the round's deadline passed)."""
-
-    board: Board
-    config: CeremonyConfig
-    late_ok: bool
-
-    def files(self, folder: str, suffix: str, expected: list[str]) -> dict[str, Path]:
-        """The round's files; NotReady unless every expected trustee published (or it is late)."""
-        found = self.board.published(folder, suffix)
-        unknown = sorted(set(found) - set(self.config.trustees))
-        if unknown:
-            raise InvalidInput(f"{folder} holds files of trustees not in the roster: {', '.join(unknown)}")
-        missing = [t for t in expected if t not in found]
-        if missing and not self.late_ok:
-            raise NotReady(f"waiting for {', '.join(missing)} in {folder} (or pass --deadline-passed)")
-        return found
-
-    def commitments(self) -> list[TrusteeCommitment]:
-        """Round 1, in roster order."""
-        config = self.config
-        found = self.files(COMMITMENTS, ".json", list(config.trustees))
-        out = []
-        for who in (t for t in config.trustees if t in found):
-            message = TrusteeCommitment.from_json(config, self.board.load(f"{COMMITMENTS}/{who}.json"))
-            if message.trustee_id != who:
-                raise InvalidInput(f"{COMMITMENTS}/{who}.json holds the commitment of {message.trustee_id}")
-            out.append(message)
-        return out
-
-    def _lines(self, folder: str, expected: list[str]) -> list[tuple[str, object]]:
-        found = self.files(folder, ".jsonl", expected)
-        return [
-            (who, obj)
-            for who in self.config.trustees
-            if who in found
-            for obj in self.board.objects(f"{folder}/{who}.jsonl")
-        ]
-
-    def shares(self, committed: list[str]) -> list[EncryptedShare]:
-        """Round 2: every dealer's encrypted shares."""
-        out = []
-        for who, obj in self._lines(SHARES, committed):
-            share = EncryptedShare.from_json(self.config, obj)
-            if share.dealer != who:
-                raise InvalidInput(f"{SHARES}/{who}.jsonl holds a share dealt by {share.dealer}")
-            out.append(share)
-        return out
-
-    def complaints(self, committed: list[str]) -> list[Complaint]:
-        """Round 3: every trustee's complaints."""
-        out = []
-        for who, obj in self._lines(COMPLAINTS, committed):
-            complaint = Complaint.from_json(self.config, obj)
-            if complaint.accuser != who:
-                raise InvalidInput(f"{COMPLAINTS}/{who}.jsonl holds a complaint by {complaint.accuser}")
-            out.append(complaint)
-        return out
-
-    def answers(self, accused: list[str]) -> list[ComplaintAnswer]:
-        """Round 4: the answers of every accused trustee."""
-        out = []
-        for who, obj in self._lines(ANSWERS, accused):
-            answer = ComplaintAnswer.from_json(self.config, obj)
-            if answer.accused != who:
-                raise InvalidInput(f"{ANSWERS}/{who}.jsonl holds an answer of {answer.accused}")
-            out.append(answer)
-        return out
 
 
 # --- the authority's step ----------------------------------------------------------------------
@@ -195,7 +130,7 @@ def _cmd_commit(args: argparse.Namespace, board: Board) -> int:
 def _cmd_deal(args: argparse.Namespace, board: Board) -> int:
     me = _load_state(args)
     config = me.config
-    shares = me.deal(_Rounds(board, config, args.deadline_passed).commitments())
+    shares = me.deal(Rounds(board, config, args.deadline_passed).commitments())
     board.publish_lines(f"{SHARES}/{me.trustee_id}.jsonl", [s.to_json(config) for s in shares])
     log.info("ceremony: %s dealt %d shares", me.trustee_id, len(shares))
     print(f"{me.trustee_id}: {len(shares)} encrypted shares published")
@@ -206,7 +141,7 @@ def _cmd_receive(args: argparse.Namespace, board: Board) -> int:
     passphrase = _passphrase(args)
     me = Trustee.load(Path(args.state).read_bytes(), passphrase)
     config = me.config
-    rounds = _Rounds(board, config, args.deadline_passed)
+    rounds = Rounds(board, config, args.deadline_passed)
     commitments = rounds.commitments()
     complaints = me.receive(commitments, rounds.shares([c.trustee_id for c in commitments]))
     _save_state(args, me, passphrase)  # the accepted shares, before the complaints are public
@@ -221,7 +156,7 @@ def _cmd_receive(args: argparse.Namespace, board: Board) -> int:
 def _cmd_answer(args: argparse.Namespace, board: Board) -> int:
     me = _load_state(args)
     config = me.config
-    rounds = _Rounds(board, config, args.deadline_passed)
+    rounds = Rounds(board, config, args.deadline_passed)
     answers = me.answer(rounds.complaints([c.trustee_id for c in rounds.commitments()]))
     board.publish_lines(f"{ANSWERS}/{me.trustee_id}.jsonl", [a.to_json(config) for a in answers])
     log.info("ceremony: %s answered %d complaints", me.trustee_id, len(answers))
@@ -233,7 +168,7 @@ def _cmd_finish(args: argparse.Namespace, board: Board) -> int:
     passphrase = _passphrase(args)
     me = Trustee.load(Path(args.state).read_bytes(), passphrase)
     config = me.config
-    rounds = _Rounds(board, config, args.deadline_passed)
+    rounds = Rounds(board, config, args.deadline_passed)
     commitments = rounds.commitments()
     complaints = rounds.complaints([c.trustee_id for c in commitments])
     answers = rounds.answers(sorted({c.accused for c in complaints}, key=config.index))
