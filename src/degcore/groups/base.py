@@ -95,6 +95,9 @@ class Group(ABC):
     scalar_bytes: int
     #: Byte order of encoded scalars (and of the uniform bytes hashed to scalars).
     scalar_byteorder: Literal["big", "little"] = "big"
+    #: Whether one :meth:`multi_exp` of many terms beats one power per term (measured,
+    #: docs/performance.md), so that verifiers batch equations with random weights.
+    batches: bool = True
 
     def _register(self) -> None:
         _REGISTRY.setdefault(self.name, self)
