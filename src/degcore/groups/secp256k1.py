@@ -85,7 +85,7 @@ def _window(count: int) -> int:
 
 # (fewer terms than, width), from benchmarks/test_msm.py (docs/performance.md): each bucket costs
 # one combine call (~5 µs with its field inversion), so wider windows than 8 never paid off.
-_WINDOWS = ((768, 0), (4096, 6), (8192, 7))
+_WINDOWS = ((2048, 0), (8192, 7))
 _LARGE_WINDOW = 8
 
 
