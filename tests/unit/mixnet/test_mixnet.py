@@ -231,3 +231,30 @@ def test_chain_link_errors_that_cancel_without_weights_are_caught_and_named() ->
     with pytest.raises(ShuffleEquationFailed, match=r"t̂\[1\]") as info:
         check_shuffle(pk, rows, out, dataclasses.replace(proof, t_hat=tuple(t_hat)), **args)  # type: ignore[arg-type]
     assert info.value.equation == "chain-link"
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_any_changed_link_fails_the_batch_and_is_named(data: st.DataObject) -> None:
+    """On a batching group, a t̂_i moved by any g^δ fails and the one-by-one fallback names link i."""
+    group = group_by_name("toy")
+    assert group.batches
+    pk = keygen(group).public
+    n = data.draw(st.integers(min_value=1, max_value=12))
+    rows = _rows(pk, n, 1)
+    out, witness = mixnet.shuffle(pk, rows, executor=SERIAL)
+    proof = mixnet.prove(pk, rows, out, witness, CONTEXT, executor=SERIAL)
+    i = data.draw(st.integers(min_value=0, max_value=n - 1))
+    delta = data.draw(st.integers(min_value=1, max_value=group.order - 1))
+    t_hat = list(proof.t_hat)
+    t_hat[i] = t_hat[i] * group.exp_g(delta)
+    transcript = _DegcoreTranscript(_Statement(group, CONTEXT, pk, rows, out))
+    args = {
+        "generators": transcript.generators(n),
+        "u": transcript.batching(proof.commitments),
+        "challenge": transcript.challenge(proof.commitments, proof.chain, proof.t, proof.t_hat),
+        "names": _NAMES,
+        "executor": SERIAL,
+    }
+    with pytest.raises(ShuffleEquationFailed, match=rf"t̂\[{i}\]"):
+        check_shuffle(pk, rows, out, dataclasses.replace(proof, t_hat=tuple(t_hat)), **args)  # type: ignore[arg-type]
