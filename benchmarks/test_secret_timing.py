@@ -24,7 +24,7 @@ from degcore.groups import GROUP_NAMES, Element, Group, get_group
 
 ROUNDS = 15
 #: Calls per timed batch: enough to dwarf timer resolution.
-BATCH = {"ristretto255": 40, "secp256k1": 40, "modp4096": 3}
+BATCH = {"ristretto255": 40, "secp256k1": 40, "modp4096": 3, "p256": 10}
 
 
 def _fixed_random(group: Group, label: bytes) -> int:

@@ -165,10 +165,7 @@ def lagrange_at_zero(indices: Sequence[int], q: int) -> list[int]:
 def _combine_chunk(
     group: Group, lambdas: Sequence[int], items: Sequence[tuple[Element, tuple[Element, ...]]]
 ) -> list[Element]:
-    return [
-        b / group.product(group.exp_vartime(m, lam) for m, lam in zip(ms, lambdas, strict=True))
-        for b, ms in items
-    ]
+    return [b / group.multi_exp(ms, lambdas) for b, ms in items]
 
 
 class ThresholdDecryption:

@@ -8,8 +8,9 @@ and ``bytes(a)`` (the canonical encoding).
 Every exponentiation is constant-time in its exponent unless its name says ``vartime``:
 :meth:`Group.exp` / ``**``, :meth:`Group.exp_g` and :meth:`FixedBase.exp` take secret exponents
 (nonces, shares, keys, plaintexts) and run a constant-time library routine;
-:meth:`Group.exp_vartime`, :meth:`Group.exp_g_vartime` and :meth:`FixedBase.exp_vartime` are for
-exponents that are public (verification) and may be faster. What "constant-time" covers, and what
+:meth:`Group.exp_vartime`, :meth:`Group.exp_g_vartime`, :meth:`FixedBase.exp_vartime` and
+:meth:`Group.multi_exp` (∏ bᵢ^kᵢ in one pass) are for exponents that are public (verification) and
+may be faster. What "constant-time" covers, and what
 it does not, is in docs/security-limitations.md §1. Elements from outside enter only through
 :meth:`Group.decode`, which rejects anything that is not the canonical encoding of a member of the
 order-q group.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from degcore.errors import InvalidInput, NonCanonical
@@ -94,6 +95,9 @@ class Group(ABC):
     scalar_bytes: int
     #: Byte order of encoded scalars (and of the uniform bytes hashed to scalars).
     scalar_byteorder: Literal["big", "little"] = "big"
+    #: Whether one :meth:`multi_exp` of many terms beats one power per term (measured,
+    #: docs/performance.md), so that verifiers batch equations with random weights.
+    batches: bool = True
 
     def _register(self) -> None:
         _REGISTRY.setdefault(self.name, self)
@@ -149,6 +153,20 @@ class Group(ABC):
         for e in elements:
             acc = self.mul(acc, e)
         return acc
+
+    def multi_exp(self, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
+        """∏ ``bases[i] ** scalars[i]`` for public scalars (variable time; scalars reduced mod q)."""
+        if len(bases) != len(scalars):
+            raise InvalidInput(f"{self.name}: multi_exp got {len(bases)} bases and {len(scalars)} scalars")
+        kept = [(b, k % self.order) for b, k in zip(bases, scalars, strict=True)]
+        kept = [(b, k) for b, k in kept if k]
+        for b, _ in kept:
+            self._check_member_type(b)
+        return self._multi_exp([b for b, _ in kept], [k for _, k in kept])
+
+    def _multi_exp(self, bases: list[Element], scalars: list[int]) -> Element:
+        """The backend's fastest method for reduced, nonzero scalars; by default one power per term."""
+        return self.product(self.exp_vartime(b, k) for b, k in zip(bases, scalars, strict=True))
 
     def is_identity(self, a: Element) -> bool:
         """Whether ``a`` is the neutral element."""

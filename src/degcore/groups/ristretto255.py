@@ -7,7 +7,9 @@ libsodium's constant-time scalar multiplications; the generator uses libsodium's
 table. libsodium has no variable-time multiplication, so the ``vartime`` operations are the same
 constant-time ones. No extra table is built for other fixed bases: a libsodium point addition decodes and
 re-encodes both points (~16 µs), so a Python window table would be slower than one scalar
-multiplication (~57 µs) — measured in docs/performance.md.
+multiplication (~57 µs) — measured in docs/performance.md. For the same reason no bucket method
+(Pippenger, Straus) can beat one multiplication per term, so :meth:`Group.multi_exp` is exactly
+that here (benchmarks/test_msm.py) and verifiers do not batch on this group.
 
 hash_to_element is RFC 9380 hash_to_ristretto255: expand_message_xmd(SHA-512, 64 bytes) followed
 by the RFC 9496 §4.3.4 element derivation (libsodium ``from_hash``).
@@ -63,6 +65,7 @@ class Ristretto255(Group):
     element_bytes = 32
     scalar_bytes = 32
     scalar_byteorder = "little"
+    batches = False  # multi_exp is one power per term: a batch only adds multiplications
 
     def __init__(self) -> None:
         self._g = _RistrettoElement(_mul_base((1).to_bytes(32, "little")))

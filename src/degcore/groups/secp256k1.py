@@ -12,7 +12,9 @@ for any other point, with a hash function that hands back the shared point itsel
 back as an uncompressed point) instead of hashing it. Public scalars (verification) use
 ``secp256k1_ec_pubkey_tweak_mul`` (ecmult, variable-time wNAF), about a quarter faster for a
 random scalar and much faster for a short one; the generator has no faster public path than its
-table. ``PublicKey.multiply`` (tweak_mul) never sees a secret.
+table. ``PublicKey.multiply`` (tweak_mul) never sees a secret. :meth:`Secp256k1.multi_exp` (public
+scalars) is Pippenger's bucket method with each bucket added up in one ``secp256k1_ec_pubkey_combine``
+call.
 
 hash_to_element is try-and-increment (documented in docs/protocol.md §1.3): for a counter
 c = 0, 1, …, x = OS2IP(expand_message_xmd(msg ‖ I2OSP(c, 1), dst, 48)) mod p, and the first x for
@@ -61,6 +63,30 @@ def _ecdh_point(point: PublicKey, k: int) -> PublicKey:
     ):
         raise AssertionError("secp256k1_ecdh rejected a scalar in [1, n)")  # pragma: no cover
     return PublicKey(bytes(ffi.buffer(out, 65)))
+
+
+def _combine(points: list[Any]) -> Any:
+    """The sum of ≥ 1 raw ``secp256k1_pubkey`` pointers in one call; None for the point at infinity."""
+    out = ffi.new("secp256k1_pubkey *")
+    return out if lib.secp256k1_ec_pubkey_combine(GLOBAL_CONTEXT.ctx, out, points, len(points)) else None
+
+
+#: The bit positions set in each digit of a bucket window (up to 2^12 buckets).
+_BITS = [[j for j in range(12) if d >> j & 1] for d in range(1 << 12)]
+
+
+def _window(count: int) -> int:
+    """The bucket width for ``count`` terms, 0 where one tweak_mul per term is faster (measured)."""
+    for limit, window in _WINDOWS:
+        if count < limit:
+            return window
+    return _LARGE_WINDOW
+
+
+# (fewer terms than, width), from benchmarks/test_msm.py (docs/performance.md): each bucket costs
+# one combine call (~5 µs with its field inversion), so wider windows than 8 never paid off.
+_WINDOWS = ((2048, 0), (8192, 7))
+_LARGE_WINDOW = 8
 
 
 class _Secp256k1Element(Element):
@@ -159,6 +185,32 @@ class Secp256k1(Group):
         if pa is None or k == 0:
             return _ONE
         return _Secp256k1Element(pa.multiply(k.to_bytes(32, "big")))
+
+    def _multi_exp(self, bases: list[Element], scalars: list[int]) -> Element:
+        """Pippenger with every bucket summed in one libsecp256k1 call (``secp256k1_ec_pubkey_combine``)."""
+        kept = [(pk.public_key, k) for pk, k in zip(map(_pk, bases), scalars, strict=True) if pk is not None]
+        window = _window(len(kept))
+        if window == 0:
+            return super()._multi_exp(bases, scalars)
+        bits = max(k.bit_length() for _, k in kept)
+        mask = (1 << window) - 1
+        # at_bit[j] collects the bucket sums B_d whose digit d has bit j − shift set, so that
+        # Σ_d d·B_d over all windows is Σ_j 2^j · (Σ at_bit[j]): one Horner pass over the bits.
+        at_bit: list[list[Any]] = [[] for _ in range(bits)]
+        for shift in range(0, bits, window):
+            buckets: list[list[Any]] = [[] for _ in range(mask + 1)]
+            for point, k in kept:
+                buckets[(k >> shift) & mask].append(point)
+            for digit in range(1, mask + 1):
+                if buckets[digit] and (total := _combine(buckets[digit])) is not None:
+                    for j in _BITS[digit]:
+                        if shift + j < bits:
+                            at_bit[shift + j].append(total)
+        acc: Any = None
+        for points in reversed(at_bit):
+            terms = points if acc is None else [acc, acc, *points]
+            acc = _combine(terms) if terms else None
+        return _ONE if acc is None else _Secp256k1Element(PublicKey(acc))
 
     def exp_g(self, k: int) -> Element:
         """Constant-time multiplication of G (libsecp256k1's ec_pubkey_create, ecmult_gen)."""

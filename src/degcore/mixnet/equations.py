@@ -20,6 +20,7 @@ exponent is spent on it.
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from degcore.elgamal import PublicKey
 from degcore.errors import VerificationFailed
 from degcore.groups import Element, Group
 from degcore.mixnet.shuffle import Row
-from degcore.parallel import map_chunks, per_chunk
+from degcore.parallel import map_chunks, per_chunk, worker_count
 
 __all__ = [
     "EQUATIONS",
@@ -81,17 +82,20 @@ def _signed_power(group: Group, base: Element, k: int) -> Element:
 
 
 def _power_product_chunk(group: Group, secret: bool, items: Sequence[tuple[Element, int]]) -> Element:
-    """∏ base^exponent over one chunk (constant-time exponentiation for secret exponents)."""
-    power = group.exp if secret else group.exp_vartime
-    return group.product(power(base, k) for base, k in items)
+    """∏ base^exponent over one chunk: constant-time powers for secret exponents, else one MSM."""
+    if secret:
+        return group.product(group.exp(base, k) for base, k in items)
+    return group.multi_exp([base for base, _ in items], [k for _, k in items])
 
 
 def power_product(
     group: Group, items: list[tuple[Element, int]], *, secret: bool, executor: Executor | None
 ) -> Element:
-    """∏ base^exponent over ``items``, in chunks on the executor."""
+    """∏ base^exponent over ``items``, in chunks on the executor (one per core for an MSM)."""
     work = functools.partial(_power_product_chunk, group, secret)
-    return group.product(per_chunk(work, items, executor=executor))
+    # A multi-exponentiation costs less per term the more terms it has: no smaller chunks than cores.
+    size = None if secret else max(1, -(-len(items) // worker_count()))
+    return group.product(per_chunk(work, items, executor=executor, chunk_size=size))
 
 
 def _chain_link_chunk(
@@ -102,6 +106,43 @@ def _chain_link_chunk(
         _signed_power(group, ci, c) * group.exp_g_vartime(sh) * group.exp_vartime(prev, sp)
         for ci, prev, sh, sp in items
     ]
+
+
+#: Bits of the random weights of the batched chain-link check: a false link passes with
+#: probability at most 2^-128 (docs/protocol.md §4.5).
+BATCH_WEIGHT_BITS = 128
+
+
+def _chain_links_hold(
+    group: Group,
+    *,
+    h: Element,
+    chain: Sequence[Element],
+    proof: ShuffleArgument,
+    challenge: int,
+    power: functools.partial[Element],
+) -> bool:
+    """All N links at once: ∏ t̂_i^{w_i} = g^{Σ w_i ŝ_i} · ∏ ĉ_i^{c·w_i + s'_{i+1}·w_{i+1}} for random w_i.
+
+    The verifier draws the 128-bit weights from ``secrets`` after the proof is fixed, so a prover
+    cannot aim at them; False sends the caller to the one-by-one check that names the link.
+    """
+    q = group.order
+    n = len(chain)
+    weights = [secrets.randbits(BATCH_WEIGHT_BITS) for _ in range(n)]
+    # ĉ_0 = h carries only the first link's s'_1; ĉ_i (i ≥ 1) its own c·w_i and the next link's s'.
+    exponents = [proof.s_prime[0] * weights[0] % q]
+    for i in range(1, n + 1):
+        e = challenge * weights[i - 1]
+        if i < n:
+            e += proof.s_prime[i] * weights[i]
+        exponents.append(e % q)
+    g_exponent = sum(w * s for w, s in zip(weights, proof.s_hat, strict=True)) % q
+    right = power(
+        [(group.generator(), g_exponent), (h, exponents[0]), *zip(chain, exponents[1:], strict=True)]
+    )
+    left = power(list(zip(proof.t_hat, weights, strict=True)))
+    return bool(left == right)
 
 
 def _fail(subject: str, names: Mapping[str, str], equation: str, index: int | None = None) -> None:
@@ -167,6 +208,10 @@ def check_shuffle(
     for index, ((equation, value), t) in enumerate(zip(expected, proof.t, strict=True)):
         if value != t:
             _fail(subject, names, equation, max(0, index - 3) // 2)
+    if group.batches and _chain_links_hold(
+        group, h=h, chain=chain, proof=proof, challenge=challenge, power=power
+    ):
+        return
     previous = [h, *chain[:-1]]
     items = list(zip(chain, previous, proof.s_hat, proof.s_prime, strict=True))
     t_hat = map_chunks(functools.partial(_chain_link_chunk, group, challenge), items, executor=executor)
