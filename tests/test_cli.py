@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,14 @@ def test_verify_refuses_an_output_it_cannot_write_before_verifying(
     assert "is a directory" in capsys.readouterr().err
     assert main(["result", str(tmp_path), "--output", str(tmp_path / "no" / "such.txt")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_library_logs_nothing_to_stderr_unless_the_application_configures_logging(
+    tmp_path: Path,
+) -> None:
+    """Run as its own process (pytest's log capture would hide Python's last-resort handler)."""
+    run = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "degcore", "demo", "--voters", "5", "--out", str(tmp_path / "d"), "--quiet"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0 and run.stderr == "" and run.stdout == ""

@@ -130,7 +130,10 @@ def _emit(args: argparse.Namespace, text: str, obj: Mapping[str, object]) -> Non
     if getattr(args, "output", None):
         Path(args.output).write_text(body + "\n", encoding="utf-8")
     elif not args.quiet:
-        print(body)
+        try:
+            print(body, flush=True)
+        except BrokenPipeError:  # the reader left (``| head``): the exit status still says what was found
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _output_problem(args: argparse.Namespace) -> str:
