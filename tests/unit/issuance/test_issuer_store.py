@@ -1,13 +1,12 @@
 """The issuer on both stores: racing processes, SIGKILL around the commit, and what it keeps.
 
-Each test runs on SQLite and on PostgreSQL (``store_location``). The children are forked and
+Each test runs on SQLite and on PostgreSQL (``store_location``). The children start fresh (forkserver) and
 build their own issuer, as separate issuing processes would.
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import signal
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from degcore.issuance import (
     rsabssa,
 )
 from degcore.issuance.log import ISSUANCE_TAG
+from degcore.parallel import mp_context
 from tests.conftest import query, race
 from tests.unit.issuance.common import ELECTION, NOW, keys, make_issuer, obtain
 
@@ -131,12 +131,10 @@ def _issue_and_die(location: str, blinded: bytes, where: str) -> None:
 
 @pytest.mark.parametrize("where", ["while-signing", "before-commit", "after-commit"])
 def test_a_killed_issuer_releases_nothing_without_its_row(store_location: str, where: str) -> None:
-    make_issuer(store_location).close_connection()  # no pool threads alive across the fork
+    make_issuer(store_location).close_connection()
     pk = keys()[STYLE].public_key()
     request = request_credential(pk, ELECTION, STYLE)
-    child = multiprocessing.get_context("fork").Process(
-        target=_issue_and_die, args=(store_location, request.blinded_msg, where)
-    )
+    child = mp_context().Process(target=_issue_and_die, args=(store_location, request.blinded_msg, where))
     child.start()
     child.join(120)
     assert child.exitcode == -signal.SIGKILL
@@ -171,7 +169,7 @@ def test_every_released_signature_has_its_row_and_entry(store_location: str) -> 
     make_issuer(store_location).close_connection()
     pk = keys()[STYLE].public_key()
     jobs = [(voter, request_credential(pk, ELECTION, STYLE).blinded_msg) for voter in _MANY]
-    context = multiprocessing.get_context("fork")
+    context = mp_context()
     answered: list[str] = []
     for attempt in range(3):
         # What was answered is done; the request in flight when the child died is retried as is.
