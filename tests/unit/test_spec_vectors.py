@@ -55,6 +55,15 @@ def frame(*parts: bytes) -> bytes:
 #: name → the parts of §2.0's hash, for the vectors whose exact input bytes the appendix gives
 INPUTS: dict[str, tuple[bytes, ...]] = {
     "sha256-one-part": (b"abc",),
+    "log-entry": (
+        b"degcore/2/board",
+        bytes(32),
+        (1).to_bytes(8, "big"),
+        b"close",
+        sha256(canonical_json(CLOSE)),
+        b"2026-09-20T17:00:00Z",
+    ),
+    "tracking-code": (b"degcore/2/ballot", canonical_json(BALLOT)),
     "ceremony-digest": (canonical_json(CONFIG),),
     "ballot-proof-context": (b"degcore/2/ballot-proof", B11, B22, b"mayor", b"m0"),
     "base-hash-shape": (b"degcore/2/base-hash", b"M", b"R", b"S"),
@@ -74,7 +83,8 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
     "ceremony-digest": ("D = sha256(canonical(config)) (§6.1)", lambda: sha256(canonical_json(CONFIG))),
     "log-entry": (
         "hash_1 of a close entry: sha256('degcore/2/board', 0^32, u64(1), 'close', sha256(payload), at) "
-        "(§2.3)",
+        'with payload = the canonical JSON {"challenged":0,"counted":0,"type":"close"} and '
+        "at = 2026-09-20T17:00:00Z (§2.3)",
         lambda: link_hash(
             b"degcore/2/board",
             bytes(32),
@@ -89,7 +99,8 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
         lambda: sha256(b"degcore/2/ballot-proof", B11, B22, b"mayor", b"m0"),
     ),
     "tracking-code": (
-        "sha256('degcore/2/ballot', canonical(ballot)) over the ballot object of the vector (§8.3)",
+        "sha256('degcore/2/ballot', canonical(ballot)) over the bytes of the input's second part, the "
+        "canonical JSON of an (empty) encrypted-ballot object (§8.3)",
         lambda: sha256(b"degcore/2/ballot", canonical_json(BALLOT)),
     ),
     "base-hash-shape": (

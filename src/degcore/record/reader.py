@@ -133,11 +133,16 @@ class RecordReader:
 
     def file_hash(self, name: str) -> str:
         """The SHA-256 of a file as it is now (streamed)."""
-        digest = hashlib.sha256()
+        return self.file_hash_and_lines(name)[0]
+
+    def file_hash_and_lines(self, name: str) -> tuple[str, int]:
+        """The SHA-256 of a file as it is now and its number of ``\\n`` (streamed)."""
+        digest, lines = hashlib.sha256(), 0
         with self.regular(name).open("rb") as stream:
             for block in iter(lambda: stream.read(1 << 20), b""):
                 digest.update(block)
-        return digest.hexdigest()
+                lines += block.count(b"\n")
+        return digest.hexdigest(), lines
 
     def listing(self) -> Iterator[tuple[str, str]]:
         """Every entry below the root as (name, what it is): ``file``, ``dir``, ``symlink`` or ``special``."""

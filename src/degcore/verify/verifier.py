@@ -23,7 +23,7 @@ from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
 from degcore.issuance import rsabssa
 from degcore.record import Limits, RecordReader, layout
 from degcore.verify.ballots import LogFacts, scan_log
-from degcore.verify.report import Outcome, Report, with_dependencies
+from degcore.verify.report import CheckResult, Outcome, Report, with_dependencies
 from degcore.verify.tally_checks import check_aggregation, check_decryption, check_mixnet
 from degcore.verify.trust import check_accounting, check_eligibility, check_index, check_setup
 
@@ -185,17 +185,26 @@ def _files(reader: RecordReader, report: Report) -> dict[str, object] | None:
     except DegcoreError as exc:
         check.outcome, check.note = Outcome.ERROR, f"{type(exc).__name__}: {exc}"
         return None
+    counted: dict[str, int] = {}
     for name, expected in sorted(files.items()):
         check.items += 1
         try:
-            if reader.file_hash(name) != expected:
+            digest, counted[name] = reader.file_hash_and_lines(name)
+            if digest != expected:
                 check.fail(name, "SHA-256 differs from the index")
         except DegcoreError as exc:
             check.fail(name, str(exc))
     for name, count in sorted(lines.items()):
         if name not in files or type(count) is not int:
             check.fail(f"{layout.INDEX} lines", f"{name!r}: not a listed stream with an integer count")
-    listed = set(files) | {layout.INDEX}
+        elif name in counted and counted[name] != count:
+            check.fail(name, f"{counted[name]} lines, the index says {count}")
+    _unlisted(reader, check, set(files) | {layout.INDEX})
+    return index
+
+
+def _unlisted(reader: RecordReader, check: CheckResult, listed: set[str]) -> None:
+    """V1: nothing in the record but the listed regular files (and their folders)."""
     try:
         for name, kind in reader.listing():
             if kind == "dir":
@@ -206,7 +215,6 @@ def _files(reader: RecordReader, report: Report) -> dict[str, object] | None:
                 check.fail(name, "not listed in the index")
     except (DegcoreError, OSError) as exc:
         check.fail("listing", str(exc))
-    return index
 
 
 def _parameters(

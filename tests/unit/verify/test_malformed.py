@@ -20,9 +20,9 @@ import pytest
 
 from degcore.encoding import canonical_json
 from degcore.parallel import SERIAL
-from degcore.record import Limits, layout
+from degcore.record import Limits, layout, sign_record
 from degcore.verify import Outcome, Report, verify_record
-from tests.record_fixtures import build_record, reindex
+from tests.record_fixtures import AUTHORITY, build_record, reindex
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +180,13 @@ def test_a_degcore_1_record_is_refused_as_unsupported(record: Path) -> None:
     report = verify_record(record, executor=SERIAL)
     assert not report.ok
     assert "UnsupportedFormat" in report.to_text()
+
+
+def test_a_wrong_line_count_in_the_index(record: Path) -> None:
+    index = json.loads((record / layout.INDEX).read_bytes())
+    index["lines"][layout.LOG] += 1
+    index.pop("signature")
+    (record / layout.INDEX).write_bytes(canonical_json(index))
+    sign_record(record, AUTHORITY)
+    report = _verify(record)
+    assert any(item == layout.LOG and "the index says" in why for item, why in report.check("V1").failures)
