@@ -17,11 +17,12 @@ from pathlib import Path
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
+from degcore.ballot import ElectionContext, ElectionSetup
 from degcore.board.cast import Receipt
 from degcore.board.log import TAG as BOARD_TAG
 from degcore.chain import ChainEntry, entry_from_line, link_hash
 from degcore.encoding import JsonValue, canonical_json, from_hex, parse_canonical
-from degcore.errors import DegcoreError, VerificationFailed
+from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
 from degcore.hashing import sha256
 from degcore.record import RecordReader, layout, load_context
 
@@ -65,7 +66,8 @@ class Lookup:
 def find_ballot(record: str | Path, tracking_code: str) -> Lookup:
     """Look a tracking code up in the record's box log (streamed)."""
     from_hex(tracking_code, 32, "tracking code")
-    return _scan(RecordReader(record), tracking_code, None)
+    reader = RecordReader(record)
+    return _scan(reader, _setup(reader), tracking_code, None)
 
 
 def check_receipt(record: str | Path, receipt: object) -> Lookup:
@@ -73,22 +75,28 @@ def check_receipt(record: str | Path, receipt: object) -> Lookup:
     parsed = Receipt.from_json(receipt)
     reader = RecordReader(record)
     context = load_context(reader.root)
-    setup = context.setup
-    assert setup is not None  # noqa: S101 - load_context reads the setup
+    setup = _setup(reader, context)
     problems = []
     try:
         parsed.verify(setup.box_key, context.base_hash)
     except VerificationFailed as exc:
         problems.append(f"the receipt does not hold under the setup's box key: {exc.detail or exc}")
     expected = (parsed.position, parsed.payload_hash, parsed.entry_hash)
-    found = _scan(reader, parsed.tracking_code, expected)
+    found = _scan(reader, setup, parsed.tracking_code, expected)
     return Lookup(parsed.tracking_code, found.status, found.position, tuple(problems) + found.problems)
 
 
-def _scan(reader: RecordReader, code: str, expected: tuple[int, bytes, bytes] | None) -> Lookup:
-    context = load_context(reader.root)
-    setup = context.setup
-    assert setup is not None  # noqa: S101 - load_context reads the setup
+def _setup(reader: RecordReader, context: ElectionContext | None = None) -> ElectionSetup:
+    """The record's setup, checked (``load_context`` verifies it against the manifest's authority)."""
+    setup = (context or load_context(reader.root)).setup
+    if setup is None:  # pragma: no cover - load_context always reads the setup
+        raise InvalidInput("the record has no election setup")
+    return setup
+
+
+def _scan(
+    reader: RecordReader, setup: ElectionSetup, code: str, expected: tuple[int, bytes, bytes] | None
+) -> Lookup:
     verifier = VerifyKey(setup.box_key)
     found: tuple[int, str, str] | None = None  # position, kind, credential
     later_ballot_of_credential = False
