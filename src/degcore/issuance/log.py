@@ -20,7 +20,6 @@ recompute it and find her own entry.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,7 +37,7 @@ from degcore.encoding import (
     read_record,
     record_header,
 )
-from degcore.errors import InvalidInput, NonCanonical, VerificationFailed
+from degcore.errors import InvalidInput, VerificationFailed
 from degcore.hashing import sha256
 from degcore.ids import check_id
 
@@ -155,14 +154,7 @@ def _payload_object(kind: str, obj: object) -> Issued | Closed:
 
 def parse_payload(kind: str, payload: bytes) -> Issued | Closed:
     """Parse an entry's payload bytes strictly (exact keys, canonical bytes)."""
-    try:
-        obj = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"issuance payload is not JSON: {exc}") from None
-    parsed = _payload_object(kind, obj)
-    if canonical_json(obj) != payload:
-        raise NonCanonical("issuance payload is not canonical JSON")
-    return parsed
+    return _payload_object(kind, parse_canonical(payload, "issuance payload"))
 
 
 def issuance_line(entry: ChainEntry) -> dict[str, JsonValue]:

@@ -114,20 +114,18 @@ def check_mixnet(
                 where = f"{contest_id} {getattr(exc, 'subject', '')}".strip()
                 v12.fail(where, getattr(exc, "detail", "") or str(exc))
                 continue
-        partials = _read_partials(report.check("V13"), contest_id, reader.mix_partial_files, context)
+        config = context.ceremony.config
+        partials = _read_partials(report.check("V13"), reader.mix_partial_files(config, contest_id))
         mixed[contest_id] = (last, _mix_partials(report.check("V13"), context, contest_id, last, partials))
     return mixed
 
 
 def _read_partials(
-    check: CheckResult,
-    prefix: str,
-    read: Callable[..., list[tuple[str, PartialDecryption | DegcoreError]]],
-    context: ElectionContext,
+    check: CheckResult, files: list[tuple[str, PartialDecryption | DegcoreError]]
 ) -> list[PartialDecryption]:
-    args = (context.ceremony.config, prefix) if prefix else (context.ceremony.config,)
+    """The partials that parsed; each file that did not fails on its own."""
     good = []
-    for name, partial in read(*args):
+    for name, partial in files:
         check.items += 1
         if isinstance(partial, DegcoreError):
             check.fail(name, str(partial))
@@ -169,7 +167,7 @@ def check_decryption(
     """V10 and V11: the tally's partials, then the result recomputed from the accepted ones."""
     report.checks_run.update({"V10", "V11"})
     v10, v11 = report.check("V10"), report.check("V11")
-    partials = _read_partials(v10, "", reader.partial_files, context)
+    partials = _read_partials(v10, reader.partial_files(context.ceremony.config))
     session = ThresholdDecryption(context.ceremony, tally.ciphertexts(), context.base_hash)
     good = _accepted(session, partials, v10.fail)
     v11.items = len(tally.ciphertexts()) + sum(len(rows) for rows, _ in mixed.values())
