@@ -321,3 +321,25 @@ def test_6_a_receipt_not_signed_by_the_setups_box_key(honest: Built) -> None:
     forged = replace(receipt, box_signature=SigningKey.generate().sign(receipt.digest()).signature)
     lookup = check_receipt(honest.root, forged.to_json())
     assert not lookup.ok and any("box key" in p for p in lookup.problems)
+
+
+def test_1_an_issuance_after_the_close_and_a_log_never_closed(record: Path) -> None:
+    """The issuer, with its own log key, issues once more after closing: V15 names the entry."""
+    entries = lines(record, layout.ISSUANCE_LOG)
+    late = dict(entries[0], payload=dict(entries[0]["payload"], voter_ref="ab" * 32), at=entries[-1]["at"])
+    write_chain(record, layout.ISSUANCE_LOG, "issuance-entry", ISSUANCE_TAG, ISSUANCE_KEY, [*entries, late])
+    report = _verify(record)
+    _fails(report, "V15", f"issuance entry {len(entries) + 1}", "after the closing entry")
+
+
+def test_1_an_issuance_log_without_its_close(record: Path) -> None:
+    entries = lines(record, layout.ISSUANCE_LOG)[:-1]
+    write_chain(record, layout.ISSUANCE_LOG, "issuance-entry", ISSUANCE_TAG, ISSUANCE_KEY, entries)
+    _fails(_verify(record), "V15", layout.ISSUANCE_LOG, "not closed")
+
+
+def test_1_an_issuance_for_a_style_the_setup_has_no_key_for(record: Path) -> None:
+    entries = lines(record, layout.ISSUANCE_LOG)
+    entries[0]["payload"]["ballot_style"] = "c"
+    write_chain(record, layout.ISSUANCE_LOG, "issuance-entry", ISSUANCE_TAG, ISSUANCE_KEY, entries)
+    _fails(_verify(record), "V15", "issuance entry 1", "no issuer key")
