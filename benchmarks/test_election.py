@@ -1,7 +1,8 @@
 """An election's hot paths on ristretto255: ballot encryption, box checks and ingest, the tally.
 
 - encrypt / check one 1-contest 5-option ballot (one core), against the operation bound;
-- the box ingesting ballots one by one (one core: credential, signature, proofs, SQLite commit);
+- the box ingesting ballots one by one (one core: credential, signature, proofs, SQLite commit),
+  and in batches of 100 (one commit per batch);
 - tallying ``DEGCORE_BENCH_TALLY_BALLOTS`` ballots (default 1,000,000): aggregation on all cores
   plus threshold decryption by 3 trustees. The ballots reuse a pool of real ciphertexts (encrypting
   a million ballots with proofs would take the benchmark an hour); aggregation does the same work.
@@ -89,6 +90,25 @@ def test_box_ingest(benchmark: object, setup: tuple, tmp_path: Path) -> None:  #
 
     benchmark.pedantic(ingest, rounds=3)  # type: ignore[attr-defined]
     record_throughput(benchmark, f"box ingest, 1 core ({INGEST} ballots)", INGEST, "ballots")
+
+
+def test_box_ingest_batched(benchmark: object, setup: tuple, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    """One core: ``cast_many`` in batches of 100, one transaction (one fsync) per batch."""
+    context, _, key = setup
+    casts = [_cast(context, key) for _ in range(INGEST)]
+
+    def ingest() -> None:
+        box = BallotBox(
+            tmp_path / f"{secrets.token_hex(4)}.sqlite",
+            context,
+            {"s": key.public_key()},
+            SigningKey.generate(),
+        )
+        for start in range(0, len(casts), 100):
+            box.cast_many(casts[start : start + 100], now=DURING, executor=SERIAL)
+
+    benchmark.pedantic(ingest, rounds=3)  # type: ignore[attr-defined]
+    record_throughput(benchmark, f"box ingest, batches of 100, 1 core ({INGEST} ballots)", INGEST, "ballots")
 
 
 def test_tally(benchmark: object, setup: tuple) -> None:  # type: ignore[type-arg]

@@ -61,6 +61,8 @@ _BY_CODE = (
     " UNION ALL SELECT position FROM challenged WHERE tracking_code = ?)"
 )
 
+_ALREADY_CAST = "this credential has already cast a ballot"
+
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
@@ -243,36 +245,80 @@ class BallotBox(BoxReader):
     ) -> Receipt:
         """Store a checked ballot whose tracking code is ``code``."""
         payload = payload or canonical_json(cast.to_json(self.context))
-        credential = cast.credential.id
         try:
             with self._store.write() as conn:
-                logged = conn.execute(_BY_CODE, (code, code)).fetchall()
-                if receipt := self._logged(logged, code, "ballot", payload):
-                    return receipt
-                if logged and logged[0][3] == "ballot":
-                    raise RuleViolation(
-                        Rule.CREDENTIAL_USED, "this very ballot was already cast, other bytes"
-                    )
-                self._open_for_writing(conn)
-                if conn.execute("SELECT 1 FROM challenged WHERE tracking_code = ?", (code,)).fetchone():
-                    raise RuleViolation(Rule.BALLOT_CHALLENGED, "a challenged ballot can never be cast")
-                if self.policy is Policy.LAST:
-                    conn.execute(
-                        "UPDATE ballots SET status = 'superseded'"
-                        " WHERE credential_id = ? AND status = 'counted'",
-                        (credential,),
-                    )
-                position, digest = self._append(conn, "ballot", payload, now)
-                conn.execute(
-                    "INSERT INTO ballots VALUES (?, ?, ?, ?, 'counted')",
-                    (code, credential, cast.ballot.style_id, position),
-                )
+                outcome = self._record_in(conn, cast, code, now, payload)
         except self._store.integrity_errors:
-            raise RuleViolation(Rule.CREDENTIAL_USED, "this credential has already cast a ballot") from None
+            raise RuleViolation(Rule.CREDENTIAL_USED, _ALREADY_CAST) from None
         except StorageError:
             _log.error("ballot %s: the store failed; the client should send the identical ballot again", code)
             raise
-        return self._issue(code, position, payload, digest)
+        return outcome if isinstance(outcome, Receipt) else self._issue(code, outcome[0], payload, outcome[1])
+
+    def _record_in(
+        self, conn: Transaction, cast: CastBallot, code: str, now: datetime | None, payload: bytes
+    ) -> Receipt | tuple[int, bytes]:
+        """Inside a write transaction: the retry's receipt, or the new entry's (position, hash)."""
+        logged = conn.execute(_BY_CODE, (code, code)).fetchall()
+        if receipt := self._logged(logged, code, "ballot", payload):
+            return receipt
+        if logged and logged[0][3] == "ballot":
+            raise RuleViolation(Rule.CREDENTIAL_USED, "this very ballot was already cast, other bytes")
+        self._open_for_writing(conn)
+        if conn.execute("SELECT 1 FROM challenged WHERE tracking_code = ?", (code,)).fetchone():
+            raise RuleViolation(Rule.BALLOT_CHALLENGED, "a challenged ballot can never be cast")
+        credential = cast.credential.id
+        if self.policy is Policy.LAST:
+            conn.execute(
+                "UPDATE ballots SET status = 'superseded' WHERE credential_id = ? AND status = 'counted'",
+                (credential,),
+            )
+        position, digest = self._append(conn, "ballot", payload, now)
+        conn.execute(
+            "INSERT INTO ballots VALUES (?, ?, ?, ?, 'counted')",
+            (code, credential, cast.ballot.style_id, position),
+        )
+        return position, digest
+
+    def _record_batch(
+        self, checked: Sequence[tuple[int, CastBallot, str]], now: datetime | None
+    ) -> dict[int, Receipt | DegcoreError]:
+        """Store checked ballots in one transaction, each under a savepoint; receipts after the commit.
+
+        A ballot the rules refuse is rolled back to its savepoint alone; a store failure loses the
+        whole batch (nothing committed, every client retries), never a part of it silently.
+        """
+        outcomes: dict[int, Receipt | DegcoreError | tuple[int, bytes]] = {}
+        payloads = {index: canonical_json(cast.to_json(self.context)) for index, cast, _ in checked}
+        refusals: tuple[type[BaseException], ...] = (RuleViolation, *self._store.integrity_errors)
+        try:
+            with self._store.write() as conn:
+                for index, cast, code in checked:
+                    conn.execute("SAVEPOINT degcore_cast")
+                    try:
+                        outcomes[index] = self._record_in(conn, cast, code, now, payloads[index])
+                    except refusals as exc:
+                        conn.execute("ROLLBACK TO SAVEPOINT degcore_cast")
+                        refused = (
+                            exc
+                            if isinstance(exc, RuleViolation)
+                            else RuleViolation(Rule.CREDENTIAL_USED, _ALREADY_CAST)
+                        )
+                        _log.warning("ballot %s refused: %s", code, reason_code(refused))
+                        outcomes[index] = refused
+                    conn.execute("RELEASE SAVEPOINT degcore_cast")
+        except StorageError as exc:
+            _log.error(
+                "a batch of %d ballots: the store failed; clients should send them again", len(checked)
+            )
+            return {index: exc for index, _, _ in checked}
+        results: dict[int, Receipt | DegcoreError] = {}
+        for index, _, code in checked:
+            outcome = outcomes[index]
+            if isinstance(outcome, tuple):  # recorded: the receipt exists only now, after the commit
+                outcome = self._issue(code, outcome[0], payloads[index], outcome[1])
+            results[index] = outcome
+        return results
 
     def cast_many(
         self, casts: Sequence[CastBallot], *, now: datetime | None = None, executor: Executor | None = None
@@ -288,18 +334,18 @@ class BallotBox(BoxReader):
         checks = map_chunks(
             functools.partial(_check_chunk, self.context, pems, checked_at), casts, executor=executor
         )
-        results: list[Receipt | DegcoreError] = []
-        for cast, outcome in zip(casts, checks, strict=True):
-            try:
-                if isinstance(outcome, DegcoreError):
-                    payload = canonical_json(cast.to_json(self.context))
-                    retried = self._retried(cast.ballot.tracking_code(self.context), "ballot", payload)
-                    results.append(outcome if retried is None else retried)
-                else:
-                    results.append(self._record(cast, outcome, now))
-            except DegcoreError as exc:
-                results.append(exc)
-        return results
+        results: list[Receipt | DegcoreError | None] = [None] * len(casts)
+        checked: list[tuple[int, CastBallot, str]] = []
+        for index, (cast, outcome) in enumerate(zip(casts, checks, strict=True)):
+            if isinstance(outcome, DegcoreError):
+                payload = canonical_json(cast.to_json(self.context))
+                retried = self._retried(cast.ballot.tracking_code(self.context), "ballot", payload)
+                results[index] = outcome if retried is None else retried
+            else:
+                checked.append((index, cast, outcome))
+        for index, recorded in self._record_batch(checked, now).items():
+            results[index] = recorded
+        return [r for r in results if r is not None]
 
     def challenge(self, opened: OpenedBallot, *, now: datetime | None = None) -> Receipt:
         """Publish an opened (challenged) ballot; its tracking code can never be cast afterwards.

@@ -1,0 +1,110 @@
+"""A batch of casts is recorded in one transaction: each ballot stands or falls alone, none is half kept."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from degcore.board import BallotBox, CastBallot, Receipt
+from degcore.errors import Rule, RuleViolation, StorageError
+from degcore.groups import get_group
+from tests.conftest import race
+from tests.election_fixtures import DURING, ENDS, Election, election
+from tests.unit.board.test_box import BOX_KEY, MAYOR, _load_election, _save_election
+
+
+@pytest.fixture(scope="module")
+def e() -> Election:
+    return election(get_group("ristretto255"))
+
+
+@pytest.fixture
+def box(e: Election, store_location: str) -> Iterator[BallotBox]:
+    box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
+    yield box
+    box.close_connection()
+
+
+def test_a_second_ballot_of_one_credential_in_a_batch_is_refused_alone(e: Election, box: BallotBox) -> None:
+    """On PostgreSQL a failed INSERT aborts the transaction: the savepoint keeps the rest of the batch."""
+    wallets = [e.credential("b") for _ in range(3)]
+    casts = [
+        e.cast(wallets[0], MAYOR),
+        e.cast(wallets[0], {"mayor": {"m2": 1}}),  # the same credential, another ballot
+        e.cast(wallets[1], MAYOR),
+        e.cast(wallets[2], MAYOR),
+    ]
+    results = box.cast_many(casts, now=DURING)
+    assert isinstance(results[1], RuleViolation) and results[1].rule is Rule.CREDENTIAL_USED
+    assert [r.position for r in results if isinstance(r, Receipt)] == [1, 2, 3]
+    assert [c.ballot for c in box.counted()] == [casts[0].ballot, casts[2].ballot, casts[3].ballot]
+    assert box.verify_log()[:2] == (3, None)
+    for result in results:
+        if isinstance(result, Receipt):
+            assert box.receipt(result.tracking_code) == result
+
+
+def test_a_closed_box_refuses_every_ballot_of_a_batch(e: Election, box: BallotBox) -> None:
+    box.close(now=ENDS)
+    results = box.cast_many([e.cast(e.credential("b"), MAYOR) for _ in range(2)], now=DURING)
+    assert all(isinstance(r, RuleViolation) and r.rule is Rule.BOX_CLOSED for r in results)
+
+
+@contextmanager
+def _commit_fails(box: BallotBox) -> Iterator[None]:
+    """The store fails at the commit: the transaction rolls back, as a full disk or a lost server would."""
+    store = box._store
+    real = store.write
+
+    @contextmanager
+    def failing() -> Iterator[Any]:
+        with real() as tx:
+            yield tx
+            raise StorageError("the disk is full")
+
+    store.write = failing  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        store.write = real  # type: ignore[method-assign]
+
+
+def test_a_store_failure_loses_the_whole_batch_and_a_retry_records_it(e: Election, box: BallotBox) -> None:
+    casts = [e.cast(e.credential("b"), MAYOR) for _ in range(3)]
+    with _commit_fails(box):
+        failed = box.cast_many(casts, now=DURING)
+    assert all(isinstance(r, StorageError) for r in failed)  # no receipt: the client knows to retry
+    assert box.verify_log()[0] == 0 and box.counts()["counted"] == 0
+    retried = box.cast_many(casts, now=DURING)
+    assert [r.position for r in retried if isinstance(r, Receipt)] == [1, 2, 3]
+
+
+def _race_many(path: str, saved: str, casts_json: str, barrier: object, out: object) -> None:
+    e = _load_election(saved)
+    box = BallotBox(path, e.context, e.public_keys, BOX_KEY)
+    casts = [CastBallot.from_json(e.context, c) for c in json.loads(casts_json)]
+    barrier.wait()  # type: ignore[attr-defined]
+    results = box.cast_many(casts, now=DURING)
+    out.put([r.tracking_code if isinstance(r, Receipt) else str(r.rule) for r in results])  # type: ignore[attr-defined, union-attr]
+
+
+def test_two_racing_batches_count_each_credential_once(
+    e: Election, store_location: str, tmp_path: Path
+) -> None:
+    saved = tmp_path / "election.json"
+    _save_election(e, saved)
+    BallotBox(store_location, e.context, e.public_keys, BOX_KEY).close_connection()
+    wallets = [e.credential("b") for _ in range(4)]
+    batches = [[e.cast(w, {"mayor": {f"m{side}": 1}}).to_json(e.context) for w in wallets] for side in (0, 1)]
+    outcomes = race(_race_many, [(store_location, str(saved), json.dumps(b)) for b in batches])
+    per_credential = list(zip(*outcomes, strict=True))  # each credential's two outcomes
+    for pair in per_credential:
+        assert sorted(o == str(Rule.CREDENTIAL_USED) for o in pair) == [False, True]
+    box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
+    assert box.counts()["counted"] == 4 and box.verify_log()[1] is None
+    box.close_connection()
