@@ -1,4 +1,4 @@
-"""Verify a Verificatum (vmn 3.x) run: every mix server's proof of a shuffle (docs/verificatum.md).
+"""Verify a Verificatum (vmn 3.x) run: every proof of a shuffle, then the decryption (docs/verificatum.md).
 
 :func:`verify_run` reads protInfo.xml and a proof directory, derives ρ, the independent generators,
 each mix server's batching vector and challenge exactly as vmnv does (VMNV §7–§9), and checks the
@@ -6,6 +6,9 @@ Terelius–Wikström equations with degcore's own shuffle verifier
 (:func:`degcore.mixnet.equations.check_shuffle`). It returns a :class:`RunReport`; a proof that is
 malformed or does not hold is a failed check naming the file or the equation, and the statement
 files (protInfo.xml, keys, input ciphertexts) being unreadable is :class:`InvalidInput`.
+
+For a ``mixing`` or ``decryption`` run, :func:`degcore.interop.decryption.verify_decryption` then
+checks the threshold proof of correct decryption and the published plaintexts.
 
 Where vmnv only prints a warning, this verifier rejects: a failed proof, fewer than λ valid proofs,
 or a published output that is not the last mix server's output all fail the run.
