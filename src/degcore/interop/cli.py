@@ -26,7 +26,7 @@ _BAR_FROM = 1000
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add the ``vmnv`` subcommand to ``degcore``'s parser (its runner is :func:`run`)."""
     parser = sub.add_parser(
-        "vmnv", help="verify a Verificatum (vmn) run: every mix server's proof of a shuffle"
+        "vmnv", help="verify a Verificatum (vmn) run: every proof of a shuffle and the proof of decryption"
     )
     parser.add_argument("protinfo", help="the session's protInfo.xml")
     parser.add_argument("proof_dir", help="the proof directory (vmn's dir/nizkp/<auxsid>)")

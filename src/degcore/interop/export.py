@@ -2,9 +2,12 @@
 
 degcore's own shuffler and prover (:func:`degcore.mixnet.proof.prove_with`) run with Verificatum's
 transcript (:class:`~degcore.interop.transcript.VerificatumTranscript`), so the files are a
-``shuffling`` session of ``servers`` mix servers as vmn lays it out (docs/verificatum.md §5). These
-runs are **self-generated**: they test the wider paths (P-256, width > 1, several servers) and
-feed the benchmark; they are not evidence of compatibility the way a real vmn run is.
+``shuffling`` session of ``servers`` mix servers as vmn lays it out (docs/verificatum.md §5); for
+``kind="mixing"`` or ``"decryption"`` the servers also decrypt with threshold shares and write
+vmn's proofs of decryption (:mod:`degcore.interop.decryption`). These runs are **self-generated**:
+they test the wider paths (curves, width > 1, several servers, decryption) and feed the benchmark;
+they are not evidence of compatibility the way a real vmn run is. Test use only: the prover's
+randomness is real, but the generic curves' arithmetic is not constant-time.
 """
 
 from __future__ import annotations
@@ -13,22 +16,29 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
-from degcore.elgamal import encrypt, keygen
+from degcore.elgamal import PublicKey, encrypt
 from degcore.groups import Element
-from degcore.interop.bytetree import leaf, node, uint_leaf
+from degcore.interop.bytetree import ByteTree, Leaf, leaf, node, uint_leaf
+from degcore.interop.decryption import batching, challenge, lagrange_factor
+from degcore.interop.decryption import commitment_tree as decryption_commitment
 from degcore.interop.oracle import derive_rho
-from degcore.interop.run import ciphertexts_tree, read_protinfo
+from degcore.interop.run import ProtInfo, ciphertexts_tree, read_protinfo
 from degcore.interop.transcript import VerificatumTranscript, commitment_tree
-from degcore.interop.vgroups import parse_pgroup
+from degcore.interop.vgroups import VGroup, parse_pgroup
 from degcore.mixnet import Row, shuffle
 from degcore.mixnet.proof import prove_with
 
-__all__ = ["P256_PGROUP", "modp_pgroup", "write_run"]
+__all__ = ["P256_PGROUP", "ec_pgroup", "modp_pgroup", "write_run"]
+
+
+def ec_pgroup(curve: str) -> str:
+    """protInfo's ``pgroup`` for Verificatum's ECqPGroup over the named curve (as ``vog`` writes it)."""
+    tree = node(leaf("com.verificatum.arithm.ECqPGroup"), leaf(curve))
+    return f"ECqPGroup({curve})::{tree.to_bytes().hex()}"
+
 
 #: protInfo's ``pgroup`` for Verificatum's P-256 group.
-P256_PGROUP = (
-    "ECqPGroup(P-256)::" + node(leaf("com.verificatum.arithm.ECqPGroup"), leaf("P-256")).to_bytes().hex()
-)
+P256_PGROUP = ec_pgroup("P-256")
 
 _PROTINFO = """<?xml version="1.0" encoding="UTF-8"?>
 <!-- Written by degcore (self-generated test run, not by vmn). -->
@@ -39,7 +49,7 @@ _PROTINFO = """<?xml version="1.0" encoding="UTF-8"?>
    <descr></descr>
    <nopart>{k}</nopart>
    <statdist>{n_r}</statdist>
-   <thres>{k}</thres>
+   <thres>{threshold}</thres>
    <pgroup>{pgroup}</pgroup>
    <keywidth>1</keywidth>
    <vbitlenro>{n_v}</vbitlenro>
@@ -72,17 +82,32 @@ def write_run(
     n: int,
     width: int = 1,
     servers: int = 1,
+    kind: str = "shuffling",
+    threshold: int | None = None,
+    absent: Sequence[int] = (),
     version: str = "3.0.4",
     sid: str = "SessionID",
     auxsid: str = "default",
     executor: Executor | None = None,
 ) -> tuple[Path, Path, list[Sequence[Row]]]:
-    """Mix ``n`` rows of ``width`` through ``servers`` mix servers; (protInfo.xml, proof dir, all lists)."""
+    """Mix ``n`` rows of ``width`` through ``servers`` mix servers; (protInfo.xml, proof dir, all lists).
+
+    ``kind`` is vmn's session type; ``threshold`` is λ (default: all servers); the servers in
+    ``absent`` take no part in the decryption, as vmn records a party whose data it could not use.
+    """
     root = Path(root)
     protinfo = root / "protInfo.xml"
     protinfo.write_text(
         _PROTINFO.format(
-            version=version, sid=sid, k=servers, n_r=100, pgroup=pgroup, n_v=256, n_e=256, width=width
+            version=version,
+            sid=sid,
+            k=servers,
+            threshold=threshold or servers,
+            n_r=100,
+            pgroup=pgroup,
+            n_v=256,
+            n_e=256,
+            width=width,
         )
     )
     info = read_protinfo(protinfo)
@@ -92,13 +117,18 @@ def write_run(
     (d / "proofs").mkdir(parents=True)
     for name, text in (
         ("version", version),
-        ("type", "shuffling"),
+        ("type", kind),
         ("auxsid", auxsid),
         ("width", str(width)),
     ):
         (d / name).write_text(text)
     (d / "proofs" / "activethreshold").write_text(str(servers))
-    pk = keygen(group).public
+    # Feldman shares: x_l = P(l), y_l = g^{x_l}, y = g^{P(0)}; PolynomialInExponent.bt is g^{a_j}.
+    poly = [group.random_scalar() for _ in range(threshold or servers)]
+    pk = PublicKey(group, group.exp_g(poly[0]))
+    (d / "proofs" / "PolynomialInExponent.bt").write_bytes(
+        vg.array_tree([group.exp_g(a) for a in poly]).to_bytes()
+    )
     (d / "FullPublicKey.bt").write_bytes(
         node(vg.element_tree(group.generator()), vg.element_tree(pk.h)).to_bytes()
     )
@@ -111,7 +141,7 @@ def write_run(
     (d / "Ciphertexts.bt").write_bytes(in_tree.to_bytes())
     lists: list[Sequence[Row]] = [rows]
     h: list[Element] = []
-    for party in range(1, servers + 1):
+    for party in range(1, servers + 1 if kind != "decryption" else 1):
         out, witness = shuffle(pk, rows, executor=executor)
         out_tree = ciphertexts_tree(vg, out)
         transcript = VerificatumTranscript(info, rho, pk, width, in_tree, out_tree, h)
@@ -135,5 +165,57 @@ def write_run(
             (proofs / f"Ciphertexts{tag}.bt").write_bytes(out_tree.to_bytes())
         rows, in_tree = out, out_tree
         lists.append(out)
-    (d / "ShuffledCiphertexts.bt").write_bytes(in_tree.to_bytes())
+    if kind != "decryption":
+        (d / "ShuffledCiphertexts.bt").write_bytes(in_tree.to_bytes())
+    if kind != "shuffling":
+        _decrypt(info, d=d, rho=rho, rows=rows, rows_tree=in_tree, poly=poly, absent=absent)
     return protinfo, d, lists
+
+
+def _share(poly: Sequence[int], party: int, q: int) -> int:
+    return sum(a * pow(party, j, q) for j, a in enumerate(poly)) % q
+
+
+def _decrypt(
+    info: ProtInfo,
+    *,
+    d: Path,
+    rho: bytes,
+    rows: list[Row],
+    rows_tree: ByteTree,
+    poly: list[int],
+    absent: Sequence[int],
+) -> None:
+    """Every present party's decryption factors u^{−x_l/Δ} and proof, written as vmn does; Plaintexts.bt."""
+    vg: VGroup = info.vgroup
+    group, q, k, width = vg.group, vg.group.order, info.k, len(rows[0])
+    inverse = pow(lagrange_factor(k), -1, q)
+    one = group.identity()
+    factors: list[list[list[Element]]] = []
+    for party in range(1, k + 1):
+        exponent = -_share(poly, party, q) * inverse % q
+        present = party not in absent
+        factors.append([[ct.a**exponent if present else one for ct in row] for row in rows])
+    trees = [vg.wide_array_tree(f, width) for f in factors]
+    pie = vg.array_tree([group.exp_g(a) for a in poly])
+    seed, e = batching(info, rho, rows_tree, pie, trees, n=len(rows))
+    a = [group.multi_exp([row[c].a for row in rows], e) for c in range(width)]
+    nonces = [group.random_scalar() for _ in range(k)]
+    commitments = [
+        decryption_commitment(vg, group.exp_g(r), [ac**r for ac in a])
+        if party not in absent
+        else decryption_commitment(vg, one, [one] * width)
+        for party, r in zip(range(1, k + 1), nonces, strict=True)
+    ]
+    v = challenge(info, rho, seed, commitments)
+    proofs = d / "proofs"
+    for party, (tree, commitment, r) in enumerate(zip(trees, commitments, nonces, strict=True), start=1):
+        tag = f"{party:02d}"
+        reply = (-_share(poly, party, q) * inverse * v + r) % q if party not in absent else 0
+        (proofs / f"DecryptionFactors{tag}.bt").write_bytes(tree.to_bytes())
+        (proofs / f"DecrFactCommitment{tag}.bt").write_bytes(commitment.to_bytes())
+        (proofs / f"DecrFactReply{tag}.bt").write_bytes(vg.scalar_tree(reply).to_bytes())
+    flags = bytes([1] + [int(party not in absent) for party in range(1, k + 1)])
+    (proofs / "CorrectIndices.bt").write_bytes(Leaf(flags).to_bytes())
+    plaintexts = [[ct.b / ct.a ** poly[0] for ct in row] for row in rows]
+    (d / "Plaintexts.bt").write_bytes(vg.wide_array_tree(plaintexts, width).to_bytes())

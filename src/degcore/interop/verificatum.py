@@ -1,4 +1,4 @@
-"""Verify a Verificatum (vmn 3.x) run: every mix server's proof of a shuffle (docs/verificatum.md).
+"""Verify a Verificatum (vmn 3.x) run: every proof of a shuffle, then the decryption (docs/verificatum.md).
 
 :func:`verify_run` reads protInfo.xml and a proof directory, derives ρ, the independent generators,
 each mix server's batching vector and challenge exactly as vmnv does (VMNV §7–§9), and checks the
@@ -6,6 +6,9 @@ Terelius–Wikström equations with degcore's own shuffle verifier
 (:func:`degcore.mixnet.equations.check_shuffle`). It returns a :class:`RunReport`; a proof that is
 malformed or does not hold is a failed check naming the file or the equation, and the statement
 files (protInfo.xml, keys, input ciphertexts) being unreadable is :class:`InvalidInput`.
+
+For a ``mixing`` or ``decryption`` run, :func:`degcore.interop.decryption.verify_decryption` then
+checks the threshold proof of correct decryption and the published plaintexts.
 
 Where vmnv only prints a warning, this verifier rejects: a failed proof, fewer than λ valid proofs,
 or a published output that is not the last mix server's output all fail the run.
@@ -15,17 +18,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from degcore.elgamal import PublicKey
 from degcore.errors import DegcoreError, InvalidInput, UnsupportedFormat, VerificationFailed
 from degcore.groups import Element
 from degcore.interop.bytetree import ByteTree, children
+from degcore.interop.decryption import verify_decryption
 from degcore.interop.oracle import derive_rho
+from degcore.interop.report import FAIL, PASS, SKIP, CheckResult, RunReport
 from degcore.interop.run import ProofDirectory, ProtInfo, read_ciphertexts, read_protinfo, read_public_key
 from degcore.interop.transcript import VerificatumTranscript
-from degcore.interop.vgroups import VGroup
+from degcore.interop.vgroups import VGroup, minimal_hex
 from degcore.mixnet import Row
 from degcore.mixnet.equations import ShuffleArgument, ShuffleEquationFailed, check_shuffle
 from degcore.mixnet.proof import check_proof_shape
@@ -42,90 +46,16 @@ NAMES = {
     "chain-link": "B_{i}^v·B′_{i} = g^k_B,{i}·B_{i}-1^k_E,{i} does not hold (link {i} of the chain)",
 }
 
-PASS, FAIL, SKIP = "pass", "fail", "skip"
-
-
-@dataclass
-class CheckResult:
-    """One check of the run: an id, its outcome, what failed (and which equation), derived values."""
-
-    id: str
-    title: str
-    outcome: str
-    detail: str = ""
-    equation: str = ""
-    values: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class RunReport:
-    """The verdict on a run and every check behind it."""
-
-    protinfo: str
-    proof_dir: str
-    kind: str
-    width: int
-    ciphertexts: int
-    values: dict[str, str] = field(default_factory=dict)
-    checks: list[CheckResult] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when every check passed (a skipped required check is not a pass)."""
-        return bool(self.checks) and all(c.outcome == PASS for c in self.checks)
-
-    def to_json(self) -> dict[str, object]:
-        """A JSON-ready dict (``degcore vmnv --json``)."""
-        return {
-            "format": "degcore/2/vmnv-report",
-            "verified": self.ok,
-            "protinfo": self.protinfo,
-            "proof_dir": self.proof_dir,
-            "type": self.kind,
-            "width": self.width,
-            "ciphertexts": self.ciphertexts,
-            "values": self.values,
-            "checks": [
-                {
-                    "id": c.id,
-                    "title": c.title,
-                    "outcome": c.outcome,
-                    "detail": c.detail,
-                    "equation": c.equation,
-                }
-                | ({"values": c.values} if c.values else {})
-                for c in self.checks
-            ],
-        }
-
-    def to_text(self) -> str:
-        """A human-readable report."""
-        lines = [
-            f"Verificatum run {self.proof_dir} "
-            f"({self.kind}, {self.ciphertexts} ciphertexts of width {self.width})"
-        ]
-        for c in self.checks:
-            lines.append(
-                f"  [{c.outcome.upper():4}] {c.id}: {c.title}" + (f" — {c.detail}" if c.detail else "")
-            )
-        lines.append("VERIFIED" if self.ok else "NOT VERIFIED")
-        return "\n".join(lines)
-
 
 def _hex(vg: VGroup, e: Element) -> str:
-    """An element as vmnv prints it: the integer's minimal big-endian bytes in hex (a point as (x,y))."""
-    if vg.kind == "modp":
-        return _minimal_hex(int.from_bytes(bytes(e), "big"))
-    xy = vg.group.coordinates(e)  # type: ignore[attr-defined]
-    return "(INFINITY)" if xy is None else f"({_minimal_hex(xy[0])},{_minimal_hex(xy[1])})"
+    return vg.show(e)
 
 
-def _minimal_hex(x: int) -> str:
-    return x.to_bytes(max(1, (x.bit_length() + 7) // 8), "big").hex()
+_minimal_hex = minimal_hex
 
 
 def _hexes(vg: VGroup, items: list[Element]) -> str:
-    return "(" + ",".join(_hex(vg, e) for e in items) + ")"
+    return vg.show_all(items)
 
 
 def _read_argument(
@@ -244,13 +174,15 @@ def verify_run(
         "par.omega": str(width),
     }
     if kind != "decryption":
-        _verify_shuffles(
+        rows, in_tree = _verify_shuffles(
             info, d, report, rho=rho, pk=pk, rows=rows, in_tree=in_tree,
             executor=executor or SERIAL, advance=advance,
         )  # fmt: skip
+    else:
+        _active_threshold(info, d)
     if kind != "shuffling":
-        report.checks.append(
-            CheckResult("decryption", "proofs of decryption", SKIP, "decryption proofs are not supported yet")
+        report.checks += verify_decryption(
+            info, d, rho=rho, pk=pk, rows=rows, rows_tree=in_tree, width=width, executor=executor or SERIAL
         )
     return report
 
@@ -266,11 +198,10 @@ def _verify_shuffles(
     in_tree: ByteTree,
     executor: Executor,
     advance: Callable[[int], object] | None,
-) -> None:
+) -> tuple[list[Row], ByteTree]:
+    """Every proof of a shuffle; returns the list vmnv decrypts next (and its byte tree)."""
     vg, n, width = info.vgroup, len(rows), report.width
-    active = d.number("activethreshold", inner=True)
-    if not info.threshold <= active <= info.k:
-        raise InvalidInput(f"activethreshold {active} is not between λ = {info.threshold} and k = {info.k}")
+    active = _active_threshold(info, d)
     h: list[Element] = []
     valid = 0
     last_from_file = True
@@ -307,11 +238,20 @@ def _verify_shuffles(
             final = read_ciphertexts(vg, d.tree("ShuffledCiphertexts.bt"), width, "ShuffledCiphertexts.bt", n)
         except DegcoreError as exc:
             report.checks.append(CheckResult("output", "the published output", FAIL, str(exc)))
-            return
+            return rows, in_tree
         same = final == rows
         title = "ShuffledCiphertexts.bt is the output of the last valid shuffle"
         detail = "" if same else "ShuffledCiphertexts.bt differs from the verified output"
         report.checks.append(CheckResult("output", title, PASS if same else FAIL, detail))
+    return rows, in_tree
+
+
+def _active_threshold(info: ProtInfo, d: ProofDirectory) -> int:
+    """proofs/activethreshold, between λ and k (vmnv stops otherwise)."""
+    active = d.number("activethreshold", inner=True)
+    if not info.threshold <= active <= info.k:
+        raise InvalidInput(f"activethreshold {active} is not between λ = {info.threshold} and k = {info.k}")
+    return active
 
 
 def check_run(protinfo: str | Path, proof_dir: str | Path, *, executor: Executor | None = None) -> RunReport:

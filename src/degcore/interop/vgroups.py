@@ -29,15 +29,14 @@ from degcore.groups import Element, Group
 from degcore.groups.modp import ModpGroup
 from degcore.groups.p256 import P256, P256Group
 from degcore.interop.bytetree import ByteTree, Leaf, Node, children, leaf, leaf_data, node, parse
+from degcore.interop.curves import CURVES, CurveParams, curve_named
 from degcore.interop.oracle import Prg, random_oracle
+from degcore.interop.weierstrass import WeierstrassGroup, sqrt_mod
 
-__all__ = ["VGroup", "parse_pgroup"]
+__all__ = ["VGroup", "minimal_hex", "parse_pgroup"]
 
 _MODP_CLASS = "com.verificatum.arithm.ModPGroup"
 _EC_CLASS = "com.verificatum.arithm.ECqPGroup"
-_P256_A = -3
-_P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
-_P256_P = 2**256 - 2**224 + 2**192 + 2**96 - 1
 
 
 def _java_bytes(value: int, length: int) -> bytes:
@@ -55,6 +54,11 @@ def _java_length(value: int) -> int:
     return value.bit_length() // 8 + 1
 
 
+def minimal_hex(x: int) -> str:
+    """An integer as vmnv prints it: its minimal big-endian bytes in hex."""
+    return x.to_bytes(max(1, (x.bit_length() + 7) // 8), "big").hex()
+
+
 @dataclass(frozen=True, slots=True)
 class VGroup:
     """A Verificatum group: the degcore backend plus Verificatum's encodings of it."""
@@ -65,13 +69,25 @@ class VGroup:
     element_length: int  # bytes of one integer leaf of an element
     scalar_length: int
     safe_prime: bool
+    curve: CurveParams | None = None
 
-    def _curve(self) -> P256Group:
-        if not isinstance(self.group, P256Group):
+    def _curve(self) -> P256Group | WeierstrassGroup:
+        if not isinstance(self.group, P256Group | WeierstrassGroup):
             raise TypeError(f"{self.group.name} is not an elliptic curve")
         return self.group
 
     # --- elements ---------------------------------------------------------------------------
+    def show(self, e: Element) -> str:
+        """An element as vmnv prints it (hex of the integer; a point as (x,y) or (INFINITY))."""
+        if self.kind == "modp":
+            return minimal_hex(int.from_bytes(bytes(e), "big"))
+        xy = self._curve().coordinates(e)
+        return "(INFINITY)" if xy is None else f"({minimal_hex(xy[0])},{minimal_hex(xy[1])})"
+
+    def show_all(self, items: Sequence[Element]) -> str:
+        """An array as vmnv prints it: (e_1,…,e_N)."""
+        return "(" + ",".join(self.show(e) for e in items) + ")"
+
     def element_tree(self, a: Element) -> ByteTree:
         """The byte tree of one element."""
         if self.kind == "modp":
@@ -183,18 +199,21 @@ class VGroup:
                 if x > 1:  # the identity has probability 1/q; vmn would not notice, degcore skips it
                     out.append(self.group._decode_trusted(x.to_bytes(self.group.element_bytes, "big")))
             return out
-        curve = self._curve()
+        curve, params = self._curve(), self.curve
+        if params is None:
+            raise TypeError("an elliptic-curve VGroup without its curve parameters")
         while len(out) < count:
             x = prg.integer(bits) % p
-            fx = (x * x * x + _P256_A * x + _P256_B) % p
-            if gmpy2.legendre(fx, p) != 1:
-                continue
-            y = int(gmpy2.powmod(fx, (p + 1) // 4, p))
-            out.append(curve.from_coordinates(x, min(y, p - y)))
+            fx = (x * x * x + params.a * x + params.b) % p
+            # vmn keeps x only when f(x) is a non-zero square and takes the smaller root (§6.8).
+            y = sqrt_mod(fx, p) if gmpy2.legendre(fx, p) == 1 else None
+            if y is not None:
+                out.append(curve.from_coordinates(x, min(y, p - y)))
         return out
 
 
 _CACHE: dict[bytes, VGroup] = {}
+_P256_PARAMS = CURVES["P-256"]
 
 
 def _modp(p: int, q: int, g: int) -> VGroup:
@@ -207,6 +226,20 @@ def _modp(p: int, q: int, g: int) -> VGroup:
         # One backend instance per group, so that elements compare equal across pickling.
         group = ModpGroup(f"verificatum-modp-{key[4:12].hex()}", p, q, g)
         _CACHE[key] = VGroup(group, "modp", p, _java_length(p), _java_length(q), p == 2 * q + 1)
+    return _CACHE[key]
+
+
+def _ec(name: str) -> VGroup:
+    """The VGroup of a curve vmn names; P-256 (under any of its names) on degcore's own backend."""
+    params = curve_named(name)
+    if params is None:
+        known = ", ".join(sorted(CURVES))
+        raise UnsupportedFormat(f"ECqPGroup curve {name[:40]!r} is not one vmn names ({known})")
+    key = b"ec" + params.name.encode()
+    if key not in _CACHE:
+        group: Group = P256 if params == _P256_PARAMS else WeierstrassGroup(params)
+        p = params.p
+        _CACHE[key] = VGroup(group, "ec", p, _java_length(p), _java_length(params.n), False, params)
     return _CACHE[key]
 
 
@@ -228,8 +261,6 @@ def parse_pgroup(text: str) -> VGroup:
         g = _java_int(leaf_data(g_t, "ModPGroup g"), "ModPGroup g")
         return _modp(p, q, g)
     if cls == _EC_CLASS:
-        curve = leaf_data(top[1], "ECqPGroup curve").decode("utf-8", "replace")
-        if curve != "P-256":
-            raise UnsupportedFormat(f"ECqPGroup curve {curve!r} is not supported (only P-256)")
-        return VGroup(P256, "ec", _P256_P, _java_length(_P256_P), _java_length(P256.order), False)
+        name = leaf_data(top[1], "ECqPGroup curve").decode("utf-8", "replace")
+        return _ec(name)
     raise UnsupportedFormat(f"pgroup class {cls!r} is not supported (ModPGroup and ECqPGroup are)")
