@@ -39,6 +39,7 @@ from degcore.board import BallotBox, BoxReader, CastBallot, Receipt, sign_ballot
 from degcore.elgamal import threshold
 from degcore.elgamal.dkg import CeremonyConfig
 from degcore.elgamal.trustee import run_local_ceremony
+from degcore.encoding import canonical_json
 from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import get_group
 from degcore.issuance import (
@@ -146,6 +147,8 @@ class DemoSummary:
     checks: list[str] = field(default_factory=list)
     record: Path | None = None
     record_sha256: str = ""
+    #: The sampled voters' receipts, one file each (``<out>/receipts/<tracking code>.json``).
+    receipts: list[Path] = field(default_factory=list)
 
 
 def _no_progress(items: Iterable[T], label: str, total: int) -> Iterator[T]:
@@ -403,10 +406,15 @@ def _vote(e: _Election, box: BallotBox, wallets: list[VoterCredential]) -> list[
 def _lookups(record: Path, receipts: list[Receipt], box_key: SigningKey, summary: DemoSummary) -> None:
     """Voters check a sample of receipts against the published record; a box's forged one is refused."""
     sample = receipts[:: max(1, len(receipts) // RECEIPT_SAMPLE)][:RECEIPT_SAMPLE]
+    folder = record.parent / "receipts"
+    folder.mkdir(exist_ok=True)
     for receipt in sample:
         lookup = check_receipt(record, receipt.to_json())
         if not lookup.ok or lookup.status is not BallotStatus.COUNTED:
             raise VerificationFailed("receipt", receipt.tracking_code, f"{lookup.status}: {lookup.problems}")
+        kept = folder / f"{receipt.tracking_code}.json"  # what the voter keeps, for degcore verify --receipt
+        kept.write_bytes(canonical_json(receipt.to_json()))
+        summary.receipts.append(kept)
     if len(sample) > 1:  # a box that dropped a ballot signs, with its own key, another entry's place
         mine, other = sample[0], sample[-1]
         forged = replace(
