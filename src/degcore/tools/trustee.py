@@ -362,6 +362,8 @@ def run(args: argparse.Namespace) -> int:
     """Run one ``degcore trustee`` step; returns the exit status."""
     command = f"degcore trustee {args.step}"
     try:
+        if args.step == "config":  # the authority's step starts the shared folder
+            Path(args.board).mkdir(parents=True, exist_ok=True)
         return _STEPS[args.step][0](args, Board(args.board))
     except NotReady as exc:
         print(f"{command}: not ready: {exc}", file=sys.stderr)
