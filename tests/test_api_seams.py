@@ -23,6 +23,7 @@ from degcore.encoding import canonical_json
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import get_group
 from degcore.parallel import SERIAL
+from degcore.tally import EncryptedTally, aggregate, tally_from_json
 from tests.record_fixtures import BOX_KEY, DURING, _ceremony, cast, credential, issuer_key, setup_for
 
 GROUP = get_group("ristretto255")
@@ -94,3 +95,13 @@ def test_verify_log_counts_the_entries_or_raises_naming_the_first_bad_position(t
         box.verify_log()
     assert (info.value.check, info.value.subject) == ("box-log", "position 2")
     assert info.value.detail == "does not link to the previous entry"
+
+
+def test_an_encrypted_tally_travels_with_the_context_as_its_scope() -> None:
+    context, _ = setup_for(GROUP)
+    ballots = [cast(context, credential("b"), {"mayor": {"m2": 1}}).ballot for _ in range(2)]
+    tally = aggregate(context, ballots, executor=SERIAL)
+    sent = json.loads(json.dumps(tally.to_json()))
+    again = EncryptedTally.from_json(context, sent)
+    assert again == tally_from_json(context, sent) == tally
+    assert canonical_json(again.to_json()) == canonical_json(tally.to_json())
