@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import glob
 import json
-import multiprocessing
 import os
 import secrets
 import statistics
@@ -35,7 +34,7 @@ from degcore.ballot import ElectionContext, PlaintextBallot, encrypt_ballot
 from degcore.board import BallotBox, CastBallot, check_cast, sign_ballot
 from degcore.errors import Rule, RuleViolation
 from degcore.issuance import finish_credential, request_credential, rsabssa
-from degcore.parallel import default_executor, per_chunk
+from degcore.parallel import default_executor, mp_context, per_chunk
 
 BOX_KEY = SigningKey(bytes(range(32)))
 DURING = STARTS.replace(hour=8)
@@ -123,12 +122,12 @@ def _location(store: str) -> Iterator[str]:
 def _check_integrity(location: str, context: ElectionContext, keys: dict[str, object], accepted: int) -> None:
     """After a run: one ballot per credential, positions 1…n, the chain and every signature verify."""
     box = BallotBox(location, context, keys, BOX_KEY)  # type: ignore[arg-type]
-    entries, broken, why = box.verify_log()
+    entries = box.verify_log()  # VerificationFailed names the first bad position
     positions = [entry.position for entry in box.log()]
     credentials = [cast.credential.id for cast in box.counted()]
     box.close_connection()
-    if broken is not None or entries != accepted or positions != list(range(1, accepted + 1)):
-        raise AssertionError(f"log broken at {broken} ({why}); {entries} entries for {accepted} accepted")
+    if entries != accepted or positions != list(range(1, accepted + 1)):
+        raise AssertionError(f"{entries} entries for {accepted} accepted")
     if len(set(credentials)) != len(credentials):
         raise AssertionError("a credential has two counted ballots")
     print(
@@ -148,7 +147,7 @@ def run(
     check_integrity: bool = False,
 ) -> LoadResult:
     """Cast ``casts`` from ``processes`` client processes into a fresh box."""
-    ctx = multiprocessing.get_context("fork")
+    ctx = mp_context()  # forkserver or spawn: no fork() of a threaded parent (3.12+ warns)
     with _location(store) as location:
         keys = {"s": serialization.load_pem_public_key(issuer_pem)}
         BallotBox(location, context, keys, BOX_KEY).close_connection()  # type: ignore[arg-type]

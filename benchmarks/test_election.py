@@ -129,8 +129,7 @@ def test_tally(benchmark: object, setup: tuple) -> None:  # type: ignore[type-ar
         encrypted = aggregate(context, ballots)
         cts = encrypted.ciphertexts()
         partials = [
-            threshold.partial_decrypt(shares[t], cts, context.base_hash, executor=SERIAL)
-            for t in ("t1", "t3", "t5")
+            threshold.partial_decrypt(context, shares[t], cts, executor=SERIAL) for t in ("t1", "t3", "t5")
         ]
         return decrypt_tally(context, encrypted, partials, executor=SERIAL)
 

@@ -28,9 +28,9 @@ def _decrypt_all(
 ) -> None:
     executor = SERIAL if serial else None
     partials = [
-        threshold.partial_decrypt(shares[t], cts, CONTEXT, executor=executor) for t in ("t1", "t3", "t5")
+        threshold.partial_decrypt(CONTEXT, shares[t], cts, executor=executor) for t in ("t1", "t3", "t5")
     ]
-    threshold.threshold_decrypt(result, cts, partials, CONTEXT, executor=executor)
+    threshold.threshold_decrypt(CONTEXT, result, cts, partials, executor=executor)
 
 
 def test_threshold_decryption(report: Reporter) -> None:

@@ -120,8 +120,7 @@ def _build(root: Path) -> None:
     tally = aggregate(context, _logged_ballots(context, writer))
     writer.unlink()
     partials = [
-        threshold.partial_decrypt(shares[t], tally.ciphertexts(), context.base_hash)
-        for t in ("t1", "t2", "t3")
+        threshold.partial_decrypt(context, shares[t], tally.ciphertexts()) for t in ("t1", "t2", "t3")
     ]
     write_record(
         root,

@@ -225,13 +225,11 @@ def build_record(
     box.close(now=ENDS)
     counted = [c.ballot for c in box.counted()]
     tally = aggregate(context, counted)
-    partials = [
-        threshold.partial_decrypt(shares[t], tally.ciphertexts(), context.base_hash) for t in TRUSTEES[:4]
-    ]
+    partials = [threshold.partial_decrypt(context, shares[t], tally.ciphertexts()) for t in TRUSTEES[:4]]
     servers = {"vote": [(f"mix-{i}", k) for i, k in enumerate(MIX_KEYS, 1)]}
     mixed = mix_contests(context, mixnet_rows(context, counted), servers)
     mix_partials = {
-        c: [threshold.partial_decrypt(shares[t], flatten(m.output), context.base_hash) for t in TRUSTEES[:4]]
+        c: [threshold.partial_decrypt(context, shares[t], flatten(m.output)) for t in TRUSTEES[:4]]
         for c, m in mixed.items()
     }
     inputs_mixed = {c: (mixed[c].output, mix_partials[c][:3]) for c in mixed}

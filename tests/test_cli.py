@@ -22,6 +22,14 @@ def test_demo_runs_a_complete_election(capsys: pytest.CaptureFixture[str], tmp_p
         and "outside the voting window" in text
     )
     assert {p.name for p in out.glob("*.sqlite")} == {"registry.sqlite", "issuer.sqlite", "box.sqlite"}
+    # The voters' receipts it keeps are the ones the printed commands check (README's walk).
+    kept = sorted((out / "receipts").glob("*.json"))
+    assert len(kept) == 5
+    record = str(out / "record")
+    assert any(f"degcore verify {record} --receipt {k}" in text for k in kept)
+    for receipt in kept:
+        assert main(["verify", record, "--receipt", str(receipt), "--quiet"]) == 0
+        assert main(["find", record, receipt.stem, "--quiet"]) == 0
 
 
 def test_demo_is_quiet_when_asked(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

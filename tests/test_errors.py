@@ -1,4 +1,4 @@
-"""The error hierarchy of DESIGN.md §5 / STYLE.md §2."""
+"""The error hierarchy of docs/architecture.md §6."""
 
 from __future__ import annotations
 

@@ -220,3 +220,12 @@ def test_after_the_deadline_the_others_go_on_without_a_silent_trustee(
     assert "qualified: a, b" in out
     result = _load(board / layout.DKG_RESULT)
     assert isinstance(result, dict) and result["qualified"] == ["a", "b"]
+
+
+def test_config_starts_the_shared_folder_as_trustees_md_shows(tmp_path: Path) -> None:
+    board = tmp_path / "board"  # not there yet: the authority's first command makes it
+    assert main(["trustee", "config", str(board), "--election-id", "e", "--group", GROUP,
+                 "--threshold", "2", "--trustees", "a,b"]) == 0  # fmt: skip
+    assert (board / layout.CONFIG).is_file()
+    assert main(["trustee", "show", str(tmp_path / "elsewhere")]) == 1  # the others do not make one
+    assert not (tmp_path / "elsewhere").exists()

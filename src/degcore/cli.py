@@ -72,6 +72,11 @@ def _print_summary(summary: DemoSummary, out: Path, seconds: float, group: str) 
         for option_id, count in sorted(counts.items(), key=lambda kv: -kv[1]):
             print(f"      {names[option_id]:<32}{count:>8}")
     print(f"  the election record is in {summary.record}; check it with: degcore verify {summary.record}")
+    if summary.receipts:
+        kept = summary.receipts[0]
+        print(f"  {len(summary.receipts)} voters' receipts are in {kept.parent}; a voter checks hers with:")
+        print(f"    degcore verify {summary.record} --receipt {kept}")
+        print(f"    degcore find {summary.record} {kept.stem}")
     print(f"  done in {seconds:.1f} s")
 
 

@@ -45,9 +45,7 @@ def test_tally_by_style_and_district_with_cumulative_votes_and_revoting(tmp_path
     tally = aggregate(e.context, (c.ballot for c in box.counted()))
     assert tally.ballots == {"a": 2, "b": 1}
     json.dumps(tally.to_json())
-    partials = [
-        threshold.partial_decrypt(e.shares[t], tally.ciphertexts(), e.context.base_hash) for t in TRUSTEES[2:]
-    ]
+    partials = [threshold.partial_decrypt(e.context, e.shares[t], tally.ciphertexts()) for t in TRUSTEES[2:]]
     result = decrypt_tally(e.context, tally, partials)
     assert result.totals == {
         "mayor": {"m0": 0, "m1": 2, "m2": 1},
@@ -66,16 +64,16 @@ def test_fewer_than_t_trustees_cannot_tally_and_a_bad_partial_is_named(tmp_path:
     box.cast(e.cast(e.credential("b"), {"mayor": {"m0": 1}}), now=DURING)
     tally = aggregate(e.context, (c.ballot for c in box.counted()))
     cts = tally.ciphertexts()
-    partials = {t: threshold.partial_decrypt(e.shares[t], cts, e.context.base_hash) for t in TRUSTEES}
+    partials = {t: threshold.partial_decrypt(e.context, e.shares[t], cts) for t in TRUSTEES}
     with pytest.raises(RuleViolation) as info:
         decrypt_tally(e.context, tally, [partials["t1"], partials["t2"]])
     assert info.value.rule is Rule.NOT_ENOUGH_TRUSTEES
-    wrong_context = threshold.partial_decrypt(e.shares["t4"], cts, b"another election")
+    wrong_context = threshold.partial_decrypt(b"another election", e.shares["t4"], cts)
     with pytest.raises(VerificationFailed) as bad:
         decrypt_tally(e.context, tally, [partials["t1"], wrong_context, partials["t2"]])
     assert bad.value.subject == "t4"
     empty = aggregate(e.context, [])  # a box nobody voted in tallies to zeros
     zero_partials = [
-        threshold.partial_decrypt(e.shares[t], empty.ciphertexts(), e.context.base_hash) for t in TRUSTEES[:3]
+        threshold.partial_decrypt(e.context, e.shares[t], empty.ciphertexts()) for t in TRUSTEES[:3]
     ]
     assert decrypt_tally(e.context, empty, zero_partials).totals["mayor"] == {"m0": 0, "m1": 0, "m2": 0}

@@ -34,14 +34,14 @@ def _check_threshold(group: Group, data: st.DataObject) -> None:
     present = data.draw(
         st.lists(st.sampled_from(roster), min_size=t, max_size=n, unique=True), label="present"
     )
-    partials = [threshold.partial_decrypt(shares[p], cts, CONTEXT, executor=SERIAL) for p in present]
-    plain = threshold.threshold_decrypt(result, cts, partials, CONTEXT, executor=SERIAL)
+    partials = [threshold.partial_decrypt(CONTEXT, shares[p], cts, executor=SERIAL) for p in present]
+    plain = threshold.threshold_decrypt(CONTEXT, result, cts, partials, executor=SERIAL)
     assert [dlog(group, e, 20) for e in plain] == messages
 
     if t > 1:
         too_few = partials[: data.draw(st.integers(min_value=0, max_value=t - 1), label="few")]
         with pytest.raises(RuleViolation) as info:
-            threshold.threshold_decrypt(result, cts, too_few, CONTEXT, executor=SERIAL)
+            threshold.threshold_decrypt(CONTEXT, result, cts, too_few, executor=SERIAL)
         assert info.value.rule is Rule.NOT_ENOUGH_TRUSTEES
 
     victim = data.draw(st.sampled_from(partials), label="victim")
@@ -60,7 +60,7 @@ def _check_threshold(group: Group, data: st.DataObject) -> None:
             c, v = proof.c, (proof.v + delta) % group.order
         proofs[i] = dleq.DleqProof(c, v)
         bad = dataclasses.replace(victim, proofs=tuple(proofs))
-    session = threshold.ThresholdDecryption(result, cts, CONTEXT, executor=SERIAL)
+    session = threshold.ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
     with pytest.raises(VerificationFailed) as failed:
         session.add(bad)
     assert failed.value.subject == victim.trustee_id

@@ -385,9 +385,16 @@ class BallotBox(BoxReader):
         return self._issue("", position, summary, digest)
 
     # --- reading (counted, counts, log, head: BoxReader's) -------------------------------------
-    def verify_log(self) -> tuple[int, int | None, str]:
-        """Re-check the chain, every box signature and the time order: (entries, first bad position, why)."""
-        return verify_entries(self.log(), self.public_key)
+    def verify_log(self) -> int:
+        """Re-check the chain, every box signature and the time order; the entry count, or VerificationFailed.
+
+        The error's ``check`` is ``box-log``, its ``subject`` the first bad position and its
+        ``detail`` what is wrong there.
+        """
+        entries, broken, why = verify_entries(self.log(), self.public_key)
+        if broken is not None:
+            raise VerificationFailed("box-log", f"position {broken}", why)
+        return entries
 
     def receipt(self, tracking_code: str) -> Receipt | None:
         """The receipt of the logged ballot or challenge ``tracking_code`` ("" : the close entry), or None."""

@@ -3,8 +3,15 @@
 docs/protocol.md §7. Trustee j holds x_j, a Shamir share of the joint secret x, and publishes
 X_j = g^{x_j} (:class:`~degcore.elgamal.dkg.CeremonyResult`). For a ciphertext (a, b) it
 publishes M_j = a^{x_j} with a Chaum–Pedersen proof that log_g X_j = log_a M_j, bound to the
-caller's context (the election base hash). Any t valid partials from a set S of trustees give
-a^x = ∏_{j∈S} M_j^{λ_j} with λ_j = ∏_{k∈S, k≠j} k / (k − j) mod q, and g^m = b / a^x.
+caller's context (the election base hash).
+
+**Context first**, as in the ballot functions: ``partial_decrypt(context, share, ciphertexts)``,
+``ThresholdDecryption(context, result, ciphertexts)``, ``threshold_decrypt(context, result,
+ciphertexts, partials)``, where ``context`` is the :class:`~degcore.ballot.ElectionContext` or,
+outside an election, the bytes its proofs bind; anything else is InvalidInput.
+
+Any t valid partials from a set S of trustees give a^x = ∏_{j∈S} M_j^{λ_j} with
+λ_j = ∏_{k∈S, k≠j} k / (k − j) mod q, and g^m = b / a^x.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import functools
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from degcore.elgamal import dleq
 from degcore.elgamal._codec import elements_from_hex, proofs_from_hex
@@ -26,6 +34,7 @@ from degcore.ids import check_id
 from degcore.parallel import map_chunks
 
 __all__ = [
+    "ElectionScope",
     "PartialDecryption",
     "ThresholdDecryption",
     "TrusteeShare",
@@ -33,6 +42,45 @@ __all__ = [
     "partial_decrypt",
     "threshold_decrypt",
 ]
+
+
+@runtime_checkable
+class ElectionScope(Protocol):
+    """What this module needs of a :class:`~degcore.ballot.ElectionContext`: its base hash and ceremony."""
+
+    @property
+    def base_hash(self) -> bytes:
+        """The election's base hash: the context every proof binds."""
+        ...
+
+    @property
+    def ceremony(self) -> CeremonyResult:
+        """The key ceremony's result."""
+        ...
+
+
+#: The context argument of this module: an ElectionContext, or the bytes every proof binds.
+Context = ElectionScope | bytes
+
+
+def context_bytes(context: object) -> bytes:
+    """The bytes a proof binds: ``context`` itself, or an ElectionContext's base hash; else InvalidInput."""
+    if isinstance(context, bytes):
+        return context
+    if isinstance(context, ElectionScope) and isinstance(context.base_hash, bytes):
+        return context.base_hash
+    raise InvalidInput(
+        f"context must be an ElectionContext or its base hash as bytes, not {type(context).__name__} "
+        "(the context comes first: partial_decrypt(context, share, ciphertexts))"
+    )
+
+
+def _ceremony_config(scope: object) -> CeremonyConfig:
+    if isinstance(scope, CeremonyConfig):
+        return scope
+    if isinstance(scope, ElectionScope):
+        return scope.ceremony.config
+    raise InvalidInput(f"expected an ElectionContext or a CeremonyConfig, not {type(scope).__name__}")
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -88,8 +136,9 @@ class PartialDecryption:
     values: tuple[Element, ...]
     proofs: tuple[dleq.DleqProof, ...]
 
-    def to_json(self, config: CeremonyConfig) -> dict[str, JsonValue]:
-        """The canonical JSON object (``tally/shares/trustee-<id>.json`` in the record)."""
+    def to_json(self, scope: CeremonyConfig | ElectionScope) -> dict[str, JsonValue]:
+        """The canonical JSON object (``tally/partials/<id>.json``); ``scope``: context or ceremony config."""
+        config = _ceremony_config(scope)
         group = config.group
         return {
             **ceremony_header(config, "partial-decryption"),
@@ -99,8 +148,9 @@ class PartialDecryption:
         }
 
     @classmethod
-    def from_json(cls, config: CeremonyConfig, obj: object) -> PartialDecryption:
+    def from_json(cls, scope: CeremonyConfig | ElectionScope, obj: object) -> PartialDecryption:
         """Parse strictly; every value is decoded with a membership check."""
+        config = _ceremony_config(scope)
         fields = read_ceremony_record(config, obj, "partial-decryption", {"trustee", "values", "proofs"})
         group = config.group
         values = elements_from_hex(group, fields["values"], "values")
@@ -120,15 +170,18 @@ def _partial_chunk(
 
 
 def partial_decrypt(
+    context: Context,
     share: TrusteeShare,
     ciphertexts: Sequence[Ciphertext],
-    context: bytes,
     *,
     executor: Executor | None = None,
 ) -> PartialDecryption:
     """M_j = a^{x_j} with a proof for every ciphertext, in parallel on ``executor`` (default: all cores)."""
+    bound = context_bytes(context)
+    if not isinstance(share, TrusteeShare):
+        raise InvalidInput(f"share must be a TrusteeShare, not {type(share).__name__}")
     group = share.config.group
-    work = functools.partial(_partial_chunk, group, share.x, share.verification_key(), context)
+    work = functools.partial(_partial_chunk, group, share.x, share.verification_key(), bound)
     results = map_chunks(work, [ct.a for ct in ciphertexts], executor=executor)
     return PartialDecryption(share.trustee_id, tuple(m for m, _ in results), tuple(p for _, p in results))
 
@@ -177,15 +230,17 @@ class ThresholdDecryption:
 
     def __init__(
         self,
+        context: Context,
         result: CeremonyResult,
         ciphertexts: Sequence[Ciphertext],
-        context: bytes,
         *,
         executor: Executor | None = None,
     ) -> None:
+        self.context = context_bytes(context)
+        if not isinstance(result, CeremonyResult):
+            raise InvalidInput(f"result must be a CeremonyResult, not {type(result).__name__}")
         self.result = result
         self.ciphertexts = tuple(ciphertexts)
-        self.context = context
         self.executor = executor
         self._accepted: dict[str, PartialDecryption] = {}
 
@@ -239,15 +294,15 @@ class ThresholdDecryption:
 
 
 def threshold_decrypt(
+    context: Context,
     result: CeremonyResult,
     ciphertexts: Sequence[Ciphertext],
     partials: Sequence[PartialDecryption],
-    context: bytes,
     *,
     executor: Executor | None = None,
 ) -> list[Element]:
     """Check all ``partials`` (the first bad one raises) and combine: g^m for each ciphertext."""
-    session = ThresholdDecryption(result, ciphertexts, context, executor=executor)
+    session = ThresholdDecryption(context, result, ciphertexts, executor=executor)
     for partial in partials:
         session.add(partial)
     return session.combine()

@@ -1,4 +1,4 @@
-"""Verifiable re-encryption mix-net with Terelius–Wikström proofs (DESIGN.md §1 step 7, docs/mixnet.md).
+"""Verifiable re-encryption mix-net with Terelius–Wikström proofs (docs/mixnet.md; architecture.md §2).
 
 :func:`shuffle` permutes and re-encrypts rows of ciphertexts; :func:`prove` / :func:`verify` are
 CHVote's GenShuffleProof / CheckShuffleProof; :mod:`degcore.mixnet.cascade` chains k mix servers and

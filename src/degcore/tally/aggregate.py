@@ -55,6 +55,11 @@ class EncryptedTally:
             ],
         }
 
+    @classmethod
+    def from_json(cls, context: ElectionContext, obj: object) -> EncryptedTally:
+        """Parse ``tally/encrypted_tally.json`` strictly (the same as :func:`tally_from_json`)."""
+        return tally_from_json(context, obj)
+
 
 #: What aggregation needs of a ballot (proofs stay behind: they were checked at casting).
 _Columns = tuple[str, tuple[tuple[str, tuple[Ciphertext, ...]], ...]]

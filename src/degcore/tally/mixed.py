@@ -146,7 +146,7 @@ def decrypt_rows(
     if not rows:
         return []
     contest = context.manifest.contest(contest_id)
-    session = ThresholdDecryption(context.ceremony, flatten(rows), context.base_hash, executor=executor)
+    session = ThresholdDecryption(context, context.ceremony, flatten(rows), executor=executor)
     for partial in partials:
         session.add(partial)
     values = []

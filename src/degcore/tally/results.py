@@ -59,7 +59,7 @@ def decrypt_tally(
 
     Raises RuleViolation(not_enough_trustees) if fewer than t valid partials are given.
     """
-    session = ThresholdDecryption(context.ceremony, tally.ciphertexts(), context.base_hash, executor=executor)
+    session = ThresholdDecryption(context, context.ceremony, tally.ciphertexts(), executor=executor)
     for partial in partials:
         session.add(partial)
     plain = session.combine()

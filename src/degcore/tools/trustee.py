@@ -203,7 +203,7 @@ def _cmd_decrypt(args: argparse.Namespace, board: Board) -> int:
         _check_tally_inputs(board)
     reader = RecordReader(board.root, index=False)
     tally = reader.encrypted_tally(context)
-    partial = partial_decrypt(share, tally.ciphertexts(), context.base_hash)
+    partial = partial_decrypt(context, share, tally.ciphertexts())
     board.publish_json(layout.partial_file(me), partial.to_json(ceremony.config))
     print(f"{me}: partial decryption of {len(tally.ciphertexts())} tally ciphertexts published")
     servers = context.setup.mix_servers if context.setup is not None else {}
@@ -219,7 +219,7 @@ def _cmd_decrypt(args: argparse.Namespace, board: Board) -> int:
         for stage, server in zip(stages, expected, strict=True):
             stage.verify(server)  # decrypt only what the setup's servers signed
         rows = flatten(stages[-1].stage.rows)
-        mixed = partial_decrypt(share, rows, context.base_hash)
+        mixed = partial_decrypt(context, share, rows)
         board.publish_json(layout.mix_partial_file(contest_id, me), mixed.to_json(ceremony.config))
         print(f"{me}: partial decryption of {len(rows)} mixed ciphertexts of {contest_id} published")
     log.info("tally: %s published its partial decryptions", me)
@@ -244,7 +244,7 @@ def _good(
         try:
             if isinstance(partial, DegcoreError):
                 raise partial
-            probe = ThresholdDecryption(session_of.result, session_of.ciphertexts, session_of.context)
+            probe = ThresholdDecryption(session_of.context, session_of.result, session_of.ciphertexts)
             probe.add(partial)
             good.append(partial)
         except DegcoreError as exc:
@@ -258,14 +258,14 @@ def _cmd_combine(args: argparse.Namespace, board: Board) -> int:
     config, base = context.ceremony.config, context.base_hash
     tally = reader.encrypted_tally(context)
     partials = _good(
-        ThresholdDecryption(context.ceremony, tally.ciphertexts(), base), reader.partial_files(config)
+        ThresholdDecryption(base, context.ceremony, tally.ciphertexts()), reader.partial_files(config)
     )
     mixed = {}
     for contest_id in mixnet_contests(context):
         stages = reader.mix_stages(context, contest_id)
         if stages:
             rows = stages[-1].stage.rows
-            probe = ThresholdDecryption(context.ceremony, flatten(rows), base)
+            probe = ThresholdDecryption(base, context.ceremony, flatten(rows))
             mixed[contest_id] = (rows, _good(probe, reader.mix_partial_files(config, contest_id)))
     result = decrypt_tally(context, tally, partials, mixed=mixed)
     board.publish_json(layout.RESULT, result.to_json())
@@ -362,6 +362,8 @@ def run(args: argparse.Namespace) -> int:
     """Run one ``degcore trustee`` step; returns the exit status."""
     command = f"degcore trustee {args.step}"
     try:
+        if args.step == "config":  # the authority's step starts the shared folder
+            Path(args.board).mkdir(parents=True, exist_ok=True)
         return _STEPS[args.step][0](args, Board(args.board))
     except NotReady as exc:
         print(f"{command}: not ready: {exc}", file=sys.stderr)

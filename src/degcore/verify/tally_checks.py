@@ -143,7 +143,7 @@ def _mix_partials(
 ) -> list[PartialDecryption]:
     if not rows:
         return partials
-    session = ThresholdDecryption(context.ceremony, flatten(rows), context.base_hash)
+    session = ThresholdDecryption(context, context.ceremony, flatten(rows))
     return _accepted(session, partials, lambda trustee, why: check.fail(f"{contest_id}/{trustee}", why))
 
 
@@ -168,7 +168,7 @@ def check_decryption(
     report.checks_run.update({"V10", "V11"})
     v10, v11 = report.check("V10"), report.check("V11")
     partials = _read_partials(v10, reader.partial_files(context.ceremony.config))
-    session = ThresholdDecryption(context.ceremony, tally.ciphertexts(), context.base_hash)
+    session = ThresholdDecryption(context, context.ceremony, tally.ciphertexts())
     good = _accepted(session, partials, v10.fail)
     v11.items = len(tally.ciphertexts()) + sum(len(rows) for rows, _ in mixed.values())
     try:

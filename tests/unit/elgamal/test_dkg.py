@@ -28,8 +28,8 @@ def _decrypts(
 ) -> None:
     group = result.config.group
     cts = [encrypt(result.joint_key, m) for m in (0, 1, 5)]
-    partials = [threshold.partial_decrypt(shares[t], cts, CONTEXT) for t in present]
-    plain = threshold.threshold_decrypt(result, cts, partials, CONTEXT)
+    partials = [threshold.partial_decrypt(CONTEXT, shares[t], cts) for t in present]
+    plain = threshold.threshold_decrypt(CONTEXT, result, cts, partials)
     assert [dlog(group, e, 10) for e in plain] == [0, 1, 5]
 
 
@@ -71,17 +71,17 @@ def test_every_subset_of_three_or_more_decrypts_and_two_cannot(group: Group) -> 
     for t in ROSTER:
         assert shares[t].verification_key() == result.verification_keys[t]
     cts = [encrypt(result.joint_key, m) for m in (0, 1, 2, 7)]
-    partials = {t: threshold.partial_decrypt(shares[t], cts, CONTEXT) for t in ROSTER}
+    partials = {t: threshold.partial_decrypt(CONTEXT, shares[t], cts) for t in ROSTER}
     expected = None
     for size in (3, 4, 5):
         for subset in itertools.combinations(ROSTER, size):
-            plain = threshold.threshold_decrypt(result, cts, [partials[t] for t in subset], CONTEXT)
+            plain = threshold.threshold_decrypt(CONTEXT, result, cts, [partials[t] for t in subset])
             expected = expected or plain
             assert plain == expected, subset
     assert [dlog(group, e, 10) for e in expected or []] == [0, 1, 2, 7]
     for pair in itertools.combinations(ROSTER, 2):
         with pytest.raises(RuleViolation) as info:
-            threshold.threshold_decrypt(result, cts, [partials[t] for t in pair], CONTEXT)
+            threshold.threshold_decrypt(CONTEXT, result, cts, [partials[t] for t in pair])
         assert info.value.rule is Rule.NOT_ENOUGH_TRUSTEES
 
 

@@ -32,7 +32,7 @@ def _setup(
 ) -> tuple[CeremonyResult, list, dict[str, PartialDecryption]]:  # type: ignore[type-arg]
     result, shares = ceremony
     cts = [encrypt(result.joint_key, m % 4) for m in range(count)]
-    partials = {t: threshold.partial_decrypt(shares[t], cts, CONTEXT, executor=SERIAL) for t in ROSTER}
+    partials = {t: threshold.partial_decrypt(CONTEXT, shares[t], cts, executor=SERIAL) for t in ROSTER}
     return result, cts, partials
 
 
@@ -56,7 +56,7 @@ def _tampered(result: CeremonyResult, partial: PartialDecryption) -> dict[str, P
 def test_a_tampered_partial_is_rejected_naming_the_trustee_and_the_others_still_decrypt(ceremony) -> None:  # type: ignore[no-untyped-def]
     result, cts, partials = _setup(ceremony)
     for how, bad in _tampered(result, partials["t2"]).items():
-        session = ThresholdDecryption(result, cts, CONTEXT, executor=SERIAL)
+        session = ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
         with pytest.raises(VerificationFailed) as info:
             session.add(bad)
         assert info.value.check == "partial-decryption" and info.value.subject == "t2", how
@@ -68,17 +68,17 @@ def test_a_tampered_partial_is_rejected_naming_the_trustee_and_the_others_still_
 
 def test_a_partial_under_another_context_or_for_other_ciphertexts_fails(ceremony) -> None:  # type: ignore[no-untyped-def]
     result, cts, partials = _setup(ceremony)
-    session = ThresholdDecryption(result, cts, b"another election", executor=SERIAL)
+    session = ThresholdDecryption(b"another election", result, cts, executor=SERIAL)
     with pytest.raises(VerificationFailed, match="6 of 6"):
         session.add(partials["t1"])
     others = [encrypt(result.joint_key, 0) for _ in cts]
     with pytest.raises(VerificationFailed):
-        ThresholdDecryption(result, others, CONTEXT, executor=SERIAL).add(partials["t1"])
+        ThresholdDecryption(CONTEXT, result, others, executor=SERIAL).add(partials["t1"])
 
 
 def test_unknown_duplicate_and_too_few_partials(ceremony) -> None:  # type: ignore[no-untyped-def]
     result, cts, partials = _setup(ceremony)
-    session = ThresholdDecryption(result, cts, CONTEXT, executor=SERIAL)
+    session = ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
     with pytest.raises(InvalidInput, match="not a qualified trustee"):
         session.add(dataclasses.replace(partials["t1"], trustee_id="mallory"))
     session.add(partials["t1"])
@@ -94,7 +94,7 @@ def test_unknown_duplicate_and_too_few_partials(ceremony) -> None:  # type: igno
 def test_a_partial_presented_as_another_trustee_fails(ceremony) -> None:  # type: ignore[no-untyped-def]
     result, cts, partials = _setup(ceremony)
     with pytest.raises(VerificationFailed) as info:
-        ThresholdDecryption(result, cts, CONTEXT).add(dataclasses.replace(partials["t1"], trustee_id="t2"))
+        ThresholdDecryption(CONTEXT, result, cts).add(dataclasses.replace(partials["t1"], trustee_id="t2"))
     assert info.value.subject == "t2"
 
 
@@ -129,13 +129,13 @@ def test_executors_give_the_same_answer(ceremony, executor) -> None:  # type: ig
     pool = ThreadPoolExecutor(2) if executor == "threads" else None
     try:
         partials = [
-            threshold.partial_decrypt(shares[t], cts, CONTEXT, executor=pool) for t in ("t1", "t2", "t3")
+            threshold.partial_decrypt(CONTEXT, shares[t], cts, executor=pool) for t in ("t1", "t2", "t3")
         ]
-        plain = threshold.threshold_decrypt(result, cts, partials, CONTEXT, executor=pool)
+        plain = threshold.threshold_decrypt(CONTEXT, result, cts, partials, executor=pool)
     finally:
         if pool is not None:
             pool.shutdown()
-    serial = threshold.threshold_decrypt(result, cts, partials, CONTEXT, executor=SERIAL)
+    serial = threshold.threshold_decrypt(CONTEXT, result, cts, partials, executor=SERIAL)
     assert plain == serial
     assert [dlog(result.config.group, e, 3) for e in plain] == [m % 3 for m in range(80)]
 

@@ -87,7 +87,7 @@ def test_provers_keep_secrets_on_constant_time_paths(group: Group, monkeypatch: 
         dleq.prove(group, x, st, CONTEXT)
         result, shares = run_local_ceremony(CeremonyConfig("e", group, 2, ("t1", "t2", "t3")))
         watch.secrets.update(share.x for share in shares.values())
-        threshold.partial_decrypt(shares["t2"], list(cts), CONTEXT, executor=SERIAL)
+        threshold.partial_decrypt(CONTEXT, shares["t2"], list(cts), executor=SERIAL)
         rows = [(ct,) for ct in cts]
         out, witness = mixnet.shuffle(result.joint_key, rows, executor=SERIAL)
         mixnet.prove(result.joint_key, rows, out, witness, CONTEXT, executor=SERIAL)

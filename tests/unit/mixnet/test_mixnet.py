@@ -155,11 +155,11 @@ def test_a_cascade_of_three_then_threshold_decryption() -> None:
     assert stage_context(CONTEXT, 1) != stage_context(CONTEXT, 2)
     cts = flatten(current)
     partials = [
-        threshold.partial_decrypt(shares[t], cts, CONTEXT, executor=SERIAL) for t in ("t2", "t4", "t5")
+        threshold.partial_decrypt(CONTEXT, shares[t], cts, executor=SERIAL) for t in ("t2", "t4", "t5")
     ]
     values = [
         dlog(group, m, 20)
-        for m in threshold.threshold_decrypt(ceremony, cts, partials, CONTEXT, executor=SERIAL)
+        for m in threshold.threshold_decrypt(CONTEXT, ceremony, cts, partials, executor=SERIAL)
     ]
     decrypted = collections.Counter(unflatten(values, 3))
     expected = collections.Counter(tuple((3 * i + k) % 11 for k in range(3)) for i in range(10))
