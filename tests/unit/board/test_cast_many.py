@@ -43,7 +43,7 @@ def test_a_second_ballot_of_one_credential_in_a_batch_is_refused_alone(e: Electi
     assert isinstance(results[1], RuleViolation) and results[1].rule is Rule.CREDENTIAL_USED
     assert [r.position for r in results if isinstance(r, Receipt)] == [1, 2, 3]
     assert [c.ballot for c in box.counted()] == [casts[0].ballot, casts[2].ballot, casts[3].ballot]
-    assert box.verify_log()[:2] == (3, None)
+    assert box.verify_log() == 3
     for result in results:
         if isinstance(result, Receipt):
             assert box.receipt(result.tracking_code) == result
@@ -79,7 +79,7 @@ def test_a_store_failure_loses_the_whole_batch_and_a_retry_records_it(e: Electio
     with _commit_fails(box):
         failed = box.cast_many(casts, now=DURING)
     assert all(isinstance(r, StorageError) for r in failed)  # no receipt: the client knows to retry
-    assert box.verify_log()[0] == 0 and box.counts()["counted"] == 0
+    assert box.verify_log() == 0 and box.counts()["counted"] == 0
     retried = box.cast_many(casts, now=DURING)
     assert [r.position for r in retried if isinstance(r, Receipt)] == [1, 2, 3]
 
@@ -106,5 +106,5 @@ def test_two_racing_batches_count_each_credential_once(
     for pair in per_credential:
         assert sorted(o == str(Rule.CREDENTIAL_USED) for o in pair) == [False, True]
     box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
-    assert box.counts()["counted"] == 4 and box.verify_log()[1] is None
+    assert box.counts()["counted"] == 4 and box.verify_log() == 4
     box.close_connection()
