@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from tqdm import tqdm
 
 from degcore.errors import DegcoreError
-from degcore.interop.verificatum import verify_run
+from degcore.interop.verificatum import TYPES, verify_run
 
 __all__ = ["add_parser", "main", "run"]
 
@@ -30,6 +30,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
     )
     parser.add_argument("protinfo", help="the session's protInfo.xml")
     parser.add_argument("proof_dir", help="the proof directory (vmn's dir/nizkp/<auxsid>)")
+    parser.add_argument(
+        "--type", choices=TYPES, dest="expected_type",
+        help="the type of proof the run must be (vmnv's -mix, -shuffle, -decrypt); default: the run's own",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
         "--quiet", action="store_true", help="no progress bar, no report: only the exit status"
@@ -50,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             if n >= _BAR_FROM:
                 bar.update(n)
 
-        report = verify_run(args.protinfo, args.proof_dir, advance=advance)
+        report = verify_run(args.protinfo, args.proof_dir, advance=advance, expected_type=args.expected_type)
     except DegcoreError as exc:
         print(f"degcore vmnv: {exc}", file=sys.stderr)
         return 3

@@ -85,6 +85,8 @@ def write_run(
     kind: str = "shuffling",
     threshold: int | None = None,
     absent: Sequence[int] = (),
+    idle: Sequence[int] = (),
+    faulty: Sequence[int] = (),
     version: str = "3.0.4",
     sid: str = "SessionID",
     auxsid: str = "default",
@@ -93,7 +95,13 @@ def write_run(
     """Mix ``n`` rows of ``width`` through ``servers`` mix servers; (protInfo.xml, proof dir, all lists).
 
     ``kind`` is vmn's session type; ``threshold`` is λ (default: all servers); the servers in
-    ``absent`` take no part in the decryption, as vmn records a party whose data it could not use.
+    ``absent`` take no part in the decryption, as vmn records a party whose data it could not use;
+    the servers in ``idle`` take no part in the shuffle (no proof files, as vmn leaves an inactive
+    server's slot); the servers in ``faulty`` decrypt and prove with a wrong share, yet are marked
+    correct, as only a dishonest record would have it (vmn's prover would unmark them). A ``mixing``
+    run is laid out as vmn's ``MixNetElGamalSession.decrypt`` leaves it: no ``ShuffledCiphertexts.bt``,
+    the final list in ``proofs/Ciphertexts<l>.bt`` of the last server and, where server λ took no
+    part, also in ``proofs/Ciphertexts<λ>.bt`` (vmn renames it there).
     """
     root = Path(root)
     protinfo = root / "protInfo.xml"
@@ -141,7 +149,10 @@ def write_run(
     (d / "Ciphertexts.bt").write_bytes(in_tree.to_bytes())
     lists: list[Sequence[Row]] = [rows]
     h: list[Element] = []
+    last = max((p for p in range(1, servers + 1) if p not in idle), default=0)
     for party in range(1, servers + 1 if kind != "decryption" else 1):
+        if party in idle:
+            continue
         out, witness = shuffle(pk, rows, executor=executor)
         out_tree = ciphertexts_tree(vg, out)
         transcript = VerificatumTranscript(info, rho, pk, width, in_tree, out_tree, h)
@@ -161,14 +172,17 @@ def write_run(
             vg.wide_scalar_tree(proof.s4),
         )
         (proofs / f"PoSReply{tag}.bt").write_bytes(reply.to_bytes())
-        if party < servers:
+        if party < last or kind == "mixing":
             (proofs / f"Ciphertexts{tag}.bt").write_bytes(out_tree.to_bytes())
         rows, in_tree = out, out_tree
         lists.append(out)
-    if kind != "decryption":
+    lam = threshold or servers
+    if kind == "shuffling":
         (d / "ShuffledCiphertexts.bt").write_bytes(in_tree.to_bytes())
+    elif kind == "mixing" and lam in idle:
+        (d / "proofs" / f"Ciphertexts{lam:02d}.bt").write_bytes(in_tree.to_bytes())
     if kind != "shuffling":
-        _decrypt(info, d=d, rho=rho, rows=rows, rows_tree=in_tree, poly=poly, absent=absent)
+        _decrypt(info, d=d, rho=rho, rows=rows, rows_tree=in_tree, poly=poly, absent=absent, faulty=faulty)
     return protinfo, d, lists
 
 
@@ -185,6 +199,7 @@ def _decrypt(
     rows_tree: ByteTree,
     poly: list[int],
     absent: Sequence[int],
+    faulty: Sequence[int] = (),
 ) -> None:
     """Every present party's decryption factors u^{−x_l/Δ} and proof, written as vmn does; Plaintexts.bt."""
     vg: VGroup = info.vgroup
@@ -192,8 +207,9 @@ def _decrypt(
     inverse = pow(lagrange_factor(k), -1, q)
     one = group.identity()
     factors: list[list[list[Element]]] = []
+    shares = {party: (_share(poly, party, q) + (party in faulty)) % q for party in range(1, k + 1)}
     for party in range(1, k + 1):
-        exponent = -_share(poly, party, q) * inverse % q
+        exponent = -shares[party] * inverse % q
         present = party not in absent
         factors.append([[ct.a**exponent if present else one for ct in row] for row in rows])
     trees = [vg.wide_array_tree(f, width) for f in factors]
@@ -211,7 +227,7 @@ def _decrypt(
     proofs = d / "proofs"
     for party, (tree, commitment, r) in enumerate(zip(trees, commitments, nonces, strict=True), start=1):
         tag = f"{party:02d}"
-        reply = (-_share(poly, party, q) * inverse * v + r) % q if party not in absent else 0
+        reply = (-shares[party] * inverse * v + r) % q if party not in absent else 0
         (proofs / f"DecryptionFactors{tag}.bt").write_bytes(tree.to_bytes())
         (proofs / f"DecrFactCommitment{tag}.bt").write_bytes(commitment.to_bytes())
         (proofs / f"DecrFactReply{tag}.bt").write_bytes(vg.scalar_tree(reply).to_bytes())

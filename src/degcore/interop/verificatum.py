@@ -35,7 +35,7 @@ from degcore.mixnet.equations import ShuffleArgument, ShuffleEquationFailed, che
 from degcore.mixnet.proof import check_proof_shape
 from degcore.parallel import SERIAL
 
-__all__ = ["NAMES", "CheckResult", "RunReport", "check_run", "verify_run"]
+__all__ = ["NAMES", "TYPES", "CheckResult", "RunReport", "check_run", "verify_run"]
 
 #: Verificatum's names (VMNV §8.3) for the shared equations ({i}: the component or the chain index).
 NAMES = {
@@ -134,12 +134,21 @@ def _verify_party(
     return check
 
 
-def _open(protinfo: str | Path, proof_dir: str | Path) -> tuple[ProtInfo, ProofDirectory, str, str, int]:
+#: vmn's session types (``MixNetElGamalSession``: MIX_TYPE, SHUFFLE_TYPE, DECRYPT_TYPE).
+TYPES = ("mixing", "shuffling", "decryption")
+
+
+def _open(
+    protinfo: str | Path, proof_dir: str | Path, expected: str | None
+) -> tuple[ProtInfo, ProofDirectory, str, str, int]:
     info = read_protinfo(protinfo)
     d = ProofDirectory(proof_dir)
     kind = d.text("type")
-    if kind not in ("shuffling", "mixing", "decryption"):
+    if kind not in TYPES:
         raise InvalidInput(f"type: unknown type of proof {kind[:40]!r}")
+    if expected is not None and kind != expected:
+        # vmnv -mix/-shuffle/-decrypt: "Attempting to verify proof of X, but proof is a proof of Y!"
+        raise InvalidInput(f"type: expected a proof of {expected}, but the run is a proof of {kind}")
     if d.exists("maxciph", inner=True):
         raise UnsupportedFormat("the run used pre-computation (maxciph, PoSC, CCPoS): not supported")
     width = d.number("width", info.width)
@@ -154,9 +163,10 @@ def verify_run(
     *,
     executor: Executor | None = None,
     advance: Callable[[int], object] | None = None,
+    expected_type: str | None = None,
 ) -> RunReport:
-    """Verify every proof of a shuffle in a Verificatum run; ``advance(n)`` after each mix server."""
-    info, d, kind, auxsid, width = _open(protinfo, proof_dir)
+    """Verify a Verificatum run (of ``expected_type`` if given); ``advance(n)`` after each mix server."""
+    info, d, kind, auxsid, width = _open(protinfo, proof_dir, expected_type)
     vg = info.vgroup
     version = d.text("version", info.version)
     rho = derive_rho(
@@ -173,14 +183,15 @@ def verify_run(
         "par.sid": info.sid,
         "par.omega": str(width),
     }
+    go_on = True
     if kind != "decryption":
-        rows, in_tree = _verify_shuffles(
+        rows, in_tree, go_on = _verify_shuffles(
             info, d, report, rho=rho, pk=pk, rows=rows, in_tree=in_tree,
             executor=executor or SERIAL, advance=advance,
         )  # fmt: skip
     else:
         _active_threshold(info, d)
-    if kind != "shuffling":
+    if kind != "shuffling" and go_on:
         report.checks += verify_decryption(
             info, d, rho=rho, pk=pk, rows=rows, rows_tree=in_tree, width=width, executor=executor or SERIAL
         )
@@ -198,8 +209,8 @@ def _verify_shuffles(
     in_tree: ByteTree,
     executor: Executor,
     advance: Callable[[int], object] | None,
-) -> tuple[list[Row], ByteTree]:
-    """Every proof of a shuffle; returns the list vmnv decrypts next (and its byte tree)."""
+) -> tuple[list[Row], ByteTree, bool]:
+    """Every proof of a shuffle; the list vmnv decrypts next, its byte tree, and whether vmnv would go on."""
     vg, n, width = info.vgroup, len(rows), report.width
     active = _active_threshold(info, d)
     h: list[Element] = []
@@ -211,12 +222,14 @@ def _verify_shuffles(
             report.checks.append(CheckResult(f"pos-{tag}", f"mix server {party} took no part", SKIP))
             report.checks[-1].outcome = PASS  # vmnv's rule: a server without a proof is skipped
             continue
-        name = f"Ciphertexts{tag}.bt"
-        last_from_file = d.exists(name, inner=True) or party != active
-        out_tree = d.tree(name, inner=True) if last_from_file else d.tree("ShuffledCiphertexts.bt")
-        out_rows = read_ciphertexts(
-            vg, out_tree, width, name if last_from_file else "ShuffledCiphertexts.bt", n
-        )
+        last_from_file = d.exists(f"Ciphertexts{tag}.bt", inner=True) or party != active
+        try:
+            out_tree, out_rows = _read_output(info, d, tag, n, width, in_proofs=last_from_file)
+        except InvalidInput as exc:
+            # vmnv stops at an output it cannot read ("Unable to read array"): so does the chain.
+            title = f"the output of mix server {party}"
+            report.checks.append(CheckResult(f"pos-{tag}", title, FAIL, str(exc)))
+            return rows, in_tree, False
         transcript = VerificatumTranscript(info, rho, pk, width, in_tree, out_tree, h)
         check = _verify_party(info, transcript, d, tag, rows_in=rows, rows_out=out_rows, executor=executor)
         h = transcript.h
@@ -238,12 +251,21 @@ def _verify_shuffles(
             final = read_ciphertexts(vg, d.tree("ShuffledCiphertexts.bt"), width, "ShuffledCiphertexts.bt", n)
         except DegcoreError as exc:
             report.checks.append(CheckResult("output", "the published output", FAIL, str(exc)))
-            return rows, in_tree
+            return rows, in_tree, True
         same = final == rows
         title = "ShuffledCiphertexts.bt is the output of the last valid shuffle"
         detail = "" if same else "ShuffledCiphertexts.bt differs from the verified output"
         report.checks.append(CheckResult("output", title, PASS if same else FAIL, detail))
-    return rows, in_tree
+    return rows, in_tree, True
+
+
+def _read_output(
+    info: ProtInfo, d: ProofDirectory, tag: str, n: int, width: int, *, in_proofs: bool
+) -> tuple[ByteTree, list[Row]]:
+    """A mix server's output: proofs/Ciphertexts<l>.bt, or ShuffledCiphertexts.bt for the last one."""
+    name = f"Ciphertexts{tag}.bt" if in_proofs else "ShuffledCiphertexts.bt"
+    tree = d.tree(name, inner=in_proofs)
+    return tree, read_ciphertexts(info.vgroup, tree, width, name, n)
 
 
 def _active_threshold(info: ProtInfo, d: ProofDirectory) -> int:
@@ -254,9 +276,15 @@ def _active_threshold(info: ProtInfo, d: ProofDirectory) -> int:
     return active
 
 
-def check_run(protinfo: str | Path, proof_dir: str | Path, *, executor: Executor | None = None) -> RunReport:
+def check_run(
+    protinfo: str | Path,
+    proof_dir: str | Path,
+    *,
+    executor: Executor | None = None,
+    expected_type: str | None = None,
+) -> RunReport:
     """:func:`verify_run`, raising VerificationFailed (naming the first failed check) unless it verifies."""
-    report = verify_run(protinfo, proof_dir, executor=executor)
+    report = verify_run(protinfo, proof_dir, executor=executor, expected_type=expected_type)
     for c in report.checks:
         if c.outcome != PASS:
             raise VerificationFailed(f"vmnv/{c.id}", c.title, c.detail or c.outcome)

@@ -78,11 +78,11 @@ class VGroup:
 
     # --- elements ---------------------------------------------------------------------------
     def show(self, e: Element) -> str:
-        """An element as vmnv prints it (hex of the integer; a point as (x,y) or (INFINITY))."""
+        """An element as vmnv prints it: hex of the integer; a point (x, y) or (INFINITY), as vcr does."""
         if self.kind == "modp":
             return minimal_hex(int.from_bytes(bytes(e), "big"))
         xy = self._curve().coordinates(e)
-        return "(INFINITY)" if xy is None else f"({minimal_hex(xy[0])},{minimal_hex(xy[1])})"
+        return "(INFINITY)" if xy is None else f"({minimal_hex(xy[0])}, {minimal_hex(xy[1])})"
 
     def show_all(self, items: Sequence[Element]) -> str:
         """An array as vmnv prints it: (e_1,…,e_N)."""
