@@ -222,7 +222,7 @@ def build_record(
         context, PlaintextBallot("b", {"mayor": {"m2": 1}}), spoiler.credential.public_key
     )
     built.receipts.append(box.challenge(open_ballot(context, spoiled, nonces), now=DURING))
-    box.close(now=ENDS)
+    box.close_voting(now=ENDS)
     counted = [c.ballot for c in box.counted()]
     tally = aggregate(context, counted)
     partials = [threshold.partial_decrypt(context, shares[t], tally.ciphertexts()) for t in TRUSTEES[:4]]
@@ -248,7 +248,7 @@ def build_record(
         mix_partials=mix_partials,
     )
     sign_record(built.root, AUTHORITY)
-    box.close_connection()
+    box.close()
     return built
 
 

@@ -103,7 +103,7 @@ def _authority_publishes(board: Path) -> dict[str, dict[str, int]]:
     with BallotBox(board.parent / "box.sqlite", context, keys, BOX_KEY) as box:
         for p in picks:
             box.cast(cast(context, credential("a"), p), now=DURING)
-        box.close(now=ENDS)
+        box.close_voting(now=ENDS)
         (board / layout.LOG).parent.mkdir(parents=True, exist_ok=True)
         (board / layout.LOG).write_bytes(b"".join(canonical_json(log_line(e)) + b"\n" for e in box.log()))
         ballots = [c.ballot for c in box.counted()]

@@ -100,32 +100,41 @@ def entry_from_line(record_type: str, obj: object) -> ChainEntry:
     )
 
 
-def verify_chain(tag: bytes, entries: Iterable[ChainEntry], key: bytes) -> tuple[int, int | None, str]:
-    """Check positions, links, hashes, signatures and time order: (entries, first bad position, why)."""
+def verify_chain(
+    tag: bytes, entries: Iterable[ChainEntry], key: bytes, *, check: str = "chain", item: str = "entry"
+) -> int:
+    """Check positions, links, hashes, signatures and time order; the entry count.
+
+    The first bad entry raises VerificationFailed(``check``, "``item`` N", what is wrong there).
+    """
     verifier = VerifyKey(key)
     prev, expected, count = GENESIS, 1, 0
     last_at: datetime | None = None
+
+    def broken(position: int, why: str) -> VerificationFailed:
+        return VerificationFailed(check, f"{item} {position}", why)
+
     for entry in entries:
         count += 1
         if entry.position != expected:
-            return count, expected, f"position {expected} is missing"
+            raise broken(expected, f"{item} {expected} is missing")
         if entry.prev != prev:
-            return count, entry.position, "does not link to the previous entry"
+            raise broken(entry.position, "does not link to the previous entry")
         recomputed = link_hash(tag, prev, entry.position, kind=entry.kind, payload=entry.payload, at=entry.at)
         if recomputed != entry.hash:
-            return count, entry.position, "hash does not match the entry"
+            raise broken(entry.position, "hash does not match the entry")
         try:
             verifier.verify(entry.hash, entry.signature)
         except (BadSignatureError, ValueError, TypeError):
-            return count, entry.position, "signature does not verify"
+            raise broken(entry.position, "signature does not verify") from None
         try:
             at = from_rfc3339(entry.at, "at")
         except InvalidInput as exc:
-            return count, entry.position, str(exc)
+            raise broken(entry.position, str(exc)) from None
         if last_at is not None and at < last_at:
-            return count, entry.position, f"time {entry.at} is before the previous entry's"
+            raise broken(entry.position, f"time {entry.at} is before the previous entry's")
         prev, expected, last_at = entry.hash, expected + 1, at
-    return count, None, ""
+    return count
 
 
 def _unsigned(obj: Mapping[str, object]) -> bytes:

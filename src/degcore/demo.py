@@ -267,7 +267,7 @@ def run_demo(
     wallets, issuer = _issue(election, voters, issuer_keys, remote, keys.issuance_log)
     box = BallotBox(out / "box.sqlite", election.context, issuer.public_keys(), keys.box)
     receipts = _vote(election, box, wallets)
-    box.close_connection()
+    box.close()
     issuer.close_log(VOTING_ENDS)
     # 5. The tally, the mix-net and the record, from the box's store read without its key.
     reader = BoxReader(out / "box.sqlite", election.context)
@@ -291,8 +291,8 @@ def run_demo(
         f"record written and its index signed by the authority: SHA-256 {summary.record_sha256}"
     )
     registry.close()
-    reader.close_connection()
-    issuer.close_connection()
+    reader.close()
+    issuer.close()
     return summary
 
 
@@ -397,7 +397,7 @@ def _vote(e: _Election, box: BallotBox, wallets: list[VoterCredential]) -> list[
         retry.check_ballot(context, casts[0])
         summary.checks.append("receipts bind election, ballot and entry; a retry got the original receipt")
         _refusals(box, context, (casts[0], wallets[0]), summary, at)
-    box.close(now=VOTING_ENDS)
+    box.close_voting(now=VOTING_ENDS)
     entries = box.verify_log()
     summary.checks.append(f"box log: {entries} entries, hash chain and every box signature verify")
     return [r for r in receipts if isinstance(r, Receipt)]

@@ -89,7 +89,7 @@ def test_sqlite_urls_and_paths_open_the_same_file(tmp_path: Path, monkeypatch: p
         f"sqlite:///{tmp_path}/box.sqlite",
         tmp_path / "box.sqlite",
     ):
-        BallotBox(location, e.context, e.public_keys, key).close_connection()
+        BallotBox(location, e.context, e.public_keys, key).close()
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".sqlite") == ["box.sqlite"]
 
 

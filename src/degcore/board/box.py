@@ -23,6 +23,7 @@ import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -372,7 +373,7 @@ class BallotBox(BoxReader):
             raise RuleViolation(Rule.BALLOT_CHALLENGED, "this ballot was already challenged") from None
         return self._issue(code, position, payload, digest)
 
-    def close(self, *, now: datetime | None = None) -> Receipt:
+    def close_voting(self, *, now: datetime | None = None) -> Receipt:
         """Close the box (at or after the end of voting): a final signed entry with the counts."""
         with self._store.write() as conn:
             self._open_for_writing(conn)
@@ -391,10 +392,10 @@ class BallotBox(BoxReader):
         The error's ``check`` is ``box-log``, its ``subject`` the first bad position and its
         ``detail`` what is wrong there.
         """
-        entries, broken, why = verify_entries(self.log(), self.public_key)
-        if broken is not None:
-            raise VerificationFailed("box-log", f"position {broken}", why)
-        return entries
+        # Closed here, not by the garbage collector: a failure's traceback would keep the walk, and
+        # with it a PostgreSQL read transaction, alive.
+        with closing(self.log()) as entries:
+            return verify_entries(entries, self.public_key)
 
     def receipt(self, tracking_code: str) -> Receipt | None:
         """The receipt of the logged ballot or challenge ``tracking_code`` ("" : the close entry), or None."""

@@ -37,6 +37,9 @@ def read_log(conn: sqlite3.Connection) -> Iterator[LogEntry]:
         yield LogEntry(row[0], row[1], bytes(row[2]), row[3], bytes(row[4]), bytes(row[5]), bytes(row[6]))
 
 
-def verify_entries(entries: Iterable[LogEntry], box_key: bytes) -> tuple[int, int | None, str]:
-    """Check positions, links, hashes, signatures and time order: (entries, first bad position, why)."""
-    return verify_chain(TAG, entries, box_key)
+def verify_entries(entries: Iterable[LogEntry], box_key: bytes) -> int:
+    """Check positions, links, hashes, signatures and time order; the entry count.
+
+    The first bad entry raises VerificationFailed("box-log", "position N", what is wrong there).
+    """
+    return verify_chain(TAG, entries, box_key, check="box-log", item="position")

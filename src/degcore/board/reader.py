@@ -8,7 +8,8 @@ counted ballots. It holds no secret: the box's signing key stays with the box.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Self
 
@@ -43,7 +44,7 @@ class BoxReader:
             self._store.close()
             raise InvalidInput(f"{location} is not the ballot box of this election")
 
-    def close_connection(self) -> None:
+    def close(self) -> None:
         """Close the database connections."""
         self._store.close()
 
@@ -51,7 +52,7 @@ class BoxReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close_connection()
+        self.close()
 
     def counted(self) -> Iterator[CastBallot]:
         """The counted ballots in log order (streamed, decoded with membership checks)."""
@@ -64,10 +65,12 @@ class BoxReader:
         rows["challenged"] = self._store.read("SELECT COUNT(*) FROM challenged")[0][0]
         return {k: rows.get(k, 0) for k in ("counted", "superseded", "challenged")}
 
-    def log(self) -> Iterator[LogEntry]:
+    def log(self) -> Generator[LogEntry]:
         """Every log entry in position order (streamed): what the election record publishes."""
         query = "SELECT position, kind, payload, at, prev, hash, signature FROM log ORDER BY position"
-        return (LogEntry(*row) for row in self._store.stream(query))
+        with closing(self._store.stream(query)) as rows:  # an abandoned walk ends its read transaction
+            for row in rows:
+                yield LogEntry(*row)
 
     def head(self) -> bytes:
         """The hash of the last log entry (GENESIS for an empty log)."""

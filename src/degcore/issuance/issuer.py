@@ -28,7 +28,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Self
@@ -154,7 +155,7 @@ class Issuer:
         """The public key per ballot style, for publication in the election record."""
         return {style: key.public_key() for style, key in self._keys.items()}
 
-    def close_connection(self) -> None:
+    def close(self) -> None:
         """Close the store's connections."""
         self._store.close()
 
@@ -162,7 +163,7 @@ class Issuer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close_connection()
+        self.close()
 
     # --- writing ------------------------------------------------------------------------------
     def _published(self, now: datetime) -> datetime:
@@ -260,10 +261,16 @@ class Issuer:
         return _entry(row)
 
     # --- reading ------------------------------------------------------------------------------
-    def log(self) -> Iterator[ChainEntry]:
-        """Every entry of the issuance log in position order (streamed): ``issuance/log.jsonl``."""
+    def log(self) -> Generator[ChainEntry]:
+        """Every entry of the issuance log in position order (streamed): ``issuance/log.jsonl``.
+
+        Close the generator (``contextlib.closing``) when a walk may stop early: it holds a read
+        transaction on PostgreSQL.
+        """
         query = f"SELECT {_ENTRY_COLUMNS} FROM log ORDER BY position"  # noqa: S608 - constant columns
-        return (_entry(row) for row in self._store.stream(query))
+        with closing(self._store.stream(query)) as rows:
+            for row in rows:
+                yield _entry(row)
 
     def issued_count(self) -> dict[str, int]:
         """Credentials issued per ballot style, every style with a key included (the log's counts)."""

@@ -41,7 +41,8 @@ class Publishing:
 
         ``expected`` is a published :class:`AuditHead` (or its JSON); ``key`` the registry's public
         key as published (default: this registry's). A head that is not signed by ``key`` or is of
-        another election raises VerificationFailed; the report names the first broken entry.
+        another election raises VerificationFailed("audit-head"); a broken chain raises
+        VerificationFailed("audit-log", "entry N", what is wrong there). A chain that holds gives its report.
         """
         head = None
         if expected is not None:
@@ -50,7 +51,10 @@ class Publishing:
             if head.election_id != self.settings.election_id:
                 raise VerificationFailed("audit-head", head.election_id, "the head is of another election")
         with self._db.reading() as conn:
-            return audit.verify_chain(conn, head)
+            report = audit.verify_chain(conn, head)
+        if not report.ok:
+            raise VerificationFailed("audit-log", f"entry {report.first_broken}", report.problem)
+        return report
 
     def audit_head(self, now: datetime) -> AuditHead:
         """The audit chain's current head, signed now (publish it: later truncation becomes detectable)."""

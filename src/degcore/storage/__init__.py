@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +120,7 @@ class Database(Protocol):
     def read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """All rows of a query."""
 
-    def stream(self, sql: str, params: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
+    def stream(self, sql: str, params: Sequence[object] = ()) -> Generator[tuple[Any, ...]]:
         """The rows of a query, fetched in batches (memory stays flat)."""
 
     def compact(self) -> None:
@@ -159,7 +159,7 @@ class SqliteDatabase:
         """All rows."""
         return list(self._conn.execute(sql, tuple(params)))
 
-    def stream(self, sql: str, params: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
+    def stream(self, sql: str, params: Sequence[object] = ()) -> Generator[tuple[Any, ...]]:
         """Rows as SQLite produces them."""
         yield from self._conn.execute(sql, tuple(params))
 

@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -227,7 +227,7 @@ class PostgresDatabase:
             rows = conn.execute(sql.replace("?", "%s"), tuple(params))
             return [tuple(_plain(v) for v in row) for row in rows]
 
-    def stream(self, sql: str, params: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
+    def stream(self, sql: str, params: Sequence[object] = ()) -> Generator[tuple[Any, ...]]:
         """A server-side cursor, 1,000 rows per round trip."""
         with (
             self._errors(),

@@ -16,7 +16,7 @@ from degcore.ballot.setup import check_announcement, file_sha256
 from degcore.chain import ChainEntry, verify_chain, verify_object
 from degcore.elgamal.dkg import CeremonyConfig
 from degcore.encoding import from_rfc3339
-from degcore.errors import DegcoreError
+from degcore.errors import DegcoreError, VerificationFailed
 from degcore.issuance.log import ISSUANCE_TAG, Closed, Issued, parse_issuance_line
 from degcore.record import RecordReader, layout
 from degcore.verify.report import CheckResult
@@ -82,9 +82,12 @@ def check_eligibility(reader: RecordReader, check: CheckResult, setup: ElectionS
         check.fail(layout.ISSUANCE_LOG, str(exc))
         facts.issued = None
         return facts
-    _, broken, why = verify_chain(ISSUANCE_TAG, (e for e, _ in entries), setup.issuance_key)
-    if broken is not None:
-        check.fail(f"issuance entry {broken}", why)
+    try:
+        verify_chain(
+            ISSUANCE_TAG, (e for e, _ in entries), setup.issuance_key, check="V15", item="issuance entry"
+        )
+    except VerificationFailed as exc:
+        check.fail(exc.subject, exc.detail)
     opens, closes = setup.issuance_window
     styles = set(setup.issuer_keys)
     refs: dict[bytes, int] = {}

@@ -39,7 +39,7 @@ def e() -> Election:
 def box(e: Election, store_location: str) -> Iterator[BallotBox]:
     box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
     yield box
-    box.close_connection()
+    box.close()
 
 
 def _entries(box: BallotBox) -> int:
@@ -109,7 +109,7 @@ def test_each_rejection_rule_leaves_no_trace(e: Election, box: BallotBox) -> Non
         assert got == expected, (label, error)
         assert _entries(box) == before, label
     assert box.counts() == {"counted": 1, "superseded": 0, "challenged": 0}
-    box.close(now=ENDS)
+    box.close_voting(now=ENDS)
     with pytest.raises(RuleViolation) as closed:
         box.cast(fresh, now=DURING)
     assert closed.value.rule is Rule.BOX_CLOSED
@@ -188,7 +188,7 @@ def test_two_racing_casts_of_one_credential_count_once(
 ) -> None:
     path, saved = store_location, tmp_path / "election.json"
     _save_election(e, saved)
-    BallotBox(path, e.context, e.public_keys, BOX_KEY).close_connection()
+    BallotBox(path, e.context, e.public_keys, BOX_KEY).close()
     wallet = e.credential("b")
     casts = [json.dumps(e.cast(wallet, {"mayor": {f"m{i % 3}": 1}}).to_json(e.context)) for i in range(4)]
     results = race(_race, [(path, str(saved), c) for c in casts])
@@ -285,7 +285,7 @@ def _cast_all(location: str, saved: str, casts: list[str], barrier: object, out:
         except RuleViolation as exc:
             assert exc.rule is Rule.CREDENTIAL_USED
             refused += 1
-    box.close_connection()
+    box.close()
     out.put((accepted, refused))  # type: ignore[attr-defined]
 
 
@@ -295,7 +295,7 @@ def test_many_writers_keep_every_rule(e: Election, store_location: str, tmp_path
     Afterwards each credential has exactly one ballot in the log (the first to commit), positions
     run 1…n without a gap or a repeat, and the chain and every signature verify.
     """
-    BallotBox(store_location, e.context, e.public_keys, BOX_KEY).close_connection()
+    BallotBox(store_location, e.context, e.public_keys, BOX_KEY).close()
     wallets = [e.credential("b") for _ in range(60)]
     per_process: list[list[str]] = [[] for _ in range(4)]
     for i, wallet in enumerate(wallets):

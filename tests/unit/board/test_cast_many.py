@@ -27,7 +27,7 @@ def e() -> Election:
 def box(e: Election, store_location: str) -> Iterator[BallotBox]:
     box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
     yield box
-    box.close_connection()
+    box.close()
 
 
 def test_a_second_ballot_of_one_credential_in_a_batch_is_refused_alone(e: Election, box: BallotBox) -> None:
@@ -50,7 +50,7 @@ def test_a_second_ballot_of_one_credential_in_a_batch_is_refused_alone(e: Electi
 
 
 def test_a_closed_box_refuses_every_ballot_of_a_batch(e: Election, box: BallotBox) -> None:
-    box.close(now=ENDS)
+    box.close_voting(now=ENDS)
     results = box.cast_many([e.cast(e.credential("b"), MAYOR) for _ in range(2)], now=DURING)
     assert all(isinstance(r, RuleViolation) and r.rule is Rule.BOX_CLOSED for r in results)
 
@@ -98,7 +98,7 @@ def test_two_racing_batches_count_each_credential_once(
 ) -> None:
     saved = tmp_path / "election.json"
     _save_election(e, saved)
-    BallotBox(store_location, e.context, e.public_keys, BOX_KEY).close_connection()
+    BallotBox(store_location, e.context, e.public_keys, BOX_KEY).close()
     wallets = [e.credential("b") for _ in range(4)]
     batches = [[e.cast(w, {"mayor": {f"m{side}": 1}}).to_json(e.context) for w in wallets] for side in (0, 1)]
     outcomes = race(_race_many, [(store_location, str(saved), json.dumps(b)) for b in batches])
@@ -107,4 +107,4 @@ def test_two_racing_batches_count_each_credential_once(
         assert sorted(o == str(Rule.CREDENTIAL_USED) for o in pair) == [False, True]
     box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
     assert box.counts()["counted"] == 4 and box.verify_log() == 4
-    box.close_connection()
+    box.close()

@@ -37,7 +37,7 @@ def e() -> Election:
 def box(e: Election, store_location: str) -> Iterator[BallotBox]:
     box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
     yield box
-    box.close_connection()
+    box.close()
 
 
 def _entries(location: str) -> int:
@@ -55,7 +55,7 @@ def test_a_store_reopened_with_another_key_is_refused(
     again = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
     again.cast(e.cast(e.credential("b"), MAYOR), now=DURING)
     assert again.verify_log() == 2
-    again.close_connection()
+    again.close()
 
 
 def _open(location: str, saved: str, key_seed: bytes, barrier: object, out: object) -> None:
@@ -64,7 +64,7 @@ def _open(location: str, saved: str, key_seed: bytes, barrier: object, out: obje
     try:
         box = BallotBox(location, e.context, e.public_keys, SigningKey(key_seed))
         box.cast(e.cast(e.credential("b"), MAYOR), now=DURING)
-        box.close_connection()
+        box.close()
         out.put(f"opened {key_seed[0]}")  # type: ignore[attr-defined]
     except InvalidInput:
         out.put("refused")  # type: ignore[attr-defined]
@@ -81,7 +81,7 @@ def test_two_processes_share_a_new_store_only_with_the_same_key(store_location: 
     e = election(get_group("ristretto255"))
     box = BallotBox(store_location, e.context, e.public_keys, winner)
     assert box.verify_log() == 1
-    box.close_connection()
+    box.close()
 
 
 def test_two_processes_with_the_same_key_share_a_store(store_location: str, tmp_path: Path) -> None:
@@ -132,7 +132,7 @@ def test_the_signed_setup_fixes_the_box_key_policy_and_issuer_keys(e: Election, 
     box = BallotBox(store_location, context, e.public_keys, BOX_KEY)  # the policy comes from the setup
     assert box.policy is Policy.LAST
     assert box.cast(e.cast(e.credential("b"), MAYOR), now=DURING).position == 1
-    box.close_connection()
+    box.close()
 
 
 # --- idempotent casting ---------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def test_an_identical_retry_returns_the_original_receipt(e: Election, box: Ballo
     with pytest.raises(RuleViolation) as second:  # the same credential, another ballot
         box.cast(e.cast(wallet, {"mayor": {"m2": 1}}), now=DURING + timedelta(minutes=3))
     assert second.value.rule is Rule.CREDENTIAL_USED
-    box.close(now=ENDS)
+    box.close_voting(now=ENDS)
     assert box.cast(cast, now=ENDS) == first  # after the close, too
     assert box.cast_many([cast], now=ENDS) == [first]
     assert box.counts()["counted"] == 2 and box.verify_log() == 3
@@ -195,7 +195,7 @@ def test_a_retry_after_a_lost_answer_gets_the_original_receipt(
     retried.check_ballot(e.context, cast)
     other = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)  # another process, later
     assert other.receipt(cast.ballot.tracking_code(e.context)) == retried and other.find(retried)
-    other.close_connection()
+    other.close()
     assert box.counts()["counted"] == 1 and box.verify_log() == 1
 
 
@@ -220,7 +220,7 @@ def _cast_same(location: str, saved: str, cast_json: str, barrier: object, out: 
 def test_racing_identical_retries_all_get_the_one_receipt(
     e: Election, store_location: str, tmp_path: Path
 ) -> None:
-    BallotBox(store_location, e.context, e.public_keys, BOX_KEY).close_connection()
+    BallotBox(store_location, e.context, e.public_keys, BOX_KEY).close()
     cast = json.dumps(e.cast(e.credential("b"), MAYOR).to_json(e.context))
     saved = str(_saved(tmp_path))
     receipts = {str(r) for r in race(_cast_same, [(store_location, saved, cast)] * 3)}
@@ -260,9 +260,9 @@ def test_the_close_comes_at_or_after_the_end_of_voting(e: Election, box: BallotB
     box.cast(e.cast(e.credential("b"), MAYOR), now=DURING)
     for too_early in (STARTS, DURING, ENDS - timedelta(microseconds=1)):
         with pytest.raises(RuleViolation) as info:
-            box.close(now=too_early)
+            box.close_voting(now=too_early)
         assert info.value.rule is Rule.OUTSIDE_WINDOW
-    closed = box.close(now=ENDS)
+    closed = box.close_voting(now=ENDS)
     assert [entry.at for entry in box.log()][-1] == "2026-09-20T17:00:00Z" and closed.position == 2
     with pytest.raises(RuleViolation):  # nothing after the close, even a later ballot time
         box.cast(e.cast(e.credential("b"), MAYOR), now=DURING)
@@ -293,12 +293,12 @@ def test_the_box_stamps_entries_with_its_own_clock(e: Election, store_location: 
     clock.times = [DURING + timedelta(seconds=1)]
     box.cast(e.cast(e.credential("b"), MAYOR))
     clock.times = [ENDS]
-    box.close()
+    box.close_voting()
     assert [entry.at for entry in box.log()] == [
         "2026-09-18T07:00:00Z", "2026-09-18T07:00:01Z", "2026-09-20T17:00:00Z",
     ]  # fmt: skip
     assert box.verify_log() == 3
-    box.close_connection()
+    box.close()
 
 
 def test_the_window_is_checked_at_the_time_the_entry_gets(e: Election, store_location: str) -> None:
@@ -307,7 +307,7 @@ def test_the_window_is_checked_at_the_time_the_entry_gets(e: Election, store_loc
     with pytest.raises(RuleViolation) as info:
         box.cast(e.cast(e.credential("b"), MAYOR))
     assert info.value.rule is Rule.OUTSIDE_WINDOW and _entries(store_location) == 0
-    box.close_connection()
+    box.close()
 
 
 def test_verify_entries_reports_time_going_backwards() -> None:
@@ -317,5 +317,7 @@ def test_verify_entries_reports_time_going_backwards() -> None:
         digest = entry_hash(prev, position, "ballot", b"{}", at)
         entries.append(LogEntry(position, "ballot", b"{}", at, prev, digest, BOX_KEY.sign(digest).signature))
         prev = digest
-    count, bad, why = verify_entries(iter(entries), bytes(BOX_KEY.verify_key))
-    assert (count, bad) == (2, 2) and "before the previous entry" in why
+    with pytest.raises(VerificationFailed) as info:
+        verify_entries(iter(entries), bytes(BOX_KEY.verify_key))
+    assert (info.value.check, info.value.subject) == ("box-log", "position 2")
+    assert "before the previous entry" in info.value.detail

@@ -31,7 +31,7 @@ def e() -> Election:
 def box(e: Election, store_location: str) -> Iterator[BallotBox]:
     box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
     yield box
-    box.close_connection()
+    box.close()
 
 
 _FIELDS = ["election", "tracking_code", "position", "payload_hash", "entry_hash", "box_signature"]
@@ -70,7 +70,7 @@ def test_the_receipt_bytes_are_exactly_those_of_protocol_9_4(e: Election, box: B
 
 def test_the_close_receipt_has_no_tracking_code(e: Election, box: BallotBox) -> None:
     box.cast(e.cast(e.credential("b"), MAYOR), now=DURING)
-    closed = box.close(now=ENDS)
+    closed = box.close_voting(now=ENDS)
     assert closed.tracking_code == "" and closed.position == 2
     closed.verify(box.public_key, e.context.base_hash)
     assert box.find(closed) and box.receipt("") == closed

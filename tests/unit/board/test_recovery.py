@@ -107,7 +107,7 @@ def test_a_crash_in_the_middle_of_casting(e: Election, server: Server) -> None:
         assert box.find(receipt) and box.receipt(receipt.tracking_code) == receipt
     assert box.verify_log() == 8
     assert sorted(r.position for r in receipts.values()) == list(range(1, 9))
-    box.close_connection()
+    box.close()
 
 
 def test_a_restart_while_the_box_is_idle_costs_no_failed_cast(e: Election, server: Server) -> None:
@@ -119,7 +119,7 @@ def test_a_restart_while_the_box_is_idle_costs_no_failed_cast(e: Election, serve
     server.start()
     assert box.cast(e.cast(e.credential("b"), MAYOR), now=DURING).position == 2
     assert box.verify_log() == 2
-    box.close_connection()
+    box.close()
 
 
 def test_a_box_cannot_open_while_the_server_is_down(e: Election, server: Server) -> None:

@@ -58,11 +58,12 @@ def test_cutting_the_chain_at_the_end_is_detected(registry: Registry, store_loca
     assert head.seq == last
     execute(store_location, f"DELETE FROM audit WHERE seq = {last}")  # noqa: S608 - our own integer
     assert registry.verify_audit().ok  # without an anchor, nothing shows
-    cut = registry.verify_audit(head)
-    assert (cut.first_broken, cut.anchored) == (last, last)
-    assert cut.problem.startswith("truncated")
+    with pytest.raises(VerificationFailed) as cut:
+        registry.verify_audit(head)
+    assert cut.value.subject == f"entry {last}" and cut.value.detail.startswith("truncated")
     execute(store_location, f"DELETE FROM audit WHERE seq > {last - 5}")  # noqa: S608
-    assert registry.verify_audit(head).problem.startswith("truncated")
+    with pytest.raises(VerificationFailed, match="truncated"):
+        registry.verify_audit(head)
 
 
 def test_a_rewritten_end_does_not_match_the_signed_head(registry: Registry, store_location: str) -> None:
@@ -77,8 +78,10 @@ def test_a_rewritten_end_does_not_match_the_signed_head(registry: Registry, stor
     blob = f"X'{digest.hex()}'" if not store_location.startswith("postgresql") else f"'\\x{digest.hex()}'"
     execute(store_location, f"UPDATE audit SET result = 'refused: nothing', hash = {blob} WHERE seq = {seq}")  # noqa: S608
     assert registry.verify_audit().ok  # the chain itself still holds
-    report = registry.verify_audit(head)
-    assert (report.first_broken, report.problem) == (seq, "does not match the signed head")
+    with pytest.raises(VerificationFailed) as rewritten:
+        registry.verify_audit(head)
+    assert rewritten.value.subject == f"entry {seq}"
+    assert rewritten.value.detail == "does not match the signed head"
 
 
 def test_a_forged_head_is_refused(registry: Registry) -> None:

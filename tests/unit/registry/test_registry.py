@@ -357,12 +357,15 @@ def test_the_audit_chain_detects_tampering(registry: Registry, store_location: s
     assert results[-1].startswith("refused")
     ((actor,),) = query(store_location, "SELECT actor FROM audit WHERE seq = 3")
     execute(store_location, "UPDATE audit SET actor = 'someone else' WHERE seq = 3")
-    assert registry.verify_audit().first_broken == 3
+    with pytest.raises(VerificationFailed) as changed:
+        registry.verify_audit()
+    assert (changed.value.check, changed.value.subject) == ("audit-log", "entry 3")
     execute(store_location, f"UPDATE audit SET actor = '{actor}' WHERE seq = 3")  # noqa: S608 - our own value
     assert registry.verify_audit().ok
     execute(store_location, "DELETE FROM audit WHERE seq = 5")
-    broken = registry.verify_audit()
-    assert (broken.first_broken, broken.problem) == (5, "entry 5 is missing")
+    with pytest.raises(VerificationFailed) as missing:
+        registry.verify_audit()
+    assert (missing.value.subject, missing.value.detail) == ("entry 5", "entry 5 is missing")
 
 
 def test_purge_leaves_no_personal_data_in_the_file(registry: Registry, store_location: str) -> None:
