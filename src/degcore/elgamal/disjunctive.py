@@ -120,8 +120,8 @@ def _verify(
     commitments: list[Element] = []
     shifted = _shifted(group, ct.b, lo, hi)
     for c_j, v_j, (_, b_over) in zip(proof.challenges, proof.responses, shifted, strict=True):
-        commitments.append(group.exp_g_vartime(v_j) * group.exp_vartime(ct.a, c_j))
-        commitments.append(pk.exp_vartime(v_j) * group.exp_vartime(b_over, c_j))
+        commitments.append(group.exp_g_multi_vartime(v_j, [ct.a], [c_j]))
+        commitments.append(pk.exp_multi_vartime(v_j, [b_over], [c_j]))
     if t.elements("commitments", commitments).challenge(group) != sum(proof.challenges) % group.order:
         raise VerificationFailed(check, subject, "challenges do not sum to the hash of the statement")
 

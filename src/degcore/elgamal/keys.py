@@ -7,6 +7,7 @@ every encryption and proof under it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from degcore.errors import InvalidInput
@@ -45,6 +46,12 @@ class PublicKey:
         if self._fixed is None:
             self._fixed = self.group.fixed(self.h)
         return self._fixed.exp_vartime(k)
+
+    def exp_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
+        """h^k · ∏ bases[i]^scalars[i] for public scalars (a proof's commitment) through h's fixed base."""
+        if self._fixed is None:
+            self._fixed = self.group.fixed(self.h)
+        return self._fixed.exp_multi_vartime(k, bases, scalars)
 
     def __bytes__(self) -> bytes:
         return bytes(self.h)

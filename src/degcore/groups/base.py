@@ -9,8 +9,9 @@ Every exponentiation is constant-time in its exponent unless its name says ``var
 :meth:`Group.exp` / ``**``, :meth:`Group.exp_g` and :meth:`FixedBase.exp` take secret exponents
 (nonces, shares, keys, plaintexts) and run a constant-time library routine;
 :meth:`Group.exp_vartime`, :meth:`Group.exp_g_vartime`, :meth:`FixedBase.exp_vartime` and
-:meth:`Group.multi_exp` (∏ bᵢ^kᵢ in one pass) are for exponents that are public (verification) and
-may be faster. What "constant-time" covers, and what
+:meth:`Group.multi_exp` (∏ bᵢ^kᵢ in one pass), :meth:`Group.exp_g_multi_vartime` and
+:meth:`FixedBase.exp_multi_vartime` (a proof's commitment g^v · A^c in one pass) are for exponents
+that are public (verification) and may be faster. What "constant-time" covers, and what
 it does not, is in docs/security-limitations.md §1. Elements from outside enter only through
 :meth:`Group.decode`, which rejects anything that is not the canonical encoding of a member of the
 order-q group.
@@ -76,6 +77,11 @@ class FixedBase:
     def exp_vartime(self, k: int) -> Element:
         """``base ** k`` for a public ``k`` (may be faster, may leak ``k`` through timing)."""
         return self.base.group.exp_vartime(self.base, k)
+
+    def exp_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
+        """base^k · ∏ bases[i]^scalars[i] for public scalars, in one pass where the backend can."""
+        group = self.base.group
+        return group.mul(self.exp_vartime(k), group.multi_exp(bases, scalars))
 
 
 class Group(ABC):
@@ -163,6 +169,10 @@ class Group(ABC):
         for b, _ in kept:
             self._check_member_type(b)
         return self._multi_exp([b for b, _ in kept], [k for _, k in kept])
+
+    def exp_g_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
+        """g^k · ∏ bases[i]^scalars[i] for public scalars (a proof's commitment), in one pass if it can."""
+        return self.mul(self.exp_g_vartime(k), self.multi_exp(bases, scalars))
 
     def _multi_exp(self, bases: list[Element], scalars: list[int]) -> Element:
         """The backend's fastest method for reduced, nonzero scalars; by default one power per term."""
