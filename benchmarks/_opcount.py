@@ -69,9 +69,12 @@ def count_ops(group: Group) -> Iterator[Counter[str]]:
             depth[0] -= 1
 
     def multi_exp(bases: Any, scalars: Any) -> Any:
-        # Bound by the plain product it replaces, so a ratio below 1 is the MSM's gain.
+        # Bound by the plain product it replaces, so a ratio below 1 is the MSM's gain (a term with
+        # exponent 1, as in a sum of ciphertexts, replaces a multiplication).
         if depth[0] == 0:
-            counts["exp_vartime"] += len(bases)
+            ones = sum(1 for k in scalars if k % group.order == 1)
+            counts["exp_vartime"] += len(bases) - ones
+            counts["mul"] += ones
         depth[0] += 1
         try:
             return type(group).multi_exp(group, bases, scalars)

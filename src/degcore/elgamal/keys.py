@@ -7,7 +7,6 @@ every encryption and proof under it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from degcore.errors import InvalidInput
@@ -47,11 +46,12 @@ class PublicKey:
             self._fixed = self.group.fixed(self.h)
         return self._fixed.exp_vartime(k)
 
-    def exp_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
-        """h^k · ∏ bases[i]^scalars[i] for public scalars (a proof's commitment) through h's fixed base."""
+    @property
+    def fixed_base(self) -> FixedBase:
+        """The fixed-base preparation of h (built on first use), e.g. for ``Group.commitments_vartime``."""
         if self._fixed is None:
             self._fixed = self.group.fixed(self.h)
-        return self._fixed.exp_multi_vartime(k, bases, scalars)
+        return self._fixed
 
     def __bytes__(self) -> bytes:
         return bytes(self.h)

@@ -104,6 +104,9 @@ class Group(ABC):
     #: Whether one :meth:`multi_exp` of many terms beats one power per term (measured,
     #: docs/performance.md), so that verifiers batch equations with random weights.
     batches: bool = True
+    #: Whether :meth:`commitments_vartime` shares each base's precomputation across its rows, so
+    #: that a factor g^k folded into a row costs less than dividing a base by g^j first.
+    shares_rows: bool = False
 
     def _register(self) -> None:
         _REGISTRY.setdefault(self.name, self)
@@ -155,8 +158,12 @@ class Group(ABC):
 
     def product(self, elements: Iterable[Element]) -> Element:
         """The product of ``elements`` (the identity for none)."""
-        acc = self.identity()
-        for e in elements:
+        items = iter(elements)
+        acc = next(items, None)
+        if acc is None:
+            return self.identity()
+        self._check_member_type(acc)  # no multiplication by the identity checks it for us
+        for e in items:
             acc = self.mul(acc, e)
         return acc
 
@@ -174,9 +181,24 @@ class Group(ABC):
         """g^k · ∏ bases[i]^scalars[i] for public scalars (a proof's commitment), in one pass if it can."""
         return self.mul(self.exp_g_vartime(k), self.multi_exp(bases, scalars))
 
+    def commitments_vartime(
+        self, key: FixedBase | None, bases: Sequence[Element], rows: Sequence[Sequence[int]]
+    ) -> list[Element]:
+        """Per row (k_g, k_key, k_1, …): g^k_g · key^k_key · ∏ bases[i]^k_i, public scalars (shared work)."""
+        results = []
+        for k_g, k_key, *ks in rows:
+            terms = [self.multi_exp(bases, ks)]
+            if k_g % self.order:
+                terms.append(self.exp_g_vartime(k_g))
+            if key is not None and k_key % self.order:
+                terms.append(key.exp_vartime(k_key))
+            results.append(self.product(terms))
+        return results
+
     def _multi_exp(self, bases: list[Element], scalars: list[int]) -> Element:
         """The backend's fastest method for reduced, nonzero scalars; by default one power per term."""
-        return self.product(self.exp_vartime(b, k) for b, k in zip(bases, scalars, strict=True))
+        terms = zip(bases, scalars, strict=True)
+        return self.product(b if k == 1 else self.exp_vartime(b, k) for b, k in terms)
 
     def is_identity(self, a: Element) -> bool:
         """Whether ``a`` is the neutral element."""

@@ -105,8 +105,9 @@ class Ristretto255(Group):
         """Serve public exponents from ``module`` (the native extension), or from libsodium for None."""
         self._native = module
         self._g_table = None if module is None else module.precompute(self._g.b)
-        # With the native MSM a term costs a fraction of a multiplication, so batches pay.
-        self.batches = module is not None
+        # With the native MSM a term costs a fraction of a multiplication, so batches pay, and
+        # commitment rows share their bases' doublings.
+        self.batches = self.shares_rows = module is not None
 
     def generator(self) -> Element:
         """The RFC 9496 base point."""
@@ -157,6 +158,23 @@ class Ristretto255(Group):
         if self._native is None:
             return super().exp_g_multi_vartime(k, bases, scalars)
         return _native_commit(self._native, self._g_table, k, bases, scalars)
+
+    def commitments_vartime(
+        self, key: FixedBase | None, bases: Sequence[Element], rows: Sequence[Sequence[int]]
+    ) -> list[Element]:
+        """Per row (k_g, k_key, k_1, …): g^k_g · key^k_key · ∏ bases[i]^k_i, all rows in one native call."""
+        native = self._native
+        found = key._native_table() if isinstance(key, _Fixed) else None
+        if native is None or (key is not None and found is None):
+            return super().commitments_vartime(key, bases, rows)
+        tables = [self._g_table] if found is None else [self._g_table, found[1]]
+        width = len(bases) + 2
+        if any(len(row) != width for row in rows):
+            raise InvalidInput(f"ristretto255: every commitment row needs {width} scalars")
+        # The native order: the bases' scalars, then the tables' (g, then the key's).
+        ordered = [k for row in rows for k in (*row[2:], row[0], *row[1 : len(tables)])]
+        packed = native.multi_exp_rows(b"".join(map(_b, bases)), tables, _scalar_bytes(ordered))
+        return [_RistrettoElement(packed[i : i + 32]) for i in range(0, len(packed), 32)]
 
     def fixed(self, a: Element) -> FixedBase:
         """``a`` for many powers: secret ones by libsodium, public ones through a native table of ``a``."""
