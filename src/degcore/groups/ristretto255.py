@@ -13,11 +13,12 @@ C extension in this folder, variable-time, written for degcore; docs/architectur
 ``DEGCORE_NATIVE`` is not ``0``: :meth:`Ristretto255.exp_vartime`, :meth:`Ristretto255.multi_exp`
 (Straus with width-5 NAFs for few terms, Pippenger with signed digits for many) and the proof
 commitments g^v · A^c of :meth:`Ristretto255.exp_g_multi_vartime` and ``fixed(h).exp_multi_vartime``
-in one pass over precomputed tables of g and h. :meth:`Ristretto255.exp_g_vartime` stays with
+in one pass over precomputed tables of g and h, and :meth:`Ristretto255.commitments_vartime`, whose
+rows share each base's precomputation (so ``shares_rows`` is True). ``exp_g_vartime`` stays with
 libsodium's table, which beats a variable-time chain of doublings. Without the module every public
 operation is the constant-time one and ``multi_exp`` is one multiplication per term (no bucket
 method can win over libsodium's calls, whose every addition decodes and re-encodes), so
-``batches`` is then False. The measurements are in docs/performance.md.
+``batches`` and ``shares_rows`` are then False. The measurements are in docs/performance.md.
 
 hash_to_element is RFC 9380 hash_to_ristretto255: expand_message_xmd(SHA-512, 64 bytes) followed
 by the RFC 9496 §4.3.4 element derivation (libsodium ``from_hash``).
