@@ -2,7 +2,8 @@
 
 ``count_ops(group)`` wraps the backend's operations for one untimed run of a workload and counts
 the outermost calls only (``div`` is one op even where it is ``mul`` + ``inv`` inside; a
-``multi_exp`` of N terms counts as N ``exp_vartime``, the plain product it replaces);
+``multi_exp`` of N terms counts as N ``exp_vartime``, the plain product it replaces, and a one-pass
+commitment ``exp_g_multi_vartime`` / ``FixedBase.exp_multi_vartime`` as the powers it replaces);
 ``unit_costs(group)`` times each operation on random inputs in the same process. The operation
 bound of a workload is Σ count(op) × cost(op); its ratio is measured time / bound.
 """
@@ -19,6 +20,7 @@ from typing import Any
 from degcore.groups import Group
 from degcore.groups.base import FixedBase
 from degcore.groups.modp import _WindowTable
+from degcore.groups.ristretto255 import _Fixed as _RistrettoFixed
 
 OPS = (
     "exp", "exp_vartime", "exp_small", "exp_g", "exp_g_vartime", "fixed_exp", "fixed_exp_vartime",
@@ -37,7 +39,10 @@ def count_ops(group: Group) -> Iterator[Counter[str]]:
 
     def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def counted(*args: Any) -> Any:
-            if depth[0] == 0:
+            if depth[0] == 0 and name in _COMMITMENTS:  # g^v · ∏ bᵢ^kᵢ: the powers it replaces
+                counts[_COMMITMENTS[name]] += 1
+                counts["exp_vartime"] += len(args[-2])
+            elif depth[0] == 0:
                 small = name == "exp_vartime" and int(args[1]).bit_length() <= SMALL_EXPONENT_BITS
                 counts["exp_small" if small else name] += 1
             depth[0] += 1
@@ -49,7 +54,7 @@ def count_ops(group: Group) -> Iterator[Counter[str]]:
         return counted
 
     originals = {}
-    for name in ("exp", "exp_vartime", "exp_g", "exp_g_vartime", "mul", "div", "inv", "decode"):
+    for name in _GROUP_METHODS:
         originals[name] = getattr(group, name)
         setattr(group, name, wrap(name, originals[name]))
 
@@ -64,9 +69,12 @@ def count_ops(group: Group) -> Iterator[Counter[str]]:
             depth[0] -= 1
 
     def multi_exp(bases: Any, scalars: Any) -> Any:
-        # Bound by the plain product it replaces, so a ratio below 1 is the MSM's gain.
+        # Bound by the plain product it replaces, so a ratio below 1 is the MSM's gain (a term with
+        # exponent 1, as in a sum of ciphertexts, replaces a multiplication).
         if depth[0] == 0:
-            counts["exp_vartime"] += len(bases)
+            ones = sum(1 for k in scalars if k % group.order == 1)
+            counts["exp_vartime"] += len(bases) - ones
+            counts["mul"] += ones
         depth[0] += 1
         try:
             return type(group).multi_exp(group, bases, scalars)
@@ -75,16 +83,44 @@ def count_ops(group: Group) -> Iterator[Counter[str]]:
 
     group.product = product  # type: ignore[method-assign]
     group.multi_exp = multi_exp  # type: ignore[method-assign]
-    table_exp, table_exp_vartime = _WindowTable.exp, _WindowTable.exp_vartime
-    _WindowTable.exp = wrap("fixed_exp", table_exp)  # type: ignore[method-assign]
-    _WindowTable.exp_vartime = wrap("fixed_exp_vartime", table_exp_vartime)  # type: ignore[method-assign]
+    restore = _patch_fixed_bases(wrap)
     try:
         yield counts
     finally:
-        _WindowTable.exp, _WindowTable.exp_vartime = table_exp, table_exp_vartime  # type: ignore[method-assign]
+        restore()
         for name in (*originals, "product", "multi_exp"):
             with contextlib.suppress(AttributeError):
                 delattr(group, name)
+
+
+_GROUP_METHODS = (
+    "exp", "exp_vartime", "exp_g", "exp_g_vartime", "exp_g_multi_vartime", "mul", "div", "inv", "decode",
+)  # fmt: skip
+
+#: The one-pass commitments, counted as their first power plus one exp_vartime per other term.
+_COMMITMENTS = {"exp_g_multi_vartime": "exp_g_vartime", "fixed_exp_multi_vartime": "fixed_exp_vartime"}
+
+#: The fixed-base classes whose own methods are counted (others count through the group's).
+_FIXED_METHODS = {
+    _WindowTable: ("exp", "exp_vartime"),
+    _RistrettoFixed: ("exp_vartime", "exp_multi_vartime"),
+    FixedBase: ("exp_multi_vartime",),
+}
+
+Wrapper = Callable[[str, Callable[..., Any]], Callable[..., Any]]
+
+
+def _patch_fixed_bases(wrap: Wrapper) -> Callable[[], None]:
+    """Count the fixed-base methods as ``fixed_*``; return the function that undoes it."""
+    saved = [(cls, name, cls.__dict__[name]) for cls, names in _FIXED_METHODS.items() for name in names]
+    for cls, name, fn in saved:
+        setattr(cls, name, wrap(f"fixed_{name}", fn))
+
+    def restore() -> None:
+        for cls, name, fn in saved:
+            setattr(cls, name, fn)
+
+    return restore
 
 
 def _time(fn: Callable[[], object], reps: int) -> float:

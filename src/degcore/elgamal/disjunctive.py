@@ -17,7 +17,7 @@ option ciphertexts encrypts a total in [min, max]; every option ciphertext is in
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from degcore.elgamal._scalars import check_reduced, decode_scalars, encode_scalars
@@ -117,11 +117,18 @@ def _verify(
     if len(proof.challenges) != width or len(proof.responses) != width:
         raise VerificationFailed(check, subject, f"expected {width} challenges and responses")
     check_reduced(group, proof.challenges + proof.responses, check, subject)
-    commitments: list[Element] = []
-    shifted = _shifted(group, ct.b, lo, hi)
-    for c_j, v_j, (_, b_over) in zip(proof.challenges, proof.responses, shifted, strict=True):
-        commitments.append(group.exp_g_vartime(v_j) * group.exp_vartime(ct.a, c_j))
-        commitments.append(pk.exp_vartime(v_j) * group.exp_vartime(b_over, c_j))
+    # Rows (k_g, k_h, k_a, k_b): A_j = g^v_j · a^c_j and B_j = h^v_j · (b / g^j)^c_j. Where rows share
+    # their bases, B_j is h^v_j · b^c_j · g^(−j·c_j), all rows over a and b in one call; elsewhere one
+    # division per j is cheaper than a power of g, so each j takes its own b / g^j.
+    pairs = zip(range(lo, hi + 1), proof.challenges, proof.responses, strict=True)
+    if group.shares_rows:
+        rows = [row for j, c_j, v_j in pairs for row in ((v_j, 0, c_j, 0), (-j * c_j, v_j, 0, c_j))]
+        commitments = group.commitments_vartime(pk.fixed_base, [ct.a, ct.b], rows)
+    else:
+        commitments = []
+        for (_, c_j, v_j), (_, b_over) in zip(pairs, _shifted(group, ct.b, lo, hi), strict=True):
+            rows = [(v_j, 0, c_j, 0), (0, v_j, 0, c_j)]
+            commitments += group.commitments_vartime(pk.fixed_base, [ct.a, b_over], rows)
     if t.elements("commitments", commitments).challenge(group) != sum(proof.challenges) % group.order:
         raise VerificationFailed(check, subject, "challenges do not sum to the hash of the statement")
 
@@ -157,10 +164,22 @@ def verify(
     _verify(pk, ct, proof, lo=lo, hi=hi, t=t, check="range", subject=subject)
 
 
+def _public_sum(group: Group, cts: Sequence[Ciphertext]) -> Ciphertext:
+    """The homomorphic sum of public ciphertexts as two multi-exponentiations by ones (one call each)."""
+    ones = [1] * len(cts)
+    return Ciphertext(group.multi_exp([c.a for c in cts], ones), group.multi_exp([c.b for c in cts], ones))
+
+
 def _start_sum(
-    pk: PublicKey, cts: Sequence[Ciphertext], context: bytes, lo: int, hi: int
+    pk: PublicKey,
+    cts: Sequence[Ciphertext],
+    context: bytes,
+    lo: int,
+    hi: int,
+    *,
+    sum_of: Callable[[Group, Sequence[Ciphertext]], Ciphertext] = add,
 ) -> tuple[Ciphertext, Transcript]:
-    total = add(pk.group, cts)
+    total = sum_of(pk.group, cts)
     t = _start(SUM_TAG, pk, context, lo, hi).elements("options", [e for c in cts for e in (c.a, c.b)])
     return total, t.element("a", total.a).element("b", total.b)
 
@@ -189,5 +208,5 @@ def verify_sum(
 ) -> None:
     """Check that the product of ``cts`` encrypts a total in [lo, hi]; raise VerificationFailed("sum")."""
     _check_bounds(lo, hi)
-    product, t = _start_sum(pk, cts, context, lo, hi)
+    product, t = _start_sum(pk, cts, context, lo, hi, sum_of=_public_sum)
     _verify(pk, product, proof, lo=lo, hi=hi, t=t, check="sum", subject=subject)

@@ -37,10 +37,15 @@ class DleqProof(ChallengeResponse):
     """Compact Chaum–Pedersen proof: challenge ``c`` and response ``v``."""
 
 
-def _pow(group: Group, base: Element, k: int, secret: bool) -> Element:
+def _pow_secret(group: Group, base: Element, k: int) -> Element:
+    return group.exp_g(k) if base == group.generator() else group.exp(base, k)
+
+
+def _commitment(group: Group, base: Element, v: int, y: Element, c: int) -> Element:
+    """base^v · y^c for the public v, c of a proof, in one pass where the backend can."""
     if base == group.generator():
-        return group.exp_g(k) if secret else group.exp_g_vartime(k)
-    return group.exp(base, k) if secret else group.exp_vartime(base, k)
+        return group.exp_g_multi_vartime(v, [y], [c])
+    return group.multi_exp([base, y], [v, c])
 
 
 def _challenge(group: Group, context: bytes, st: DleqStatement, a1: Element, a2: Element) -> int:
@@ -50,7 +55,7 @@ def _challenge(group: Group, context: bytes, st: DleqStatement, a1: Element, a2:
 
 
 def _prove_with_nonce(group: Group, x: int, st: DleqStatement, context: bytes, u: int) -> DleqProof:
-    c = _challenge(group, context, st, _pow(group, st.g1, u, True), _pow(group, st.g2, u, True))
+    c = _challenge(group, context, st, _pow_secret(group, st.g1, u), _pow_secret(group, st.g2, u))
     return DleqProof(c, (u - c * x) % group.order)
 
 
@@ -62,7 +67,7 @@ def prove(group: Group, x: int, st: DleqStatement, context: bytes) -> DleqProof:
 def verify(group: Group, st: DleqStatement, proof: DleqProof, context: bytes, subject: str = "") -> None:
     """Check the proof; raise VerificationFailed("dleq") naming ``subject`` if it fails."""
     check_reduced(group, (proof.c, proof.v), "dleq", subject)
-    a1 = _pow(group, st.g1, proof.v, False) * group.exp_vartime(st.y1, proof.c)
-    a2 = _pow(group, st.g2, proof.v, False) * group.exp_vartime(st.y2, proof.c)
+    a1 = _commitment(group, st.g1, proof.v, st.y1, proof.c)
+    a2 = _commitment(group, st.g2, proof.v, st.y2, proof.c)
     if _challenge(group, context, st, a1, a2) != proof.c:
         raise VerificationFailed("dleq", subject, "challenge does not match the statement")

@@ -46,6 +46,13 @@ class PublicKey:
             self._fixed = self.group.fixed(self.h)
         return self._fixed.exp_vartime(k)
 
+    @property
+    def fixed_base(self) -> FixedBase:
+        """The fixed-base preparation of h (built on first use), e.g. for ``Group.commitments_vartime``."""
+        if self._fixed is None:
+            self._fixed = self.group.fixed(self.h)
+        return self._fixed
+
     def __bytes__(self) -> bytes:
         return bytes(self.h)
 

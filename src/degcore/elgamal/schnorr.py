@@ -42,6 +42,6 @@ def prove(group: Group, x: int, context: bytes) -> SchnorrProof:
 def verify(group: Group, x_pub: Element, proof: SchnorrProof, context: bytes, subject: str = "") -> None:
     """Check a proof of knowledge of log_g ``x_pub``; raise VerificationFailed("schnorr") if it fails."""
     check_reduced(group, (proof.c, proof.v), "schnorr", subject)
-    commitment = group.exp_g_vartime(proof.v) * group.exp_vartime(x_pub, proof.c)
+    commitment = group.exp_g_multi_vartime(proof.v, [x_pub], [proof.c])
     if _challenge(group, context, x_pub, commitment) != proof.c:
         raise VerificationFailed("schnorr", subject, "challenge does not match the statement")

@@ -9,8 +9,9 @@ Every exponentiation is constant-time in its exponent unless its name says ``var
 :meth:`Group.exp` / ``**``, :meth:`Group.exp_g` and :meth:`FixedBase.exp` take secret exponents
 (nonces, shares, keys, plaintexts) and run a constant-time library routine;
 :meth:`Group.exp_vartime`, :meth:`Group.exp_g_vartime`, :meth:`FixedBase.exp_vartime` and
-:meth:`Group.multi_exp` (∏ bᵢ^kᵢ in one pass) are for exponents that are public (verification) and
-may be faster. What "constant-time" covers, and what
+:meth:`Group.multi_exp` (∏ bᵢ^kᵢ in one pass), :meth:`Group.exp_g_multi_vartime` and
+:meth:`FixedBase.exp_multi_vartime` (a proof's commitment g^v · A^c in one pass) are for exponents
+that are public (verification) and may be faster. What "constant-time" covers, and what
 it does not, is in docs/security-limitations.md §1. Elements from outside enter only through
 :meth:`Group.decode`, which rejects anything that is not the canonical encoding of a member of the
 order-q group.
@@ -77,6 +78,11 @@ class FixedBase:
         """``base ** k`` for a public ``k`` (may be faster, may leak ``k`` through timing)."""
         return self.base.group.exp_vartime(self.base, k)
 
+    def exp_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
+        """base^k · ∏ bases[i]^scalars[i] for public scalars, in one pass where the backend can."""
+        group = self.base.group
+        return group.mul(self.exp_vartime(k), group.multi_exp(bases, scalars))
+
 
 class Group(ABC):
     """A cyclic group of prime order ``order`` with canonical encodings (one backend per name).
@@ -98,6 +104,9 @@ class Group(ABC):
     #: Whether one :meth:`multi_exp` of many terms beats one power per term (measured,
     #: docs/performance.md), so that verifiers batch equations with random weights.
     batches: bool = True
+    #: Whether :meth:`commitments_vartime` shares each base's precomputation across its rows, so
+    #: that a factor g^k folded into a row costs less than dividing a base by g^j first.
+    shares_rows: bool = False
 
     def _register(self) -> None:
         _REGISTRY.setdefault(self.name, self)
@@ -149,8 +158,12 @@ class Group(ABC):
 
     def product(self, elements: Iterable[Element]) -> Element:
         """The product of ``elements`` (the identity for none)."""
-        acc = self.identity()
-        for e in elements:
+        items = iter(elements)
+        acc = next(items, None)
+        if acc is None:
+            return self.identity()
+        self._check_member_type(acc)  # no multiplication by the identity checks it for us
+        for e in items:
             acc = self.mul(acc, e)
         return acc
 
@@ -164,9 +177,28 @@ class Group(ABC):
             self._check_member_type(b)
         return self._multi_exp([b for b, _ in kept], [k for _, k in kept])
 
+    def exp_g_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
+        """g^k · ∏ bases[i]^scalars[i] for public scalars (a proof's commitment), in one pass if it can."""
+        return self.mul(self.exp_g_vartime(k), self.multi_exp(bases, scalars))
+
+    def commitments_vartime(
+        self, key: FixedBase | None, bases: Sequence[Element], rows: Sequence[Sequence[int]]
+    ) -> list[Element]:
+        """Per row (k_g, k_key, k_1, …): g^k_g · key^k_key · ∏ bases[i]^k_i, public scalars (shared work)."""
+        results = []
+        for k_g, k_key, *ks in rows:
+            terms = [self.multi_exp(bases, ks)]
+            if k_g % self.order:
+                terms.append(self.exp_g_vartime(k_g))
+            if key is not None and k_key % self.order:
+                terms.append(key.exp_vartime(k_key))
+            results.append(self.product(terms))
+        return results
+
     def _multi_exp(self, bases: list[Element], scalars: list[int]) -> Element:
         """The backend's fastest method for reduced, nonzero scalars; by default one power per term."""
-        return self.product(self.exp_vartime(b, k) for b, k in zip(bases, scalars, strict=True))
+        terms = zip(bases, scalars, strict=True)
+        return self.product(b if k == 1 else self.exp_vartime(b, k) for b, k in terms)
 
     def is_identity(self, a: Element) -> bool:
         """Whether ``a`` is the neutral element."""

@@ -1,15 +1,24 @@
-"""ristretto255 (RFC 9496) over libsodium through rbcl (DESIGN.md §3).
+"""ristretto255 (RFC 9496) over libsodium through rbcl, with degcore's native accelerator (DESIGN.md §3).
 
 Elements are held as their canonical 32-byte encoding, which is what libsodium's ristretto255
 calls take and return. Scalars are encoded little-endian, 32 bytes, below
-ℓ = 2^252 + 27742317777372353535851937790883648493 (RFC 9496 §4). All exponentiations are
-libsodium's constant-time scalar multiplications; the generator uses libsodium's precomputed
-table. libsodium has no variable-time multiplication, so the ``vartime`` operations are the same
-constant-time ones. No extra table is built for other fixed bases: a libsodium point addition decodes and
-re-encodes both points (~16 µs), so a Python window table would be slower than one scalar
-multiplication (~57 µs) — measured in docs/performance.md. For the same reason no bucket method
-(Pippenger, Straus) can beat one multiplication per term, so :meth:`Group.multi_exp` is exactly
-that here (benchmarks/test_msm.py) and verifiers do not batch on this group.
+ℓ = 2^252 + 27742317777372353535851937790883648493 (RFC 9496 §4).
+
+Secret exponents (:meth:`Ristretto255.exp`, :meth:`Ristretto255.exp_g`, ``fixed(a).exp``) are always
+libsodium's constant-time scalar multiplications (the generator through libsodium's table), and
+the group operation, inversion and decoding are libsodium's too.
+
+Public exponents take the native module ``degcore.groups._ristretto255`` when it was built (the
+C extension in this folder, variable-time, written for degcore; docs/architecture.md) and
+``DEGCORE_NATIVE`` is not ``0``: :meth:`Ristretto255.exp_vartime`, :meth:`Ristretto255.multi_exp`
+(Straus with width-5 NAFs for few terms, Pippenger with signed digits for many) and the proof
+commitments g^v · A^c of :meth:`Ristretto255.exp_g_multi_vartime` and ``fixed(h).exp_multi_vartime``
+in one pass over precomputed tables of g and h, and :meth:`Ristretto255.commitments_vartime`, whose
+rows share each base's precomputation (so ``shares_rows`` is True). ``exp_g_vartime`` stays with
+libsodium's table, which beats a variable-time chain of doublings. Without the module every public
+operation is the constant-time one and ``multi_exp`` is one multiplication per term (no bucket
+method can win over libsodium's calls, whose every addition decodes and re-encodes), so
+``batches`` and ``shares_rows`` are then False. The measurements are in docs/performance.md.
 
 hash_to_element is RFC 9380 hash_to_ristretto255: expand_message_xmd(SHA-512, 64 bytes) followed
 by the RFC 9496 §4.3.4 element derivation (libsodium ``from_hash``).
@@ -17,13 +26,32 @@ by the RFC 9496 §4.3.4 element derivation (libsodium ``from_hash``).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from types import ModuleType
+
 import rbcl
 
 from degcore.errors import InvalidInput
-from degcore.groups.base import Element, Group
+from degcore.groups.base import Element, FixedBase, Group
 from degcore.hashing import expand_message_xmd
 
-__all__ = ["Ristretto255"]
+__all__ = ["NATIVE_BUILT", "Ristretto255", "native_module"]
+
+_built: ModuleType | None
+try:
+    from degcore.groups import _ristretto255 as _built
+except ImportError:  # the optional extension was not compiled (setup.py): the pure path serves
+    _built = None
+
+#: Whether the native extension was compiled and imports (whatever ``DEGCORE_NATIVE`` says).
+NATIVE_BUILT = _built is not None
+
+
+def native_module() -> ModuleType | None:
+    """The native extension, or None if it was not built or ``DEGCORE_NATIVE=0`` turns it off."""
+    return None if os.environ.get("DEGCORE_NATIVE", "1") == "0" else _built
+
 
 _L = 2**252 + 27742317777372353535851937790883648493
 _IDENTITY = bytes(32)
@@ -65,12 +93,22 @@ class Ristretto255(Group):
     element_bytes = 32
     scalar_bytes = 32
     scalar_byteorder = "little"
-    batches = False  # multi_exp is one power per term: a batch only adds multiplications
 
     def __init__(self) -> None:
         self._g = _RistrettoElement(_mul_base((1).to_bytes(32, "little")))
         self._one = _RistrettoElement(_IDENTITY)
+        self._native: ModuleType | None = None
+        self._g_table: object = None
+        self.use_native(native_module())
         self._register()
+
+    def use_native(self, module: ModuleType | None) -> None:
+        """Serve public exponents from ``module`` (the native extension), or from libsodium for None."""
+        self._native = module
+        self._g_table = None if module is None else module.precompute(self._g.b)
+        # With the native MSM a term costs a fraction of a multiplication, so batches pay, and
+        # commitment rows share their bases' doublings.
+        self.batches = self.shares_rows = module is not None
 
     def generator(self) -> Element:
         """The RFC 9496 base point."""
@@ -99,6 +137,50 @@ class Ristretto255(Group):
     def exp_g(self, k: int) -> Element:
         """Constant-time fixed-base scalar multiplication of the base point (libsodium table)."""
         return _RistrettoElement(_mul_base((k % _L).to_bytes(32, "little")))
+
+    def exp_vartime(self, a: Element, k: int) -> Element:
+        """``a ** k`` for a public ``k``: native variable-time wNAF, else libsodium's constant-time call."""
+        if self._native is None:
+            return self.exp(a, k)
+        k %= _L
+        if k == 0:
+            return self._one
+        return _RistrettoElement(self._native.multi_exp(_b(a), k.to_bytes(32, "little")))
+
+    def _multi_exp(self, bases: list[Element], scalars: list[int]) -> Element:
+        """Native Straus or Pippenger (chosen by size) in one call; else one multiplication per term."""
+        if self._native is None:
+            return super()._multi_exp(bases, scalars)
+        points = b"".join(map(_b, bases))
+        return _RistrettoElement(self._native.multi_exp(points, _scalar_bytes(scalars)))
+
+    def exp_g_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
+        """g^k · ∏ bases[i]^scalars[i] (public scalars) in one native pass over g's table, if native."""
+        if self._native is None:
+            return super().exp_g_multi_vartime(k, bases, scalars)
+        return _native_commit(self._native, self._g_table, k, bases, scalars)
+
+    def commitments_vartime(
+        self, key: FixedBase | None, bases: Sequence[Element], rows: Sequence[Sequence[int]]
+    ) -> list[Element]:
+        """Per row (k_g, k_key, k_1, …): g^k_g · key^k_key · ∏ bases[i]^k_i, all rows in one native call."""
+        native = self._native
+        found = key._native_table() if isinstance(key, _Fixed) else None
+        if native is None or (key is not None and found is None):
+            return super().commitments_vartime(key, bases, rows)
+        tables = [self._g_table] if found is None else [self._g_table, found[1]]
+        width = len(bases) + 2
+        if any(len(row) != width for row in rows):
+            raise InvalidInput(f"ristretto255: every commitment row needs {width} scalars")
+        # The native order: the bases' scalars, then the tables' (g, then the key's).
+        ordered = [k for row in rows for k in (*row[2:], row[0], *row[1 : len(tables)])]
+        packed = native.multi_exp_rows(b"".join(map(_b, bases)), tables, _scalar_bytes(ordered))
+        return [_RistrettoElement(packed[i : i + 32]) for i in range(0, len(packed), 32)]
+
+    def fixed(self, a: Element) -> FixedBase:
+        """``a`` for many powers: secret ones by libsodium, public ones through a native table of ``a``."""
+        _b(a)
+        return _Fixed(self, a)
 
     def encode(self, a: Element) -> bytes:
         """The RFC 9496 §4.3.2 encoding."""
@@ -129,6 +211,54 @@ class Ristretto255(Group):
         """RFC 9496 §4.3.4 element derivation from 64 uniform bytes."""
         self._check_length(data, 64, "uniform bytes")
         return _RistrettoElement(rbcl.crypto_core_ristretto255_from_hash(bytes(data)))
+
+
+def _scalar_bytes(scalars: Sequence[int]) -> bytes:
+    return b"".join((k % _L).to_bytes(32, "little") for k in scalars)
+
+
+def _native_commit(
+    native: ModuleType, table: object, k: int, bases: Sequence[Element], scalars: Sequence[int]
+) -> Element:
+    """base^k · ∏ bases[i]^scalars[i] with base given by its native ``table``, in one native call."""
+    if len(bases) != len(scalars):
+        raise InvalidInput(f"ristretto255: got {len(bases)} bases and {len(scalars)} scalars")
+    points = b"".join(map(_b, bases))
+    return _RistrettoElement(native.multi_exp(points, _scalar_bytes(scalars), (table,), _scalar_bytes((k,))))
+
+
+class _Fixed(FixedBase):
+    """A fixed base whose public powers use a native table of its odd multiples (built on first use)."""
+
+    __slots__ = ("_group", "_module", "_table")
+
+    def __init__(self, group: Ristretto255, base: Element) -> None:
+        super().__init__(base)
+        self._group = group
+        self._module: ModuleType | None = None
+        self._table: object = None
+
+    def _native_table(self) -> tuple[ModuleType, object] | None:
+        native = self._group._native
+        if native is None:
+            return None
+        if self._module is not native:  # built for the module in use (tests switch paths)
+            self._module, self._table = native, native.precompute(_b(self.base))
+        return native, self._table
+
+    def exp_vartime(self, k: int) -> Element:
+        """base^k for a public k: the native table, else libsodium's constant-time call."""
+        found = self._native_table()
+        if found is None:
+            return super().exp_vartime(k)
+        return _native_commit(*found, k, (), ())
+
+    def exp_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
+        """base^k · ∏ bases[i]^scalars[i] (public scalars) in one native pass over the base's table."""
+        found = self._native_table()
+        if found is None:
+            return super().exp_multi_vartime(k, bases, scalars)
+        return _native_commit(*found, k, bases, scalars)
 
 
 RISTRETTO255 = Ristretto255()

@@ -1,4 +1,8 @@
-"""ristretto255 against RFC 9496 Appendix A and RFC 9497 (HashToGroup, HashToScalar)."""
+"""ristretto255 against RFC 9496 Appendix A and RFC 9497 (HashToGroup, HashToScalar), on both paths.
+
+Every test runs twice (tests/unit/groups/conftest.py): with the native extension serving the public
+operations, and with libsodium alone.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from degcore.groups.ristretto255 import Ristretto255
 from tests.conftest import load_vector
 
 G = get_group("ristretto255")
+
+pytestmark = pytest.mark.usefixtures("ristretto_path")
 
 
 def test_generator_multiples_rfc9496_a1() -> None:
@@ -95,9 +101,15 @@ def test_top_bit_set_is_rejected() -> None:
         G.decode(bytes.fromhex("00" * 31 + "80"))
 
 
-def test_every_operation_is_libsodium_constant_time() -> None:
-    """No variable-time multiplication exists here: the public paths give the secret ones' results."""
+def test_public_paths_give_the_secret_paths_results() -> None:
+    """Whichever path serves the public operations, they agree with libsodium's constant-time ones."""
     h = G.exp_g(7)
-    for k in (1, 3, G.order - 1, 2**251 + 1):
+    a = G.exp_g(11)
+    for k in (0, 1, 3, G.order - 1, 2**251 + 1, -5, G.order + 2):
         assert G.exp_vartime(h, k) == G.exp(h, k) == G.fixed(h).exp_vartime(k)
         assert G.exp_g_vartime(k) == G.exp_g(k)
+        assert G.exp_g_multi_vartime(k, [a], [k + 1]) == G.exp_g(k) * G.exp(a, k + 1)
+        assert G.fixed(h).exp_multi_vartime(k, [a, h], [2, k]) == G.exp(h, 2 * k) * G.exp(a, 2)
+    assert G.exp_g_multi_vartime(5, [], []) == G.exp_g(5)
+    with pytest.raises(InvalidInput):
+        G.exp_g_multi_vartime(5, [a], [])
