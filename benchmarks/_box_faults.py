@@ -120,7 +120,7 @@ def _client(run: Run, location: str, share: slice, folder: str, restarted: bool)
                 if failed:
                     note(kind="back", at=time.monotonic())
                 break
-    box.close_connection()
+    box.close()
 
 
 def _receipts(path: Path) -> list[Receipt]:
@@ -178,7 +178,7 @@ def check(run: Run, location: str, folders: list[str]) -> str:
     expected = set(run.codes)
     if not {r.tracking_code for r in received} == set(committed) == expected or len(committed) != entries:
         raise AssertionError("received receipts, committed ballots and casts differ")
-    box.close_connection()
+    box.close()
     return (
         f"{entries} entries verify; {len(received)} receipts received, all in the log;"
         f" {len(committed)} committed ballots, each with its receipt"
@@ -224,7 +224,7 @@ def postgres_crash(run: Run, clients: int = 4, outage: float = 4.0) -> None:
     folders = [tempfile.mkdtemp(prefix="degcore-client.") for _ in range(clients)]
     casts = run.casts
     try:
-        run.box(location).close_connection()
+        run.box(location).close()
         start = time.monotonic()
         procs = [_start(run, location, slice(i, None, clients), folders[i], False) for i in range(clients)]
         downs, ups = [], []
@@ -272,7 +272,7 @@ def sqlite_kills(run: Run, clients: int = 4, kills: int = 20) -> None:
     rng = random.Random(7)  # noqa: S311 - picks kill moments, nothing secret
     casts = run.casts
     try:
-        run.box(location).close_connection()
+        run.box(location).close()
         start, done = time.monotonic(), 0
         procs = [_start(run, location, slice(i, None, clients), folders[i], False) for i in range(clients)]
         while done < kills and any(p.is_alive() for p in procs):

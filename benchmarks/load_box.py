@@ -96,7 +96,7 @@ def _client(  # noqa: PLR0917 - a process target takes positional arguments
             refused += 1
         latencies.append(time.perf_counter() - start)
         checking += checked - start
-    box.close_connection()
+    box.close()
     out.put((latencies, checking, refused))  # type: ignore[attr-defined]
 
 
@@ -125,7 +125,7 @@ def _check_integrity(location: str, context: ElectionContext, keys: dict[str, ob
     entries = box.verify_log()  # VerificationFailed names the first bad position
     positions = [entry.position for entry in box.log()]
     credentials = [cast.credential.id for cast in box.counted()]
-    box.close_connection()
+    box.close()
     if entries != accepted or positions != list(range(1, accepted + 1)):
         raise AssertionError(f"{entries} entries for {accepted} accepted")
     if len(set(credentials)) != len(credentials):
@@ -150,7 +150,7 @@ def run(
     ctx = mp_context()  # forkserver or spawn: no fork() of a threaded parent (3.12+ warns)
     with _location(store) as location:
         keys = {"s": serialization.load_pem_public_key(issuer_pem)}
-        BallotBox(location, context, keys, BOX_KEY).close_connection()  # type: ignore[arg-type]
+        BallotBox(location, context, keys, BOX_KEY).close()  # type: ignore[arg-type]
         barrier, out = ctx.Barrier(processes + 1), ctx.Queue()
         shares = [casts[i::processes] for i in range(processes)]
         procs = [
