@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
 import random
 import re
@@ -44,6 +43,7 @@ from nacl.signing import SigningKey
 from degcore.ballot import ElectionContext
 from degcore.board import BallotBox, CastBallot, Receipt
 from degcore.errors import StorageError
+from degcore.parallel import mp_context
 from degcore.storage import PostgresOptions
 
 
@@ -55,7 +55,7 @@ class Run:
     pem: bytes
     key: SigningKey
     casts: list[str]
-    parsed: list[CastBallot] = field(default_factory=list)  # made once, shared with clients by fork
+    parsed: list[CastBallot] = field(default_factory=list)  # made once, sent to each client
     codes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -210,7 +210,7 @@ def _kill9_postmaster(data: str) -> None:
 
 
 def _start(run: Run, location: str, share: slice, folder: str, restarted: bool) -> BaseProcess:
-    proc = multiprocessing.get_context("fork").Process(
+    proc = mp_context().Process(  # forkserver or spawn: the parent holds the pool's threads
         target=_client, args=(run, location, share, folder, restarted)
     )
     proc.start()

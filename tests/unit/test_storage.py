@@ -8,7 +8,7 @@ import pytest
 from nacl.signing import SigningKey
 
 from degcore.board import BallotBox
-from degcore.errors import InvalidInput
+from degcore.errors import InvalidInput, StorageError
 from degcore.groups import get_group
 from degcore.issuance import Issuer
 from degcore.registry.store import open_store
@@ -106,3 +106,14 @@ def test_sqlite_urls_and_paths_open_the_same_file(tmp_path: Path, monkeypatch: p
 def test_postgres_options_that_cannot_work_are_refused(options: dict[str, float]) -> None:
     with pytest.raises(InvalidInput):
         PostgresOptions(**options)  # type: ignore[arg-type]
+
+
+def test_a_closed_sqlite_store_says_so(tmp_path: Path) -> None:
+    """Using a service after close() gets degcore's StorageError, not the driver's ProgrammingError."""
+    e = election(get_group("ristretto255"))
+    box = BallotBox(tmp_path / "box.sqlite", e.context, e.public_keys, SigningKey(bytes(32)))
+    box.close()
+    box.close()  # idempotent
+    for use in (box.counts, box.head, lambda: list(box.log())):
+        with pytest.raises(StorageError, match="was closed"):
+            use()

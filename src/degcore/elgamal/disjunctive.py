@@ -1,4 +1,4 @@
-"""Disjunctive Chaum–Pedersen range proofs (DESIGN.md §4, docs/protocol.md §4.3–4.4).
+"""Disjunctive Chaum–Pedersen range proofs (docs/architecture.md §2, docs/protocol.md §4.3–4.4).
 
 Statement: the ciphertext (a, b) = (g^r, g^m · h^r) under the key h encrypts some m ∈ [lo, hi].
 It is the OR over j ∈ [lo, hi] of the DLEQ statements log_g a = log_h (b / g^j). The compact proof

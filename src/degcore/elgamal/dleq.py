@@ -1,4 +1,4 @@
-"""Chaum–Pedersen proof of equal discrete logarithms (DESIGN.md §4, docs/protocol.md §4.2).
+"""Chaum–Pedersen proof of equal discrete logarithms (docs/architecture.md §2, docs/protocol.md §4.2).
 
 PK{(x): y1 = g1^x ∧ y2 = g2^x}. Prover: u ←$ Z_q, A1 = g1^u, A2 = g2^u, c = H(g1, y1, g2, y2, A1, A2),
 v = u − c·x mod q. Verifier: A1' = g1^v · y1^c, A2' = g2^v · y2^c; accept iff c = H(…, A1', A2')

@@ -1,4 +1,4 @@
-"""Schnorr proof of knowledge of a discrete logarithm (DESIGN.md §4, docs/protocol.md §4.1).
+"""Schnorr proof of knowledge of a discrete logarithm (docs/architecture.md §2, docs/protocol.md §4.1).
 
 PK{(x): X = g^x}. Prover: u ←$ Z_q, A = g^u, c = H(X, A), v = u − c·x mod q.
 Verifier: A' = g^v · X^c, accept iff c = H(X, A') and 0 ≤ c, v < q.

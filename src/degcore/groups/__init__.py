@@ -1,4 +1,4 @@
-"""Prime-order groups behind one protocol (DESIGN.md §3): ristretto255, secp256k1, modp4096."""
+"""Prime-order groups behind one protocol (docs/architecture.md §3): ristretto255, secp256k1, modp4096."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The prime-order group protocol every backend implements (DESIGN.md §3, docs/protocol.md §1).
+"""The prime-order group protocol every backend implements (docs/architecture.md §3, docs/protocol.md §1).
 
 A group has a generator ``g`` of prime order ``q``. Scalars are Python ``int`` values; every
 operation reduces them mod ``q``. Elements are immutable values of the backend's

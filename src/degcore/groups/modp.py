@@ -1,4 +1,4 @@
-"""Order-q subgroups of Z_p^* over gmpy2; the ElectionGuard 2.0 group ``modp4096`` (DESIGN.md §3).
+"""Order-q subgroups of Z_p^* over gmpy2; the ElectionGuard 2.0 group ``modp4096`` (docs/architecture.md §3).
 
 ``modp4096`` is the group of ElectionGuard 2.0: a 4096-bit prime p whose middle bits come from
 ln 2, the prime q = 2^256 − 189 dividing p − 1, and g = 2^((p−1)/q) mod p. Elements are integers

@@ -1,4 +1,4 @@
-"""NIST P-256 (secp256r1) over pycryptodome and ``cryptography`` (DESIGN.md §3, docs/performance.md).
+"""NIST P-256 (secp256r1) over pycryptodome and ``cryptography`` (docs/architecture.md §3).
 
 The curve y² = x³ − 3x + b over F_p, p = 2^256 − 2^224 + 2^192 + 2^96 − 1, has prime order n and
 cofactor 1, so every point on the curve is a member. Elements are SEC1 compressed points (33

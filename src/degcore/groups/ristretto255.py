@@ -1,4 +1,4 @@
-"""ristretto255 (RFC 9496) over libsodium through rbcl, with degcore's native accelerator (DESIGN.md §3).
+"""ristretto255 (RFC 9496) over libsodium (rbcl) and degcore's native accelerator (docs/architecture.md §3).
 
 Elements are held as their canonical 32-byte encoding, which is what libsodium's ristretto255
 calls take and return. Scalars are encoded little-endian, 32 bytes, below

@@ -1,4 +1,4 @@
-"""secp256k1 over libsecp256k1 through coincurve (DESIGN.md §3).
+"""secp256k1 over libsecp256k1 through coincurve (docs/architecture.md §3).
 
 The curve y² = x³ + 7 over F_p, p = 2^256 − 2^32 − 977, has prime order n and cofactor 1, so every
 point on the curve is a member. Elements are SEC1 compressed points (33 bytes). libsecp256k1 cannot

@@ -165,7 +165,13 @@ class RecordReader:
     # --- the record's objects ----------------------------------------------------------------
     def index(self) -> dict[str, object]:
         """``record.json``: files with their SHA-256, stream line counts, the authority's signature."""
-        return read_record(self.load(layout.INDEX), "record", {"election_id", "files", "lines", "signature"})
+        obj = self.load(layout.INDEX)
+        if isinstance(obj, dict) and "signature" not in obj:
+            raise InvalidInput(
+                f"{layout.INDEX} is not signed: the authority signs the index of a written record with"
+                " degcore.record.sign_record(folder, authority_key) before it is published"
+            )
+        return read_record(obj, "record", {"election_id", "files", "lines", "signature"})
 
     def record_sha256(self) -> str:
         """The SHA-256 of ``record.json``: one value that fixes every byte of the record."""

@@ -138,11 +138,17 @@ class SqliteDatabase:
 
     def __init__(self, path: str | Path, what: str, schema: str) -> None:
         self.what = what
-        self._conn = connect(path, what)
+        self._connection: sqlite3.Connection | None = connect(path, what)
         with immediate(self._conn, f"creating the {what}") as conn:
             for statement in schema.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._connection is None:  # sqlite3 would raise its own ProgrammingError
+            raise StorageError(f"the {self.what} was closed: open it again to use it")
+        return self._connection
 
     @contextmanager
     def write(self) -> Iterator[Transaction]:
@@ -172,8 +178,10 @@ class SqliteDatabase:
             raise StorageError(f"compacting the {self.what} failed: {exc}") from exc
 
     def close(self) -> None:
-        """Close the file."""
-        self._conn.close()
+        """Close the file (idempotent); any later use raises StorageError."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 # --- locations ------------------------------------------------------------------------------------

@@ -190,3 +190,11 @@ def test_a_wrong_line_count_in_the_index(record: Path) -> None:
     sign_record(record, AUTHORITY)
     report = _verify(record)
     assert any(item == layout.LOG and "the index says" in why for item, why in report.check("V1").failures)
+
+
+def test_an_unsigned_index_says_how_to_sign_it(record: Path) -> None:
+    index = json.loads((record / layout.INDEX).read_bytes())
+    index.pop("signature")
+    (record / layout.INDEX).write_bytes(canonical_json(index))
+    report = _verify(record)
+    assert not report.ok and _named(report, "is not signed") and _named(report, "sign_record")
