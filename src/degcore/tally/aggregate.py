@@ -16,7 +16,7 @@ from degcore.errors import InvalidInput
 from degcore.groups import Element, Group
 from degcore.parallel import per_chunk
 
-__all__ = ["EncryptedTally", "TallyKey", "aggregate", "multiply_into"]
+__all__ = ["Columns", "EncryptedTally", "TallyKey", "aggregate", "multiply_into"]
 
 #: (ballot style, contest): ballots of different styles are tallied apart, so that a district
 #: with its own style gets its own result.
@@ -71,20 +71,41 @@ def _columns(ballot: EncryptedBallot, homomorphic: frozenset[str]) -> _Columns:
     )
 
 
+class Columns:
+    """Rows of elements per tally key, multiplied column by column once all are in.
+
+    One ``group.product`` per column instead of one multiplication per row: natively on
+    ristretto255 that is a decode and an addition per element, against a libsodium addition
+    that decodes two points and encodes one.
+    """
+
+    def __init__(self) -> None:
+        self._slots: dict[TallyKey, list[list[Element]]] = {}
+
+    def add(self, key: TallyKey, elements: Sequence[Element]) -> None:
+        """One more row under ``key`` (every row of a key has the same length)."""
+        slots = self._slots.setdefault(key, [[] for _ in elements])
+        if len(slots) != len(elements):
+            raise InvalidInput(f"tally {key}: a row of {len(elements)} elements, expected {len(slots)}")
+        for slot, element in zip(slots, elements, strict=True):
+            slot.append(element)
+
+    def products(self, group: Group) -> dict[TallyKey, list[Element]]:
+        """Per key, the product of each column."""
+        return {key: [group.product(slot) for slot in slots] for key, slots in self._slots.items()}
+
+
 def _partial(
     group: Group, ballots: Sequence[_Columns]
 ) -> tuple[dict[TallyKey, list[Element]], dict[str, int]]:
     """One chunk's products: per key, [a_1, b_1, a_2, b_2, …] over the chunk; ballots per style."""
-    columns: dict[TallyKey, list[list[Element]]] = {}
+    columns = Columns()
     counts: dict[str, int] = {}
     for style, contests in ballots:
         counts[style] = counts.get(style, 0) + 1
         for contest_id, cts in contests:
-            slots = columns.setdefault((style, contest_id), [[] for _ in range(2 * len(cts))])
-            for i, ct in enumerate(cts):
-                slots[2 * i].append(ct.a)
-                slots[2 * i + 1].append(ct.b)
-    return {key: [group.product(slot) for slot in slots] for key, slots in columns.items()}, counts
+            columns.add((style, contest_id), [e for ct in cts for e in (ct.a, ct.b)])
+    return columns.products(group), counts
 
 
 def tally_from_json(context: ElectionContext, obj: object) -> EncryptedTally:

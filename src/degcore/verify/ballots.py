@@ -30,7 +30,7 @@ from degcore.errors import DegcoreError
 from degcore.groups import Element
 from degcore.hashing import sha256
 from degcore.parallel import per_chunk
-from degcore.tally.aggregate import TallyKey, multiply_into
+from degcore.tally.aggregate import Columns, TallyKey, multiply_into
 
 __all__ = ["LogFacts", "LogLine", "scan_log"]
 
@@ -138,7 +138,7 @@ def _check_chunk(
     keys = _keys(issuer_pems)
     mixnet = {c.contest_id for c in context.manifest.contests if c.tally == "mixnet"}
     facts: list[LogLine] = []
-    products: Products = {}
+    products = Columns()
     for line in lines:
         fact, columns = _check_line(context, keys, box_key, line)
         facts.append(fact)
@@ -146,8 +146,8 @@ def _check_chunk(
             if key[1] in mixnet:  # a row for the mix-net (V12), not a term of the encrypted tally (V9)
                 fact.mix_rows.append((key[1], cts))
             else:
-                multiply_into(context.group, products, key, [e for ct in cts for e in (ct.a, ct.b)])
-    return facts, products
+                products.add(key, [e for ct in cts for e in (ct.a, ct.b)])
+    return facts, products.products(context.group)
 
 
 @dataclass

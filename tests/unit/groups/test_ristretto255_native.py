@@ -70,6 +70,8 @@ def test_invalid_encodings_rfc9496_a2() -> None:
             N.multi_exp(bytes(32) + data, bytes(64))
         with pytest.raises(ValueError):
             N.precompute(data)
+        with pytest.raises(ValueError, match="point 2"):
+            N.sum(bytes(64) + data)
 
 
 @needs_native
@@ -142,6 +144,19 @@ def test_multi_exp_equals_the_rbcl_sum(data: st.DataObject) -> None:
     method = data.draw(st.sampled_from([0, -1, *range(1, 16)]))
     packed, scalars = b"".join(points), b"".join(map(_scalar, ks))
     assert N.multi_exp(packed, scalars, method=method) == _rbcl_sum(points, ks)
+
+
+@needs_native
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_sum_equals_the_rbcl_sum(data: st.DataObject) -> None:
+    """The native sum (the group's product from three elements on) is libsodium's sum."""
+    assert N is not None
+    points, _ = _terms(data, 40)
+    assert N.sum(b"".join(points)) == _rbcl_sum(points, [1] * len(points))
+    assert RISTRETTO255.product(RISTRETTO255.decode(p) for p in points).__bytes__() == _rbcl_sum(
+        points, [1] * len(points)
+    )
 
 
 @needs_native
