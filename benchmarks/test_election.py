@@ -73,18 +73,19 @@ def test_check_ballot_in_the_box(report: Reporter, setup: tuple) -> None:  # typ
     report("box checks 1 ballot ristretto255", context.group, lambda: check_cast(context, keys, cast, DURING))
 
 
+def _fresh_box(context: ElectionContext, key: object, folder: Path) -> BallotBox:
+    """A new box on a new SQLite file (a round must not find the previous round's ballots)."""
+    public = {"s": key.public_key()}  # type: ignore[attr-defined]
+    return BallotBox(folder / f"{secrets.token_hex(4)}.sqlite", context, public, SigningKey.generate())
+
+
 def test_box_ingest(benchmark: object, setup: tuple, tmp_path: Path) -> None:  # type: ignore[type-arg]
     """One core: check, store (one SQLite transaction with fsync) and sign, ballot after ballot."""
     context, _, key = setup
     casts = [_cast(context, key) for _ in range(INGEST)]
 
     def ingest() -> None:
-        box = BallotBox(
-            tmp_path / f"{secrets.token_hex(4)}.sqlite",
-            context,
-            {"s": key.public_key()},
-            SigningKey.generate(),
-        )
+        box = _fresh_box(context, key, tmp_path)
         for cast in casts:
             box.cast(cast, now=DURING)
 
@@ -98,12 +99,7 @@ def test_box_ingest_batched(benchmark: object, setup: tuple, tmp_path: Path) -> 
     casts = [_cast(context, key) for _ in range(INGEST)]
 
     def ingest() -> None:
-        box = BallotBox(
-            tmp_path / f"{secrets.token_hex(4)}.sqlite",
-            context,
-            {"s": key.public_key()},
-            SigningKey.generate(),
-        )
+        box = _fresh_box(context, key, tmp_path)
         for start in range(0, len(casts), 100):
             box.cast_many(casts[start : start + 100], now=DURING, executor=SERIAL)
 

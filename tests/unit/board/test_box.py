@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,25 +20,12 @@ from degcore.ballot import ElectionContext, Manifest, PlaintextBallot, encrypt_b
 from degcore.board import BallotBox, CastBallot, Policy, Receipt, sign_ballot
 from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
 from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation, VerificationFailed
-from degcore.groups import get_group
 from degcore.parallel import process_pool
 from tests.conftest import execute, race
-from tests.election_fixtures import DURING, ENDS, STARTS, Election, election
+from tests.election_fixtures import DURING, ENDS, STARTS, Election
 
 MAYOR = {"mayor": {"m1": 1}}
 BOX_KEY = SigningKey(bytes(range(32)))
-
-
-@pytest.fixture(scope="module")
-def e() -> Election:
-    return election(get_group("ristretto255"))
-
-
-@pytest.fixture
-def box(e: Election, store_location: str) -> Iterator[BallotBox]:
-    box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
-    yield box
-    box.close()
 
 
 def _entries(box: BallotBox) -> int:

@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from degcore.board import BallotBox, CastBallot, Receipt
 from degcore.errors import Rule, RuleViolation, StorageError
-from degcore.groups import get_group
 from tests.conftest import race
-from tests.election_fixtures import DURING, ENDS, Election, election
+from tests.election_fixtures import DURING, ENDS, Election
+from tests.unit.board.conftest import store_fails
 from tests.unit.board.test_box import BOX_KEY, MAYOR, _load_election, _save_election
-
-
-@pytest.fixture(scope="module")
-def e() -> Election:
-    return election(get_group("ristretto255"))
-
-
-@pytest.fixture
-def box(e: Election, store_location: str) -> Iterator[BallotBox]:
-    box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
-    yield box
-    box.close()
 
 
 def test_a_second_ballot_of_one_credential_in_a_batch_is_refused_alone(e: Election, box: BallotBox) -> None:
@@ -55,28 +38,9 @@ def test_a_closed_box_refuses_every_ballot_of_a_batch(e: Election, box: BallotBo
     assert all(isinstance(r, RuleViolation) and r.rule is Rule.BOX_CLOSED for r in results)
 
 
-@contextmanager
-def _commit_fails(box: BallotBox) -> Iterator[None]:
-    """The store fails at the commit: the transaction rolls back, as a full disk or a lost server would."""
-    store = box._store
-    real = store.write
-
-    @contextmanager
-    def failing() -> Iterator[Any]:
-        with real() as tx:
-            yield tx
-            raise StorageError("the disk is full")
-
-    store.write = failing  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        store.write = real  # type: ignore[method-assign]
-
-
 def test_a_store_failure_loses_the_whole_batch_and_a_retry_records_it(e: Election, box: BallotBox) -> None:
     casts = [e.cast(e.credential("b"), MAYOR) for _ in range(3)]
-    with _commit_fails(box):
+    with store_fails(box, after_commit=False):
         failed = box.cast_many(casts, now=DURING)
     assert all(isinstance(r, StorageError) for r in failed)  # no receipt: the client knows to retry
     assert box.verify_log() == 0 and box.counts()["counted"] == 0

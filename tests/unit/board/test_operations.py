@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,21 +22,10 @@ from degcore.groups import get_group
 from degcore.issuance import public_key_pem
 from tests.conftest import query, race
 from tests.election_fixtures import DURING, ENDS, STARTS, Election, election
+from tests.unit.board.conftest import store_fails
 from tests.unit.board.test_box import BOX_KEY, MAYOR, _load_election, _save_election
 
 OTHER_KEY = SigningKey(bytes(range(1, 33)))
-
-
-@pytest.fixture(scope="module")
-def e() -> Election:
-    return election(get_group("ristretto255"))
-
-
-@pytest.fixture
-def box(e: Election, store_location: str) -> Iterator[BallotBox]:
-    box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
-    yield box
-    box.close()
 
 
 def _entries(location: str) -> int:
@@ -163,30 +151,11 @@ def test_a_retry_with_altered_bytes_gets_no_receipt(e: Election, box: BallotBox)
     assert info.value.check == "ballot-signature" and box.verify_log() == 1
 
 
-@contextmanager
-def _answer_lost_after_commit(box: BallotBox) -> Iterator[None]:
-    """The commit happens, then the answer is lost (the connection dropped, the client timed out)."""
-    store = box._store
-    real = store.write
-
-    @contextmanager
-    def lossy() -> Iterator[Any]:
-        with real() as tx:
-            yield tx
-        raise StorageError("connection lost after COMMIT")
-
-    store.write = lossy  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        store.write = real  # type: ignore[method-assign]
-
-
 def test_a_retry_after_a_lost_answer_gets_the_original_receipt(
     e: Election, box: BallotBox, store_location: str
 ) -> None:
     cast = e.cast(e.credential("b"), MAYOR)
-    with _answer_lost_after_commit(box), pytest.raises(StorageError):
+    with store_fails(box, after_commit=True), pytest.raises(StorageError):
         box.cast(cast, now=DURING)
     assert _entries(store_location) == 1  # committed, but the client never heard
     retried = box.cast(cast, now=DURING + timedelta(seconds=5))
@@ -203,7 +172,7 @@ def test_a_lost_answer_to_a_challenge_is_recovered_the_same_way(e: Election, box
     wallet = e.credential("b")
     ballot, nonces = encrypt_ballot(e.context, PlaintextBallot("b", MAYOR), wallet.credential.public_key)
     opened = open_ballot(e.context, ballot, nonces)
-    with _answer_lost_after_commit(box), pytest.raises(StorageError):
+    with store_fails(box, after_commit=True), pytest.raises(StorageError):
         box.challenge(opened, now=DURING)
     receipt = box.challenge(opened, now=DURING)
     assert receipt.position == 1 and box.receipt(receipt.tracking_code) == receipt

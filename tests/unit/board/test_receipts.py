@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,22 +16,8 @@ from degcore.ballot import PlaintextBallot, encrypt_ballot, open_ballot
 from degcore.board import BallotBox, CastBallot, Receipt
 from degcore.encoding import canonical_json
 from degcore.errors import InvalidInput, VerificationFailed
-from degcore.groups import get_group
-from tests.election_fixtures import DURING, ENDS, Election, election
+from tests.election_fixtures import DURING, ENDS, Election
 from tests.unit.board.test_box import BOX_KEY, MAYOR
-
-
-@pytest.fixture(scope="module")
-def e() -> Election:
-    return election(get_group("ristretto255"))
-
-
-@pytest.fixture
-def box(e: Election, store_location: str) -> Iterator[BallotBox]:
-    box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
-    yield box
-    box.close()
-
 
 _FIELDS = ["election", "tracking_code", "position", "payload_hash", "entry_hash", "box_signature"]
 
