@@ -78,6 +78,9 @@ class _RistrettoElement(Element):
     def __hash__(self) -> int:
         return hash(self.b)
 
+    def __bytes__(self) -> bytes:
+        return self.b  # the encoding is the element: transcripts hash many of them
+
 
 def _b(a: Element) -> bytes:
     if type(a) is not _RistrettoElement:
