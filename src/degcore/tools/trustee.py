@@ -10,9 +10,7 @@ prompt. Exit status: 0 done, 1 refused (a check failed, a wrong passphrase, disq
 from __future__ import annotations
 
 import argparse
-import getpass
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -38,27 +36,18 @@ from degcore.tools.board import (
     dumps,
     write_private,
 )
+from degcore.tools.passphrase import PASSPHRASE_ENV, passphrase
 from degcore.verify import CATALOGUE, Outcome, verify_tally_inputs
 
 __all__ = ["PASSPHRASE_ENV", "add_parser"]
 
 log = logging.getLogger("degcore.trustee")
 
-#: The environment variable a passphrase may come from (for scripted, unattended steps).
-PASSPHRASE_ENV = "DEGCORE_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NOT_READY = 0, 1, 2, 3
 
 
 def _passphrase(args: argparse.Namespace, *, new: bool = False) -> str:
-    if args.passphrase_file:
-        text = Path(args.passphrase_file).read_text(encoding="utf-8")
-        return text.removesuffix("\n").removesuffix("\r")
-    if os.environ.get(PASSPHRASE_ENV):
-        return os.environ[PASSPHRASE_ENV]
-    first = getpass.getpass("passphrase: ")
-    if new and getpass.getpass("passphrase again: ") != first:
-        raise InvalidInput("the two passphrases differ")
-    return first
+    return passphrase(file=args.passphrase_file or None, confirm=new)
 
 
 def _config(board: Board) -> CeremonyConfig:
