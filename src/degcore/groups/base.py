@@ -157,7 +157,7 @@ class Group(ABC):
         return FixedBase(a)
 
     def product(self, elements: Iterable[Element]) -> Element:
-        """The product of ``elements`` (the identity for none)."""
+        """The product of public ``elements`` (the identity for none); may be variable time."""
         items = iter(elements)
         acc = next(items, None)
         if acc is None:

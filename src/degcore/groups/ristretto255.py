@@ -151,7 +151,7 @@ class Ristretto255(Group):
         return _RistrettoElement(self._native.multi_exp(_b(a), k.to_bytes(32, "little")))
 
     def product(self, elements: Iterable[Element]) -> Element:
-        """The product of ``elements``: natively one decode and one addition each, from three on."""
+        """The product of public ``elements``: natively (variable time) a decode and an addition each."""
         items = list(elements)
         if self._native is None or len(items) < 3:  # a libsodium addition decodes two and encodes one
             return super().product(items)

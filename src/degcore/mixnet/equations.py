@@ -84,8 +84,14 @@ def _signed_power(group: Group, base: Element, k: int) -> Element:
 def _power_product_chunk(group: Group, secret: bool, items: Sequence[tuple[Element, int]]) -> Element:
     """∏ base^exponent over one chunk: constant-time powers for secret exponents, else one MSM."""
     if secret:
-        return group.product(group.exp(base, k) for base, k in items)
+        return _secret_product(group, [group.exp(base, k) for base, k in items])
     return group.multi_exp([base for base, _ in items], [k for _, k in items])
+
+
+def _secret_product(group: Group, elements: Sequence[Element]) -> Element:
+    """A product of secret-valued elements by the backend's own multiplications (constant time in
+    libsodium), never the variable-time ``product`` an accelerated backend offers public data."""
+    return functools.reduce(group.mul, elements, group.identity())
 
 
 def power_product(
@@ -95,7 +101,8 @@ def power_product(
     work = functools.partial(_power_product_chunk, group, secret)
     # A multi-exponentiation costs less per term the more terms it has: no smaller chunks than cores.
     size = None if secret else max(1, -(-len(items) // worker_count()))
-    return group.product(per_chunk(work, items, executor=executor, chunk_size=size))
+    partials = per_chunk(work, items, executor=executor, chunk_size=size)
+    return _secret_product(group, partials) if secret else group.product(partials)
 
 
 def _chain_link_chunk(
