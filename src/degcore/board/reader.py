@@ -11,14 +11,13 @@ import json
 from collections.abc import Generator, Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Self
 
 from degcore.ballot import ElectionContext
 from degcore.board.cast import CastBallot
 from degcore.board.log import GENESIS, LogEntry
 from degcore.board.store import BoxStore, open_box_store
 from degcore.errors import InvalidInput
-from degcore.storage import PostgresOptions
+from degcore.storage import PostgresOptions, StoreService
 
 __all__ = ["BoxReader"]
 
@@ -28,7 +27,7 @@ _COUNTED = (
 )
 
 
-class BoxReader:
+class BoxReader(StoreService):
     """One election's ballot box store, read only (no signing key needed)."""
 
     context: ElectionContext
@@ -43,16 +42,6 @@ class BoxReader:
         if not rows or rows[0][0] != context.base_hash.hex():
             self._store.close()
             raise InvalidInput(f"{location} is not the ballot box of this election")
-
-    def close(self) -> None:
-        """Close the database connections."""
-        self._store.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def counted(self) -> Iterator[CastBallot]:
         """The counted ballots in log order (streamed, decoded with membership checks)."""

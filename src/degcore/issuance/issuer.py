@@ -32,7 +32,6 @@ from collections.abc import Generator, Mapping
 from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Self
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -53,7 +52,7 @@ from degcore.issuance.log import (
     issued_payload,
     voter_reference,
 )
-from degcore.storage import Database, Transaction, open_database
+from degcore.storage import Database, StoreService, Transaction, open_database
 
 __all__ = [
     "DEFAULT_GRANULARITY",
@@ -100,7 +99,7 @@ _SET_LAST_TIME = (
 _ENTRY_COLUMNS = "log.position, log.kind, log.payload, log.at, log.prev, log.hash, log.signature"
 
 
-class Issuer:
+class Issuer(StoreService):
     """Issues at most one blind-signed credential per voter, inside a window, and logs each one."""
 
     def __init__(
@@ -154,16 +153,6 @@ class Issuer:
     def public_keys(self) -> dict[str, rsa.RSAPublicKey]:
         """The public key per ballot style, for publication in the election record."""
         return {style: key.public_key() for style, key in self._keys.items()}
-
-    def close(self) -> None:
-        """Close the store's connections."""
-        self._store.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # --- writing ------------------------------------------------------------------------------
     def _published(self, now: datetime) -> datetime:

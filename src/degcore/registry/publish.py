@@ -26,7 +26,7 @@ class Publishing:
     """The registry's signed publications and the audit check against them."""
 
     settings: ElectionSettings
-    _db: Database
+    _store: Database
     _signing_key: SigningKey
 
     @property
@@ -50,7 +50,7 @@ class Publishing:
             head.verify(self.public_key if key is None else key)
             if head.election_id != self.settings.election_id:
                 raise VerificationFailed("audit-head", head.election_id, "the head is of another election")
-        with self._db.reading() as conn:
+        with self._store.reading() as conn:
             report = audit.verify_chain(conn, head)
         if not report.ok:
             raise VerificationFailed("audit-log", f"entry {report.first_broken}", report.problem)
@@ -59,7 +59,7 @@ class Publishing:
     def audit_head(self, now: datetime) -> AuditHead:
         """The audit chain's current head, signed now (publish it: later truncation becomes detectable)."""
         require_aware(now)
-        with self._db.reading() as conn:
+        with self._store.reading() as conn:
             return audit.sign_head(conn, self._signing_key, self.settings.election_id, now)
 
     # --- the frozen remote list -----------------------------------------------------------
@@ -73,7 +73,7 @@ class Publishing:
         if now < self.settings.schedule.closes:
             raise RuleViolation(Rule.OUTSIDE_WINDOW, "the remote list is frozen when registration closes")
         s = self.settings
-        with self._db.write() as conn:
+        with self._store.write() as conn:
             remote = channel.stored_list(conn)
             if remote is not None:
                 return remote
@@ -86,7 +86,7 @@ class Publishing:
 
     def remote_list_counts(self) -> RemoteListCounts:
         """The signed number of remote voters per ballot style (for the record); after the freeze."""
-        with self._db.reading() as conn:
+        with self._store.reading() as conn:
             counts = channel.stored_counts(conn)
         if counts is None:
             raise RuleViolation(Rule.OUTSIDE_WINDOW, "the remote list has not been frozen yet")
@@ -97,4 +97,4 @@ class Publishing:
         require_aware(now)
         if not self.settings.schedule.purge_due(now):
             raise RuleViolation(Rule.OUTSIDE_WINDOW, "personal data is kept until the retention period ends")
-        return purge(self._db, now, actor, key=self._signing_key, election_id=self.settings.election_id)
+        return purge(self._store, now, actor, key=self._signing_key, election_id=self.settings.election_id)

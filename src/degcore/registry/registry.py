@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import TypeVar
 
 from nacl.signing import SigningKey
 
@@ -48,7 +48,7 @@ from degcore.registry.publish import Publishing
 from degcore.registry.schedule import require_aware
 from degcore.registry.status import TRANSITIONS, RejectionReason, Status
 from degcore.registry.store import open_store
-from degcore.storage import Transaction
+from degcore.storage import StoreService, Transaction
 
 __all__ = ["CONSENT_KINDS", "Application", "ElectionSettings", "Registry", "StatusChanged", "Transition"]
 
@@ -69,7 +69,7 @@ def _describe(exc: DegcoreError) -> str:
     return f"{type(exc).__name__}({code})" if code else type(exc).__name__
 
 
-class Registry(Publishing):
+class Registry(Publishing, StoreService):
     """The registration service's model over one store (a SQLite file or a PostgreSQL schema).
 
     ``code_key`` (≥ 32 random bytes) keys the one-time codes; ``signing_key`` (Ed25519) is the
@@ -94,17 +94,7 @@ class Registry(Publishing):
         self._signing_key = signing_key
         self._on_event = on_event
         self._events: list[StatusChanged] = []
-        self._db = open_store(path)
-
-    def close(self) -> None:
-        """Close the database connections."""
-        self._db.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        self._store = open_store(path)
 
     # --- plumbing -------------------------------------------------------------------------
     def _run(
@@ -119,12 +109,12 @@ class Registry(Publishing):
         events: list[StatusChanged] = []
         self._events = events
         try:
-            with self._db.write() as conn:
+            with self._store.write() as conn:
                 result = work(conn)
                 outcome = result.outcome if isinstance(result, _Refused) else "ok"
                 audit.append(conn, now, actor=actor, action=action, subject=subject, result=outcome)
         except DegcoreError as exc:
-            with self._db.write() as conn:
+            with self._store.write() as conn:
                 refused = f"refused: {_describe(exc)}"
                 audit.append(conn, now, actor=actor, action=action, subject=subject, result=refused)
             _log.info("registry %s refused: %s", action, reason_code(exc))
@@ -187,13 +177,13 @@ class Registry(Publishing):
         return None if row is None else voters.VoterRecord.from_row(row)
 
     def _voter_now(self, voter_id: str) -> voters.VoterRecord | None:
-        with self._db.reading() as conn:
+        with self._store.reading() as conn:
             return self._voter(conn, voter_id)
 
     def _set_channel(self, conn: Transaction, voter_id: str, to: str) -> None:
         try:
             conn.execute("UPDATE voters SET channel = ? WHERE voter_id = ?", (to, voter_id))
-        except self._db.integrity_errors as exc:  # the schema's CHECK: a claim keeps the voter remote
+        except self._store.integrity_errors as exc:  # the schema's CHECK: a claim keeps the voter remote
             raise RuleViolation(Rule.ALREADY_ISSUED, f"voter {voter_id!r} received a credential") from exc
 
     def _refuse_if_frozen(self, conn: Transaction, now: datetime) -> None:
@@ -332,7 +322,7 @@ class Registry(Publishing):
                         data["address"], stamp, stamp,
                     ),
                 )  # fmt: skip
-            except self._db.integrity_errors as exc:
+            except self._store.integrity_errors as exc:
                 raise RuleViolation(
                     Rule.DUPLICATE_APPLICATION,
                     "an active application already exists for this voter, СНИЛС or passport",
@@ -544,7 +534,7 @@ class Registry(Publishing):
     # --- reading --------------------------------------------------------------------------
     def application(self, number: str) -> Application:
         """The application as stored now."""
-        with self._db.reading() as conn:
+        with self._store.reading() as conn:
             return self._load(conn, number)
 
     def history(self, number: str) -> list[Transition]:
@@ -554,7 +544,7 @@ class Registry(Publishing):
         )
         return [
             Transition(Status(f) if f else None, Status(t), datetime.fromisoformat(at), a, reasons_of(r))
-            for f, t, at, a, r in self._db.read(query, (number,))
+            for f, t, at, a, r in self._store.read(query, (number,))
         ]
 
 

@@ -24,7 +24,7 @@ from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, Self
 
 from degcore.errors import InvalidInput, StorageError
 from degcore.storage.postgres import PostgresDatabase, PostgresOptions
@@ -35,6 +35,7 @@ __all__ = [
     "PostgresDatabase",
     "PostgresOptions",
     "SqliteDatabase",
+    "StoreService",
     "Transaction",
     "connect",
     "immediate",
@@ -128,6 +129,25 @@ class Database(Protocol):
 
     def close(self) -> None:
         """Release the connections."""
+
+
+class StoreService:
+    """A service over one store (the box, its reader, the issuer, the registry).
+
+    ``close()`` releases the store's connections, and ``with service:`` closes it at the end.
+    """
+
+    _store: Database
+
+    def close(self) -> None:
+        """Close the store's connections; using the service afterwards raises StorageError."""
+        self._store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class SqliteDatabase:
