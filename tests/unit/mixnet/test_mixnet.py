@@ -25,7 +25,7 @@ from degcore.elgamal.trustee import run_local_ceremony
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Group, get_group
 from degcore.mixnet.cascade import flatten, mix, stage_context, unflatten, verify_cascade
-from degcore.mixnet.equations import ShuffleEquationFailed, check_shuffle
+from degcore.mixnet.equations import ShuffleEquationFailed, check_shuffle, power_product
 from degcore.mixnet.proof import _NAMES, _DegcoreTranscript, _Statement
 from degcore.parallel import SERIAL
 from tests.conftest import group_by_name
@@ -258,3 +258,19 @@ def test_any_changed_link_fails_the_batch_and_is_named(data: st.DataObject) -> N
     }
     with pytest.raises(ShuffleEquationFailed, match=rf"t̂\[{i}\]"):
         check_shuffle(pk, rows, out, dataclasses.replace(proof, t_hat=tuple(t_hat)), **args)  # type: ignore[arg-type]
+
+
+def test_secret_power_products_never_take_the_variable_time_product(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The prover's ∏ base^secret is multiplied by libsodium's constant-time addition; only public
+    products may go through an accelerated (variable-time) ``product``."""
+    group = get_group("ristretto255")
+    items = [(group.exp_g(i + 2), group.random_scalar()) for i in range(6)]
+    expected = group.product(group.exp(base, k) for base, k in items)
+
+    def refuse(elements: object) -> object:
+        raise AssertionError("a product of secret powers went through Group.product")
+
+    monkeypatch.setattr(group, "product", refuse)
+    assert power_product(group, items, secret=True, executor=SERIAL) == expected
+    with pytest.raises(AssertionError):
+        power_product(group, items, secret=False, executor=SERIAL)  # the public path may use it
