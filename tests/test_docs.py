@@ -65,6 +65,14 @@ def test_every_integration_block_is_a_named_script_with_no_fragment() -> None:
     assert len(set(names)) == len(names), "two integration.md blocks have the same file name"
 
 
+def _runs(command: list[str], cwd: Path, env: dict[str, str], what: str) -> None:
+    """Run one of the page's programs or commands as a reader would; it must exit 0."""
+    done = subprocess.run(  # noqa: S603 - our interpreter, the doc's scripts and commands, our CLI
+        command, cwd=cwd, env=env, check=False, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, f"{what}:\n{done.stdout}\n{done.stderr}"
+
+
 def _environment(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["DEGCORE_PASSPHRASE"] = "the walk-through's passphrase"  # noqa: S105 - a test's
@@ -84,16 +92,7 @@ def test_the_integration_services_run_role_by_role_each_in_its_own_process(tmp_p
         assert match
         script = scripts / match.group(1)
         script.write_text(code, encoding="utf-8")
-        done = subprocess.run(  # noqa: S603 - our interpreter, the doc's script
-            [sys.executable, str(script)],
-            cwd=work,
-            env=env,
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        assert done.returncode == 0, f"{script.name} failed:\n{done.stdout}\n{done.stderr}"
+        _runs([sys.executable, str(script)], work, env, f"{script.name} failed")
     assert (work / "record" / "record.json").is_file()
     # The page's closing commands, as a reader types them: each must exit 0.
     closing = [code for doc, _, code in _blocks("sh") if doc == INTEGRATION][-1]
@@ -101,23 +100,5 @@ def test_the_integration_services_run_role_by_role_each_in_its_own_process(tmp_p
         command = line.split("  #")[0].strip()
         if not command:
             continue
-        done = subprocess.run(  # noqa: S603 - the doc's command, as a reader types it
-            ["/bin/bash", "-c", command],
-            cwd=work,
-            env=env,
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        assert done.returncode == 0, f"{command}:\n{done.stdout}\n{done.stderr}"
-    verified = subprocess.run(  # noqa: S603 - the installed CLI
-        [str(Path(sys.executable).parent / "degcore"), "verify", "record"],
-        cwd=work,
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+        _runs(["/bin/bash", "-c", command], work, env, command)
+    _runs([str(Path(sys.executable).parent / "degcore"), "verify", "record"], work, env, "degcore verify")
