@@ -1,0 +1,108 @@
+"""Small-exponent batch verification of proof equations (docs/protocol.md §4.6).
+
+A commitment-carrying proof is checked by equations of the form ∏ bᵢ^kᵢ = 1 over public elements
+and scalars. :class:`Batch` collects such equations from many proofs, then checks them at once: it
+draws a 32-byte seed from the OS, derives a 128-bit weight wₑ for every equation e from it, and
+tests ∏ₑ (∏ bᵢ^kᵢ)^wₑ = 1 as one multi-exponentiation, with the scalars of a base that occurs in
+several equations (g, the election key, a ciphertext) added up first.
+
+Soundness: if some equation does not hold, the weighted product is the identity for at most one
+value of that equation's weight given all the others, so a batch with a false equation passes
+with probability at most 2^-128 (1/q for a group of order q < 2^128), over the verifier's seed.
+The prover sees nothing of the seed. Every base must already be a checked group member (decoded
+through :meth:`Group.decode`), or an element of small order could cancel against a weight.
+
+A failed batch says only that some equation is false; :meth:`Batch.failing` then checks each
+equation alone, and callers fall back to their one-item-at-a-time checks to name every bad item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+
+from degcore.errors import VerificationFailed
+from degcore.groups import Element, Group
+
+__all__ = ["WEIGHT_BITS", "Batch", "Label", "verify_each"]
+
+#: Bits per random weight: a false batch passes with probability at most 2^-WEIGHT_BITS.
+WEIGHT_BITS = 128
+
+Terms = Sequence[tuple[Element, int]]
+Label = tuple[str, str, str]  # (check, subject, which equation): what a failure names
+
+
+class Batch:
+    """Equations ∏ bᵢ^kᵢ = 1, each labelled, checked together with random 128-bit weights."""
+
+    __slots__ = ("_equations", "_labels", "group")
+
+    def __init__(self, group: Group) -> None:
+        """An empty batch over ``group``."""
+        self.group = group
+        self._equations: list[Terms] = []
+        self._labels: list[Label] = []
+
+    def __len__(self) -> int:
+        return len(self._equations)
+
+    def add(self, label: Label, terms: Terms) -> None:
+        """Add the equation ∏ base^scalar = 1 over ``terms`` (public values, members already checked)."""
+        self._equations.append(terms)
+        self._labels.append(label)
+
+    def extend(self, other: Batch) -> None:
+        """Add every equation of ``other``, with its label."""
+        self._equations += other._equations
+        self._labels += other._labels
+
+    def holds(self) -> bool:
+        """Whether every equation holds, up to the 2^-128 soundness error (one multi-exponentiation)."""
+        if not self._equations:
+            return True
+        size = WEIGHT_BITS // 8
+        stream = hashlib.shake_256(secrets.token_bytes(32)).digest(size * len(self._equations))
+        scalars: dict[Element, int] = {}
+        for index, terms in enumerate(self._equations):
+            weight = int.from_bytes(stream[index * size : (index + 1) * size], "big")
+            for base, k in terms:
+                scalars[base] = scalars.get(base, 0) + weight * k
+        return self.group.is_identity(self.group.multi_exp(list(scalars), list(scalars.values())))
+
+    def failing(self) -> list[Label]:
+        """The labels of the equations that do not hold, each checked alone (exact, no weights)."""
+        group = self.group
+        return [
+            label
+            for label, terms in zip(self._labels, self._equations, strict=True)
+            if not group.is_identity(group.multi_exp([b for b, _ in terms], [k for _, k in terms]))
+        ]
+
+    def verify(self) -> None:
+        """Raise VerificationFailed naming the first false equation, if the batch does not hold."""
+        if self.holds():
+            return
+        for check, subject, which in self.failing():
+            raise VerificationFailed(check, subject, f"{which} does not hold")
+        raise VerificationFailed("batch", "", "the weighted product is not the identity")  # pragma: no cover
+
+
+def verify_each(batches: Sequence[Batch]) -> list[VerificationFailed | None]:
+    """Per batch, its first failure or None: all at once when all hold, one by one to name the bad ones."""
+    if not batches:
+        return []
+    combined = Batch(batches[0].group)
+    for batch in batches:
+        combined.extend(batch)
+    if combined.holds():
+        return [None] * len(batches)
+    out: list[VerificationFailed | None] = []
+    for batch in batches:
+        try:
+            batch.verify()
+            out.append(None)
+        except VerificationFailed as exc:
+            out.append(exc)
+    return out
