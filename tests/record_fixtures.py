@@ -38,7 +38,7 @@ from degcore.elgamal import threshold
 from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
 from degcore.elgamal.threshold import TrusteeShare
 from degcore.elgamal.trustee import run_local_ceremony
-from degcore.encoding import JsonValue, canonical_json, record_header, to_rfc3339
+from degcore.encoding import FORMAT, JsonValue, canonical_json, record_header, to_rfc3339
 from degcore.groups import Group, get_group
 from degcore.hashing import sha256
 from degcore.issuance import VoterCredential, finish_credential, public_key_pem, request_credential, rsabssa
@@ -52,7 +52,7 @@ DURING = STARTS + timedelta(hours=2)
 FROZEN = STARTS - timedelta(days=3)
 ISSUANCE_OPENS = FROZEN + timedelta(hours=1)
 TRUSTEES = ("t1", "t2", "t3", "t4", "t5")
-ISSUANCE_TAG = b"degcore/2/issuance"
+ISSUANCE_TAG = b"degcore/3/issuance"
 
 AUTHORITY = SigningKey(bytes(range(1, 33)))
 BOX_KEY = SigningKey(bytes(range(100, 132)))
@@ -107,7 +107,7 @@ def remote_list_counts(counts: dict[str, int], key: SigningKey = REGISTRY_KEY) -
 
 def voter_ref(voter: str) -> str:
     """A pseudonymous voter reference (the issuer's salt is fixed here)."""
-    return sha256(b"degcore/2/voter-ref", b"e2026", voter.encode(), b"salt").hex()
+    return sha256(b"degcore/3/voter-ref", b"e2026", voter.encode(), b"salt").hex()
 
 
 def chain(
@@ -294,7 +294,7 @@ def write_chain(  # noqa: PLR0917 - the file, its chain's type and tag, the owne
             )
             entry["hash"], entry["signature"] = digest.hex(), key.sign(digest).signature.hex()
             prev = digest
-        entry["format"], entry["type"] = "degcore/2", record_type
+        entry["format"], entry["type"] = FORMAT, record_type
     (root / name).write_bytes(b"".join(canonical_json(e) + b"\n" for e in entries))
     reindex(root)
 

@@ -31,7 +31,7 @@ from tests.record_fixtures import (
     write_chain,
 )
 
-BOARD = b"degcore/2/board"
+BOARD = b"degcore/3/board"
 Mutation = Callable[[Path], None]
 
 

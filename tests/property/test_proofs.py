@@ -18,6 +18,7 @@ from degcore.elgamal import (
     keygen,
     schnorr,
 )
+from degcore.elgamal.batch import Batch
 from degcore.elgamal.ciphertext import _encrypt_with_nonce
 from degcore.errors import VerificationFailed
 from degcore.groups import Group
@@ -93,24 +94,47 @@ def _check_range(group: Group, data: st.DataObject) -> None:
     disjunctive.verify(pk, ct, proof, hi=hi, context=CONTEXT)
     assert disjunctive.RangeProof.from_bytes(group, proof.to_bytes(group)) == proof
     i = data.draw(st.integers(min_value=0, max_value=hi))
-    cs, vs = list(proof.challenges), list(proof.responses)
-    cs_bad, vs_bad = cs.copy(), vs.copy()
-    cs_bad[i] = _bump(group, cs[i], data)
-    vs_bad[i] = _bump(group, vs[i], data)
     g = group.generator()
+    points, cs, vs = list(proof.commitments), list(proof.challenges), list(proof.responses)
+    points_bad, vs_bad = points.copy(), vs.copy()
+    k = data.draw(st.integers(min_value=0, max_value=2 * hi + 1))
+    points_bad[k] = points[k] * g  # the prover's own commitment, changed after the fact
+    vs_bad[i] = _bump(group, vs[i], data)
     cases = [
         (Ciphertext(ct.a, ct.b * g), proof, hi, CONTEXT),  # another plaintext
         (Ciphertext(ct.a * g, ct.b), proof, hi, CONTEXT),
         (ct, proof, hi, OTHER_CONTEXT),
-        (ct, disjunctive.RangeProof(tuple(cs_bad), proof.responses), hi, CONTEXT),
-        (ct, disjunctive.RangeProof(proof.challenges, tuple(vs_bad)), hi, CONTEXT),
-        (ct, disjunctive.RangeProof(proof.challenges[:-1], proof.responses[:-1]), hi, CONTEXT),
+        (ct, disjunctive.RangeProof(tuple(points_bad), proof.challenges, proof.responses), hi, CONTEXT),
+        (ct, disjunctive.RangeProof(proof.commitments, proof.challenges, tuple(vs_bad)), hi, CONTEXT),
+        (
+            ct,
+            disjunctive.RangeProof(proof.commitments[:-2], proof.challenges[:-1], proof.responses[:-1]),
+            hi,
+            CONTEXT,
+        ),
     ]
+    if hi > 1 or i < hi:
+        j = min(i, hi - 1)
+        cs_bad = cs.copy()
+        cs_bad[j] = _bump(group, cs[j], data)
+        cases.append(
+            (ct, disjunctive.RangeProof(proof.commitments, tuple(cs_bad), proof.responses), hi, CONTEXT)
+        )
     if m < hi:
         cases.append((ct, proof, hi + 1, CONTEXT))  # the range is part of the statement
     for bad_ct, bad_proof, bad_hi, ctx in cases:
         with pytest.raises(VerificationFailed):
             disjunctive.verify(pk, bad_ct, bad_proof, hi=bad_hi, context=ctx)
+        # Batched beside an honest proof, the bad one still fails and is the one named.
+        batch = Batch(group)
+        disjunctive.equations(pk, ct, proof, hi=hi, context=CONTEXT, subject="honest", batch=batch)
+        try:
+            disjunctive.equations(pk, bad_ct, bad_proof, hi=bad_hi, context=ctx, subject="bad", batch=batch)
+        except VerificationFailed as exc:
+            assert exc.subject == "bad"  # malformed: refused before any batch
+            continue
+        assert not batch.holds()
+        assert {subject for _, subject, _ in batch.failing()} == {"bad"}
     other_pk = keygen(group).public
     with pytest.raises(VerificationFailed):
         disjunctive.verify(other_pk, ct, proof, hi=hi, context=CONTEXT)

@@ -7,7 +7,7 @@ and the voter's signature are added by :mod:`degcore.board`, which may import ``
 from __future__ import annotations
 
 from degcore.ballot.challenge import OpenedBallot, open_ballot, verify_opened
-from degcore.ballot.check import verify_ballot
+from degcore.ballot.check import ballot_equations, verify_ballot
 from degcore.ballot.context import ElectionContext
 from degcore.ballot.encrypt import BallotNonces, EncryptedBallot, EncryptedContest, encrypt_ballot
 from degcore.ballot.manifest import BallotStyle, Contest, District, Manifest, Option
@@ -28,6 +28,7 @@ __all__ = [
     "OpenedBallot",
     "Option",
     "PlaintextBallot",
+    "ballot_equations",
     "encrypt_ballot",
     "open_ballot",
     "verify_ballot",

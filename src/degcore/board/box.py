@@ -33,10 +33,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.signing import SigningKey
 
 from degcore.ballot import ElectionContext, ElectionSetup, OpenedBallot, verify_ballot, verify_opened
-from degcore.board.cast import CastBallot, Policy, Receipt, check_cast
+from degcore.board.cast import CastBallot, Policy, Receipt, check_cast, check_cast_deferred
 from degcore.board.log import GENESIS, entry_hash, verify_entries
 from degcore.board.reader import BoxReader
 from degcore.board.store import Transaction, open_box_store
+from degcore.elgamal.batch import Batch, verify_each
 from degcore.encoding import canonical_json, from_rfc3339, to_rfc3339
 from degcore.errors import (
     DegcoreError,
@@ -74,11 +75,17 @@ def _check_chunk(
 ) -> list[str | DegcoreError]:
     keys = {style: serialization.load_pem_public_key(pem) for style, pem in issuer_pems.items()}
     out: list[str | DegcoreError] = []
-    for cast in casts:
+    deferred: dict[int, Batch] = {}  # the proofs of every cast that passed the other checks
+    for index, cast in enumerate(casts):
         try:
-            out.append(check_cast(context, keys, cast, now))  # type: ignore[arg-type]
+            code, deferred[index] = check_cast_deferred(context, keys, cast, now)  # type: ignore[arg-type]
+            out.append(code)
         except DegcoreError as exc:
             out.append(exc)
+    # One batch for the chunk's proofs; if it fails, each ballot's alone names the bad ones.
+    for index, failure in zip(deferred, verify_each(list(deferred.values())), strict=True):
+        if failure is not None:
+            out[index] = failure
     return out
 
 

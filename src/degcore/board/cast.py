@@ -2,7 +2,7 @@
 
 docs/protocol.md §9.1. A :class:`CastBallot` is the encrypted ballot, the anonymous credential
 (issuer's RFC 9474 signature on the credential key) and the credential key's Ed25519 signature on
-``"degcore/2/cast" ‖ ballot digest``. A :class:`Receipt` is the box's Ed25519 signature binding
+``"degcore/3/cast" ‖ ballot digest``. A :class:`Receipt` is the box's Ed25519 signature binding
 the election, the ballot (tracking code and payload hash) and its log entry (position and hash).
 """
 
@@ -17,16 +17,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from degcore.ballot import ElectionContext, EncryptedBallot, OpenedBallot, verify_ballot
+from degcore.ballot import ElectionContext, EncryptedBallot, OpenedBallot, ballot_equations
+from degcore.elgamal.batch import Batch
 from degcore.encoding import JsonValue, canonical_json, from_hex, read_record, record_header, to_rfc3339
 from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed
 from degcore.hashing import sha256
 from degcore.issuance import Credential, VoterCredential
 
-__all__ = ["CastBallot", "Policy", "Receipt", "check_cast", "sign_ballot"]
+__all__ = ["CastBallot", "Policy", "Receipt", "check_cast", "check_cast_deferred", "sign_ballot"]
 
-_SIGNED_PREFIX = b"degcore/2/cast"
-_RECEIPT_TAG = b"degcore/2/receipt"
+_SIGNED_PREFIX = b"degcore/3/cast"
+_RECEIPT_TAG = b"degcore/3/receipt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ class Receipt:
     """The box's signed statement that entry ``position`` of its log holds exactly this ballot.
 
     docs/protocol.md §9.4. ``box_signature`` is the box's Ed25519 signature on :meth:`digest`:
-    ``sha256("degcore/2/receipt", election, tracking code, u64(position), payload_hash,
+    ``sha256("degcore/3/receipt", election, tracking code, u64(position), payload_hash,
     entry_hash)``, so a receipt names one election, one ballot and one log entry at once.
     """
 
@@ -182,6 +183,19 @@ def check_cast(
 
     ``digest``: the ballot's digest if the caller already has it (from the JSON it parsed).
     """
+    code, proofs = check_cast_deferred(context, issuer_keys, cast, now, digest)
+    proofs.verify()
+    return code
+
+
+def check_cast_deferred(
+    context: ElectionContext,
+    issuer_keys: Mapping[str, rsa.RSAPublicKey],
+    cast: CastBallot,
+    now: datetime,
+    digest: bytes | None = None,
+) -> tuple[str, Batch]:
+    """:func:`check_cast` but for the proofs: the tracking code and the equations the caller must check."""
     manifest = context.manifest
     if not manifest.voting_open(now):
         window = f"{to_rfc3339(manifest.voting_starts)} to {to_rfc3339(manifest.voting_ends)}"
@@ -197,5 +211,4 @@ def check_cast(
         raise VerificationFailed("ballot-signature", credential.id, "ballot encrypted for another key")
     digest = digest or ballot.digest(context)
     credential.verify_ballot_signature(cast.signed_bytes(context, digest), cast.signature)
-    verify_ballot(context, ballot)
-    return digest.hex()
+    return digest.hex(), ballot_equations(context, ballot)

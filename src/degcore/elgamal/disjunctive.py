@@ -1,57 +1,85 @@
 """Disjunctive Chaum–Pedersen range proofs (docs/architecture.md §2, docs/protocol.md §4.3–4.4).
 
 Statement: the ciphertext (a, b) = (g^r, g^m · h^r) under the key h encrypts some m ∈ [lo, hi].
-It is the OR over j ∈ [lo, hi] of the DLEQ statements log_g a = log_h (b / g^j). The compact proof
-holds one challenge c_j and one response v_j per j (2·(hi − lo + 1) scalars; 4 for a 0/1 option).
+It is the OR over j ∈ [lo, hi] of the DLEQ statements log_g a = log_h (b / g^j). The proof carries
+its commitments, so that many proofs are checked as one batch (:mod:`degcore.elgamal.batch`):
+the 2w commitments A_j, B_j, the challenges c_lo … c_(hi−1) and the w responses v_j, for
+w = hi − lo + 1 (7 fields, 224 bytes on ristretto255, for a 0/1 option).
 
 Prover, knowing m and r: for j ≠ m draw c_j, v_j and set A_j = g^v_j · a^c_j,
 B_j = h^v_j · (b/g^j)^c_j; for j = m draw u and set A_m = g^u, B_m = h^u. Then
 c = H(statement, A_lo, B_lo, …, A_hi, B_hi), c_m = c − Σ_{j≠m} c_j, v_m = u − c_m · r.
-Verifier: recompute every A_j, B_j from (c_j, v_j) and accept iff Σ c_j = H(…) (mod q).
+Verifier: c_hi = H(…) − Σ_{j<hi} c_j, then every A_j = g^v_j · a^c_j and B_j = h^v_j · (b/g^j)^c_j.
 Every m does the same number of exponentiations, so total time does not depend on the vote.
 
-:func:`prove` / :func:`verify` (tag ``degcore/2/range``) cover one option, 0..R.
-:func:`prove_sum` / :func:`verify_sum` (tag ``degcore/2/sum``) cover a contest: the product of the
-option ciphertexts encrypts a total in [min, max]; every option ciphertext is in the transcript.
+:func:`prove` / :func:`verify` / :func:`equations` (tag ``degcore/3/range``) cover one option, 0..R.
+:func:`prove_sum` / :func:`verify_sum` / :func:`sum_equations` (tag ``degcore/3/sum``) cover a
+contest: the product of the option ciphertexts encrypts a total in [min, max]; the transcript holds
+every option ciphertext (which fix the product), and the verifier never multiplies them out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from degcore.elgamal._scalars import check_reduced, decode_scalars, encode_scalars
+from degcore.elgamal.batch import Batch
 from degcore.elgamal.ciphertext import Ciphertext, add
 from degcore.elgamal.keys import PublicKey
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Element, Group
 from degcore.hashing import Transcript
 
-__all__ = ["RANGE_TAG", "SUM_TAG", "RangeProof", "prove", "prove_sum", "verify", "verify_sum"]
+__all__ = [
+    "RANGE_TAG",
+    "SUM_TAG",
+    "RangeProof",
+    "equations",
+    "prove",
+    "prove_sum",
+    "sum_equations",
+    "verify",
+    "verify_sum",
+]
 
-RANGE_TAG = "degcore/2/range"
-SUM_TAG = "degcore/2/sum"
+RANGE_TAG = "degcore/3/range"
+SUM_TAG = "degcore/3/sum"
 
 
 @dataclass(frozen=True, slots=True)
 class RangeProof:
-    """Compact disjunctive proof: ``challenges[i]``, ``responses[i]`` for the value lo + i."""
+    """Commitment-carrying disjunctive proof for the values lo … hi (width w = hi − lo + 1).
 
+    ``commitments`` are A_lo, B_lo, …, A_hi, B_hi; ``challenges`` are c_lo … c_(hi−1) (the last is
+    the hash minus their sum); ``responses`` are v_lo … v_hi.
+    """
+
+    commitments: tuple[Element, ...]
     challenges: tuple[int, ...]
     responses: tuple[int, ...]
 
+    @property
+    def width(self) -> int:
+        """How many values the proof covers."""
+        return len(self.responses)
+
     def to_bytes(self, group: Group) -> bytes:
-        """``c_lo ‖ … ‖ c_hi ‖ v_lo ‖ … ‖ v_hi`` as canonical scalars."""
-        return encode_scalars(group, self.challenges + self.responses)
+        """``A_lo ‖ B_lo ‖ … ‖ A_hi ‖ B_hi ‖ c_lo ‖ … ‖ c_(hi−1) ‖ v_lo ‖ … ‖ v_hi``, canonical encodings."""
+        points = b"".join(group.encode(e) for e in self.commitments)
+        return points + encode_scalars(group, self.challenges + self.responses)
 
     @classmethod
     def from_bytes(cls, group: Group, data: bytes) -> RangeProof:
-        """Decode the challenges followed by the responses."""
-        values = decode_scalars(group, data, "range proof")
-        if len(values) % 2:
-            raise InvalidInput("range proof: an odd number of scalars")
-        half = len(values) // 2
-        return cls(values[:half], values[half:])
+        """Decode a proof; its width follows from the length (4w − 1 fields on ristretto255)."""
+        point, scalar = group.element_bytes, group.scalar_bytes
+        width, rest = divmod(len(data) + scalar, 2 * point + 2 * scalar)
+        if width < 1 or rest:
+            raise InvalidInput(f"range proof: {len(data)} bytes is not the size of a proof of any width")
+        split = 2 * width * point
+        commitments = tuple(group.decode(data[i : i + point]) for i in range(0, split, point))
+        values = decode_scalars(group, data[split:], "range proof")
+        return cls(commitments, values[: width - 1], values[width - 1 :])
 
 
 def _check_bounds(lo: int, hi: int) -> None:
@@ -98,12 +126,13 @@ def _prove(
     k = m - lo
     cs[k] = (c - sum(cs)) % q
     vs[k] = (u - cs[k] * r) % q
-    return RangeProof(tuple(cs), tuple(vs))
+    return RangeProof(tuple(commitments), tuple(cs[:-1]), tuple(vs))
 
 
-def _verify(
+def _equations(
     pk: PublicKey,
-    ct: Ciphertext,
+    a_parts: Sequence[Element],
+    b_parts: Sequence[Element],
     proof: RangeProof,
     *,
     lo: int,
@@ -111,30 +140,37 @@ def _verify(
     t: Transcript,
     check: str,
     subject: str,
+    batch: Batch,
 ) -> None:
+    """Add the proof's 2w equations to ``batch``; a = ∏ a_parts and b = ∏ b_parts, never multiplied out.
+
+    A_j = g^v_j · a^c_j and B_j = h^v_j · (b / g^j)^c_j, written as A_j^-1 · g^v_j · ∏ a_i^c_j = 1 and
+    B_j^-1 · h^v_j · g^(−j·c_j) · ∏ b_i^c_j = 1, so a sum proof needs no product of the options.
+    """
     group = pk.group
     width = hi - lo + 1
-    if len(proof.challenges) != width or len(proof.responses) != width:
-        raise VerificationFailed(check, subject, f"expected {width} challenges and responses")
+    if len(proof.commitments) != 2 * width or len(proof.challenges) != width - 1 or proof.width != width:
+        raise VerificationFailed(check, subject, f"expected a proof of width {width}, got {proof.width}")
     check_reduced(group, proof.challenges + proof.responses, check, subject)
-    # Rows (k_g, k_h, k_a, k_b): A_j = g^v_j · a^c_j and B_j = h^v_j · (b / g^j)^c_j. Where rows share
-    # their bases, B_j is h^v_j · b^c_j · g^(−j·c_j), all rows over a and b in one call; elsewhere one
-    # division per j is cheaper than a power of g, so each j takes its own b / g^j.
-    pairs = zip(range(lo, hi + 1), proof.challenges, proof.responses, strict=True)
-    if group.shares_rows:
-        rows = [row for j, c_j, v_j in pairs for row in ((v_j, 0, c_j, 0), (-j * c_j, v_j, 0, c_j))]
-        commitments = group.commitments_vartime(pk.fixed_base, [ct.a, ct.b], rows)
-    else:
-        commitments = []
-        for (_, c_j, v_j), (_, b_over) in zip(pairs, _shifted(group, ct.b, lo, hi), strict=True):
-            rows = [(v_j, 0, c_j, 0), (0, v_j, 0, c_j)]
-            commitments += group.commitments_vartime(pk.fixed_base, [ct.a, b_over], rows)
-    if t.elements("commitments", commitments).challenge(group) != sum(proof.challenges) % group.order:
-        raise VerificationFailed(check, subject, "challenges do not sum to the hash of the statement")
+    c = t.elements("commitments", proof.commitments).challenge(group)
+    challenges = (*proof.challenges, (c - sum(proof.challenges)) % group.order)
+    g, h = group.generator(), pk.h
+    for j, c_j, v_j in zip(range(lo, hi + 1), challenges, proof.responses, strict=True):
+        k = 2 * (j - lo)
+        a_terms = [(a, c_j) for a in a_parts]
+        b_terms = [(b, c_j) for b in b_parts]
+        batch.add((check, subject, f"A[{j}]"), [(proof.commitments[k], -1), (g, v_j), *a_terms])
+        batch.add(
+            (check, subject, f"B[{j}]"), [(proof.commitments[k + 1], -1), (h, v_j), (g, -j * c_j), *b_terms]
+        )
 
 
 def _draw(pk: PublicKey, width: int) -> list[int]:
     return [pk.group.random_scalar() for _ in range(2 * width - 1)]
+
+
+def _range_transcript(pk: PublicKey, ct: Ciphertext, context: bytes, lo: int, hi: int) -> Transcript:
+    return _start(RANGE_TAG, pk, context, lo, hi).element("a", ct.a).element("b", ct.b)
 
 
 def prove(
@@ -144,8 +180,25 @@ def prove(
     _check_bounds(lo, hi)
     if not lo <= m <= hi:
         raise InvalidInput(f"cannot prove {m} lies in [{lo}, {hi}]")
-    t = _start(RANGE_TAG, pk, context, lo, hi).element("a", ct.a).element("b", ct.b)
+    t = _range_transcript(pk, ct, context, lo, hi)
     return _prove(pk, ct, m, r, lo=lo, hi=hi, t=t, nonces=_draw(pk, hi - lo + 1))
+
+
+def equations(
+    pk: PublicKey,
+    ct: Ciphertext,
+    proof: RangeProof,
+    *,
+    lo: int = 0,
+    hi: int,
+    context: bytes,
+    subject: str = "",
+    batch: Batch,
+) -> None:
+    """Add the equations of a range proof to ``batch``; raise VerificationFailed("range") if malformed."""
+    _check_bounds(lo, hi)
+    t = _range_transcript(pk, ct, context, lo, hi)
+    _equations(pk, [ct.a], [ct.b], proof, lo=lo, hi=hi, t=t, check="range", subject=subject, batch=batch)
 
 
 def verify(
@@ -159,29 +212,14 @@ def verify(
     subject: str = "",
 ) -> None:
     """Check that ``ct`` encrypts a value in [lo, hi]; raise VerificationFailed("range") otherwise."""
-    _check_bounds(lo, hi)
-    t = _start(RANGE_TAG, pk, context, lo, hi).element("a", ct.a).element("b", ct.b)
-    _verify(pk, ct, proof, lo=lo, hi=hi, t=t, check="range", subject=subject)
+    batch = Batch(pk.group)
+    equations(pk, ct, proof, lo=lo, hi=hi, context=context, subject=subject, batch=batch)
+    batch.verify()
 
 
-def _public_sum(group: Group, cts: Sequence[Ciphertext]) -> Ciphertext:
-    """The homomorphic sum of public ciphertexts as two multi-exponentiations by ones (one call each)."""
-    ones = [1] * len(cts)
-    return Ciphertext(group.multi_exp([c.a for c in cts], ones), group.multi_exp([c.b for c in cts], ones))
-
-
-def _start_sum(
-    pk: PublicKey,
-    cts: Sequence[Ciphertext],
-    context: bytes,
-    lo: int,
-    hi: int,
-    *,
-    sum_of: Callable[[Group, Sequence[Ciphertext]], Ciphertext] = add,
-) -> tuple[Ciphertext, Transcript]:
-    total = sum_of(pk.group, cts)
-    t = _start(SUM_TAG, pk, context, lo, hi).elements("options", [e for c in cts for e in (c.a, c.b)])
-    return total, t.element("a", total.a).element("b", total.b)
+def _sum_transcript(pk: PublicKey, cts: Sequence[Ciphertext], context: bytes, lo: int, hi: int) -> Transcript:
+    # The total is a function of the options, so hashing the options binds it (degcore/3/sum).
+    return _start(SUM_TAG, pk, context, lo, hi).elements("options", [e for c in cts for e in (c.a, c.b)])
 
 
 def prove_sum(
@@ -191,9 +229,27 @@ def prove_sum(
     _check_bounds(lo, hi)
     if not lo <= total <= hi:
         raise InvalidInput(f"cannot prove the total {total} lies in [{lo}, {hi}]")
-    product, t = _start_sum(pk, cts, context, lo, hi)
+    t = _sum_transcript(pk, cts, context, lo, hi)
     r = r_total % pk.group.order
-    return _prove(pk, product, total, r, lo=lo, hi=hi, t=t, nonces=_draw(pk, hi - lo + 1))
+    return _prove(pk, add(pk.group, cts), total, r, lo=lo, hi=hi, t=t, nonces=_draw(pk, hi - lo + 1))
+
+
+def sum_equations(
+    pk: PublicKey,
+    cts: Sequence[Ciphertext],
+    proof: RangeProof,
+    *,
+    lo: int,
+    hi: int,
+    context: bytes,
+    subject: str = "",
+    batch: Batch,
+) -> None:
+    """Add the equations of a sum proof to ``batch``; raise VerificationFailed("sum") if malformed."""
+    _check_bounds(lo, hi)
+    t = _sum_transcript(pk, cts, context, lo, hi)
+    a_parts, b_parts = [c.a for c in cts], [c.b for c in cts]
+    _equations(pk, a_parts, b_parts, proof, lo=lo, hi=hi, t=t, check="sum", subject=subject, batch=batch)
 
 
 def verify_sum(
@@ -207,6 +263,6 @@ def verify_sum(
     subject: str = "",
 ) -> None:
     """Check that the product of ``cts`` encrypts a total in [lo, hi]; raise VerificationFailed("sum")."""
-    _check_bounds(lo, hi)
-    product, t = _start_sum(pk, cts, context, lo, hi, sum_of=_public_sum)
-    _verify(pk, product, proof, lo=lo, hi=hi, t=t, check="sum", subject=subject)
+    batch = Batch(pk.group)
+    sum_equations(pk, cts, proof, lo=lo, hi=hi, context=context, subject=subject, batch=batch)
+    batch.verify()

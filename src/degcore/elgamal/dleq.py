@@ -5,7 +5,7 @@ v = u − c·x mod q. Verifier: A1' = g1^v · y1^c, A2' = g2^v · y2^c; accept i
 and 0 ≤ c, v < q. With g1 = g, y1 = a trustee's key, g2 = a ciphertext's a and y2 = a^x this is
 the proof of a correct (partial) decryption.
 
-Transcript (tag ``degcore/2/dleq``): protocol, group, context, ``E g1, E y1, E g2, E y2, E A1, E A2``.
+Transcript (tag ``degcore/3/dleq``): protocol, group, context, ``E g1, E y1, E g2, E y2, E A1, E A2``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from degcore.hashing import Transcript
 
 __all__ = ["TAG", "DleqProof", "DleqStatement", "prove", "verify"]
 
-TAG = "degcore/2/dleq"
+TAG = "degcore/3/dleq"
 
 
 @dataclass(frozen=True, slots=True)

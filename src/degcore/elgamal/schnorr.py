@@ -3,7 +3,7 @@
 PK{(x): X = g^x}. Prover: u ←$ Z_q, A = g^u, c = H(X, A), v = u − c·x mod q.
 Verifier: A' = g^v · X^c, accept iff c = H(X, A') and 0 ≤ c, v < q.
 
-Transcript (tag ``degcore/2/schnorr``): protocol, group, context, ``E "X"``, ``E "A"``.
+Transcript (tag ``degcore/3/schnorr``): protocol, group, context, ``E "X"``, ``E "A"``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from degcore.hashing import Transcript
 
 __all__ = ["TAG", "SchnorrProof", "prove", "verify"]
 
-TAG = "degcore/2/schnorr"
+TAG = "degcore/3/schnorr"
 
 
 @dataclass(frozen=True, slots=True)

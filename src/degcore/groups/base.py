@@ -257,7 +257,7 @@ class Group(ABC):
         """A group element nobody knows the discrete logarithm of, derived from ``msg`` and ``dst``."""
 
     def independent_generators(
-        self, count: int, seed: bytes, dst: bytes = b"degcore/2/generators"
+        self, count: int, seed: bytes, dst: bytes = b"degcore/3/generators"
     ) -> list[Element]:
         """``count`` generators with unknown mutual discrete logs, derived from ``seed``."""
         return [

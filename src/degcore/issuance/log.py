@@ -1,6 +1,6 @@
 """The issuer's signed issuance log: entries, record lines, the voter reference (docs/protocol.md §5.4).
 
-The log is a :mod:`degcore.chain` chain with tag ``degcore/2/issuance``, signed by the issuer's
+The log is a :mod:`degcore.chain` chain with tag ``degcore/3/issuance``, signed by the issuer's
 own Ed25519 log key. Entry payloads are the canonical JSON of exactly
 
     {"type": "issued", "voter_ref": hex32, "ballot_style": S, "request_sha256": hex32}
@@ -11,7 +11,7 @@ coarsened (:func:`coarsen`) before they are hashed, so the published log never s
 second when a voter got her credential (§5.4: issuance times would let the box, or anyone
 watching both logs, link a credential's first ballot to the voter issued just before it).
 
-The **voter reference** is ``sha256("degcore/2/voter-ref", E, voter_id, salt)`` (the
+The **voter reference** is ``sha256("degcore/3/voter-ref", E, voter_id, salt)`` (the
 length-prefixed :func:`degcore.hashing.sha256`, ids as UTF-8) with 32 random bytes ``salt`` that
 the issuer draws once per voter and hands to her in her :class:`IssuanceReceipt`: it is stable
 across retries, it is not computable from the (guessable) voter id alone, and the voter can
@@ -57,8 +57,8 @@ __all__ = [
 ]
 
 #: The chain tag of the issuance log (docs/protocol.md §9.2 for the chain itself).
-ISSUANCE_TAG = b"degcore/2/issuance"
-_VOTER_REF_TAG = b"degcore/2/voter-ref"
+ISSUANCE_TAG = b"degcore/3/issuance"
+_VOTER_REF_TAG = b"degcore/3/voter-ref"
 #: Bytes of the per-voter salt of the voter reference.
 SALT_BYTES = 32
 _MAX_SAFE_INT = 2**53 - 1
@@ -66,7 +66,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def voter_reference(election_id: str, voter_id: str, salt: bytes) -> bytes:
-    """The voter's pseudonymous reference: sha256("degcore/2/voter-ref", E, voter_id, salt)."""
+    """The voter's pseudonymous reference: sha256("degcore/3/voter-ref", E, voter_id, salt)."""
     check_id(election_id, "election_id")
     check_id(voter_id, "voter_id")
     if not isinstance(salt, bytes) or len(salt) != SALT_BYTES:

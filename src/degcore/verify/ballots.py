@@ -21,10 +21,11 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from degcore.ballot import ElectionContext, OpenedBallot, verify_ballot, verify_opened
-from degcore.board.cast import CastBallot, check_cast
+from degcore.board.cast import CastBallot, check_cast_deferred
 from degcore.board.log import GENESIS, entry_hash
 from degcore.chain import entry_from_line
 from degcore.elgamal import Ciphertext
+from degcore.elgamal.batch import Batch, verify_each
 from degcore.encoding import canonical_json, from_rfc3339, parse_canonical
 from degcore.errors import DegcoreError
 from degcore.groups import Element
@@ -68,9 +69,13 @@ def _keys(issuer_pems: Mapping[str, bytes]) -> dict[str, rsa.RSAPublicKey]:
     return keys
 
 
+LineColumns = list[tuple[TallyKey, tuple[Ciphertext, ...]]]
+
+
 def _check_line(
     context: ElectionContext, keys: Mapping[str, rsa.RSAPublicKey], box_key: bytes, line: bytes
-) -> tuple[LogLine, list[tuple[TallyKey, tuple[Ciphertext, ...]]]]:
+) -> tuple[LogLine, LineColumns, Batch | None]:
+    """The line's facts, its ciphertext columns and, for a ballot, its proofs' equations (unchecked)."""
     facts = LogLine()
     try:
         obj = parse_canonical(line[:-1] if line.endswith(b"\n") else line, "log line")
@@ -81,7 +86,7 @@ def _check_line(
         facts.at = from_rfc3339(at, "at")
     except (DegcoreError, RecursionError) as exc:
         facts.problems.append(("V5", f"unreadable entry: {exc}"))
-        return facts, []
+        return facts, [], None
     if entry_hash(facts.prev, facts.position, facts.kind, entry.payload, at) != facts.hash:
         facts.problems.append(("V5", "hash does not match the entry"))
     try:
@@ -89,7 +94,7 @@ def _check_line(
     except (BadSignatureError, ValueError):
         facts.problems.append(("V5", "box signature does not verify"))
     if facts.kind == "ballot":
-        return facts, _ballot(context, keys, f["payload"], at, facts)
+        return _ballot(context, keys, f["payload"], at, facts)
     if facts.kind == "challenge":
         if not context.manifest.voting_open(facts.at):
             facts.problems.append(("V5", f"a challenge at {at}, outside the voting window"))
@@ -98,28 +103,28 @@ def _check_line(
         facts.summary = f["payload"]
     else:
         facts.problems.append(("V5", f"unknown entry kind {facts.kind!r}"))
-    return facts, []
+    return facts, [], None
 
 
 def _ballot(
     context: ElectionContext, keys: Mapping[str, rsa.RSAPublicKey], payload: object, at: str, facts: LogLine
-) -> list[tuple[TallyKey, tuple[Ciphertext, ...]]]:
+) -> tuple[LogLine, LineColumns, Batch | None]:
     try:
         cast = CastBallot.from_json(context, payload)
     except DegcoreError as exc:
         facts.problems.append(("V6", f"cannot read the ballot: {exc}"))
-        return []
+        return facts, [], None
     ballot = cast.ballot
     facts.credential, facts.style = cast.credential.id, ballot.style_id
     try:
         # A strictly parsed ballot re-encodes to exactly the JSON it came from: hash that directly.
-        digest = sha256(b"degcore/2/ballot", canonical_json(payload["ballot"]))  # type: ignore[index]
+        digest = sha256(b"degcore/3/ballot", canonical_json(payload["ballot"]))  # type: ignore[index]
         # The window is checked at the logged time; the tracking code comes with the checks.
-        facts.tracking_code = check_cast(context, keys, cast, from_rfc3339(at, "at"), digest)
+        facts.tracking_code, proofs = check_cast_deferred(context, keys, cast, from_rfc3339(at, "at"), digest)
     except DegcoreError as exc:
         facts.problems.append(("V6", f"{type(exc).__name__}: {exc}"))
-        facts.tracking_code = ballot.tracking_code(context)
-    return [((ballot.style_id, c.contest_id), c.ciphertexts) for c in ballot.contests]
+        facts.tracking_code, proofs = ballot.tracking_code(context), None
+    return facts, [((ballot.style_id, c.contest_id), c.ciphertexts) for c in ballot.contests], proofs
 
 
 def _challenge(context: ElectionContext, payload: object, facts: LogLine) -> None:
@@ -139,14 +144,21 @@ def _check_chunk(
     mixnet = {c.contest_id for c in context.manifest.contests if c.tally == "mixnet"}
     facts: list[LogLine] = []
     products = Columns()
+    deferred: list[tuple[LogLine, Batch]] = []
     for line in lines:
-        fact, columns = _check_line(context, keys, box_key, line)
+        fact, columns, proofs = _check_line(context, keys, box_key, line)
         facts.append(fact)
+        if proofs is not None:
+            deferred.append((fact, proofs))
         for key, cts in columns:
             if key[1] in mixnet:  # a row for the mix-net (V12), not a term of the encrypted tally (V9)
                 fact.mix_rows.append((key[1], cts))
             else:
                 products.add(key, [e for ct in cts for e in (ct.a, ct.b)])
+    # Every ballot proof of the chunk as one batch; if it fails, each ballot's alone names the bad ones.
+    for (fact, _), failure in zip(deferred, verify_each([b for _, b in deferred]), strict=True):
+        if failure is not None:
+            fact.problems.append(("V6", f"{type(failure).__name__}: {failure}"))
     return facts, products.products(context.group)
 
 

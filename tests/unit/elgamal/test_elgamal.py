@@ -98,7 +98,9 @@ def test_proof_decoding_is_strict() -> None:
     with pytest.raises(InvalidInput):
         dleq.DleqProof.from_bytes(group, bytes(63))
     with pytest.raises(InvalidInput):
-        disjunctive.RangeProof.from_bytes(group, bytes(96))
+        disjunctive.RangeProof.from_bytes(group, bytes(64))  # no width has 2 fields
+    with pytest.raises(InvalidInput):
+        disjunctive.RangeProof.from_bytes(group, b"\xff" * 32 + bytes(64))  # not a point
     with pytest.raises(NonCanonical):
         schnorr.SchnorrProof.from_bytes(group, group.order.to_bytes(32, "little") + bytes(32))
 
@@ -110,7 +112,7 @@ def test_dlog_bounds_and_failures(group: Group) -> None:
     with pytest.raises(VerificationFailed):
         dlog(group, g**38, 37)
     with pytest.raises(VerificationFailed):
-        dlog(group, group.hash_to_element(b"x", b"degcore/2/test"), 50)
+        dlog(group, group.hash_to_element(b"x", b"degcore/3/test"), 50)
     with pytest.raises(InvalidInput):
         dlog(group, g, -1)
 

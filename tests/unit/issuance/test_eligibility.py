@@ -52,7 +52,7 @@ def test_the_list_round_trips_and_its_counts_bind_it() -> None:
     obj = remote.to_json()
     assert set(obj) == {"format", "type", "election_id", "frozen_at", "voters", "audit_head", "signature"}
     header = (obj["format"], obj["type"], obj["frozen_at"])
-    assert header == ("degcore/2", "remote-list", "2026-09-17T05:00:00Z")
+    assert header == ("degcore/3", "remote-list", "2026-09-17T05:00:00Z")
     assert RemoteList.from_json(obj) == remote
     remote.verify(PUBLIC)
     counts = remote.counts(REGISTRY)

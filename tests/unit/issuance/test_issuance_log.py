@@ -69,7 +69,7 @@ def test_the_log_is_a_signed_chain_with_one_entry_per_credential(issuer: Issuer)
     entries = list(issuer.log())
     assert verify_chain(ISSUANCE_TAG, entries, issuer.log_public_key) == 3
     with pytest.raises(VerificationFailed) as other_tag:  # tags separate chains
-        verify_chain(b"degcore/2/board", entries, issuer.log_public_key)
+        verify_chain(b"degcore/3/board", entries, issuer.log_public_key)
     assert other_tag.value.subject == "entry 1" and "hash" in other_tag.value.detail
     payloads = [parse_payload(e.kind, e.payload) for e in entries]
     assert all(isinstance(p, Issued) for p in payloads)
@@ -165,7 +165,7 @@ def test_lines_round_trip(issuer: Issuer, closed_log: list[bytes]) -> None:
     assert isinstance(parsed[-1][1], Closed)
     line = json.loads(closed_log[0])
     assert set(line) == {"format", "type", "position", "kind", "at", "payload", "prev", "hash", "signature"}
-    assert (line["format"], line["type"], line["kind"]) == ("degcore/2", "issuance-entry", "issued")
+    assert (line["format"], line["type"], line["kind"]) == ("degcore/3", "issuance-entry", "issued")
     entries = [entry for entry, _ in parsed]
     assert verify_chain(ISSUANCE_TAG, entries, issuer.log_public_key) == 3
 
