@@ -31,10 +31,12 @@ from degcore.ballot import ElectionContext, ElectionSetup, EncryptedBallot, Plai
 from degcore.ballot import encrypt_ballot as encrypt
 from degcore.ballot.setup import announcement
 from degcore.board import CastBallot, sign_ballot
+from degcore.board.log import TAG as BOARD_TAG
 from degcore.chain import GENESIS, ChainEntry, link_hash, sign_object
 from degcore.elgamal import threshold
 from degcore.encoding import canonical_json, record_header, to_rfc3339
 from degcore.issuance import finish_credential, public_key_pem, request_credential, rsabssa
+from degcore.issuance.log import ISSUANCE_TAG
 from degcore.parallel import default_executor, per_chunk, worker_count
 from degcore.record import RecordReader, layout, load_context, sign_record, write_record
 from degcore.tally import aggregate, decrypt_tally
@@ -127,8 +129,8 @@ def _build(root: Path) -> None:
         context=context,
         announcement=announcement(authority, manifest, ceremony.config),
         remote_list=counts,
-        issuance_log=signed(b"degcore/2/issuance", issuance, issued()),
-        box_log=signed(b"degcore/2/board", box_key, ballots()),  # type: ignore[arg-type]
+        issuance_log=signed(ISSUANCE_TAG, issuance, issued()),
+        box_log=signed(BOARD_TAG, box_key, ballots()),  # type: ignore[arg-type]
         tally=tally,
         partials=partials,
         result=decrypt_tally(context, tally, partials),

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from degcore.ballot import BallotStyle, Contest, District, ElectionContext, Manifest, Option, PlaintextBallot
+from degcore.ballot import (
+    BallotStyle,
+    Contest,
+    District,
+    ElectionContext,
+    EncryptedBallot,
+    Manifest,
+    Option,
+    PlaintextBallot,
+)
 from degcore.ballot import encrypt_ballot as _encrypt
 from degcore.board import CastBallot, sign_ballot
 from degcore.elgamal.dkg import CeremonyConfig
@@ -82,3 +91,25 @@ def election(group: Group) -> Election:
     result, shares = _ceremony(group)
     context = ElectionContext(manifest(group.name), result)  # type: ignore[arg-type]
     return Election(context, shares, {"a": _issuer_key("a"), "b": _issuer_key("b")})
+
+
+def with_bad_proof(
+    context: ElectionContext, ballot: EncryptedBallot, *, option: int = 0, part: str = "commitment"
+) -> EncryptedBallot:
+    """The voter's device changes one range proof of the first contest after proving it.
+
+    ``part``: ``"commitment"`` (A_lo times g) or ``"response"`` (v_lo plus one). The voter then
+    signs the changed ballot with its own credential key (``sign_ballot``), as a dishonest device can.
+    """
+    contest = ballot.contests[0]
+    proof = contest.proofs[option]
+    if part == "commitment":
+        proof = replace(
+            proof, commitments=(proof.commitments[0] * context.group.generator(), *proof.commitments[1:])
+        )
+    else:
+        proof = replace(
+            proof, responses=((proof.responses[0] + 1) % context.group.order, *proof.responses[1:])
+        )
+    proofs = (*contest.proofs[:option], proof, *contest.proofs[option + 1 :])
+    return replace(ballot, contests=(replace(contest, proofs=proofs), *ballot.contests[1:]))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from degcore.board import BallotBox, CastBallot, Receipt
-from degcore.errors import Rule, RuleViolation, StorageError
+from degcore.board import BallotBox, CastBallot, Receipt, sign_ballot
+from degcore.errors import Rule, RuleViolation, StorageError, VerificationFailed
 from tests.conftest import race
-from tests.election_fixtures import DURING, ENDS, Election
+from tests.election_fixtures import DURING, ENDS, Election, with_bad_proof
 from tests.unit.board.conftest import store_fails
 from tests.unit.board.test_box import BOX_KEY, MAYOR, _load_election, _save_election
 
@@ -72,3 +72,24 @@ def test_two_racing_batches_count_each_credential_once(
     box = BallotBox(store_location, e.context, e.public_keys, BOX_KEY)
     assert box.counts()["counted"] == 4 and box.verify_log() == 4
     box.close()
+
+
+def test_forged_proofs_in_a_batch_are_refused_each_by_name(e: Election, box: BallotBox) -> None:
+    """Two devices change a proof after proving and sign the result with their own credential keys.
+
+    The batch's one weighted check fails; the fallback checks each ballot alone and refuses exactly
+    those two, naming the proof and the equation; the others are recorded in order.
+    """
+    wallets = [e.credential("b") for _ in range(6)]
+    casts = [e.cast(w, MAYOR) for w in wallets]
+    for index, part in ((1, "commitment"), (4, "response")):
+        forged = with_bad_proof(e.context, casts[index].ballot, option=2, part=part)
+        casts[index] = sign_ballot(e.context, forged, wallets[index])
+    results = box.cast_many(casts, now=DURING)
+    for index in (1, 4):
+        failure = results[index]
+        assert isinstance(failure, VerificationFailed), failure
+        assert (failure.check, failure.subject) == ("range", "mayor/m2")
+        assert "A[0] does not hold" in str(failure)
+    assert [r.position for r in results if isinstance(r, Receipt)] == [1, 2, 3, 4]
+    assert box.verify_log() == 4
