@@ -1,15 +1,15 @@
-"""Small-exponent batch verification of proof equations (docs/protocol.md §4.6).
+"""Small-exponent batch verification of proof equations (docs/protocol.md §4.5).
 
 A commitment-carrying proof is checked by equations of the form ∏ bᵢ^kᵢ = 1 over public elements
 and scalars. :class:`Batch` collects such equations from many proofs, then checks them at once: it
-draws a 32-byte seed from the OS, derives a 128-bit weight wₑ for every equation e from it, and
+draws a 128-bit weight wₑ for every equation e from the OS (``secrets``) as the equation arrives, and
 tests ∏ₑ (∏ bᵢ^kᵢ)^wₑ = 1 as one multi-exponentiation, with the scalars of a base that occurs in
-several equations (g, the election key, a ciphertext) added up first.
+several equations (g, the election key, a ciphertext) added up as they arrive.
 
 Soundness: if some equation does not hold, the weighted product is the identity for at most one
 value of that equation's weight given all the others, so a batch with a false equation passes
-with probability at most 2^-128 (1/q for a group of order q < 2^128), over the verifier's seed.
-The prover sees nothing of the seed. Every base must already be a checked group member (decoded
+with probability at most 2^-128 (1/q for a group of order q < 2^128), over the verifier's weights.
+The prover sees nothing of them. Every base must already be a checked group member (decoded
 through :meth:`Group.decode`), or an element of small order could cancel against a weight.
 
 A failed batch says only that some equation is false; :meth:`Batch.failing` then checks each
@@ -18,7 +18,6 @@ equation alone, and callers fall back to their one-item-at-a-time checks to name
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 
@@ -29,6 +28,7 @@ __all__ = ["WEIGHT_BITS", "Batch", "Label", "verify_each"]
 
 #: Bits per random weight: a false batch passes with probability at most 2^-WEIGHT_BITS.
 WEIGHT_BITS = 128
+_WEIGHT_BYTES = WEIGHT_BITS // 8
 
 Terms = Sequence[tuple[Element, int]]
 Label = tuple[str, str, str]  # (check, subject, which equation): what a failure names
@@ -37,39 +37,49 @@ Label = tuple[str, str, str]  # (check, subject, which equation): what a failure
 class Batch:
     """Equations ∏ bᵢ^kᵢ = 1, each labelled, checked together with random 128-bit weights."""
 
-    __slots__ = ("_equations", "_labels", "group")
+    __slots__ = ("_equations", "_labels", "_pool", "_scalars", "group")
 
     def __init__(self, group: Group) -> None:
         """An empty batch over ``group``."""
         self.group = group
         self._equations: list[Terms] = []
         self._labels: list[Label] = []
+        self._scalars: dict[Element, int] = {}  # Σ over equations of weight · exponent, per base
+        self._pool = b""
 
     def __len__(self) -> int:
         return len(self._equations)
 
+    def _weight(self) -> int:
+        if not self._pool:
+            self._pool = secrets.token_bytes(_WEIGHT_BYTES * 64)  # the OS's CSPRNG, 64 weights at a time
+        weight, self._pool = self._pool[:_WEIGHT_BYTES], self._pool[_WEIGHT_BYTES:]
+        return int.from_bytes(weight, "big")
+
     def add(self, label: Label, terms: Terms) -> None:
-        """Add the equation ∏ base^scalar = 1 over ``terms`` (public values, members already checked)."""
+        """Add the equation ∏ base^scalar = 1 over ``terms`` (public values, members already checked).
+
+        Its weight is drawn now, after the caller has the proof: the prover never learns it.
+        """
         self._equations.append(terms)
         self._labels.append(label)
+        weight, scalars = self._weight(), self._scalars
+        for base, k in terms:
+            scalars[base] = scalars.get(base, 0) + weight * k
 
     def extend(self, other: Batch) -> None:
-        """Add every equation of ``other``, with its label."""
+        """Add every equation of ``other``, with its label and weight."""
         self._equations += other._equations
         self._labels += other._labels
+        scalars = self._scalars
+        for base, k in other._scalars.items():
+            scalars[base] = scalars.get(base, 0) + k
 
     def holds(self) -> bool:
         """Whether every equation holds, up to the 2^-128 soundness error (one multi-exponentiation)."""
-        if not self._equations:
+        if not self._scalars:
             return True
-        size = WEIGHT_BITS // 8
-        stream = hashlib.shake_256(secrets.token_bytes(32)).digest(size * len(self._equations))
-        scalars: dict[Element, int] = {}
-        for index, terms in enumerate(self._equations):
-            weight = int.from_bytes(stream[index * size : (index + 1) * size], "big")
-            for base, k in terms:
-                scalars[base] = scalars.get(base, 0) + weight * k
-        return self.group.is_identity(self.group.multi_exp(list(scalars), list(scalars.values())))
+        return self.group.is_identity(self.group.multi_exp(list(self._scalars), list(self._scalars.values())))
 
     def failing(self) -> list[Label]:
         """The labels of the equations that do not hold, each checked alone (exact, no weights)."""
