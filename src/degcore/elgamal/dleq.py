@@ -101,8 +101,9 @@ def equations(  # noqa: PLR0917 - verify's arguments, then the batch to add to
     """Add the proof's two equations A_i^-1 · g_i^v · y_i^c = 1 to ``batch``, labelled ("dleq", subject)."""
     check_reduced(group, (proof.v,), "dleq", subject)
     c = _challenge(group, context, st, proof.A1, proof.A2)
-    batch.add(("dleq", subject, EQUATIONS[0]), [(proof.A1, -1), (st.g1, proof.v), (st.y1, c)])
-    batch.add(("dleq", subject, EQUATIONS[1]), [(proof.A2, -1), (st.g2, proof.v), (st.y2, c)])
+    # A^-1 to the power 1, not A to the power −1: its batch weight stays 128 bits, not q − w.
+    batch.add(("dleq", subject, EQUATIONS[0]), [(group.inv(proof.A1), 1), (st.g1, proof.v), (st.y1, c)])
+    batch.add(("dleq", subject, EQUATIONS[1]), [(group.inv(proof.A2), 1), (st.g2, proof.v), (st.y2, c)])
 
 
 def verify(group: Group, st: DleqStatement, proof: DleqProof, context: bytes, subject: str = "") -> None:
