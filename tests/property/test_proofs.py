@@ -1,10 +1,14 @@
 """Proof completeness and soundness on every group (hypothesis).
 
-Honest proofs verify; changing the statement, the context, a challenge or a response makes
-verification fail; a value outside the range cannot get a valid proof.
+Honest proofs verify; changing the statement, the context, a commitment, a challenge or a
+response makes verification fail, alone and in a batch with honest proofs; a value outside the
+range cannot get a valid proof.
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 
 import pytest
 from hypothesis import strategies as st
@@ -32,22 +36,56 @@ def _bump(group: Group, x: int, data: st.DataObject) -> int:
     return (x + data.draw(st.integers(min_value=1, max_value=group.order - 1))) % group.order
 
 
+def _batch_rejects(group: Group, honest: list[Callable[[Batch], None]], bad: Callable[[Batch], None]) -> None:
+    """The batch path fails for the same tampering, and the exact pass names only the bad proof."""
+    batch = Batch(group)
+    for add_equations in honest:
+        add_equations(batch)
+    assert batch.holds()
+    try:
+        bad(batch)  # an unreduced response is refused before it reaches the batch
+    except VerificationFailed as exc:
+        assert exc.subject == "bad"
+        return
+    assert not batch.holds()
+    failing = batch.failing()
+    assert failing
+    assert {subject for _, subject, _ in failing} == {"bad"}
+    with pytest.raises(VerificationFailed) as info:
+        batch.verify()
+    assert info.value.subject == "bad"
+
+
 def _check_schnorr(group: Group, data: st.DataObject) -> None:
     x = group.random_nonzero_scalar()
     big_x = group.exp_g(x)
     proof = schnorr.prove(group, x, CONTEXT)
     schnorr.verify(group, big_x, proof, CONTEXT)
     assert schnorr.SchnorrProof.from_bytes(group, proof.to_bytes(group)) == proof
+    assert len(proof.to_bytes(group)) == group.element_bytes + group.scalar_bytes
+    others = [(group.exp_g(y), schnorr.prove(group, y, CONTEXT)) for y in (2, 3)]
+    honest = [
+        functools.partial(schnorr.equations, group, y, p, CONTEXT, f"ok{i}")
+        for i, (y, p) in enumerate(others)
+    ]
+    g = group.generator()
     tampered = [
-        (big_x * group.generator(), proof, CONTEXT),
+        (big_x * g, proof, CONTEXT),  # another statement
         (big_x, proof, OTHER_CONTEXT),
-        (big_x, schnorr.SchnorrProof(_bump(group, proof.c, data), proof.v), CONTEXT),
-        (big_x, schnorr.SchnorrProof(proof.c, _bump(group, proof.v, data)), CONTEXT),
-        (big_x, schnorr.SchnorrProof(proof.c, proof.v + group.order), CONTEXT),
+        (big_x, schnorr.SchnorrProof(proof.A * g, proof.v), CONTEXT),
+        (big_x, schnorr.SchnorrProof(proof.A, _bump(group, proof.v, data)), CONTEXT),
+        (big_x, schnorr.SchnorrProof(proof.A, proof.v + group.order), CONTEXT),
     ]
     for statement, bad, ctx in tampered:
-        with pytest.raises(VerificationFailed):
-            schnorr.verify(group, statement, bad, ctx)
+        with pytest.raises(VerificationFailed) as info:
+            schnorr.verify(group, statement, bad, ctx, "bad")
+        assert (info.value.check, info.value.subject) == ("schnorr", "bad")
+        _batch_rejects(group, honest, functools.partial(schnorr.equations, group, statement, bad, ctx, "bad"))
+    # Without x, a commitment A = g^u made up front cannot be answered for the challenge it yields.
+    u = group.random_scalar()
+    forged = schnorr.SchnorrProof(group.exp_g(u), _bump(group, u, data))
+    with pytest.raises(VerificationFailed):
+        schnorr.verify(group, big_x, forged, CONTEXT)
 
 
 test_schnorr, test_schnorr_modp4096 = group_property(_check_schnorr)
@@ -60,26 +98,33 @@ def _check_dleq(group: Group, data: st.DataObject) -> None:
     proof = dleq.prove(group, x, st_, CONTEXT)
     dleq.verify(group, st_, proof, CONTEXT)
     assert dleq.DleqProof.from_bytes(group, proof.to_bytes(group)) == proof
+    assert len(proof.to_bytes(group)) == 2 * group.element_bytes + group.scalar_bytes
     g = group.generator()
-    bad_statements = [
-        dleq.DleqStatement(st_.g1, st_.y1, st_.g2, st_.y2 * g),  # wrong decryption share
-        dleq.DleqStatement(st_.g1, st_.y1 * g, st_.g2, st_.y2),
-        dleq.DleqStatement(st_.g1, st_.y1, st_.g2 * g, st_.y2),
+    other = dleq.DleqStatement(g, group.exp_g(5), g2, g2**5)
+    honest = [
+        functools.partial(dleq.equations, group, other, dleq.prove(group, 5, other, CONTEXT), CONTEXT, "ok")
     ]
-    for bad in bad_statements:
-        with pytest.raises(VerificationFailed):
-            dleq.verify(group, bad, proof, CONTEXT)
-    for bad_proof, ctx in [
-        (proof, OTHER_CONTEXT),
-        (dleq.DleqProof(_bump(group, proof.c, data), proof.v), CONTEXT),
-        (dleq.DleqProof(proof.c, _bump(group, proof.v, data)), CONTEXT),
-    ]:
-        with pytest.raises(VerificationFailed):
-            dleq.verify(group, st_, bad_proof, ctx)
+    cases = [
+        (dleq.DleqStatement(st_.g1, st_.y1, st_.g2, st_.y2 * g), proof, CONTEXT),  # wrong decryption share
+        (dleq.DleqStatement(st_.g1, st_.y1 * g, st_.g2, st_.y2), proof, CONTEXT),
+        (dleq.DleqStatement(st_.g1, st_.y1, st_.g2 * g, st_.y2), proof, CONTEXT),
+        (st_, proof, OTHER_CONTEXT),
+        (st_, dleq.DleqProof(proof.A1 * g, proof.A2, proof.v), CONTEXT),
+        (st_, dleq.DleqProof(proof.A1, proof.A2 * g, proof.v), CONTEXT),
+        (st_, dleq.DleqProof(proof.A1, proof.A2, _bump(group, proof.v, data)), CONTEXT),
+        (st_, dleq.DleqProof(proof.A1, proof.A2, proof.v + group.order), CONTEXT),
+    ]
+    for bad_st, bad_proof, ctx in cases:
+        with pytest.raises(VerificationFailed) as info:
+            dleq.verify(group, bad_st, bad_proof, ctx, "bad")
+        assert (info.value.check, info.value.subject) == ("dleq", "bad")
+        _batch_rejects(group, honest, functools.partial(dleq.equations, group, bad_st, bad_proof, ctx, "bad"))
     # A prover who does not know a common exponent cannot convince: y2 = g2^(x+1).
     lie = dleq.DleqStatement(st_.g1, st_.y1, st_.g2, st_.g2 ** (x + 1))
+    lying = dleq.prove(group, x, lie, CONTEXT)
     with pytest.raises(VerificationFailed):
-        dleq.verify(group, lie, dleq.prove(group, x, lie, CONTEXT), CONTEXT)
+        dleq.verify(group, lie, lying, CONTEXT)
+    _batch_rejects(group, honest, functools.partial(dleq.equations, group, lie, lying, CONTEXT, "bad"))
 
 
 test_dleq, test_dleq_modp4096 = group_property(_check_dleq)

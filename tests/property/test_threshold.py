@@ -48,22 +48,25 @@ def _check_threshold(group: Group, data: st.DataObject) -> None:
     i = data.draw(st.integers(min_value=0, max_value=len(cts) - 1), label="i")
     delta = data.draw(st.integers(min_value=1, max_value=group.order - 1), label="delta")
     proof = victim.proofs[i]
-    kind = data.draw(st.sampled_from(["value", "c", "v"]), label="kind")
+    kind = data.draw(st.sampled_from(["value", "A1", "A2", "v"]), label="kind")
     if kind == "value":
         values = list(victim.values)
         values[i] = values[i] * group.exp_g(delta)
         bad = dataclasses.replace(victim, values=tuple(values))
     else:
         proofs = list(victim.proofs)
-        c, v = (proof.c + delta) % group.order, proof.v
-        if kind == "v":
-            c, v = proof.c, (proof.v + delta) % group.order
-        proofs[i] = dleq.DleqProof(c, v)
+        shift = group.exp_g(delta)
+        proofs[i] = {
+            "A1": dleq.DleqProof(proof.A1 * shift, proof.A2, proof.v),
+            "A2": dleq.DleqProof(proof.A1, proof.A2 * shift, proof.v),
+            "v": dleq.DleqProof(proof.A1, proof.A2, (proof.v + delta) % group.order),
+        }[kind]
         bad = dataclasses.replace(victim, proofs=tuple(proofs))
     session = threshold.ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
     with pytest.raises(VerificationFailed) as failed:
         session.add(bad)
     assert failed.value.subject == victim.trustee_id
+    assert failed.value.detail == f"proof fails for 1 of {len(cts)} ciphertexts (index {i})"
 
 
 test_threshold_decryption, test_threshold_decryption_modp4096 = group_property(_check_threshold)

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from degcore.elgamal._scalars import ChallengeResponse
+from degcore.elgamal._scalars import FixedProof
 from degcore.encoding import from_hex
 from degcore.errors import InvalidInput
 from degcore.groups import Element, Group
 
 __all__ = ["element_from_hex", "elements_from_hex", "json_list", "proofs_from_hex", "scalar_from_hex"]
 
-P = TypeVar("P", bound=ChallengeResponse)
+P = TypeVar("P", bound=FixedProof)
 
 
 def element_from_hex(group: Group, value: object, what: str) -> Element:
@@ -55,7 +55,14 @@ def elements_from_hex(
 def proofs_from_hex(
     cls: type[P], group: Group, value: object, what: str, length: int | None = None
 ) -> tuple[P, ...]:
-    """Decode a JSON array of compact (c, v) proofs, each ``enc(c) ‖ enc(v)`` in hex."""
-    size = 2 * group.scalar_bytes
+    """Decode a JSON array of fixed-length proofs in hex (length, membership and range checked)."""
+    size = cls.encoded_size(group)
     items = json_list(value, what, length)
-    return tuple(cls.from_bytes(group, from_hex(item, size, f"{what}[{i}]")) for i, item in enumerate(items))
+    out = []
+    for i, item in enumerate(items):
+        data = from_hex(item, size, f"{what}[{i}]")
+        try:
+            out.append(cls.from_bytes(group, data))
+        except InvalidInput as exc:
+            raise type(exc)(f"{what}[{i}]: {exc}") from None
+    return tuple(out)

@@ -1,12 +1,16 @@
-"""Fixed-length encodings of the scalar tuples that make up compact proofs (private)."""
+"""Fixed-length encodings of proof parts: scalar tuples and commitment-carrying proofs (private).
+
+A commitment-carrying proof (Schnorr, DLEQ) is encoded as its commitments, then its scalars, each
+canonical and fixed-length; decoding checks the length, every element's membership and every
+scalar's range, so a decoded proof's equations are safe to put in a :class:`~.batch.Batch`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Self
+from typing import Protocol, Self
 
 from degcore.errors import InvalidInput, VerificationFailed
-from degcore.groups import Group
+from degcore.groups import Element, Group
 
 
 def encode_scalars(group: Group, values: tuple[int, ...]) -> bytes:
@@ -29,21 +33,48 @@ def check_reduced(group: Group, values: tuple[int, ...], check: str, subject: st
             raise VerificationFailed(check, subject, "proof scalar not reduced mod q")
 
 
-@dataclass(frozen=True, slots=True)
-class ChallengeResponse:
-    """The compact form shared by Schnorr and DLEQ proofs: challenge ``c`` and response ``v``."""
+def parts_size(group: Group, elements: int, scalars: int) -> int:
+    """The encoded length of ``elements`` group elements followed by ``scalars`` scalars."""
+    return elements * group.element_bytes + scalars * group.scalar_bytes
 
-    c: int
-    v: int
 
-    def to_bytes(self, group: Group) -> bytes:
-        """``c ‖ v`` as canonical scalars."""
-        return encode_scalars(group, (self.c, self.v))
+def encode_parts(group: Group, elements: tuple[Element, ...], scalars: tuple[int, ...]) -> bytes:
+    """``enc(A_1) ‖ … ‖ enc(s_1) ‖ …``: the commitments, then the scalars, all canonical."""
+    return b"".join(group.encode(a) for a in elements) + encode_scalars(group, scalars)
+
+
+def decode_parts(
+    group: Group, data: bytes, elements: int, scalars: int, what: str
+) -> tuple[tuple[Element, ...], tuple[int, ...]]:
+    """Decode :func:`encode_parts` output of exactly that shape (length, membership, range checked)."""
+    if not isinstance(data, bytes | bytearray):
+        raise InvalidInput(f"{what}: expected bytes, got {type(data).__name__}")
+    size = parts_size(group, elements, scalars)
+    if len(data) != size:
+        raise InvalidInput(f"{what}: expected {size} bytes, got {len(data)}")
+    e, s = group.element_bytes, group.scalar_bytes
+    cut = elements * e
+    try:
+        decoded = tuple(group.decode(bytes(data[i : i + e])) for i in range(0, cut, e))
+        values = tuple(group.decode_scalar(bytes(data[i : i + s])) for i in range(cut, size, s))
+    except InvalidInput as exc:
+        raise type(exc)(f"{what}: {exc}") from None
+    return decoded, values
+
+
+class FixedProof(Protocol):
+    """A proof with a fixed-length canonical encoding (what the JSON codecs need of it)."""
+
+    @classmethod
+    def encoded_size(cls, group: Group) -> int:
+        """The length of :meth:`to_bytes` output in ``group``."""
+        ...
 
     @classmethod
     def from_bytes(cls, group: Group, data: bytes) -> Self:
-        """Decode ``c ‖ v``."""
-        values = decode_scalars(group, data, cls.__name__)
-        if len(values) != 2:
-            raise InvalidInput(f"{cls.__name__}: expected 2 scalars, got {len(values)}")
-        return cls(*values)
+        """Decode, checking length, membership and range."""
+        ...
+
+    def to_bytes(self, group: Group) -> bytes:
+        """The canonical encoding."""
+        ...

@@ -144,8 +144,8 @@ def _equations(
 ) -> None:
     """Add the proof's 2w equations to ``batch``; a = ∏ a_parts and b = ∏ b_parts, never multiplied out.
 
-    A_j = g^v_j · a^c_j and B_j = h^v_j · (b / g^j)^c_j, written as A_j^-1 · g^v_j · ∏ a_i^c_j = 1 and
-    B_j^-1 · h^v_j · g^(−j·c_j) · ∏ b_i^c_j = 1, so a sum proof needs no product of the options.
+    A_j = g^v_j · a^c_j and B_j = h^v_j · (b / g^j)^c_j, written as A_j · g^-v_j · ∏ a_i^-c_j = 1 and
+    B_j · h^-v_j · g^(j·c_j) · ∏ b_i^-c_j = 1, so a sum proof needs no product of the options.
     """
     group = pk.group
     width = hi - lo + 1
@@ -157,11 +157,12 @@ def _equations(
     g, h = group.generator(), pk.h
     for j, c_j, v_j in zip(range(lo, hi + 1), challenges, proof.responses, strict=True):
         k = 2 * (j - lo)
-        a_terms = [(a, c_j) for a in a_parts]
-        b_terms = [(b, c_j) for b in b_parts]
-        batch.add((check, subject, f"A[{j}]"), [(proof.commitments[k], -1), (g, v_j), *a_terms])
+        # Each as A_j · g^-v_j · a^-c_j = 1: the commitment's batch exponent is its 128-bit weight.
+        a_terms = [(a, -c_j) for a in a_parts]
+        b_terms = [(b, -c_j) for b in b_parts]
+        batch.add((check, subject, f"A[{j}]"), [(proof.commitments[k], 1), (g, -v_j), *a_terms])
         batch.add(
-            (check, subject, f"B[{j}]"), [(proof.commitments[k + 1], -1), (h, v_j), (g, -j * c_j), *b_terms]
+            (check, subject, f"B[{j}]"), [(proof.commitments[k + 1], 1), (h, -v_j), (g, j * c_j), *b_terms]
         )
 
 

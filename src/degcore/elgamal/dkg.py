@@ -30,6 +30,7 @@ from degcore.elgamal._codec import (
     proofs_from_hex,
     scalar_from_hex,
 )
+from degcore.elgamal.batch import Batch, verify_each
 from degcore.elgamal.keys import PublicKey
 from degcore.encoding import JsonValue, canonical_json, from_hex, read_record, record_header
 from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed
@@ -46,6 +47,7 @@ __all__ = [
     "EncryptedShare",
     "TrusteeCommitment",
     "check_commitment",
+    "check_commitments",
     "finalize",
     "share_matches",
 ]
@@ -183,8 +185,8 @@ class TrusteeCommitment:
         )
 
 
-def check_commitment(config: CeremonyConfig, message: TrusteeCommitment) -> None:
-    """Check a round-1 message; raise VerificationFailed("dkg-commitment") naming the trustee."""
+def _commitment_equations(config: CeremonyConfig, message: TrusteeCommitment, batch: Batch) -> None:
+    """The checks of a round-1 message that need no proof, then its t Schnorr equations into ``batch``."""
     group, who = config.group, message.trustee_id
     config.index(who)
     t = config.threshold
@@ -198,11 +200,55 @@ def check_commitment(config: CeremonyConfig, message: TrusteeCommitment) -> None
         if group.is_identity(a):
             raise VerificationFailed("dkg-commitment", who, f"commitment {k} is the identity")
         try:
-            schnorr.verify(group, a, proof, coefficient_context(config, who, k), who)
+            schnorr.equations(group, a, proof, coefficient_context(config, who, k), who, batch)
         except VerificationFailed:
-            raise VerificationFailed(
-                "dkg-commitment", who, f"proof of knowledge for coefficient {k} does not verify"
-            ) from None
+            raise _bad_proof(who, k) from None
+
+
+def _bad_proof(who: str, k: int) -> VerificationFailed:
+    return VerificationFailed(
+        "dkg-commitment", who, f"proof of knowledge for coefficient {k} does not verify"
+    )
+
+
+def _name_bad_proof(config: CeremonyConfig, message: TrusteeCommitment) -> None:
+    """Check each proof of ``message`` alone and raise for the first that fails (after a failed batch)."""
+    who = message.trustee_id
+    for k, (a, proof) in enumerate(zip(message.commitments, message.proofs, strict=True)):
+        try:
+            schnorr.verify(config.group, a, proof, coefficient_context(config, who, k), who)
+        except VerificationFailed:
+            raise _bad_proof(who, k) from None
+
+
+def check_commitment(config: CeremonyConfig, message: TrusteeCommitment) -> None:
+    """Check a round-1 message; raise VerificationFailed("dkg-commitment") naming the trustee."""
+    batch = Batch(config.group)
+    _commitment_equations(config, message, batch)
+    if not batch.holds():
+        _name_bad_proof(config, message)
+
+
+def check_commitments(
+    config: CeremonyConfig, messages: Sequence[TrusteeCommitment]
+) -> list[VerificationFailed | None]:
+    """Per message, what :func:`check_commitment` raises, or None; all proofs in one batch when all hold."""
+    out: list[VerificationFailed | None] = [None] * len(messages)
+    batches: dict[int, Batch] = {}
+    for i, message in enumerate(messages):
+        batch = Batch(config.group)
+        try:
+            _commitment_equations(config, message, batch)
+            batches[i] = batch
+        except VerificationFailed as exc:
+            out[i] = exc
+    for i, failed in zip(batches, verify_each(list(batches.values())), strict=True):
+        if failed is not None:
+            try:
+                _name_bad_proof(config, messages[i])
+            except VerificationFailed as exc:
+                out[i] = exc
+    return out
 
 
 def evaluate_commitments(group: Group, commitments: Sequence[Element], index: int) -> Element:
@@ -388,19 +434,26 @@ def _valid_commitments(
     for message in commitments:
         config.index(message.trustee_id)
         published.setdefault(message.trustee_id, []).append(message)
-    valid: dict[str, TrusteeCommitment] = {}
+    single: dict[str, TrusteeCommitment] = {}
+    reasons: dict[str, str] = {}
     for trustee in config.trustees:
         messages = published.get(trustee, [])
         if not messages:
-            disqualified[trustee] = "published no commitments"
+            reasons[trustee] = "published no commitments"
         elif len(set(messages)) > 1:
-            disqualified[trustee] = "published two different sets of commitments"
+            reasons[trustee] = "published two different sets of commitments"
         else:
-            try:
-                check_commitment(config, messages[0])
-                valid[trustee] = messages[0]
-            except VerificationFailed as exc:
-                disqualified[trustee] = exc.detail
+            single[trustee] = messages[0]
+    checked = check_commitments(config, list(single.values()))  # one batch for every proof
+    for trustee, failed in zip(single, checked, strict=True):
+        if failed is not None:
+            reasons[trustee] = failed.detail
+    valid: dict[str, TrusteeCommitment] = {}
+    for trustee in config.trustees:  # roster order, as before
+        if trustee in reasons:
+            disqualified[trustee] = reasons[trustee]
+        elif trustee in single:
+            valid[trustee] = single[trustee]
     return valid
 
 

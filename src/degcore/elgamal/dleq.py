@@ -1,25 +1,33 @@
 """Chaum–Pedersen proof of equal discrete logarithms (docs/architecture.md §2, docs/protocol.md §4.2).
 
 PK{(x): y1 = g1^x ∧ y2 = g2^x}. Prover: u ←$ Z_q, A1 = g1^u, A2 = g2^u, c = H(g1, y1, g2, y2, A1, A2),
-v = u − c·x mod q. Verifier: A1' = g1^v · y1^c, A2' = g2^v · y2^c; accept iff c = H(…, A1', A2')
-and 0 ≤ c, v < q. With g1 = g, y1 = a trustee's key, g2 = a ciphertext's a and y2 = a^x this is
-the proof of a correct (partial) decryption.
+v = u − c·x mod q; the proof is (A1, A2, v). Verifier: every element is a group member,
+0 ≤ v < q, c = H(…, A1, A2), and the two equations A1^-1 · g1^v · y1^c = 1 and
+A2^-1 · g2^v · y2^c = 1 hold; many proofs are checked at once as one
+:class:`~degcore.elgamal.batch.Batch` (docs/protocol.md §4.5). With g1 = g, y1 = a trustee's
+key, g2 = a ciphertext's a and y2 = a^x this is the proof of a correct (partial) decryption.
 
 Transcript (tag ``degcore/3/dleq``): protocol, group, context, ``E g1, E y1, E g2, E y2, E A1, E A2``.
+Encoding: ``enc(A1) ‖ enc(A2) ‖ enc(v)``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
-from degcore.elgamal._scalars import ChallengeResponse, check_reduced
+from degcore.elgamal._scalars import check_reduced, decode_parts, encode_parts, parts_size
+from degcore.elgamal.batch import Batch
 from degcore.errors import VerificationFailed
 from degcore.groups import Element, Group
 from degcore.hashing import Transcript
 
-__all__ = ["TAG", "DleqProof", "DleqStatement", "prove", "verify"]
+__all__ = ["TAG", "DleqProof", "DleqStatement", "equations", "prove", "verify"]
 
 TAG = "degcore/3/dleq"
+
+#: What each failed equation is called in a batch failure.
+EQUATIONS = ("g1^v · y1^c = A1", "g2^v · y2^c = A2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +41,30 @@ class DleqStatement:
 
 
 @dataclass(frozen=True, slots=True)
-class DleqProof(ChallengeResponse):
-    """Compact Chaum–Pedersen proof: challenge ``c`` and response ``v``."""
+class DleqProof:
+    """Commitment-carrying Chaum–Pedersen proof."""
+
+    A1: Element
+    """The commitment A1 = g1^u."""
+    A2: Element
+    """The commitment A2 = g2^u."""
+    v: int
+    """The response v = u − c·x mod q."""
+
+    @classmethod
+    def encoded_size(cls, group: Group) -> int:
+        """Bytes of ``enc(A1) ‖ enc(A2) ‖ enc(v)`` in ``group``."""
+        return parts_size(group, 2, 1)
+
+    def to_bytes(self, group: Group) -> bytes:
+        """``enc(A1) ‖ enc(A2) ‖ enc(v)``, canonical."""
+        return encode_parts(group, (self.A1, self.A2), (self.v,))
+
+    @classmethod
+    def from_bytes(cls, group: Group, data: bytes) -> Self:
+        """Decode ``enc(A1) ‖ enc(A2) ‖ enc(v)``: exact length, members, v < q; else InvalidInput."""
+        (a1, a2), (v,) = decode_parts(group, data, 2, 1, "DLEQ proof")
+        return cls(a1, a2, v)
 
 
 def _pow_secret(group: Group, base: Element, k: int) -> Element:
@@ -55,8 +85,9 @@ def _challenge(group: Group, context: bytes, st: DleqStatement, a1: Element, a2:
 
 
 def _prove_with_nonce(group: Group, x: int, st: DleqStatement, context: bytes, u: int) -> DleqProof:
-    c = _challenge(group, context, st, _pow_secret(group, st.g1, u), _pow_secret(group, st.g2, u))
-    return DleqProof(c, (u - c * x) % group.order)
+    a1, a2 = _pow_secret(group, st.g1, u), _pow_secret(group, st.g2, u)
+    c = _challenge(group, context, st, a1, a2)
+    return DleqProof(a1, a2, (u - c * x) % group.order)
 
 
 def prove(group: Group, x: int, st: DleqStatement, context: bytes) -> DleqProof:
@@ -64,10 +95,23 @@ def prove(group: Group, x: int, st: DleqStatement, context: bytes) -> DleqProof:
     return _prove_with_nonce(group, x, st, context, group.random_scalar())
 
 
+def equations(  # noqa: PLR0917 - verify's arguments, then the batch to add to
+    group: Group, st: DleqStatement, proof: DleqProof, context: bytes, subject: str, batch: Batch
+) -> None:
+    """Add the proof's two equations A_i^-1 · g_i^v · y_i^c = 1 to ``batch``, labelled ("dleq", subject)."""
+    check_reduced(group, (proof.v,), "dleq", subject)
+    c = _challenge(group, context, st, proof.A1, proof.A2)
+    # Written A · g^-v · y^-c = 1, so that the commitment's batch exponent is its 128-bit weight
+    # (as A^-1 it would cost an inversion, and as A^(q-1) a full-length exponent).
+    batch.add(("dleq", subject, EQUATIONS[0]), [(proof.A1, 1), (st.g1, -proof.v), (st.y1, -c)])
+    batch.add(("dleq", subject, EQUATIONS[1]), [(proof.A2, 1), (st.g2, -proof.v), (st.y2, -c)])
+
+
 def verify(group: Group, st: DleqStatement, proof: DleqProof, context: bytes, subject: str = "") -> None:
-    """Check the proof; raise VerificationFailed("dleq") naming ``subject`` if it fails."""
-    check_reduced(group, (proof.c, proof.v), "dleq", subject)
-    a1 = _commitment(group, st.g1, proof.v, st.y1, proof.c)
-    a2 = _commitment(group, st.g2, proof.v, st.y2, proof.c)
-    if _challenge(group, context, st, a1, a2) != proof.c:
-        raise VerificationFailed("dleq", subject, "challenge does not match the statement")
+    """Check the proof; raise VerificationFailed("dleq") naming ``subject`` and the false equation."""
+    check_reduced(group, (proof.v,), "dleq", subject)
+    c = _challenge(group, context, st, proof.A1, proof.A2)
+    if _commitment(group, st.g1, proof.v, st.y1, c) != proof.A1:
+        raise VerificationFailed("dleq", subject, f"{EQUATIONS[0]} does not hold")
+    if _commitment(group, st.g2, proof.v, st.y2, c) != proof.A2:
+        raise VerificationFailed("dleq", subject, f"{EQUATIONS[1]} does not hold")

@@ -33,7 +33,7 @@ from degcore.elgamal.dkg import (
     ComplaintReason,
     EncryptedShare,
     TrusteeCommitment,
-    check_commitment,
+    check_commitments,
     coefficient_context,
     finalize,
     share_matches,
@@ -147,12 +147,9 @@ class Trustee:
         """
         config, me = self.config, self.trustee_id
         valid: dict[str, TrusteeCommitment] = {}
-        for message in commitments:
-            try:
-                check_commitment(config, message)
-            except VerificationFailed:
-                continue
-            valid[message.trustee_id] = message
+        for message, failed in zip(commitments, check_commitments(config, commitments), strict=True):
+            if failed is None:
+                valid[message.trustee_id] = message
         mine: dict[str, list[EncryptedShare]] = {}
         for share in shares:
             if share.recipient == me:

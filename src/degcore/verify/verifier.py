@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from degcore.ballot import ElectionContext, ElectionSetup
 from degcore.board.cast import Policy
-from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult, check_commitment, finalize
-from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
+from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult, check_commitments, finalize
+from degcore.errors import DegcoreError, InvalidInput
 from degcore.issuance import rsabssa
 from degcore.record import Limits, RecordReader, layout
 from degcore.verify.ballots import LogFacts, scan_log
@@ -250,12 +250,9 @@ def _ceremony(
     except DegcoreError as exc:
         raise _error(report, "V3", exc) from None
     check.items = len(commitments)
-    for message in commitments:
-        try:
-            check_commitment(config, message)
-        except VerificationFailed as exc:
-            if message.trustee_id in published.qualified:
-                check.fail(message.trustee_id, exc.detail)
+    for message, failed in zip(commitments, check_commitments(config, commitments), strict=True):
+        if failed is not None and message.trustee_id in published.qualified:
+            check.fail(message.trustee_id, failed.detail)
     try:
         again = finalize(config, commitments, complaints, answers)
     except DegcoreError as exc:

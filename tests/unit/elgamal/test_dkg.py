@@ -159,12 +159,40 @@ def test_a_dealer_with_an_invalid_proof_is_disqualified_without_complaints() -> 
     c = Ceremony(_config(group))
     index = next(i for i, m in enumerate(c.commitments) if m.trustee_id == "bob")
     bob = c.commitments[index]
-    forged = schnorr.SchnorrProof(bob.proofs[1].c, (bob.proofs[1].v + 1) % group.order)
+    forged = schnorr.SchnorrProof(bob.proofs[1].A, (bob.proofs[1].v + 1) % group.order)
     c.commitments[index] = dataclasses.replace(bob, proofs=(bob.proofs[0], forged, bob.proofs[2]))
     c.receive()
     assert all(complaint.accused != "bob" for complaint in c.complaints)
     result, _ = c.finish("alice")
     assert result.disqualified == {"bob": "proof of knowledge for coefficient 1 does not verify"}
+
+
+def test_commitment_proofs_are_batched_and_a_bad_one_is_still_named() -> None:
+    """Two dealers cheat differently among five; the batch fails and the fallback names each exactly."""
+    group = get_group("ristretto255")
+    c = Ceremony(_config(group))
+    assert dkg.check_commitments(c.config, c.commitments) == [None] * len(ROSTER)
+    by_id = {m.trustee_id: i for i, m in enumerate(c.commitments)}
+    bob, dave = c.commitments[by_id["bob"]], c.commitments[by_id["dave"]]
+    p = bob.proofs[2]
+    bent = schnorr.SchnorrProof(p.A * group.generator(), p.v)  # another commitment, same response
+    c.commitments[by_id["bob"]] = dataclasses.replace(bob, proofs=(*bob.proofs[:2], bent))
+    # dave swaps two proofs: each is a valid proof, but of the other coefficient and context.
+    c.commitments[by_id["dave"]] = dataclasses.replace(
+        dave, proofs=(dave.proofs[1], dave.proofs[0], dave.proofs[2])
+    )
+    ids = [m.trustee_id for m in c.commitments]
+    checked = dict(zip(ids, dkg.check_commitments(c.config, c.commitments), strict=True))
+    assert {t for t, failed in checked.items() if failed is not None} == {"bob", "dave"}
+    assert checked["bob"] is not None and checked["dave"] is not None
+    assert (checked["bob"].check, checked["bob"].subject) == ("dkg-commitment", "bob")
+    assert checked["bob"].detail == "proof of knowledge for coefficient 2 does not verify"
+    assert checked["dave"].detail == "proof of knowledge for coefficient 0 does not verify"
+    with pytest.raises(VerificationFailed, match="coefficient 2"):
+        dkg.check_commitment(c.config, c.commitments[by_id["bob"]])
+    result = dkg.finalize(c.config, c.commitments)
+    assert result.qualified == ("alice", "carol", "erin")
+    assert list(result.disqualified) == ["bob", "dave"]
 
 
 def test_missing_and_duplicated_commitments_disqualify() -> None:

@@ -93,16 +93,25 @@ def test_prover_refuses_values_outside_the_range() -> None:
 
 def test_proof_decoding_is_strict() -> None:
     group = get_group("ristretto255")
-    with pytest.raises(InvalidInput):
-        schnorr.SchnorrProof.from_bytes(group, bytes(96))
-    with pytest.raises(InvalidInput):
-        dleq.DleqProof.from_bytes(group, bytes(63))
+    a = bytes(group.generator())
+    q = group.order.to_bytes(32, "little")
+    assert schnorr.SchnorrProof.from_bytes(group, a + bytes(32)) == schnorr.SchnorrProof(group.generator(), 0)
+    for data in [bytes(96), a + bytes(31), a + bytes(33), bytes(64)[:63]]:  # wrong lengths
+        with pytest.raises(InvalidInput):
+            schnorr.SchnorrProof.from_bytes(group, data)
+    for data in [bytes(63), a + a + bytes(31), a + a + bytes(32) + b"\0", a + bytes(32)]:
+        with pytest.raises(InvalidInput):
+            dleq.DleqProof.from_bytes(group, data)
     with pytest.raises(InvalidInput):
         disjunctive.RangeProof.from_bytes(group, bytes(64))  # no width has 2 fields
     with pytest.raises(InvalidInput):
         disjunctive.RangeProof.from_bytes(group, b"\xff" * 32 + bytes(64))  # not a point
     with pytest.raises(NonCanonical):
-        schnorr.SchnorrProof.from_bytes(group, group.order.to_bytes(32, "little") + bytes(32))
+        schnorr.SchnorrProof.from_bytes(group, a + q)  # v = q is not reduced
+    with pytest.raises(InvalidInput):
+        schnorr.SchnorrProof.from_bytes(group, b"\xff" * 32 + bytes(32))  # A is not an element
+    with pytest.raises(InvalidInput):
+        dleq.DleqProof.from_bytes(group, a + b"\xff" * 32 + bytes(32))  # A2 is not an element
 
 
 def test_dlog_bounds_and_failures(group: Group) -> None:

@@ -42,11 +42,17 @@ def _tampered(result: CeremonyResult, partial: PartialDecryption) -> dict[str, P
     v0, p0 = partial.values[0], partial.proofs[0]
     return {
         "value": dataclasses.replace(partial, values=(v0 * g, *partial.values[1:])),
-        "challenge": dataclasses.replace(
-            partial, proofs=(dleq.DleqProof((p0.c + 1) % group.order, p0.v), *partial.proofs[1:])
+        "commitment A1": dataclasses.replace(
+            partial, proofs=(dleq.DleqProof(p0.A1 * g, p0.A2, p0.v), *partial.proofs[1:])
+        ),
+        "commitment A2": dataclasses.replace(
+            partial, proofs=(dleq.DleqProof(p0.A1, p0.A2 * g, p0.v), *partial.proofs[1:])
         ),
         "response": dataclasses.replace(
-            partial, proofs=(dleq.DleqProof(p0.c, (p0.v + 1) % group.order), *partial.proofs[1:])
+            partial, proofs=(dleq.DleqProof(p0.A1, p0.A2, (p0.v + 1) % group.order), *partial.proofs[1:])
+        ),
+        "unreduced response": dataclasses.replace(
+            partial, proofs=(dleq.DleqProof(p0.A1, p0.A2, p0.v + group.order), *partial.proofs[1:])
         ),
         "swapped": dataclasses.replace(partial, values=partial.values[::-1], proofs=partial.proofs[::-1]),
         "short": dataclasses.replace(partial, values=partial.values[:-1], proofs=partial.proofs[:-1]),
@@ -64,6 +70,30 @@ def test_a_tampered_partial_is_rejected_naming_the_trustee_and_the_others_still_
             session.add(partials[t])
         assert session.present == ("t1", "t3", "t5")
         assert [dlog(result.config.group, e, 10) for e in session.combine()] == [m % 4 for m in range(6)]
+
+
+def test_a_dishonest_trustee_with_one_wrong_share_among_many_is_named_with_that_index(ceremony) -> None:  # type: ignore[no-untyped-def]
+    """t2 holds its share x_2 and proves honestly, except that for ciphertext 13 it publishes a^r."""
+    result, shares = ceremony
+    group = result.config.group
+    cts = [encrypt(result.joint_key, m % 4) for m in range(20)]
+    honest = threshold.partial_decrypt(CONTEXT, shares["t2"], cts, executor=SERIAL)
+    x2, key = shares["t2"].x, shares["t2"].verification_key()
+    wrong = cts[13].a ** group.random_nonzero_scalar()
+    lie = dleq.DleqStatement(group.generator(), key, cts[13].a, wrong)
+    values, proofs = list(honest.values), list(honest.proofs)
+    values[13], proofs[13] = wrong, dleq.prove(group, x2, lie, CONTEXT)  # the prover runs, the lie stays
+    bad = dataclasses.replace(honest, values=tuple(values), proofs=tuple(proofs))
+    items = [(ct.a, m, p) for ct, m, p in zip(cts, bad.values, bad.proofs, strict=True)]
+    assert threshold._check_chunk(group, key, CONTEXT, items) == [i != 13 for i in range(20)]
+    session = ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
+    with pytest.raises(VerificationFailed) as info:
+        session.add(bad)
+    assert (info.value.check, info.value.subject) == ("partial-decryption", "t2")
+    assert info.value.detail == "proof fails for 1 of 20 ciphertexts (index 13)"
+    for t in ("t1", "t3", "t4"):
+        session.add(threshold.partial_decrypt(CONTEXT, shares[t], cts, executor=SERIAL))
+    assert [dlog(group, e, 10) for e in session.combine()] == [m % 4 for m in range(20)]
 
 
 def test_a_partial_under_another_context_or_for_other_ciphertexts_fails(ceremony) -> None:  # type: ignore[no-untyped-def]
@@ -106,6 +136,26 @@ def test_partials_survive_json(ceremony) -> None:  # type: ignore[no-untyped-def
     obj["values"][0] = "ff" * 32
     with pytest.raises(InvalidInput, match=r"values\[0\]"):
         PartialDecryption.from_json(config, obj)
+
+
+def test_partial_proofs_decode_only_in_the_fixed_length_form_with_members(ceremony) -> None:  # type: ignore[no-untyped-def]
+    result, _, partials = _setup(ceremony)
+    config = result.config
+    good = partials["t3"].to_json(config)
+    proof = good["proofs"][1]
+    assert len(proof) == 2 * (2 * 32 + 32)  # A1 ‖ A2 ‖ v, ristretto255
+    for bad in [
+        proof[:-2],  # one byte short
+        proof + "00",
+        proof[: 2 * 64],  # the old compact size (two scalars)
+        "ff" * 32 + proof[64:],  # A1 not a group element
+        proof[:64] + "ff" * 32 + proof[128:],  # A2 not a group element
+        proof[:128] + "ff" * 32,  # v not reduced mod q
+    ]:
+        obj = json.loads(json.dumps(good))
+        obj["proofs"][1] = bad
+        with pytest.raises(InvalidInput, match=r"proofs\[1\]"):
+            PartialDecryption.from_json(config, obj)
 
 
 def test_lagrange_coefficients_interpolate_at_zero() -> None:
