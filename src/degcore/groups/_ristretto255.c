@@ -698,6 +698,40 @@ static PyObject *py_decode(PyObject *self, PyObject *arg) {
     return PyBytes_FromStringAndSize((const char *)out, 32);
 }
 
+/* A decoded point as Python keeps it beside its encoding: X, Y and T of the extended coordinates,
+ * Z being 1 after decoding. Passing these to multi_exp(raw=1) skips its decoding (the inverse
+ * square root, half the cost of a term in a large Pippenger). */
+#define RAW_POINT (3 * sizeof(fe))
+
+static void raw_store(uint8_t *out, const ge_p3 *p) {
+    memcpy(out, &p->X, sizeof(fe));
+    memcpy(out + sizeof(fe), &p->Y, sizeof(fe));
+    memcpy(out + 2 * sizeof(fe), &p->T, sizeof(fe));
+}
+
+static void raw_load(ge_p3 *p, const uint8_t *in) {
+    memcpy(&p->X, in, sizeof(fe));
+    memcpy(&p->Y, in + sizeof(fe), sizeof(fe));
+    memcpy(&p->T, in + 2 * sizeof(fe), sizeof(fe));
+    p->Z = FE_ONE;
+}
+
+static PyObject *py_decode_point(PyObject *self, PyObject *arg) {
+    Py_buffer in;
+    ge_p3 p;
+    uint8_t out[RAW_POINT];
+    (void)self;
+    if (PyObject_GetBuffer(arg, &in, PyBUF_SIMPLE) < 0) return NULL;
+    const int bad = in.len != 32 || ge_decode(&p, in.buf) != 0;
+    PyBuffer_Release(&in);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "not a canonical ristretto255 encoding");
+        return NULL;
+    }
+    raw_store(out, &p);
+    return PyBytes_FromStringAndSize((const char *)out, RAW_POINT);
+}
+
 static PyObject *py_precompute(PyObject *self, PyObject *arg) {
     Py_buffer in;
     ge_p3 p;
@@ -736,21 +770,25 @@ static void msm_free(msm_work *w) {
 }
 
 static PyObject *py_multi_exp(PyObject *self, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"points", "scalars", "tables", "table_scalars", "method", NULL};
+    static char *keywords[] = {"points", "scalars", "tables", "table_scalars", "method", "raw", NULL};
     Py_buffer points, scalars, table_scalars = {0};
     PyObject *tables = NULL, *result = NULL, *seq = NULL;
-    int method = 0;
+    int method = 0, raw = 0;
     msm_work w = {NULL, NULL, NULL, NULL};
     ge_p3 acc;
     uint8_t out[32];
     (void)self;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*y*|Oy*i:multi_exp", keywords, &points, &scalars, &tables,
-                                     &table_scalars, &method))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*y*|Oy*ii:multi_exp", keywords, &points, &scalars, &tables,
+                                     &table_scalars, &method, &raw))
         return NULL;
-    const size_t n = (size_t)points.len / 32;
+    const size_t record = raw ? RAW_POINT : 32;
+    const size_t n = (size_t)points.len / record;
     size_t nf = 0;
-    if (check_len(&points, "points") < 0) goto done;
-    if (scalars.len != points.len) {
+    if ((size_t)points.len % record != 0) {
+        PyErr_Format(PyExc_ValueError, "points: length %zd is not a multiple of %zu", points.len, record);
+        goto done;
+    }
+    if ((size_t)scalars.len != 32 * n) {
         PyErr_SetString(PyExc_ValueError, "multi_exp: one 32-byte scalar per point");
         goto done;
     }
@@ -781,7 +819,9 @@ static PyObject *py_multi_exp(PyObject *self, PyObject *args, PyObject *kwargs) 
         goto done;
     }
     for (size_t j = 0; j < n; j++) {
-        if (ge_decode(&w.pts[j], (const uint8_t *)points.buf + 32 * j) != 0) {
+        if (raw) {
+            raw_load(&w.pts[j], (const uint8_t *)points.buf + RAW_POINT * j);
+        } else if (ge_decode(&w.pts[j], (const uint8_t *)points.buf + 32 * j) != 0) {
             PyErr_Format(PyExc_ValueError, "multi_exp: point %zu is not a canonical ristretto255 encoding", j);
             goto done;
         }
@@ -977,12 +1017,16 @@ static PyMethodDef methods[] = {
      "is invalid); variable time (public data only)."},
     {"decode", py_decode, METH_O,
      "decode(data: bytes) -> bytes: check an RFC 9496 encoding (ValueError if invalid) and re-encode it."},
+    {"decode_point", py_decode_point, METH_O,
+     "decode_point(data: bytes) -> bytes: check an RFC 9496 encoding (ValueError if invalid) and return "
+     "the decoded point for multi_exp(raw=1)."},
     {"precompute", py_precompute, METH_O,
      "precompute(point: bytes) -> table: odd multiples of a fixed public base for multi_exp's tables."},
     {"multi_exp", (PyCFunction)(void (*)(void))py_multi_exp, METH_VARARGS | METH_KEYWORDS,
      "multi_exp(points, scalars, tables=(), table_scalars=b'', method=0) -> bytes: the encoding of "
      "sum k_i P_i + sum t_j T_j over 32-byte points and little-endian scalars below l; variable time "
-     "(public data only). method: 0 chooses, -1 forces Straus, c > 0 forces Pippenger of window c."},
+     "(public data only). method: 0 chooses, -1 forces Straus, c > 0 forces Pippenger of window c. "
+     "raw=1: the points are decode_point's results, not encodings."},
     {"multi_exp_rows", py_multi_exp_rows, METH_VARARGS,
      "multi_exp_rows(points, tables, rows) -> bytes: for each row of 32-byte scalars (one per point, "
      "then one per table), the 32-byte encoding of its sum; rows share the bases' precomputation. "

@@ -63,10 +63,13 @@ _is_valid = rbcl.crypto_core_ristretto255_is_valid_point
 
 
 class _RistrettoElement(Element):
-    __slots__ = ("b",)
+    # b: the encoding, which is the element; p: the native module's decoded point, kept from the
+    # membership check so that multi-exponentiations need not decode the element again.
+    __slots__ = ("b", "p")
 
-    def __init__(self, b: bytes) -> None:
+    def __init__(self, b: bytes, p: bytes | None = None) -> None:
         self.b = b
+        self.p = p
 
     @property
     def group(self) -> Group:
@@ -161,8 +164,9 @@ class Ristretto255(Group):
         """Native Straus or Pippenger (chosen by size) in one call; else one multiplication per term."""
         if self._native is None:
             return super()._multi_exp(bases, scalars)
-        points = b"".join(map(_b, bases))
-        return _RistrettoElement(self._native.multi_exp(points, _scalar_bytes(scalars)))
+        native = self._native
+        points = b"".join(_point(native, a) for a in bases)
+        return _RistrettoElement(native.multi_exp(points, _scalar_bytes(scalars), raw=1))
 
     def exp_g_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
         """g^k · ∏ bases[i]^scalars[i] (public scalars) in one native pass over g's table, if native."""
@@ -200,6 +204,13 @@ class Ristretto255(Group):
         """RFC 9496 §4.3.1 decoding: rejects non-canonical and invalid encodings."""
         self._check_length(data, 32, "element")
         data = bytes(data)
+        if self._native is not None:  # the same strict RFC 9496 decoding, keeping the point
+            try:
+                return _RistrettoElement(data, self._native.decode_point(data))
+            except ValueError:
+                raise InvalidInput(
+                    f"ristretto255: {data.hex()} is not a canonical ristretto255 encoding"
+                ) from None
         # RFC 9496 §4.3.1 allows only s < p with s even, so bit 255 must be clear; libsodium before
         # 1.0.19 ignores that bit, which would give every element a second spelling.
         if data[31] & 0x80 or not _is_valid(data):
@@ -221,6 +232,15 @@ class Ristretto255(Group):
         """RFC 9496 §4.3.4 element derivation from 64 uniform bytes."""
         self._check_length(data, 64, "uniform bytes")
         return _RistrettoElement(rbcl.crypto_core_ristretto255_from_hash(bytes(data)))
+
+
+def _point(native: ModuleType, a: Element) -> bytes:
+    """The native decoded point of ``a`` (a member already), decoded once and then kept with it."""
+    _b(a)
+    point: bytes | None = a.p  # type: ignore[attr-defined]
+    if point is None:
+        point = a.p = native.decode_point(a.b)  # type: ignore[attr-defined]
+    return point
 
 
 def _scalar_bytes(scalars: Sequence[int]) -> bytes:

@@ -66,6 +66,8 @@ def test_invalid_encodings_rfc9496_a2() -> None:
         data = bytes.fromhex(case["encoding"])
         with pytest.raises(ValueError, match="canonical"):
             N.decode(data)
+        with pytest.raises(ValueError, match="canonical"):
+            N.decode_point(data)
         with pytest.raises(ValueError, match="point 1"):
             N.multi_exp(bytes(32) + data, bytes(64))
         with pytest.raises(ValueError):
@@ -82,6 +84,8 @@ def test_bit_255_is_rejected() -> None:
         raw[31] |= 0x80
         with pytest.raises(ValueError):
             N.decode(bytes(raw))
+        with pytest.raises(ValueError):
+            N.decode_point(bytes(raw))
 
 
 @needs_native
@@ -95,6 +99,12 @@ def test_random_strings_accepted_exactly_as_libsodium(data: bytes) -> None:
     except ValueError:
         accepted = False
     assert accepted == _rbcl_accepts(data)
+    try:
+        N.decode_point(data)
+        kept = True
+    except ValueError:
+        kept = False
+    assert kept == accepted
 
 
 @needs_native
@@ -144,6 +154,9 @@ def test_multi_exp_equals_the_rbcl_sum(data: st.DataObject) -> None:
     method = data.draw(st.sampled_from([0, -1, *range(1, 16)]))
     packed, scalars = b"".join(points), b"".join(map(_scalar, ks))
     assert N.multi_exp(packed, scalars, method=method) == _rbcl_sum(points, ks)
+    # The same points decoded once beforehand (what the group keeps with a decoded element).
+    decoded = b"".join(map(N.decode_point, points))
+    assert N.multi_exp(decoded, scalars, method=method, raw=1) == _rbcl_sum(points, ks)
 
 
 @needs_native
@@ -197,6 +210,8 @@ def test_multi_exp_past_the_switch_to_buckets(size: int) -> None:
     points = [rbcl.crypto_core_ristretto255_random() for _ in range(size - 3)] + _pool()[:3]
     ks = [RISTRETTO255.random_scalar() for _ in range(size - 4)] + [0, 1, L - 1, L - 1]
     assert N.multi_exp(b"".join(points), b"".join(map(_scalar, ks))) == _rbcl_sum(points, ks)
+    decoded = b"".join(map(N.decode_point, points))
+    assert N.multi_exp(decoded, b"".join(map(_scalar, ks)), raw=1) == _rbcl_sum(points, ks)
 
 
 @needs_native
@@ -211,6 +226,10 @@ def test_bad_arguments_are_refused() -> None:
         N.multi_exp(g, b"")
     with pytest.raises(ValueError, match="multiple of 32"):
         N.multi_exp(g[:31], bytes(31))
+    with pytest.raises(ValueError, match="multiple of 120"):
+        N.multi_exp(N.decode_point(g)[:-1], _scalar(1), raw=1)
+    with pytest.raises(ValueError, match="one 32-byte scalar per point"):
+        N.multi_exp(N.decode_point(g), bytes(64), raw=1)
     with pytest.raises(ValueError, match="one 32-byte scalar per table"):
         N.multi_exp(b"", b"", (N.precompute(g),), b"")
     with pytest.raises(ValueError, match="method"):
@@ -219,6 +238,8 @@ def test_bad_arguments_are_refused() -> None:
         N.multi_exp(g, _scalar(1), (object(),), _scalar(1))
     with pytest.raises(ValueError, match="32 bytes"):
         N.decode(g + b"\x00")
+    with pytest.raises(ValueError):
+        N.decode_point(g + b"\x00")
     assert N.multi_exp(b"", b"") == bytes(32)
     with pytest.raises(ValueError, match="each row"):
         N.multi_exp_rows(g, [], bytes(48))
