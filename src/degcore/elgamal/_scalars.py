@@ -1,6 +1,6 @@
 """Fixed-length encodings of proof parts: scalar tuples and commitment-carrying proofs (private).
 
-A commitment-carrying proof (Schnorr, DLEQ) is encoded as its commitments, then its scalars, each
+A commitment-carrying proof (Schnorr, DLEQ, range) is encoded as its commitments, then its scalars, each
 canonical and fixed-length; decoding checks the length, every element's membership and every
 scalar's range, so a decoded proof's equations are safe to put in a :class:`~.batch.Batch`.
 """
@@ -16,14 +16,6 @@ from degcore.groups import Element, Group
 def encode_scalars(group: Group, values: tuple[int, ...]) -> bytes:
     """Concatenate the canonical encodings of ``values``."""
     return b"".join(group.encode_scalar(v) for v in values)
-
-
-def decode_scalars(group: Group, data: bytes, what: str) -> tuple[int, ...]:
-    """Split ``data`` into canonical scalars; the length must be a positive multiple of the scalar size."""
-    n = group.scalar_bytes
-    if not data or len(data) % n:
-        raise InvalidInput(f"{what}: {len(data)} bytes is not a whole number of {n}-byte scalars")
-    return tuple(group.decode_scalar(data[i : i + n]) for i in range(0, len(data), n))
 
 
 def check_reduced(group: Group, values: tuple[int, ...], check: str, subject: str) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from degcore.elgamal._scalars import check_reduced, decode_scalars, encode_scalars
+from degcore.elgamal._scalars import check_reduced, decode_parts, encode_parts, parts_size
 from degcore.elgamal.batch import Batch
 from degcore.elgamal.ciphertext import Ciphertext, add
 from degcore.elgamal.keys import PublicKey
@@ -66,19 +66,15 @@ class RangeProof:
 
     def to_bytes(self, group: Group) -> bytes:
         """``A_lo ‖ B_lo ‖ … ‖ A_hi ‖ B_hi ‖ c_lo ‖ … ‖ c_(hi−1) ‖ v_lo ‖ … ‖ v_hi``, canonical encodings."""
-        points = b"".join(group.encode(e) for e in self.commitments)
-        return points + encode_scalars(group, self.challenges + self.responses)
+        return encode_parts(group, self.commitments, self.challenges + self.responses)
 
     @classmethod
     def from_bytes(cls, group: Group, data: bytes) -> RangeProof:
         """Decode a proof; its width follows from the length (4w − 1 fields on ristretto255)."""
-        point, scalar = group.element_bytes, group.scalar_bytes
-        width, rest = divmod(len(data) + scalar, 2 * point + 2 * scalar)
+        width, rest = divmod(len(data) + group.scalar_bytes, parts_size(group, 2, 2))
         if width < 1 or rest:
             raise InvalidInput(f"range proof: {len(data)} bytes is not the size of a proof of any width")
-        split = 2 * width * point
-        commitments = tuple(group.decode(data[i : i + point]) for i in range(0, split, point))
-        values = decode_scalars(group, data[split:], "range proof")
+        commitments, values = decode_parts(group, data, 2 * width, 2 * width - 1, "range proof")
         return cls(commitments, values[: width - 1], values[width - 1 :])
 
 
