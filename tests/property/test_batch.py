@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import strategies as st
 
 from degcore.elgamal.batch import Batch, verify_each
 from degcore.errors import VerificationFailed
 from degcore.groups import Group, get_group
-from tests.conftest import group_property
+from tests.conftest import group_by_name, group_property
 
 
 def _true_equation(group: Group, data: st.DataObject, shared: list) -> list:
@@ -62,3 +63,46 @@ test_batches_name_exactly_the_false_items, test_batches_name_exactly_the_false_i
 def test_an_empty_batch_holds() -> None:
     assert Batch(get_group("ristretto255")).holds()
     assert verify_each([]) == []
+
+
+@pytest.mark.parametrize("name", ["ristretto255", "toy"])
+def test_errors_that_would_cancel_under_equal_weights_are_each_caught(name: str) -> None:
+    """Two false equations whose errors are g and g^-1: one weight per equation keeps them apart.
+
+    A dishonest prover shifts one response by +d and another by -d. Were both equations given the
+    same weight (reused per item, per chunk, or across ``extend``), the errors would cancel.
+    """
+    group = group_by_name(name)
+    g, x = group.generator(), group.exp_g(group.random_scalar())
+    plus = [(g, 1), (x, 1), (x, -1)]  # ∏ = g
+    minus = [(g, -1), (x, 2), (x, -2)]  # ∏ = g^-1
+
+    one = Batch(group)
+    one.add(("check", "a", "plus"), plus)
+    one.add(("check", "b", "minus"), minus)
+    assert not one.holds()
+    assert one.failing() == [("check", "a", "plus"), ("check", "b", "minus")]
+
+    first, second = Batch(group), Batch(group)
+    first.add(("check", "a", "plus"), plus)
+    second.add(("check", "b", "minus"), minus)
+    joined = Batch(group)
+    joined.extend(first)
+    joined.extend(second)
+    assert not joined.holds()
+    outcomes = verify_each([first, Batch(group), second])
+    assert [None if o is None else (o.check, o.subject) for o in outcomes] == [
+        ("check", "a"),
+        None,
+        ("check", "b"),
+    ]
+    # The same item handed in twice is still false (its weight doubles, it does not vanish).
+    assert all(o is not None for o in verify_each([first, first]))
+
+
+def test_a_base_of_another_group_is_a_bug_not_a_verdict() -> None:
+    """An element of secp256k1 in a ristretto255 batch raises TypeError, never passes or fails quietly."""
+    batch = Batch(get_group("ristretto255"))
+    batch.add(("check", "x", "e"), [(get_group("secp256k1").generator(), 1)])
+    with pytest.raises(TypeError):
+        batch.holds()
