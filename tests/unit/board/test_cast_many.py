@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+
 from degcore.board import BallotBox, CastBallot, Receipt, sign_ballot
+from degcore.board.box import _check_chunk
 from degcore.errors import Rule, RuleViolation, StorageError, VerificationFailed
 from tests.conftest import race
 from tests.election_fixtures import DURING, ENDS, Election, with_bad_proof
@@ -93,3 +97,33 @@ def test_forged_proofs_in_a_batch_are_refused_each_by_name(e: Election, box: Bal
         assert "A[0] does not hold" in str(failure)
     assert [r.position for r in results if isinstance(r, Receipt)] == [1, 2, 3, 4]
     assert box.verify_log() == 4
+
+
+def test_two_ballots_whose_proof_errors_would_cancel_are_both_refused(e: Election) -> None:
+    """Two devices shift the same option's response, one by +d and one by −d, and re-sign.
+
+    In one chunk's batch under a shared weight the two errors (g^∓d and h^∓d) would cancel; each
+    equation's own weight keeps them apart, and the fallback names both. (The chunk is checked
+    directly: cast_many cuts four casts into chunks of one.)
+    """
+    group = e.context.group
+    d = group.random_nonzero_scalar()
+    wallets = [e.credential("b") for _ in range(4)]
+    casts = [e.cast(w, MAYOR) for w in wallets]
+    for index, sign in ((0, 1), (2, -1)):
+        ballot = casts[index].ballot
+        mayor = ballot.contests[0]
+        p = mayor.proofs[1]
+        bent = replace(p, responses=((p.responses[0] + sign * d) % group.order, *p.responses[1:]))
+        forged = replace(ballot, contests=(replace(mayor, proofs=(mayor.proofs[0], bent, mayor.proofs[2])),))
+        casts[index] = sign_ballot(e.context, forged, wallets[index])
+    pems = {
+        style: key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        for style, key in e.public_keys.items()
+    }
+    results = _check_chunk(e.context, pems, DURING, casts)
+    for index in (0, 2):
+        failure = results[index]
+        assert isinstance(failure, VerificationFailed), failure
+        assert (failure.check, failure.subject) == ("range", "mayor/m1")
+    assert [isinstance(r, str) for r in results] == [False, True, False, True]

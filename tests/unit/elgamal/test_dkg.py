@@ -331,3 +331,20 @@ def test_a_ceremony_across_machines_through_json_and_sealed_state() -> None:
     sealed = {t: s.save("share-pw", scrypt_n=n) for t, (_, s) in outcomes.items()}  # type: ignore[misc]
     restored = {t: threshold.TrusteeShare.load(data, "share-pw") for t, data in sealed.items()}
     _decrypts(result, restored, ["alice", "carol"])
+
+
+def test_two_dealers_whose_proof_errors_would_cancel_are_both_named() -> None:
+    """bob shifts a response by +d and dave the same coefficient's by −d: each has its own weight."""
+    group = get_group("ristretto255")
+    config = _config(group)
+    messages = [Trustee.new(config, t).commitment() for t in ROSTER]
+    d = group.random_nonzero_scalar()
+    for i, sign in ((1, 1), (3, -1)):  # bob, dave
+        p = messages[i].proofs[1]
+        bent = schnorr.SchnorrProof(p.A, (p.v + sign * d) % group.order)
+        messages[i] = dataclasses.replace(
+            messages[i], proofs=(messages[i].proofs[0], bent, messages[i].proofs[2])
+        )
+    checked = dkg.check_commitments(config, messages)
+    named = {m.trustee_id: f.detail for m, f in zip(messages, checked, strict=True) if f is not None}
+    assert named == {t: "proof of knowledge for coefficient 1 does not verify" for t in ("bob", "dave")}

@@ -244,3 +244,31 @@ def test_share_must_be_reduced(group: Group) -> None:
         TrusteeShare(config, "a", group.order)
     with pytest.raises(InvalidInput):
         TrusteeShare(config, "b", 1)
+
+
+def test_a_trustee_whose_proof_errors_would_cancel_is_named_with_both_indices(ceremony) -> None:  # type: ignore[no-untyped-def]
+    """The list holds one ciphertext twice; t2 shifts one copy's response by +d and the other's by −d.
+
+    Both equations of the two proofs have the same bases (g, X, a, M), so under a shared weight
+    their errors would cancel; with a weight per equation both indices are named.
+    """
+    result, shares = ceremony
+    group = result.config.group
+    cts = [encrypt(result.joint_key, m) for m in range(4)]
+    cts.insert(1, cts[0])
+    honest = threshold.partial_decrypt(CONTEXT, shares["t2"], cts, executor=SERIAL)
+    d = group.random_nonzero_scalar()
+    proofs = list(honest.proofs)
+    for i, sign in ((0, 1), (1, -1)):
+        proofs[i] = dleq.DleqProof(proofs[i].A1, proofs[i].A2, (proofs[i].v + sign * d) % group.order)
+    bad = dataclasses.replace(honest, proofs=tuple(proofs))
+    items = [(ct.a, m, p) for ct, m, p in zip(cts, bad.values, proofs, strict=True)]
+    key = shares["t2"].verification_key()
+    assert threshold._check_chunk(group, key, CONTEXT, items) == [False, False, True, True, True]
+    session = ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
+    with pytest.raises(VerificationFailed) as info:
+        session.add(bad)
+    assert (info.value.subject, info.value.detail) == (
+        "t2",
+        "proof fails for 2 of 5 ciphertexts (index 0, 1)",
+    )
