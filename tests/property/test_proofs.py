@@ -232,3 +232,77 @@ def _check_sum(group: Group, data: st.DataObject) -> None:
 
 
 test_sum, test_sum_modp4096 = group_property(_check_sum)
+
+
+def _check_identity_commitments(group: Group, data: st.DataObject) -> None:
+    """A proof whose commitments are the identity answers no challenge (Schnorr, DLEQ, range)."""
+    one = group.identity()
+    x = group.random_nonzero_scalar()
+    v = data.draw(st.sampled_from([0, 1, group.order - 1, group.random_scalar()]))
+    with pytest.raises(VerificationFailed):
+        schnorr.verify(group, group.exp_g(x), schnorr.SchnorrProof(one, v), CONTEXT)
+    g2 = group.exp_g(group.random_nonzero_scalar())
+    st_ = dleq.DleqStatement(group.generator(), group.exp_g(x), g2, g2**x)
+    with pytest.raises(VerificationFailed):
+        dleq.verify(group, st_, dleq.DleqProof(one, one, v), CONTEXT)
+    pk = keygen(group).public
+    ct, _ = encrypt_revealable(pk, 1)
+    forged = disjunctive.RangeProof((one,) * 4, (v,), (v, v))
+    with pytest.raises(VerificationFailed):
+        disjunctive.verify(pk, ct, forged, hi=1, context=CONTEXT)
+
+
+test_identity_commitments, test_identity_commitments_modp4096 = group_property(_check_identity_commitments)
+
+
+def _check_challenges_shifted_against_each_other(group: Group, data: st.DataObject) -> None:
+    """c_j + d and c_k − d keep Σ c_j, so the derived last challenge is unchanged: still refused, by name."""
+    pk = keygen(group).public
+    hi = data.draw(st.integers(min_value=2, max_value=3))
+    m = data.draw(st.integers(min_value=0, max_value=hi))
+    ct, r = encrypt_revealable(pk, m)
+    proof = disjunctive.prove(pk, ct, m, r, hi=hi, context=CONTEXT)
+    j, k = data.draw(st.sampled_from([(a, b) for a in range(hi) for b in range(hi) if a < b]))
+    d = data.draw(st.integers(min_value=1, max_value=group.order - 1))
+    cs = list(proof.challenges)
+    cs[j], cs[k] = (cs[j] + d) % group.order, (cs[k] - d) % group.order
+    bad = disjunctive.RangeProof(proof.commitments, tuple(cs), proof.responses)
+    with pytest.raises(VerificationFailed):
+        disjunctive.verify(pk, ct, bad, hi=hi, context=CONTEXT)
+    batch = Batch(group)
+    disjunctive.equations(pk, ct, proof, hi=hi, context=CONTEXT, subject="honest", batch=batch)
+    disjunctive.equations(pk, ct, bad, hi=hi, context=CONTEXT, subject="bad", batch=batch)
+    assert not batch.holds()
+    assert {(subject, which) for _, subject, which in batch.failing()} == {
+        ("bad", f"{side}[{i}]") for i in (j, k) for side in "AB"
+    }
+
+
+test_shifted_challenges, test_shifted_challenges_modp4096 = group_property(
+    _check_challenges_shifted_against_each_other
+)
+
+
+def _check_range_above_zero(group: Group, data: st.DataObject) -> None:
+    """[lo, hi] with lo > 0 verifies; the same proof under a window of the same width shifted does not."""
+    pk = keygen(group).public
+    lo = data.draw(st.integers(min_value=1, max_value=3))
+    hi = lo + data.draw(st.integers(min_value=0, max_value=2))
+    m = data.draw(st.integers(min_value=lo, max_value=hi))
+    ct, r = encrypt_revealable(pk, m)
+    proof = disjunctive.prove(pk, ct, m, r, lo=lo, hi=hi, context=CONTEXT)
+    disjunctive.verify(pk, ct, proof, lo=lo, hi=hi, context=CONTEXT)
+    assert disjunctive.RangeProof.from_bytes(group, proof.to_bytes(group)) == proof
+    for shift in (-1, 1):  # same width, so only the statement (lo, hi in the transcript) tells them apart
+        with pytest.raises(VerificationFailed):
+            disjunctive.verify(pk, ct, proof, lo=lo + shift, hi=hi + shift, context=CONTEXT)
+    # A value below lo: the prover runs for [lo, hi] as if m were lo; the lie does not verify.
+    low, r_low = encrypt_revealable(pk, lo - 1)
+    t = disjunctive._range_transcript(pk, low, CONTEXT, lo, hi)
+    nonces = [group.random_scalar() for _ in range(2 * (hi - lo) + 1)]
+    lying = disjunctive._prove(pk, low, lo, r_low, lo=lo, hi=hi, t=t, nonces=nonces)
+    with pytest.raises(VerificationFailed):
+        disjunctive.verify(pk, low, lying, lo=lo, hi=hi, context=CONTEXT)
+
+
+test_range_above_zero, test_range_above_zero_modp4096 = group_property(_check_range_above_zero)
