@@ -6,7 +6,9 @@ there; elsewhere the tests of the module itself skip when it was not built.
 
 from __future__ import annotations
 
+import copy
 import os
+import pickle
 
 import pytest
 import rbcl
@@ -283,3 +285,25 @@ def test_group_paths_agree(data: st.DataObject) -> None:
     finally:
         group.use_native(saved)  # type: ignore[attr-defined]
     assert native == pure
+
+
+@needs_native
+def test_the_kept_point_comes_only_from_decoding_the_encoding() -> None:
+    """multi_exp(raw=1) trusts an element's point ``p``; no copy or pickle carries one from outside.
+
+    A pickled element arrives with its encoding alone, so a worker recomputes the point from the
+    bytes that the element is; a point that disagreed with them could make a false batch pass.
+    """
+    assert N is not None
+    group = get_group("ristretto255")
+    a = group.decode(bytes(group.exp_g(12345)))
+    assert a.p == N.decode_point(a.b)  # type: ignore[attr-defined]
+    for moved in (pickle.loads(pickle.dumps(a)), copy.copy(a), copy.deepcopy(a)):  # noqa: S301 - ours
+        assert moved == a and moved.p is None  # type: ignore[attr-defined]
+        assert group.multi_exp([moved], [1]) == a
+        assert moved.p == a.p  # type: ignore[attr-defined]
+    # A computed element gets its point from its own encoding on first use.
+    b = a * group.generator()
+    assert b.p is None  # type: ignore[attr-defined]
+    assert group.multi_exp([b, a], [1, -1]) == group.generator()
+    assert b.p == N.decode_point(b.b)  # type: ignore[attr-defined]
