@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from degcore.elgamal import Ciphertext, PublicKey, disjunctive, encrypt_revealable
+from degcore.elgamal.batch import Batch
 
 VOTES = (1, 0, 0, 1, 0)
 MIN_SELECTIONS, MAX_SELECTIONS = 1, 2
@@ -37,17 +38,25 @@ def encrypt_contest(pk: PublicKey, context: bytes) -> EncryptedContest:
 
 
 def verify_contest(pk: PublicKey, contest: EncryptedContest, context: bytes) -> None:
-    """Decode everything from bytes (membership checks included) and verify every proof."""
+    """Decode everything from bytes (membership checks included) and verify every proof as one batch.
+
+    As ``verify_ballot`` does: every proof's equations go into one batch (docs/protocol.md §4.5).
+    """
     group = pk.group
     cts = [Ciphertext.decode(group, c) for c in contest.ciphertexts]
+    batch = Batch(group)
     for i, (ct, proof) in enumerate(zip(cts, contest.proofs, strict=True)):
-        disjunctive.verify(
+        disjunctive.equations(
             pk,
             ct,
             disjunctive.RangeProof.from_bytes(group, proof),
             hi=1,
             context=context,
             subject=f"option {i}",
+            batch=batch,
         )
     total = disjunctive.RangeProof.from_bytes(group, contest.sum_proof)
-    disjunctive.verify_sum(pk, cts, total, lo=MIN_SELECTIONS, hi=MAX_SELECTIONS, context=context)
+    disjunctive.sum_equations(
+        pk, cts, total, lo=MIN_SELECTIONS, hi=MAX_SELECTIONS, context=context, batch=batch
+    )
+    batch.verify()
