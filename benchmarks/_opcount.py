@@ -3,8 +3,8 @@
 ``count_ops(group)`` wraps the backend's operations for one untimed run of a workload and counts
 the outermost calls only (``div`` is one op even where it is ``mul`` + ``inv`` inside; a
 ``multi_exp`` of N terms counts as N ``exp_vartime``, the plain product it replaces, and a one-pass
-commitment ``exp_g_multi_vartime`` / ``FixedBase.exp_multi_vartime`` and each row of
-``commitments_vartime`` as the powers and products it replaces);
+commitment ``exp_g_multi_vartime`` / ``FixedBase.exp_multi_vartime`` as the powers and products
+it replaces);
 ``unit_costs(group)`` times each operation on random inputs in the same process. The operation
 bound of a workload is Σ count(op) × cost(op); its ratio is measured time / bound.
 """
@@ -84,35 +84,16 @@ def count_ops(group: Group) -> Iterator[Counter[str]]:
             lambda: type(group).multi_exp(group, bases, scalars),
         )
 
-    def commitments_vartime(key: Any, bases: Any, rows: Any) -> Any:
-        # Each row g^k_g · key^k_key · ∏ bᵢ^kᵢ counts as the powers and products it replaces.
-        return nested(
-            lambda: _count_rows(counts, group.order, key is not None, rows),
-            lambda: type(group).commitments_vartime(group, key, bases, rows),
-        )
-
     group.product = product  # type: ignore[method-assign]
     group.multi_exp = multi_exp  # type: ignore[method-assign]
-    group.commitments_vartime = commitments_vartime  # type: ignore[method-assign]
     restore = _patch_fixed_bases(wrap)
     try:
         yield counts
     finally:
         restore()
-        for name in (*originals, "product", "multi_exp", "commitments_vartime"):
+        for name in (*originals, "product", "multi_exp"):
             with contextlib.suppress(AttributeError):
                 delattr(group, name)
-
-
-def _count_rows(counts: Counter[str], order: int, keyed: bool, rows: Any) -> None:
-    """Commitment rows (k_g, k_key, k_1, …) as their powers and the products joining them."""
-    for k_g, k_key, *ks in rows:
-        g_power, key_power = k_g % order != 0, keyed and k_key % order != 0
-        others = sum(1 for k in ks if k % order)
-        counts["exp_g_vartime"] += int(g_power)
-        counts["fixed_exp_vartime"] += int(key_power)
-        counts["exp_vartime"] += others
-        counts["mul"] += max(int(g_power) + int(key_power) + others - 1, 0)
 
 
 _GROUP_METHODS = (

@@ -48,7 +48,7 @@ class PublicKey:
 
     @property
     def fixed_base(self) -> FixedBase:
-        """The fixed-base preparation of h (built on first use), e.g. for ``Group.commitments_vartime``."""
+        """The fixed-base preparation of h (built on first use), e.g. for ``FixedBase.exp_multi_vartime``."""
         if self._fixed is None:
             self._fixed = self.group.fixed(self.h)
         return self._fixed

@@ -504,25 +504,9 @@ static void odd_multiples(ge_cached *out, const ge_p3 *p, int count) {
     }
 }
 
-#define SPLIT 128 /* multi_exp_rows writes each scalar as lo + 2^SPLIT hi */
-
 typedef struct {
-    ge_cached odd[1 << (FIXED_W - 2)];    /* T, 3T, ..., 127T */
-    ge_cached odd_hi[1 << (FIXED_W - 2)]; /* the same of 2^SPLIT T */
+    ge_cached odd[1 << (FIXED_W - 2)]; /* T, 3T, ..., 127T */
 } fixed_table;
-
-/* 2^count p (count >= 1). */
-static void ge_double_times(ge_p3 *out, const ge_p3 *p, int count) {
-    ge_done d;
-    *out = *p;
-    for (int i = 0; i < count; i++) {
-        ge_dbl(&d, out);
-        if (i + 1 < count)
-            ge_done_to_p2(out, &d);
-        else
-            ge_done_to_p3(out, &d);
-    }
-}
 
 /* Straus: one shared chain of doublings; at bit i, every base whose digit is nonzero adds its
  * odd multiple. tables[j] holds 2^(w_j - 2) odd multiples for the digits nafs[j]. */
@@ -745,10 +729,7 @@ static PyObject *py_precompute(PyObject *self, PyObject *arg) {
     PyBuffer_Release(&in);
     fixed_table *t = PyMem_RawMalloc(sizeof(fixed_table));
     if (t == NULL) return PyErr_NoMemory();
-    ge_p3 hi;
     odd_multiples(t->odd, &p, 1 << (FIXED_W - 2));
-    ge_double_times(&hi, &p, SPLIT);
-    odd_multiples(t->odd_hi, &hi, 1 << (FIXED_W - 2));
     PyObject *capsule = PyCapsule_New(t, TABLE_CAPSULE, table_free);
     if (capsule == NULL) PyMem_RawFree(t);
     return capsule;
@@ -891,100 +872,6 @@ done:
     return result;
 }
 
-/* multi_exp_rows(points, tables, rows): for each row of n + nf scalars (the points', then the
- * tables'), the encoding of sum_j row[j] P_j + sum_t row[n + t] T_t. Rows share their bases: each
- * scalar is split as lo + 2^128 hi and every base B brings B and 2^128 B, computed once, so a row
- * is a Straus pass over 128-bit digits (~129 doublings) instead of 253. */
-static PyObject *py_multi_exp_rows(PyObject *self, PyObject *args) {
-    Py_buffer points, rows;
-    PyObject *tables, *seq = NULL, *result = NULL;
-    ge_p3 *pts = NULL;
-    ge_cached *odd = NULL;
-    const ge_cached **tabs = NULL;
-    int8_t *nafs = NULL;
-    uint8_t *out = NULL;
-    (void)self;
-    if (!PyArg_ParseTuple(args, "y*Oy*:multi_exp_rows", &points, &tables, &rows)) return NULL;
-    const size_t n = (size_t)points.len / 32;
-    size_t nf = 0, m = 0;
-    if (check_len(&points, "points") < 0) goto done;
-    seq = PySequence_Fast(tables, "multi_exp_rows: tables must be a sequence");
-    if (seq == NULL) goto done;
-    nf = (size_t)PySequence_Fast_GET_SIZE(seq);
-    const size_t width = n + nf, bases = 2 * width;
-    if (width == 0 || rows.len % (Py_ssize_t)(32 * width) != 0) {
-        PyErr_SetString(PyExc_ValueError, "multi_exp_rows: each row is one 32-byte scalar per point and table");
-        goto done;
-    }
-    m = (size_t)rows.len / (32 * width);
-    const uint8_t *ks = rows.buf;
-    for (size_t j = 0; j < m * width; j++) {
-        if (!scalar_is_reduced(ks + 32 * j)) {
-            PyErr_Format(PyExc_ValueError, "multi_exp_rows: scalar %zu is not below the group order", j);
-            goto done;
-        }
-    }
-    const size_t per = (size_t)1 << (STRAUS_W - 2);
-    pts = PyMem_RawMalloc((n ? n : 1) * sizeof(ge_p3));
-    odd = PyMem_RawMalloc((n ? n : 1) * 2 * per * sizeof(ge_cached));
-    tabs = PyMem_RawMalloc(bases * sizeof(ge_cached *));
-    nafs = PyMem_RawMalloc(bases * NAF_LEN);
-    out = PyMem_RawMalloc(m ? 32 * m : 1);
-    if (pts == NULL || odd == NULL || tabs == NULL || nafs == NULL || out == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    /* Bases in the order P_0, 2^128 P_0, P_1, ..., then T_0, 2^128 T_0, ...; the digits alike. */
-    for (size_t j = 0; j < n; j++) {
-        ge_p3 hi;
-        if (ge_decode(&pts[j], (const uint8_t *)points.buf + 32 * j) != 0) {
-            PyErr_Format(PyExc_ValueError, "multi_exp_rows: point %zu is not a canonical ristretto255 encoding", j);
-            goto done;
-        }
-        odd_multiples(odd + 2 * j * per, &pts[j], (int)per);
-        ge_double_times(&hi, &pts[j], SPLIT);
-        odd_multiples(odd + (2 * j + 1) * per, &hi, (int)per);
-        tabs[2 * j] = odd + 2 * j * per;
-        tabs[2 * j + 1] = odd + (2 * j + 1) * per;
-    }
-    for (size_t t = 0; t < nf; t++) {
-        fixed_table *table = PyCapsule_GetPointer(PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)t), TABLE_CAPSULE);
-        if (table == NULL) goto done;
-        tabs[2 * (n + t)] = table->odd;
-        tabs[2 * (n + t) + 1] = table->odd_hi;
-    }
-    for (size_t r = 0; r < m; r++) {
-        int top = 0;
-        for (size_t j = 0; j < width; j++) {
-            const uint8_t *k = ks + 32 * (r * width + j);
-            uint8_t half[32] = {0};
-            const int w = j < n ? STRAUS_W : FIXED_W;
-            memcpy(half, k, 16);
-            int len = wnaf(nafs + 2 * j * NAF_LEN, half, w);
-            if (len > top) top = len;
-            memset(half, 0, 32);
-            memcpy(half, k + 16, 16);
-            len = wnaf(nafs + (2 * j + 1) * NAF_LEN, half, w);
-            if (len > top) top = len;
-        }
-        ge_p3 acc;
-        straus(&acc, bases, tabs, nafs, top);
-        ge_encode(out + 32 * r, &acc);
-    }
-    result = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)(32 * m));
-done:
-    PyMem_RawFree(pts);
-    PyMem_RawFree(odd);
-    PyMem_RawFree((void *)tabs);
-    PyMem_RawFree(nafs);
-    PyMem_RawFree(out);
-    Py_XDECREF(seq);
-    PyBuffer_Release(&points);
-    PyBuffer_Release(&rows);
-    return result;
-}
-
-/* The sum of n points: one decode (with its checks) and one addition per point, one encode. */
 static PyObject *py_sum(PyObject *self, PyObject *arg) {
     Py_buffer in;
     ge_p3 acc, p;
@@ -1027,10 +914,6 @@ static PyMethodDef methods[] = {
      "sum k_i P_i + sum t_j T_j over 32-byte points and little-endian scalars below l; variable time "
      "(public data only). method: 0 chooses, -1 forces Straus, c > 0 forces Pippenger of window c. "
      "raw=1: the points are decode_point's results, not encodings."},
-    {"multi_exp_rows", py_multi_exp_rows, METH_VARARGS,
-     "multi_exp_rows(points, tables, rows) -> bytes: for each row of 32-byte scalars (one per point, "
-     "then one per table), the 32-byte encoding of its sum; rows share the bases' precomputation. "
-     "Variable time (public data only)."},
     {NULL, NULL, 0, NULL},
 };
 

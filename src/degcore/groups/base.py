@@ -104,9 +104,6 @@ class Group(ABC):
     #: Whether one :meth:`multi_exp` of many terms beats one power per term (measured,
     #: docs/performance.md), so that verifiers batch equations with random weights.
     batches: bool = True
-    #: Whether :meth:`commitments_vartime` shares each base's precomputation across its rows, so
-    #: that a factor g^k folded into a row costs less than dividing a base by g^j first.
-    shares_rows: bool = False
 
     def _register(self) -> None:
         _REGISTRY.setdefault(self.name, self)
@@ -180,20 +177,6 @@ class Group(ABC):
     def exp_g_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
         """g^k · ∏ bases[i]^scalars[i] for public scalars (a proof's commitment), in one pass if it can."""
         return self.mul(self.exp_g_vartime(k), self.multi_exp(bases, scalars))
-
-    def commitments_vartime(
-        self, key: FixedBase | None, bases: Sequence[Element], rows: Sequence[Sequence[int]]
-    ) -> list[Element]:
-        """Per row (k_g, k_key, k_1, …): g^k_g · key^k_key · ∏ bases[i]^k_i, public scalars (shared work)."""
-        results = []
-        for k_g, k_key, *ks in rows:
-            terms = [self.multi_exp(bases, ks)]
-            if k_g % self.order:
-                terms.append(self.exp_g_vartime(k_g))
-            if key is not None and k_key % self.order:
-                terms.append(key.exp_vartime(k_key))
-            results.append(self.product(terms))
-        return results
 
     def _multi_exp(self, bases: list[Element], scalars: list[int]) -> Element:
         """The backend's fastest method for reduced, nonzero scalars; by default one power per term."""

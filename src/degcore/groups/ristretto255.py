@@ -13,12 +13,11 @@ C extension in this folder, variable-time, written for degcore; docs/architectur
 ``DEGCORE_NATIVE`` is not ``0``: :meth:`Ristretto255.exp_vartime`, :meth:`Ristretto255.multi_exp`
 (Straus with width-5 NAFs for few terms, Pippenger with signed digits for many) and the proof
 commitments g^v · A^c of :meth:`Ristretto255.exp_g_multi_vartime` and ``fixed(h).exp_multi_vartime``
-in one pass over precomputed tables of g and h, and :meth:`Ristretto255.commitments_vartime`, whose
-rows share each base's precomputation (so ``shares_rows`` is True). ``exp_g_vartime`` stays with
+in one pass over precomputed tables of g and h. ``exp_g_vartime`` stays with
 libsodium's table, which beats a variable-time chain of doublings. Without the module every public
 operation is the constant-time one and ``multi_exp`` is one multiplication per term (no bucket
 method can win over libsodium's calls, whose every addition decodes and re-encodes), so
-``batches`` and ``shares_rows`` are then False. The measurements are in docs/performance.md.
+``batches`` is then False. The measurements are in docs/performance.md.
 
 hash_to_element is RFC 9380 hash_to_ristretto255: expand_message_xmd(SHA-512, 64 bytes) followed
 by the RFC 9496 §4.3.4 element derivation (libsodium ``from_hash``).
@@ -112,9 +111,8 @@ class Ristretto255(Group):
         """Serve public exponents from ``module`` (the native extension), or from libsodium for None."""
         self._native = module
         self._g_table = None if module is None else module.precompute(self._g.b)
-        # With the native MSM a term costs a fraction of a multiplication, so batches pay, and
-        # commitment rows share their bases' doublings.
-        self.batches = self.shares_rows = module is not None
+        # With the native MSM a term costs a fraction of a multiplication, so batches pay.
+        self.batches = module is not None
 
     def generator(self) -> Element:
         """The RFC 9496 base point."""
@@ -173,23 +171,6 @@ class Ristretto255(Group):
         if self._native is None:
             return super().exp_g_multi_vartime(k, bases, scalars)
         return _native_commit(self._native, self._g_table, k, bases, scalars)
-
-    def commitments_vartime(
-        self, key: FixedBase | None, bases: Sequence[Element], rows: Sequence[Sequence[int]]
-    ) -> list[Element]:
-        """Per row (k_g, k_key, k_1, …): g^k_g · key^k_key · ∏ bases[i]^k_i, all rows in one native call."""
-        native = self._native
-        found = key._native_table() if isinstance(key, _Fixed) else None
-        if native is None or (key is not None and found is None):
-            return super().commitments_vartime(key, bases, rows)
-        tables = [self._g_table] if found is None else [self._g_table, found[1]]
-        width = len(bases) + 2
-        if any(len(row) != width for row in rows):
-            raise InvalidInput(f"ristretto255: every commitment row needs {width} scalars")
-        # The native order: the bases' scalars, then the tables' (g, then the key's).
-        ordered = [k for row in rows for k in (*row[2:], row[0], *row[1 : len(tables)])]
-        packed = native.multi_exp_rows(b"".join(map(_b, bases)), tables, _scalar_bytes(ordered))
-        return [_RistrettoElement(packed[i : i + 32]) for i in range(0, len(packed), 32)]
 
     def fixed(self, a: Element) -> FixedBase:
         """``a`` for many powers: secret ones by libsodium, public ones through a native table of ``a``."""

@@ -187,24 +187,6 @@ def test_tables_equal_plain_points(data: st.DataObject) -> None:
 
 
 @needs_native
-@settings(max_examples=60, deadline=None)
-@given(data=st.data())
-def test_rows_equal_the_rbcl_sums(data: st.DataObject) -> None:
-    """multi_exp_rows (shared bases, scalars split at 2^128) against libsodium, row by row."""
-    assert N is not None
-    points, _ = _terms(data, 4)
-    fixed, _ = _terms(data, 2)
-    width = len(points) + len(fixed)
-    if width == 0:
-        return
-    rows = [[data.draw(_SCALARS) for _ in range(width)] for _ in range(data.draw(st.integers(0, 5)))]
-    packed = b"".join(_scalar(k) for row in rows for k in row)
-    got = N.multi_exp_rows(b"".join(points), [N.precompute(p) for p in fixed], packed)
-    expected = [_rbcl_sum(points + fixed, row) for row in rows]
-    assert [got[i : i + 32] for i in range(0, len(got), 32)] == expected
-
-
-@needs_native
 @pytest.mark.parametrize("size", [200, 700, 2100])
 def test_multi_exp_past_the_switch_to_buckets(size: int) -> None:
     """Sizes where the native module picks Pippenger (and wider windows), with random points."""
@@ -243,15 +225,6 @@ def test_bad_arguments_are_refused() -> None:
     with pytest.raises(ValueError):
         N.decode_point(g + b"\x00")
     assert N.multi_exp(b"", b"") == bytes(32)
-    with pytest.raises(ValueError, match="each row"):
-        N.multi_exp_rows(g, [], bytes(48))
-    with pytest.raises(ValueError, match="each row"):
-        N.multi_exp_rows(b"", [], b"")
-    with pytest.raises(ValueError, match="below the group order"):
-        N.multi_exp_rows(g, [], _scalar(L))
-    with pytest.raises(ValueError, match="point 0"):
-        N.multi_exp_rows(b"\x01" * 32, [], bytes(32))
-    assert N.multi_exp_rows(g, [N.precompute(g)], b"") == b""
 
 
 @needs_native
@@ -264,13 +237,10 @@ def test_group_paths_agree(data: st.DataObject) -> None:
     bases = [group.decode(p) for p in points]
     k = data.draw(_SCALARS)
     h = group.decode(data.draw(st.sampled_from(_pool()[1:])))
-    rows = [(k, 1, *ks), (0, k, *ks[::-1])]
     native = (
         group.multi_exp(bases, ks),
         group.exp_g_multi_vartime(k, bases, ks),
         group.fixed(h).exp_multi_vartime(k, bases, ks),
-        group.commitments_vartime(group.fixed(h), bases, rows),
-        group.commitments_vartime(None, bases, rows),
     )
     saved = group._native  # type: ignore[attr-defined]
     group.use_native(None)  # type: ignore[attr-defined]
@@ -279,8 +249,6 @@ def test_group_paths_agree(data: st.DataObject) -> None:
             group.multi_exp(bases, ks),
             group.exp_g_multi_vartime(k, bases, ks),
             group.fixed(h).exp_multi_vartime(k, bases, ks),
-            group.commitments_vartime(group.fixed(h), bases, rows),
-            group.commitments_vartime(None, bases, rows),
         )
     finally:
         group.use_native(saved)  # type: ignore[attr-defined]
