@@ -125,13 +125,13 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
         _row_challenges,
     ),
     "range-proof-challenge": (
-        "the 0/1 range proof's challenge (LE scalar) for h = g^2, (a, b) = (g^3, g^5), commitments "
-        "g^7, g^11, g^13, g^17, context 33^32, on ristretto255 (§4.3)",
+        "the 0/1 range proof's challenge (LE scalar; lo = 0, hi = 1) for h = g^2, (a, b) = (g^3, g^5), "
+        "commitments A_0, B_0, A_1, B_1 = g^7, g^11, g^13, g^17, context 33^32, on ristretto255 (§4.3)",
         _range_transcript,
     ),
     "sum-proof-challenge": (
         "the [1, 2] sum proof's challenge (LE scalar) for h = g^2, options (g^3, g^5) and (g^7, g^11), "
-        "commitments g^13, g^17, g^19, g^23, context 33^32, on ristretto255 (§4.4)",
+        "commitments A_1, B_1, A_2, B_2 = g^13, g^17, g^19, g^23, context 33^32, on ristretto255 (§4.4)",
         _sum_transcript,
     ),
     "receipt-message": (
