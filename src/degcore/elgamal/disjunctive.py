@@ -117,7 +117,8 @@ def _prove(
             c_j, v_j = next(draws), next(draws)
             cs.append(c_j)
             vs.append(v_j)
-            commitments += [group.exp_g(v_j) * (ct.a**c_j), pk.exp(v_j) * (b_over**c_j)]
+            # Constant time in (c_j, v_j): which branch is simulated is the vote.
+            commitments += [group.exp_g_mul(v_j, ct.a, c_j), pk.fixed_base.exp_mul(v_j, b_over, c_j)]
     c = t.elements("commitments", commitments).challenge(group)
     k = m - lo
     cs[k] = (c - sum(cs)) % q

@@ -1,11 +1,13 @@
 /*
- * degcore.groups._ristretto255: variable-time ristretto255 arithmetic for PUBLIC data only.
+ * degcore.groups._ristretto255: ristretto255 arithmetic written for degcore.
  *
  * Written for degcore from the published specifications; no third-party source is copied in.
- * Everything here runs in time that depends on its inputs (scalars, points), so it must only ever
- * see public values: proof verification, the mix-net verifier, record checks. Secret exponents
- * (keys, nonces, plaintexts, shares) stay with libsodium's constant-time calls (rbcl), which the
- * Python side uses for them.
+ * Two kinds of code, kept apart: everything but the "Constant time" section runs in time that
+ * depends on its inputs (scalars, points), so it must only ever see public values: proof
+ * verification, the mix-net verifier, record checks. The "Constant time" section (ct_exp) takes
+ * secret scalars: a fixed base's table (the election key's) and k1 T + k2 P for a public P; no
+ * branch or memory index there depends on a scalar, which tests/native_ct/ checks under valgrind.
+ * Every other secret exponent stays with libsodium's constant-time calls (rbcl).
  *
  * Sources of the published facts used below:
  *   - RFC 9496 (ristretto255): constants (§4.1), SQRT_RATIO_M1 (§4.2), decoding (§4.3.1),
@@ -23,8 +25,13 @@
  * output so that it holds everywhere. Canonical form is computed only for encodings and
  * comparisons.
  */
+#ifndef DEGCORE_CT_HARNESS /* tests/native_ct/ compiles the arithmetic alone, without Python */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#else
+#define PyMem_RawMalloc malloc
+#define PyMem_RawFree free
+#endif
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -644,6 +651,213 @@ static int best_window(size_t n, double *cost) {
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Constant time, for secret scalars: a fixed base's table (the election key's) and g^a · P^b.
+ * Nothing below branches on, or indexes memory by, a secret: digits pick table entries through
+ * masks and the encoding chooses with masks. The bases and tables are public. Checked under
+ * valgrind with the scalars marked undefined (tests/unit/groups/test_ristretto255_ct.py).
+ * ------------------------------------------------------------------------------------------- */
+
+/* f = g where flag (0 or 1) is 1. */
+static inline void fe_cmov(fe *f, const fe *g, uint64_t flag) {
+    const uint64_t mask = (uint64_t)0 - flag;
+    for (int i = 0; i < 5; i++) f->v[i] ^= (f->v[i] ^ g->v[i]) & mask;
+}
+
+/* 1 if f = 0 mod p, else 0, without a comparison of secret bytes. */
+static uint64_t fe_is_zero_ct(const fe *f) {
+    uint8_t s[32];
+    uint64_t acc = 0;
+    fe_tobytes(s, f);
+    for (int i = 0; i < 32; i++) acc |= s[i];
+    return ((acc | (0 - acc)) >> 63) ^ 1; /* acc < 2^8, so acc | -acc has bit 63 set iff acc != 0 */
+}
+
+static uint64_t fe_is_negative_ct(const fe *f) {
+    uint8_t s[32];
+    fe_tobytes(s, f);
+    return s[0] & 1;
+}
+
+static void fe_abs_ct(fe *h, const fe *f) {
+    fe neg;
+    fe_neg(&neg, f);
+    *h = *f;
+    fe_cmov(h, &neg, fe_is_negative_ct(f));
+}
+
+/* fe_sqrt_ratio_m1 with masks for its choices (u = 1 here: the encoding's inverse square root). */
+static void fe_invsqrt_ct(fe *r, const fe *v) {
+    fe v3, v7, t, check, neg_one, neg_i, r_i;
+    fe_sq(&t, v);
+    fe_mul(&v3, &t, v);
+    fe_sq(&t, &v3);
+    fe_mul(&v7, &t, v);
+    fe_pow_p58(&t, &v7);
+    fe_mul(r, &t, &v3); /* v^3 (v^7)^((p-5)/8) */
+    fe_sq(&t, r);
+    fe_mul(&check, v, &t);
+    fe_neg(&neg_one, &FE_ONE);
+    fe_mul(&neg_i, &neg_one, &FE_SQRT_M1);
+    fe_sub(&t, &check, &neg_one);
+    const uint64_t flipped = fe_is_zero_ct(&t);
+    fe_sub(&t, &check, &neg_i);
+    const uint64_t flipped_i = fe_is_zero_ct(&t);
+    fe_mul(&r_i, r, &FE_SQRT_M1);
+    fe_cmov(r, &r_i, flipped | flipped_i);
+    fe_abs_ct(r, r);
+}
+
+/* RFC 9496 §4.3.2 as ge_encode, choosing with masks. */
+static void ge_encode_ct(uint8_t out[32], const ge_p3 *p) {
+    fe u1, u2, t, invsqrt, den1, den2, z_inv, ix0, iy0, x, y, den_inv, rot, ny;
+    fe_add(&t, &p->Z, &p->Y);
+    fe_sub(&u1, &p->Z, &p->Y);
+    fe_mul(&u1, &t, &u1);
+    fe_mul(&u2, &p->X, &p->Y);
+    fe_sq(&t, &u2);
+    fe_mul(&t, &u1, &t);
+    fe_invsqrt_ct(&invsqrt, &t);
+    fe_mul(&den1, &invsqrt, &u1);
+    fe_mul(&den2, &invsqrt, &u2);
+    fe_mul(&z_inv, &den1, &den2);
+    fe_mul(&z_inv, &z_inv, &p->T);
+    fe_mul(&ix0, &p->X, &FE_SQRT_M1);
+    fe_mul(&iy0, &p->Y, &FE_SQRT_M1);
+    fe_mul(&rot, &den1, &FE_INVSQRT_A_MINUS_D);
+    fe_mul(&t, &p->T, &z_inv);
+    const uint64_t rotate = fe_is_negative_ct(&t);
+    x = p->X;
+    y = p->Y;
+    den_inv = den2;
+    fe_cmov(&x, &iy0, rotate);
+    fe_cmov(&y, &ix0, rotate);
+    fe_cmov(&den_inv, &rot, rotate);
+    fe_mul(&t, &x, &z_inv);
+    fe_neg(&ny, &y);
+    fe_cmov(&y, &ny, fe_is_negative_ct(&t));
+    fe_sub(&t, &p->Z, &y);
+    fe_mul(&t, &den_inv, &t);
+    fe_abs_ct(&t, &t);
+    fe_tobytes(out, &t);
+}
+
+static void ge_cached_identity(ge_cached *c) {
+    c->YplusX = FE_ONE;
+    c->YminusX = FE_ONE;
+    c->Z2 = FE_ONE;
+    fe_add(&c->Z2, &c->Z2, &FE_ONE);
+    c->T2d = FE_ZERO;
+}
+
+static void ge_cached_cmov(ge_cached *c, const ge_cached *d, uint64_t flag) {
+    fe_cmov(&c->YplusX, &d->YplusX, flag);
+    fe_cmov(&c->YminusX, &d->YminusX, flag);
+    fe_cmov(&c->Z2, &d->Z2, flag);
+    fe_cmov(&c->T2d, &d->T2d, flag);
+}
+
+/* 1 if a = b (both below 2^8), else 0. */
+static inline uint64_t byte_eq(uint64_t a, uint64_t b) { return ((a ^ b) - 1) >> 63; }
+
+/* The entry for digit d in -8..8 of row[j] = (j + 1) B: all eight read, |d| selected, -B for d < 0. */
+static void ct_select(ge_cached *out, const ge_cached row[8], int8_t d) {
+    const uint64_t negative = (uint64_t)((uint8_t)d) >> 7;
+    const uint64_t magnitude = (uint64_t)(uint8_t)(d - (int8_t)(((uint8_t)(0 - negative) & (uint8_t)d) << 1));
+    ge_cached neg;
+    ge_cached_identity(out);
+    for (uint64_t j = 0; j < 8; j++) ge_cached_cmov(out, &row[j], byte_eq(magnitude, j + 1));
+    neg.YplusX = out->YminusX; /* -(X, Y, Z, T) = (-X, Y, Z, -T) */
+    neg.YminusX = out->YplusX;
+    neg.Z2 = out->Z2;
+    fe_neg(&neg.T2d, &out->T2d);
+    ge_cached_cmov(out, &neg, negative);
+}
+
+/* The scalar (below l < 2^253) as 64 signed radix-16 digits in -8..8, without branches. */
+static void recode16(int8_t e[64], const uint8_t s[32]) {
+    int8_t carry = 0;
+    for (int i = 0; i < 32; i++) {
+        e[2 * i] = (int8_t)(s[i] & 15);
+        e[2 * i + 1] = (int8_t)((s[i] >> 4) & 15);
+    }
+    for (int i = 0; i < 63; i++) {
+        e[i] = (int8_t)(e[i] + carry);
+        carry = (int8_t)((e[i] + 8) >> 4);
+        e[i] = (int8_t)(e[i] - carry * 16);
+    }
+    e[63] = (int8_t)(e[63] + carry);
+}
+
+/* table[i][j] = (j + 1) 16^i B: 64 rows of 8, so B^k is 64 selections and additions, no doublings. */
+typedef struct {
+    ge_cached row[64][8];
+} ct_table;
+
+static void ct_table_build(ct_table *t, const ge_p3 *b) {
+    ge_p3 base = *b, acc;
+    ge_done d;
+    for (int i = 0; i < 64; i++) {
+        acc = base;
+        ge_to_cached(&t->row[i][0], &acc);
+        for (int j = 1; j < 8; j++) {
+            ge_add(&d, &acc, &t->row[i][0], 0);
+            ge_done_to_p3(&acc, &d);
+            ge_to_cached(&t->row[i][j], &acc);
+        }
+        ge_dbl(&d, &base); /* 16^(i+1) B */
+        ge_done_to_p2(&base, &d);
+        ge_dbl(&d, &base);
+        ge_done_to_p2(&base, &d);
+        ge_dbl(&d, &base);
+        ge_done_to_p2(&base, &d);
+        ge_dbl(&d, &base);
+        ge_done_to_p3(&base, &d);
+    }
+}
+
+/* acc += k T for a fixed-base table T (k secret). */
+static void ct_fixed_add(ge_p3 *acc, const ct_table *t, const uint8_t k[32]) {
+    int8_t e[64];
+    ge_cached c;
+    ge_done d;
+    recode16(e, k);
+    for (int i = 0; i < 64; i++) {
+        ct_select(&c, t->row[i], e[i]);
+        ge_add(&d, acc, &c, 0);
+        ge_done_to_p3(acc, &d);
+    }
+}
+
+/* acc = k P for a public point P and a secret k: four doublings and one selection per digit. */
+static void ct_var_mul(ge_p3 *acc, const ge_p3 *p, const uint8_t k[32]) {
+    int8_t e[64];
+    ge_cached row[8], c;
+    ge_done d;
+    ge_p3 m = *p;
+    recode16(e, k);
+    ge_to_cached(&row[0], p);
+    for (int j = 1; j < 8; j++) {
+        ge_add(&d, &m, &row[0], 0);
+        ge_done_to_p3(&m, &d);
+        ge_to_cached(&row[j], &m);
+    }
+    ge_identity(acc);
+    for (int i = 63; i >= 0; i--) {
+        for (int r = 0; r < 4; r++) {
+            ge_dbl(&d, acc);
+            if (r < 3)
+                ge_done_to_p2(acc, &d);
+            else
+                ge_done_to_p3(acc, &d);
+        }
+        ct_select(&c, row, e[i]);
+        ge_add(&d, acc, &c, 0);
+        ge_done_to_p3(acc, &d);
+    }
+}
+
+#ifndef DEGCORE_CT_HARNESS
+/* ---------------------------------------------------------------------------------------------
  * Python interface
  * ------------------------------------------------------------------------------------------- */
 
@@ -898,6 +1112,69 @@ static PyObject *py_sum(PyObject *self, PyObject *arg) {
     return PyBytes_FromStringAndSize((const char *)out, 32);
 }
 
+#define CT_CAPSULE "degcore.groups._ristretto255.ct_table"
+
+static void ct_table_free(PyObject *capsule) { PyMem_RawFree(PyCapsule_GetPointer(capsule, CT_CAPSULE)); }
+
+static PyObject *py_precompute_ct(PyObject *self, PyObject *arg) {
+    Py_buffer in;
+    ge_p3 p;
+    (void)self;
+    if (PyObject_GetBuffer(arg, &in, PyBUF_SIMPLE) < 0) return NULL;
+    const int bad = in.len != 32 || ge_decode(&p, in.buf) != 0;
+    PyBuffer_Release(&in);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "not a canonical ristretto255 encoding");
+        return NULL;
+    }
+    ct_table *t = PyMem_RawMalloc(sizeof(ct_table));
+    if (t == NULL) return PyErr_NoMemory();
+    ct_table_build(t, &p);
+    PyObject *capsule = PyCapsule_New(t, CT_CAPSULE, ct_table_free);
+    if (capsule == NULL) PyMem_RawFree(t);
+    return capsule;
+}
+
+/* ct_exp(table, k, point=b"", k2=b""): k T (+ k2 P) for secret 32-byte scalars below l. */
+static PyObject *py_ct_exp(PyObject *self, PyObject *args) {
+    PyObject *capsule;
+    Py_buffer k, point = {0}, k2 = {0};
+    PyObject *result = NULL;
+    ge_p3 acc, p;
+    uint8_t out[32];
+    (void)self;
+    if (!PyArg_ParseTuple(args, "Oy*|y*y*:ct_exp", &capsule, &k, &point, &k2)) return NULL;
+    const ct_table *t = PyCapsule_GetPointer(capsule, CT_CAPSULE);
+    if (t == NULL) goto done;
+    const int with_point = point.buf != NULL && point.len > 0;
+    if (k.len != 32 || (with_point && (point.len != 32 || k2.buf == NULL || k2.len != 32))) {
+        PyErr_SetString(PyExc_ValueError, "ct_exp: 32-byte scalars, and a 32-byte point with its scalar");
+        goto done;
+    }
+    /* Whether a scalar is reduced is public (the caller reduces every one); refuse the others. */
+    if (!scalar_is_reduced(k.buf) || (with_point && !scalar_is_reduced(k2.buf))) {
+        PyErr_SetString(PyExc_ValueError, "ct_exp: a scalar is not below the group order");
+        goto done;
+    }
+    if (with_point) {
+        if (ge_decode(&p, point.buf) != 0) {
+            PyErr_SetString(PyExc_ValueError, "ct_exp: the point is not a canonical ristretto255 encoding");
+            goto done;
+        }
+        ct_var_mul(&acc, &p, k2.buf);
+    } else {
+        ge_identity(&acc);
+    }
+    ct_fixed_add(&acc, t, k.buf);
+    ge_encode_ct(out, &acc);
+    result = PyBytes_FromStringAndSize((const char *)out, 32);
+done:
+    PyBuffer_Release(&k);
+    if (point.buf != NULL) PyBuffer_Release(&point);
+    if (k2.buf != NULL) PyBuffer_Release(&k2);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"sum", py_sum, METH_O,
      "sum(points: bytes) -> bytes: the encoding of the sum of the 32-byte points (ValueError if one "
@@ -907,6 +1184,11 @@ static PyMethodDef methods[] = {
     {"decode_point", py_decode_point, METH_O,
      "decode_point(data: bytes) -> bytes: check an RFC 9496 encoding (ValueError if invalid) and return "
      "the decoded point for multi_exp(raw=1)."},
+    {"precompute_ct", py_precompute_ct, METH_O,
+     "precompute_ct(point: bytes) -> table: a public base's table for ct_exp (64 rows of 8 multiples)."},
+    {"ct_exp", py_ct_exp, METH_VARARGS,
+     "ct_exp(table, k, point=b'', k2=b'') -> bytes: the encoding of k T + k2 P for SECRET scalars "
+     "below l, in constant time (no branch or memory index depends on k or k2); T, P public."},
     {"precompute", py_precompute, METH_O,
      "precompute(point: bytes) -> table: odd multiples of a fixed public base for multi_exp's tables."},
     {"multi_exp", (PyCFunction)(void (*)(void))py_multi_exp, METH_VARARGS | METH_KEYWORDS,
@@ -919,9 +1201,11 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_ristretto255",
-    "Variable-time ristretto255 (RFC 9496) decoding, encoding and multi-scalar multiplication for "
-    "public data, written for degcore.",
+    "ristretto255 (RFC 9496) for degcore: variable-time decoding, encoding and multi-scalar "
+    "multiplication for public data, and constant-time fixed-base and two-base multiplication "
+    "(ct_exp) for secret scalars.",
     -1, methods, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__ristretto255(void) { return PyModule_Create(&module); }
+#endif /* DEGCORE_CT_HARNESS */

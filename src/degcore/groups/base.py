@@ -78,6 +78,11 @@ class FixedBase:
         """``base ** k`` for a public ``k`` (may be faster, may leak ``k`` through timing)."""
         return self.base.group.exp_vartime(self.base, k)
 
+    def exp_mul(self, k: int, other: Element, k2: int) -> Element:
+        """base^k · other^k2 for secret ``k``, ``k2`` and a public ``other`` (constant-time)."""
+        group = self.base.group
+        return group.mul(self.exp(k), group.exp(other, k2))
+
     def exp_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
         """base^k · ∏ bases[i]^scalars[i] for public scalars, in one pass where the backend can."""
         group = self.base.group
@@ -173,6 +178,10 @@ class Group(ABC):
         for b, _ in kept:
             self._check_member_type(b)
         return self._multi_exp([b for b, _ in kept], [k for _, k in kept])
+
+    def exp_g_mul(self, k: int, other: Element, k2: int) -> Element:
+        """g^k · other^k2 for secret ``k``, ``k2`` and a public ``other`` (constant-time)."""
+        return self.mul(self.exp_g(k), self.exp(other, k2))
 
     def exp_g_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
         """g^k · ∏ bases[i]^scalars[i] for public scalars (a proof's commitment), in one pass if it can."""

@@ -111,6 +111,7 @@ class Ristretto255(Group):
         """Serve public exponents from ``module`` (the native extension), or from libsodium for None."""
         self._native = module
         self._g_table = None if module is None else module.precompute(self._g.b)
+        self._g_ct: object = None  # g's constant-time table, built on first secret use
         # With the native MSM a term costs a fraction of a multiplication, so batches pay.
         self.batches = module is not None
 
@@ -165,6 +166,15 @@ class Ristretto255(Group):
         native = self._native
         points = b"".join(_point(native, a) for a in bases)
         return _RistrettoElement(native.multi_exp(points, _scalar_bytes(scalars), raw=1))
+
+    def exp_g_mul(self, k: int, other: Element, k2: int) -> Element:
+        """g^k · other^k2 for secret scalars: the native constant-time two-base pass, else libsodium."""
+        native = self._native
+        if native is None:
+            return super().exp_g_mul(k, other, k2)
+        if self._g_ct is None:
+            self._g_ct = native.precompute_ct(self._g.b)
+        return _RistrettoElement(native.ct_exp(self._g_ct, _secret(k), _b(other), _secret(k2)))
 
     def exp_g_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
         """g^k · ∏ bases[i]^scalars[i] (public scalars) in one native pass over g's table, if native."""
@@ -224,6 +234,11 @@ def _point(native: ModuleType, a: Element) -> bytes:
     return point
 
 
+def _secret(k: int) -> bytes:
+    """A secret scalar for the native constant-time calls (reduced here; its length is fixed)."""
+    return (k % _L).to_bytes(32, "little")
+
+
 def _scalar_bytes(scalars: Sequence[int]) -> bytes:
     return b"".join((k % _L).to_bytes(32, "little") for k in scalars)
 
@@ -241,13 +256,40 @@ def _native_commit(
 class _Fixed(FixedBase):
     """A fixed base whose public powers use a native table of its odd multiples (built on first use)."""
 
-    __slots__ = ("_group", "_module", "_table")
+    __slots__ = ("_ct", "_ct_module", "_group", "_module", "_table")
 
     def __init__(self, group: Ristretto255, base: Element) -> None:
         super().__init__(base)
         self._group = group
         self._module: ModuleType | None = None
         self._table: object = None
+        self._ct_module: ModuleType | None = None
+        self._ct: object = None
+
+    def _ct_table(self) -> tuple[ModuleType, object] | None:
+        """The native constant-time table of the base (64 × 8 multiples, 40 KiB), built on first use."""
+        native = self._group._native
+        if native is None:
+            return None
+        if self._ct_module is not native:
+            self._ct_module, self._ct = native, native.precompute_ct(_b(self.base))
+        return native, self._ct
+
+    def exp(self, k: int) -> Element:
+        """base^k for a secret k: the native constant-time table, else libsodium."""
+        found = self._ct_table()
+        if found is None:
+            return super().exp(k)
+        native, table = found
+        return _RistrettoElement(native.ct_exp(table, _secret(k)))
+
+    def exp_mul(self, k: int, other: Element, k2: int) -> Element:
+        """base^k · other^k2 for secret scalars: one native constant-time pass, else libsodium."""
+        found = self._ct_table()
+        if found is None:
+            return super().exp_mul(k, other, k2)
+        native, table = found
+        return _RistrettoElement(native.ct_exp(table, _secret(k), _b(other), _secret(k2)))
 
     def _native_table(self) -> tuple[ModuleType, object] | None:
         native = self._group._native
