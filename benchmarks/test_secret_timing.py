@@ -48,7 +48,15 @@ def _operations(group: Group, *, secret: bool) -> dict[str, Callable[[int], Elem
     base = group.exp_g_vartime(_fixed_random(group, b"base"))
     fixed = group.fixed(base)
     if secret:
-        return {"exp_g": group.exp_g, "exp": lambda k: group.exp(base, k), "fixed.exp": fixed.exp}
+        other = group.exp_g_vartime(_fixed_random(group, b"other"))
+        return {
+            "exp_g": group.exp_g,
+            "exp": lambda k: group.exp(base, k),
+            "fixed.exp": fixed.exp,
+            # Both scalars of the two-base calls take the exponent class (a range proof's (v, c)).
+            "exp_g_mul": lambda k: group.exp_g_mul(k, other, k),
+            "fixed.exp_mul": lambda k: fixed.exp_mul(k, other, k),
+        }
     fixed.exp_vartime(1)  # builds a window table where there is one, outside the timing
     return {
         "exp_g_vartime": group.exp_g_vartime,

@@ -36,6 +36,29 @@ int main(int argc, char **argv) {
         VALGRIND_MAKE_MEM_UNDEFINED(k2, 32);
         ct_var_mul(&acc, &b, k2);
         ct_fixed_add(&acc, &table, k1);
+        ct_fixed_add(&acc, &table, k2); /* ct_fixed2's second table */
+        {
+            /* ct_multi's core over two terms, both scalars secret. */
+            ge_cached rows[16];
+            int8_t digits[128];
+            ge_p3 m = b, sum;
+            ge_done d;
+            for (int t = 0; t < 2; t++) {
+                ge_to_cached(&rows[8 * t], &m);
+                ge_p3 q = m;
+                for (int j = 1; j < 8; j++) {
+                    ge_add(&d, &q, &rows[8 * t], 0);
+                    ge_done_to_p3(&q, &d);
+                    ge_to_cached(&rows[8 * t + j], &q);
+                }
+                ge_dbl(&d, &m);
+                ge_done_to_p3(&m, &d);
+            }
+            recode16(digits, k1);
+            recode16(digits + 64, k2);
+            ct_multi_mul(&sum, 2, rows, digits);
+            ge_add_p3(&acc, &acc, &sum);
+        }
         if (control)
             ge_encode(out, &acc);
         else

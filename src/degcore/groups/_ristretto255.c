@@ -856,6 +856,28 @@ static void ct_var_mul(ge_p3 *acc, const ge_p3 *p, const uint8_t k[32]) {
     }
 }
 
+/* acc = sum k_j P_j for public points and secret scalars: one chain of 252 doublings shared by
+ * all terms, and per digit of each term one selection over its eight multiples and one addition. */
+static void ct_multi_mul(ge_p3 *acc, size_t n, const ge_cached *rows, const int8_t *digits) {
+    ge_cached c;
+    ge_done d;
+    ge_identity(acc);
+    for (int i = 63; i >= 0; i--) {
+        for (int r = 0; r < 4; r++) {
+            ge_dbl(&d, acc);
+            if (r < 3)
+                ge_done_to_p2(acc, &d);
+            else
+                ge_done_to_p3(acc, &d);
+        }
+        for (size_t j = 0; j < n; j++) {
+            ct_select(&c, rows + 8 * j, digits[64 * j + (size_t)i]);
+            ge_add(&d, acc, &c, 0);
+            ge_done_to_p3(acc, &d);
+        }
+    }
+}
+
 #ifndef DEGCORE_CT_HARNESS
 /* ---------------------------------------------------------------------------------------------
  * Python interface
@@ -1175,6 +1197,86 @@ done:
     return result;
 }
 
+/* ct_multi(points, scalars): sum k_j P_j, public 32-byte points, SECRET 32-byte scalars below l. */
+static PyObject *py_ct_multi(PyObject *self, PyObject *args) {
+    Py_buffer points, scalars;
+    PyObject *result = NULL;
+    ge_cached *rows = NULL;
+    int8_t *digits = NULL;
+    ge_p3 acc, p, m;
+    ge_done d;
+    uint8_t out[32];
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*:ct_multi", &points, &scalars)) return NULL;
+    const size_t n = (size_t)points.len / 32;
+    if (points.len % 32 != 0 || scalars.len != points.len) {
+        PyErr_SetString(PyExc_ValueError, "ct_multi: 32-byte points, one 32-byte scalar each");
+        goto done;
+    }
+    rows = PyMem_RawMalloc((n ? n : 1) * 8 * sizeof(ge_cached));
+    digits = PyMem_RawMalloc((n ? n : 1) * 64);
+    if (rows == NULL || digits == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t j = 0; j < n; j++) {
+        const uint8_t *k = (const uint8_t *)scalars.buf + 32 * j;
+        if (!scalar_is_reduced(k)) { /* public: the caller reduces every scalar */
+            PyErr_Format(PyExc_ValueError, "ct_multi: scalar %zu is not below the group order", j);
+            goto done;
+        }
+        if (ge_decode(&p, (const uint8_t *)points.buf + 32 * j) != 0) {
+            PyErr_Format(PyExc_ValueError, "ct_multi: point %zu is not a canonical ristretto255 encoding", j);
+            goto done;
+        }
+        ge_cached *row = rows + 8 * j;
+        m = p;
+        ge_to_cached(&row[0], &p);
+        for (int i = 1; i < 8; i++) {
+            ge_add(&d, &m, &row[0], 0);
+            ge_done_to_p3(&m, &d);
+            ge_to_cached(&row[i], &m);
+        }
+        recode16(digits + 64 * j, k);
+    }
+    ct_multi_mul(&acc, n, rows, digits);
+    ge_encode_ct(out, &acc);
+    result = PyBytes_FromStringAndSize((const char *)out, 32);
+done:
+    if (digits != NULL) memset(digits, 0, (n ? n : 1) * 64); /* the secret's digits */
+    PyMem_RawFree(rows);
+    PyMem_RawFree(digits);
+    PyBuffer_Release(&points);
+    PyBuffer_Release(&scalars);
+    return result;
+}
+
+/* ct_fixed2(t1, k1, t2, k2): k1 T1 + k2 T2 over two fixed-base tables, SECRET scalars, no doublings. */
+static PyObject *py_ct_fixed2(PyObject *self, PyObject *args) {
+    PyObject *c1, *c2, *result = NULL;
+    Py_buffer k1, k2;
+    ge_p3 acc;
+    uint8_t out[32];
+    (void)self;
+    if (!PyArg_ParseTuple(args, "Oy*Oy*:ct_fixed2", &c1, &k1, &c2, &k2)) return NULL;
+    const ct_table *t1 = PyCapsule_GetPointer(c1, CT_CAPSULE);
+    const ct_table *t2 = t1 == NULL ? NULL : PyCapsule_GetPointer(c2, CT_CAPSULE);
+    if (t2 == NULL) goto done;
+    if (k1.len != 32 || k2.len != 32 || !scalar_is_reduced(k1.buf) || !scalar_is_reduced(k2.buf)) {
+        PyErr_SetString(PyExc_ValueError, "ct_fixed2: two 32-byte scalars below the group order");
+        goto done;
+    }
+    ge_identity(&acc);
+    ct_fixed_add(&acc, t1, k1.buf);
+    ct_fixed_add(&acc, t2, k2.buf);
+    ge_encode_ct(out, &acc);
+    result = PyBytes_FromStringAndSize((const char *)out, 32);
+done:
+    PyBuffer_Release(&k1);
+    PyBuffer_Release(&k2);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"sum", py_sum, METH_O,
      "sum(points: bytes) -> bytes: the encoding of the sum of the 32-byte points (ValueError if one "
@@ -1184,6 +1286,12 @@ static PyMethodDef methods[] = {
     {"decode_point", py_decode_point, METH_O,
      "decode_point(data: bytes) -> bytes: check an RFC 9496 encoding (ValueError if invalid) and return "
      "the decoded point for multi_exp(raw=1)."},
+    {"ct_multi", py_ct_multi, METH_VARARGS,
+     "ct_multi(points, scalars) -> bytes: the encoding of sum k_j P_j for public 32-byte points and "
+     "SECRET 32-byte scalars below l, in constant time in the scalars."},
+    {"ct_fixed2", py_ct_fixed2, METH_VARARGS,
+     "ct_fixed2(t1, k1, t2, k2) -> bytes: k1 T1 + k2 T2 over two precompute_ct tables, SECRET scalars, "
+     "constant time."},
     {"precompute_ct", py_precompute_ct, METH_O,
      "precompute_ct(point: bytes) -> table: a public base's table for ct_exp (64 rows of 8 multiples)."},
     {"ct_exp", py_ct_exp, METH_VARARGS,

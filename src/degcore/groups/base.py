@@ -19,6 +19,7 @@ order-q group.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
@@ -81,7 +82,8 @@ class FixedBase:
     def exp_mul(self, k: int, other: Element, k2: int) -> Element:
         """base^k · other^k2 for secret ``k``, ``k2`` and a public ``other`` (constant-time)."""
         group = self.base.group
-        return group.mul(self.exp(k), group.exp(other, k2))
+        power = group.exp_g(k2) if other == group.generator() else group.exp(other, k2)
+        return group.mul(self.exp(k), power)
 
     def exp_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
         """base^k · ∏ bases[i]^scalars[i] for public scalars, in one pass where the backend can."""
@@ -178,6 +180,12 @@ class Group(ABC):
         for b, _ in kept:
             self._check_member_type(b)
         return self._multi_exp([b for b, _ in kept], [k for _, k in kept])
+
+    def multi_exp_secret(self, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
+        """∏ bases[i]^scalars[i] for public bases and secret scalars (constant-time in the scalars)."""
+        return functools.reduce(
+            self.mul, (self.exp(b, k) for b, k in zip(bases, scalars, strict=True)), self.identity()
+        )
 
     def exp_g_mul(self, k: int, other: Element, k2: int) -> Element:
         """g^k · other^k2 for secret ``k``, ``k2`` and a public ``other`` (constant-time)."""

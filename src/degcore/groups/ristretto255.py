@@ -167,14 +167,28 @@ class Ristretto255(Group):
         points = b"".join(_point(native, a) for a in bases)
         return _RistrettoElement(native.multi_exp(points, _scalar_bytes(scalars), raw=1))
 
+    def multi_exp_secret(self, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
+        """∏ bases[i]^scalars[i], secret scalars: one native constant-time pass, else libsodium."""
+        native = self._native
+        if native is None:
+            return super().multi_exp_secret(bases, scalars)
+        if len(bases) != len(scalars):
+            raise InvalidInput(f"ristretto255: got {len(bases)} bases and {len(scalars)} scalars")
+        points = b"".join(map(_b, bases))
+        return _RistrettoElement(native.ct_multi(points, b"".join(map(_secret, scalars))))
+
     def exp_g_mul(self, k: int, other: Element, k2: int) -> Element:
         """g^k · other^k2 for secret scalars: the native constant-time two-base pass, else libsodium."""
         native = self._native
         if native is None:
             return super().exp_g_mul(k, other, k2)
+        return _RistrettoElement(native.ct_exp(self._g_ct_table(native), _secret(k), _b(other), _secret(k2)))
+
+    def _g_ct_table(self, native: ModuleType) -> object:
+        """g's constant-time table for ``native`` (built on first secret use)."""
         if self._g_ct is None:
             self._g_ct = native.precompute_ct(self._g.b)
-        return _RistrettoElement(native.ct_exp(self._g_ct, _secret(k), _b(other), _secret(k2)))
+        return self._g_ct
 
     def exp_g_multi_vartime(self, k: int, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
         """g^k · ∏ bases[i]^scalars[i] (public scalars) in one native pass over g's table, if native."""
@@ -289,6 +303,9 @@ class _Fixed(FixedBase):
         if found is None:
             return super().exp_mul(k, other, k2)
         native, table = found
+        if other == self._group.generator():  # g^k2 from g's table too: no doublings at all
+            g_table = self._group._g_ct_table(native)
+            return _RistrettoElement(native.ct_fixed2(table, _secret(k), g_table, _secret(k2)))
         return _RistrettoElement(native.ct_exp(table, _secret(k), _b(other), _secret(k2)))
 
     def _native_table(self) -> tuple[ModuleType, object] | None:

@@ -84,7 +84,7 @@ def _signed_power(group: Group, base: Element, k: int) -> Element:
 def _power_product_chunk(group: Group, secret: bool, items: Sequence[tuple[Element, int]]) -> Element:
     """∏ base^exponent over one chunk: constant-time powers for secret exponents, else one MSM."""
     if secret:
-        return _secret_product(group, [group.exp(base, k) for base, k in items])
+        return group.multi_exp_secret([base for base, _ in items], [k for _, k in items])
     return group.multi_exp([base for base, _ in items], [k for _, k in items])
 
 

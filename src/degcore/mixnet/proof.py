@@ -168,7 +168,7 @@ def _commit_chunk(group: Group, hs: Sequence[Element], items: Sequence[tuple[int
 def _fixed_pair_chunk(group: Group, h: Element, items: Sequence[tuple[int, int]]) -> list[Element]:
     """g^x · h^y for each (x, y): the chain ĉ_i and the t̂_i without sequential exponentiations."""
     table = group.fixed(h)
-    return [group.exp_g(x) * table.exp(y) for x, y in items]
+    return [table.exp_mul(y, group.generator(), x) for x, y in items]
 
 
 def prove(

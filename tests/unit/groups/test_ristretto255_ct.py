@@ -61,6 +61,29 @@ def test_ct_exp_equals_libsodium(k: int, k2: int, seed: bytes, other: bytes) -> 
 
 
 @needs_native
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_ct_multi_equals_libsodium(data: st.DataObject) -> None:
+    assert N is not None
+    size = data.draw(st.integers(0, 6))
+    points = [
+        rbcl.crypto_core_ristretto255_from_hash(data.draw(st.binary(min_size=64, max_size=64)))
+        for _ in range(size)
+    ]
+    if size and data.draw(st.booleans()):
+        points[0] = bytes(32)  # the identity among them
+    ks = [data.draw(_SCALARS) for _ in range(size)]
+    expected = bytes(32)
+    for point, k in zip(points, ks, strict=True):
+        expected = rbcl.crypto_core_ristretto255_add(expected, _mul(k, point))
+    assert N.ct_multi(b"".join(points), b"".join(map(_k, ks))) == expected
+    with pytest.raises(ValueError):
+        N.ct_multi(b"".join(points) + b"\xff" * 32, b"".join(map(_k, ks)) + _k(1))
+    with pytest.raises(ValueError, match="below the group order"):
+        N.ct_multi(bytes(32), _k(L))
+
+
+@needs_native
 def test_the_group_paths_agree_with_libsodium() -> None:
     """FixedBase.exp / exp_mul and Group.exp_g_mul, native, against the same calls without the module."""
     group = RISTRETTO255
@@ -98,6 +121,9 @@ def test_bad_arguments_are_refused() -> None:
         N.precompute_ct(b"\xff" * 32)
     with pytest.raises((ValueError, TypeError)):
         N.ct_exp(N.precompute(bytes(RISTRETTO255.generator())), _k(1))  # a variable-time table
+    with pytest.raises(ValueError, match="below the group order"):
+        N.ct_fixed2(table, _k(1), table, _k(L))
+    assert N.ct_fixed2(table, _k(2), table, _k(3)) == N.ct_exp(table, _k(5))
 
 
 def _valgrind_required() -> bool:
