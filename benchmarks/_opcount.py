@@ -84,20 +84,29 @@ def count_ops(group: Group) -> Iterator[Counter[str]]:
             lambda: type(group).multi_exp(group, bases, scalars),
         )
 
+    def multi_exp_secret(bases: Any, scalars: Any) -> Any:
+        # Bound by the constant-time powers and products it replaces.
+        return nested(
+            lambda: counts.update(exp=len(bases), mul=max(len(bases) - 1, 0)),
+            lambda: type(group).multi_exp_secret(group, bases, scalars),
+        )
+
     group.product = product  # type: ignore[method-assign]
     group.multi_exp = multi_exp  # type: ignore[method-assign]
+    group.multi_exp_secret = multi_exp_secret  # type: ignore[method-assign]
     restore = _patch_fixed_bases(wrap)
     try:
         yield counts
     finally:
         restore()
-        for name in (*originals, "product", "multi_exp"):
+        for name in (*originals, "product", "multi_exp", "multi_exp_secret"):
             with contextlib.suppress(AttributeError):
                 delattr(group, name)
 
 
 _GROUP_METHODS = (
-    "exp", "exp_vartime", "exp_g", "exp_g_vartime", "exp_g_multi_vartime", "mul", "div", "inv", "decode",
+    "exp", "exp_vartime", "exp_g", "exp_g_vartime", "exp_g_multi_vartime", "exp_g_mul", "mul", "div", "inv",
+    "decode",
 )  # fmt: skip
 
 #: The one-pass commitments, counted as their first power plus one exp_vartime per other term.
@@ -106,8 +115,8 @@ _COMMITMENTS = {"exp_g_multi_vartime": "exp_g_vartime", "fixed_exp_multi_vartime
 #: The fixed-base classes whose own methods are counted (others count through the group's).
 _FIXED_METHODS = {
     _WindowTable: ("exp", "exp_vartime"),
-    _RistrettoFixed: ("exp_vartime", "exp_multi_vartime"),
-    FixedBase: ("exp_multi_vartime",),
+    _RistrettoFixed: ("exp", "exp_mul", "exp_vartime", "exp_multi_vartime"),
+    FixedBase: ("exp_mul", "exp_multi_vartime"),
 }
 
 Wrapper = Callable[[str, Callable[..., Any]], Callable[..., Any]]
@@ -154,6 +163,8 @@ def unit_costs(group: Group) -> dict[str, float]:
         "exp_g_vartime": _time(lambda: group.exp_g_vartime(k), reps),
         "fixed_exp": _time(lambda: fixed.exp(k), reps),
         "fixed_exp_vartime": _time(lambda: fixed.exp_vartime(k), reps),
+        "exp_g_mul": _time(lambda: group.exp_g_mul(k, x, k), reps),
+        "fixed_exp_mul": _time(lambda: fixed.exp_mul(k, x, k), reps),
         "mul": _time(lambda: group.mul(x, y), reps * 10),
         "div": _time(lambda: group.div(x, y), reps * 10),
         "inv": _time(lambda: group.inv(x), reps * 10),
