@@ -44,13 +44,7 @@ int main(int argc, char **argv) {
             ge_p3 m = b, sum;
             ge_done d;
             for (int t = 0; t < 2; t++) {
-                ge_to_cached(&rows[8 * t], &m);
-                ge_p3 q = m;
-                for (int j = 1; j < 8; j++) {
-                    ge_add(&d, &q, &rows[8 * t], 0);
-                    ge_done_to_p3(&q, &d);
-                    ge_to_cached(&rows[8 * t + j], &q);
-                }
+                ct_rows(rows + 8 * t, &m);
                 ge_dbl(&d, &m);
                 ge_done_to_p3(&m, &d);
             }

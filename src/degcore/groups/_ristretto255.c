@@ -788,22 +788,28 @@ static void recode16(int8_t e[64], const uint8_t s[32]) {
     e[63] = (int8_t)(e[63] + carry);
 }
 
+/* row[j] = (j + 1) P for j = 0 … 7 (P public: computed in variable time). */
+static void ct_rows(ge_cached row[8], const ge_p3 *p) {
+    ge_p3 m = *p;
+    ge_done d;
+    ge_to_cached(&row[0], p);
+    for (int j = 1; j < 8; j++) {
+        ge_add(&d, &m, &row[0], 0);
+        ge_done_to_p3(&m, &d);
+        ge_to_cached(&row[j], &m);
+    }
+}
+
 /* table[i][j] = (j + 1) 16^i B: 64 rows of 8, so B^k is 64 selections and additions, no doublings. */
 typedef struct {
     ge_cached row[64][8];
 } ct_table;
 
 static void ct_table_build(ct_table *t, const ge_p3 *b) {
-    ge_p3 base = *b, acc;
+    ge_p3 base = *b;
     ge_done d;
     for (int i = 0; i < 64; i++) {
-        acc = base;
-        ge_to_cached(&t->row[i][0], &acc);
-        for (int j = 1; j < 8; j++) {
-            ge_add(&d, &acc, &t->row[i][0], 0);
-            ge_done_to_p3(&acc, &d);
-            ge_to_cached(&t->row[i][j], &acc);
-        }
+        ct_rows(t->row[i], &base);
         ge_dbl(&d, &base); /* 16^(i+1) B */
         ge_done_to_p2(&base, &d);
         ge_dbl(&d, &base);
@@ -828,36 +834,9 @@ static void ct_fixed_add(ge_p3 *acc, const ct_table *t, const uint8_t k[32]) {
     }
 }
 
-/* acc = k P for a public point P and a secret k: four doublings and one selection per digit. */
-static void ct_var_mul(ge_p3 *acc, const ge_p3 *p, const uint8_t k[32]) {
-    int8_t e[64];
-    ge_cached row[8], c;
-    ge_done d;
-    ge_p3 m = *p;
-    recode16(e, k);
-    ge_to_cached(&row[0], p);
-    for (int j = 1; j < 8; j++) {
-        ge_add(&d, &m, &row[0], 0);
-        ge_done_to_p3(&m, &d);
-        ge_to_cached(&row[j], &m);
-    }
-    ge_identity(acc);
-    for (int i = 63; i >= 0; i--) {
-        for (int r = 0; r < 4; r++) {
-            ge_dbl(&d, acc);
-            if (r < 3)
-                ge_done_to_p2(acc, &d);
-            else
-                ge_done_to_p3(acc, &d);
-        }
-        ct_select(&c, row, e[i]);
-        ge_add(&d, acc, &c, 0);
-        ge_done_to_p3(acc, &d);
-    }
-}
-
-/* acc = sum k_j P_j for public points and secret scalars: one chain of 252 doublings shared by
- * all terms, and per digit of each term one selection over its eight multiples and one addition. */
+/* acc = sum k_j P_j for public points and secret scalars (digits from recode16, rows from
+ * ct_rows): one chain of 252 doublings shared by all terms, and per digit of each term one
+ * selection over its eight multiples and one addition. */
 static void ct_multi_mul(ge_p3 *acc, size_t n, const ge_cached *rows, const int8_t *digits) {
     ge_cached c;
     ge_done d;
@@ -876,6 +855,15 @@ static void ct_multi_mul(ge_p3 *acc, size_t n, const ge_cached *rows, const int8
             ge_done_to_p3(acc, &d);
         }
     }
+}
+
+/* acc = k P for a public point P and a secret k. */
+static void ct_var_mul(ge_p3 *acc, const ge_p3 *p, const uint8_t k[32]) {
+    int8_t e[64];
+    ge_cached row[8];
+    ct_rows(row, p);
+    recode16(e, k);
+    ct_multi_mul(acc, 1, row, e);
 }
 
 #ifndef DEGCORE_CT_HARNESS
@@ -1203,8 +1191,7 @@ static PyObject *py_ct_multi(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     ge_cached *rows = NULL;
     int8_t *digits = NULL;
-    ge_p3 acc, p, m;
-    ge_done d;
+    ge_p3 acc, p;
     uint8_t out[32];
     (void)self;
     if (!PyArg_ParseTuple(args, "y*y*:ct_multi", &points, &scalars)) return NULL;
@@ -1229,14 +1216,7 @@ static PyObject *py_ct_multi(PyObject *self, PyObject *args) {
             PyErr_Format(PyExc_ValueError, "ct_multi: point %zu is not a canonical ristretto255 encoding", j);
             goto done;
         }
-        ge_cached *row = rows + 8 * j;
-        m = p;
-        ge_to_cached(&row[0], &p);
-        for (int i = 1; i < 8; i++) {
-            ge_add(&d, &m, &row[0], 0);
-            ge_done_to_p3(&m, &d);
-            ge_to_cached(&row[i], &m);
-        }
+        ct_rows(rows + 8 * j, &p);
         recode16(digits + 64 * j, k);
     }
     ct_multi_mul(&acc, n, rows, digits);
