@@ -885,23 +885,26 @@ static int check_len(const Py_buffer *b, const char *what) {
     return 0;
 }
 
-static PyObject *py_decode(PyObject *self, PyObject *arg) {
+/* Decode the one 32-byte encoding ``arg``: 0, or -1 with ValueError set. */
+static int decode_arg(PyObject *arg, ge_p3 *p) {
     Py_buffer in;
+    if (PyObject_GetBuffer(arg, &in, PyBUF_SIMPLE) < 0) return -1;
+    const Py_ssize_t len = in.len;
+    const int bad = len != 32 || ge_decode(p, in.buf) != 0;
+    PyBuffer_Release(&in);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError,
+                        len != 32 ? "a ristretto255 encoding is 32 bytes" : "not a canonical ristretto255 encoding");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *py_decode(PyObject *self, PyObject *arg) {
     ge_p3 p;
     uint8_t out[32];
     (void)self;
-    if (PyObject_GetBuffer(arg, &in, PyBUF_SIMPLE) < 0) return NULL;
-    if (in.len != 32) {
-        PyBuffer_Release(&in);
-        PyErr_SetString(PyExc_ValueError, "a ristretto255 encoding is 32 bytes");
-        return NULL;
-    }
-    const int bad = ge_decode(&p, in.buf);
-    PyBuffer_Release(&in);
-    if (bad) {
-        PyErr_SetString(PyExc_ValueError, "not a canonical ristretto255 encoding");
-        return NULL;
-    }
+    if (decode_arg(arg, &p) < 0) return NULL;
     ge_encode(out, &p);
     return PyBytes_FromStringAndSize((const char *)out, 32);
 }
@@ -925,32 +928,18 @@ static void raw_load(ge_p3 *p, const uint8_t *in) {
 }
 
 static PyObject *py_decode_point(PyObject *self, PyObject *arg) {
-    Py_buffer in;
     ge_p3 p;
     uint8_t out[RAW_POINT];
     (void)self;
-    if (PyObject_GetBuffer(arg, &in, PyBUF_SIMPLE) < 0) return NULL;
-    const int bad = in.len != 32 || ge_decode(&p, in.buf) != 0;
-    PyBuffer_Release(&in);
-    if (bad) {
-        PyErr_SetString(PyExc_ValueError, "not a canonical ristretto255 encoding");
-        return NULL;
-    }
+    if (decode_arg(arg, &p) < 0) return NULL;
     raw_store(out, &p);
     return PyBytes_FromStringAndSize((const char *)out, RAW_POINT);
 }
 
 static PyObject *py_precompute(PyObject *self, PyObject *arg) {
-    Py_buffer in;
     ge_p3 p;
     (void)self;
-    if (PyObject_GetBuffer(arg, &in, PyBUF_SIMPLE) < 0) return NULL;
-    if (in.len != 32 || ge_decode(&p, in.buf) != 0) {
-        PyBuffer_Release(&in);
-        PyErr_SetString(PyExc_ValueError, "not a canonical ristretto255 encoding");
-        return NULL;
-    }
-    PyBuffer_Release(&in);
+    if (decode_arg(arg, &p) < 0) return NULL;
     fixed_table *t = PyMem_RawMalloc(sizeof(fixed_table));
     if (t == NULL) return PyErr_NoMemory();
     odd_multiples(t->odd, &p, 1 << (FIXED_W - 2));
@@ -1127,16 +1116,9 @@ static PyObject *py_sum(PyObject *self, PyObject *arg) {
 static void ct_table_free(PyObject *capsule) { PyMem_RawFree(PyCapsule_GetPointer(capsule, CT_CAPSULE)); }
 
 static PyObject *py_precompute_ct(PyObject *self, PyObject *arg) {
-    Py_buffer in;
     ge_p3 p;
     (void)self;
-    if (PyObject_GetBuffer(arg, &in, PyBUF_SIMPLE) < 0) return NULL;
-    const int bad = in.len != 32 || ge_decode(&p, in.buf) != 0;
-    PyBuffer_Release(&in);
-    if (bad) {
-        PyErr_SetString(PyExc_ValueError, "not a canonical ristretto255 encoding");
-        return NULL;
-    }
+    if (decode_arg(arg, &p) < 0) return NULL;
     ct_table *t = PyMem_RawMalloc(sizeof(ct_table));
     if (t == NULL) return PyErr_NoMemory();
     ct_table_build(t, &p);

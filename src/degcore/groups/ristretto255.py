@@ -4,9 +4,13 @@ Elements are held as their canonical 32-byte encoding, which is what libsodium's
 calls take and return. Scalars are encoded little-endian, 32 bytes, below
 ℓ = 2^252 + 27742317777372353535851937790883648493 (RFC 9496 §4).
 
-Secret exponents (:meth:`Ristretto255.exp`, :meth:`Ristretto255.exp_g`, ``fixed(a).exp``) are always
-libsodium's constant-time scalar multiplications (the generator through libsodium's table), and
-the group operation, inversion and decoding are libsodium's too.
+Secret exponents are constant-time throughout: :meth:`Ristretto255.exp` and
+:meth:`Ristretto255.exp_g` are libsodium's scalar multiplications (the generator through its
+table); ``fixed(a).exp`` / ``exp_mul``, :meth:`Ristretto255.exp_g_mul` and
+:meth:`Ristretto255.multi_exp_secret` take the native module's constant-time section when it is
+built (``ct_exp``, ``ct_fixed2``, ``ct_multi``: masked table selections, checked under valgrind),
+else libsodium. The group operation and inversion are libsodium's; decoding is the native strict
+decode when the module is built (it keeps the decoded point with the element), else libsodium's.
 
 Public exponents take the native module ``degcore.groups._ristretto255`` when it was built (the
 C extension in this folder, variable-time, written for degcore; docs/architecture.md) and
@@ -281,7 +285,7 @@ class _Fixed(FixedBase):
         self._ct: object = None
 
     def _ct_table(self) -> tuple[ModuleType, object] | None:
-        """The native constant-time table of the base (64 × 8 multiples, 40 KiB), built on first use."""
+        """The native constant-time table of the base (64 × 8 multiples, 80 KiB), built on first use."""
         native = self._group._native
         if native is None:
             return None
