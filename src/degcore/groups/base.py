@@ -183,9 +183,12 @@ class Group(ABC):
 
     def multi_exp_secret(self, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
         """∏ bases[i]^scalars[i] for public bases and secret scalars (constant-time in the scalars)."""
-        return functools.reduce(
-            self.mul, (self.exp(b, k) for b, k in zip(bases, scalars, strict=True)), self.identity()
-        )
+        if len(bases) != len(scalars):
+            raise InvalidInput(
+                f"{self.name}: multi_exp_secret got {len(bases)} bases and {len(scalars)} scalars"
+            )
+        powers = (self.exp(b, k) for b, k in zip(bases, scalars, strict=True))
+        return functools.reduce(self.mul, powers, self.identity())
 
     def exp_g_mul(self, k: int, other: Element, k2: int) -> Element:
         """g^k · other^k2 for secret ``k``, ``k2`` and a public ``other`` (constant-time)."""

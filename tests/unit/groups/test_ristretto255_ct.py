@@ -20,6 +20,8 @@ import rbcl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from degcore.errors import InvalidInput
+from degcore.groups import get_group
 from degcore.groups.ristretto255 import RISTRETTO255, native_module
 
 L = RISTRETTO255.order
@@ -166,3 +168,10 @@ def test_the_check_catches_the_variable_time_encoding(harness: Path) -> None:
     run = _memcheck(harness, "control")
     assert run.returncode == 9
     assert "depends on uninitialised" in run.stderr
+
+
+def test_mismatched_secret_terms_are_invalid_input() -> None:
+    for name in ("ristretto255", "secp256k1"):
+        group = get_group(name)
+        with pytest.raises(InvalidInput, match="bases and"):
+            group.multi_exp_secret([group.generator()], [1, 2])
