@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.signing import SigningKey
 
+from benchmarks._election import DURING
 from degcore.ballot import ElectionContext
 from degcore.board import BallotBox, CastBallot, Receipt
 from degcore.errors import StorageError
@@ -82,7 +83,6 @@ OPTIONS = PostgresOptions(connect_timeout=2, pool_timeout=5)
 
 def _client(run: Run, location: str, share: slice, folder: str, restarted: bool) -> None:
     """Cast every ballot of the share that has no receipt yet in ``folder``; retry after StorageError."""
-    from benchmarks.load_box import DURING  # noqa: PLC0415 - load_box imports this module
 
     context = run.context
     logging.basicConfig(

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from degcore.ballot import BallotStyle, Contest, District, ElectionContext, Manifest, Option
-from degcore.elgamal.dkg import CeremonyConfig
-from degcore.elgamal.threshold import TrusteeShare
-from degcore.elgamal.trustee import run_local_ceremony
 from degcore.groups import get_group
+from degcore.trustees.dkg import CeremonyConfig
+from degcore.trustees.threshold import TrusteeShare
+from degcore.trustees.trustee import run_local_ceremony
 
 STARTS = datetime(2026, 9, 18, 5, tzinfo=UTC)
+#: A moment while the benchmark election's voting runs.
+DURING = STARTS.replace(hour=8)
 TRUSTEES = ("t1", "t2", "t3", "t4", "t5")
 
 

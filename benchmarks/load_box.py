@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from nacl.signing import SigningKey
 
 from benchmarks import _box_faults
-from benchmarks._election import STARTS, bench_election
+from benchmarks._election import DURING, bench_election
 from degcore.ballot import ElectionContext, PlaintextBallot, encrypt_ballot
 from degcore.board import BallotBox, CastBallot, check_cast, sign_ballot
 from degcore.errors import Rule, RuleViolation
@@ -37,7 +37,6 @@ from degcore.issuance import finish_credential, request_credential, rsabssa
 from degcore.parallel import default_executor, mp_context, per_chunk
 
 BOX_KEY = SigningKey(bytes(range(32)))
-DURING = STARTS.replace(hour=8)
 
 
 @dataclass(frozen=True)

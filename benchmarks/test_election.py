@@ -28,11 +28,12 @@ from degcore.ballot import (
     encrypt_ballot,
 )
 from degcore.board import BallotBox, CastBallot, check_cast, sign_ballot
-from degcore.elgamal import encrypt, threshold
-from degcore.elgamal.threshold import TrusteeShare
+from degcore.elgamal import encrypt
 from degcore.issuance import VoterCredential, finish_credential, request_credential, rsabssa
 from degcore.parallel import SERIAL, worker_count
 from degcore.tally import aggregate, decrypt_tally
+from degcore.trustees import threshold
+from degcore.trustees.threshold import TrusteeShare
 
 DURING = STARTS + timedelta(hours=1)
 TALLY_BALLOTS = int(os.environ.get("DEGCORE_BENCH_TALLY_BALLOTS", "1000000"))

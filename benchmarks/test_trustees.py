@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.conftest import Reporter
-from degcore.elgamal import Ciphertext, encrypt, threshold
-from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
-from degcore.elgamal.trustee import run_local_ceremony
+from degcore.elgamal import Ciphertext, encrypt
 from degcore.groups import GROUP_NAMES, get_group
 from degcore.parallel import SERIAL, worker_count
+from degcore.trustees import threshold
+from degcore.trustees.dkg import CeremonyConfig, CeremonyResult
+from degcore.trustees.trustee import run_local_ceremony
 
 ROSTER = ("t1", "t2", "t3", "t4", "t5")
 CONTEXT = bytes(range(32))

@@ -20,8 +20,8 @@ import pytest
 from degcore import mixnet
 from degcore.elgamal import encrypt, keygen
 from degcore.groups import get_group
-from degcore.interop.export import P256_PGROUP, ec_pgroup, modp_pgroup, write_run
-from degcore.interop.verificatum import verify_run
+from degcore.interop.verificatum.export import P256_PGROUP, ec_pgroup, modp_pgroup, write_run
+from degcore.interop.verificatum.verifier import verify_run
 from degcore.parallel import SERIAL
 
 SIZE = int(os.environ.get("DEGCORE_BENCH_VMN", "2000"))

@@ -33,13 +33,13 @@ from degcore.ballot.setup import announcement
 from degcore.board import CastBallot, sign_ballot
 from degcore.board.log import TAG as BOARD_TAG
 from degcore.chain import GENESIS, ChainEntry, link_hash, sign_object
-from degcore.elgamal import threshold
 from degcore.encoding import canonical_json, record_header, to_rfc3339
 from degcore.issuance import finish_credential, public_key_pem, request_credential, rsabssa
 from degcore.issuance.log import ISSUANCE_TAG
 from degcore.parallel import default_executor, per_chunk, worker_count
 from degcore.record import RecordReader, layout, load_context, sign_record, write_record
 from degcore.tally import aggregate, decrypt_tally
+from degcore.trustees import threshold
 from degcore.verify import verify_record
 from degcore.verify.ballots import _check_chunk
 

@@ -20,11 +20,11 @@ from degcore.ballot import (
 )
 from degcore.ballot import encrypt_ballot as _encrypt
 from degcore.board import CastBallot, sign_ballot
-from degcore.elgamal.dkg import CeremonyConfig
-from degcore.elgamal.threshold import TrusteeShare
-from degcore.elgamal.trustee import run_local_ceremony
 from degcore.groups import Group
 from degcore.issuance import VoterCredential, finish_credential, request_credential, rsabssa
+from degcore.trustees.dkg import CeremonyConfig
+from degcore.trustees.threshold import TrusteeShare
+from degcore.trustees.trustee import run_local_ceremony
 
 STARTS = datetime(2026, 9, 18, 5, 0, tzinfo=UTC)
 ENDS = datetime(2026, 9, 20, 17, 0, tzinfo=UTC)

@@ -34,10 +34,6 @@ from degcore.ballot import (
 from degcore.ballot.setup import announcement
 from degcore.board import BallotBox, CastBallot, Receipt, sign_ballot
 from degcore.chain import ChainEntry, link_hash, sign_object
-from degcore.elgamal import threshold
-from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
-from degcore.elgamal.threshold import TrusteeShare
-from degcore.elgamal.trustee import run_local_ceremony
 from degcore.encoding import FORMAT, JsonValue, canonical_json, record_header, to_rfc3339
 from degcore.groups import Group, get_group
 from degcore.hashing import sha256
@@ -45,6 +41,10 @@ from degcore.issuance import VoterCredential, finish_credential, public_key_pem,
 from degcore.mixnet.cascade import flatten
 from degcore.record import layout, sign_record, write_record
 from degcore.tally import aggregate, decrypt_tally, mix_contests, mixnet_rows
+from degcore.trustees import threshold
+from degcore.trustees.dkg import CeremonyConfig, CeremonyResult
+from degcore.trustees.threshold import TrusteeShare
+from degcore.trustees.trustee import run_local_ceremony
 
 STARTS = datetime(2026, 9, 18, 5, 0, tzinfo=UTC)
 ENDS = datetime(2026, 9, 20, 17, 0, tzinfo=UTC)

@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 
 from degcore.board import BallotBox
-from degcore.elgamal import encrypt, threshold
-from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption
+from degcore.elgamal import encrypt
 from degcore.encoding import canonical_json
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import get_group
 from degcore.parallel import SERIAL
 from degcore.tally import EncryptedTally, aggregate, tally_from_json
+from degcore.trustees import threshold
+from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption
 from tests.record_fixtures import BOX_KEY, DURING, _ceremony, cast, credential, issuer_key, setup_for
 
 GROUP = get_group("ristretto255")

@@ -17,11 +17,11 @@ from nacl.signing import SigningKey
 
 from degcore.board import BallotBox
 from degcore.cli import main
-from degcore.elgamal._sealed import MIN_SCRYPT_N
 from degcore.errors import DegcoreError
 from degcore.groups import get_group
 from degcore.issuance import Issuer, StaticEligibility, request_credential
 from degcore.tools.trustee import PASSPHRASE_ENV
+from degcore.trustees._sealed import MIN_SCRYPT_N
 from tests.record_fixtures import BOX_KEY, DURING, cast, credential, issuer_key, setup_for
 from tests.unit.registry.conftest import NOW, SNILS, VOTERS, confirmed, form, open_registry
 

@@ -11,7 +11,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from nacl.signing import SigningKey
 
 from degcore.board import load_signing_key, save_signing_key
-from degcore.elgamal._sealed import MIN_SCRYPT_N
 from degcore.errors import InvalidInput, WrongPassphrase
 from degcore.issuance import (
     CredentialRequest,
@@ -25,6 +24,7 @@ from degcore.issuance import (
     rsabssa,
 )
 from degcore.issuance.log import IssuanceReceipt
+from degcore.trustees._sealed import MIN_SCRYPT_N
 from tests.record_fixtures import issuer_key
 
 NOW = datetime(2026, 9, 1, 12, tzinfo=UTC)

@@ -20,14 +20,14 @@ from degcore.ballot import ElectionSetup
 from degcore.ballot.setup import announcement
 from degcore.board import BallotBox
 from degcore.cli import main
-from degcore.elgamal._sealed import MIN_SCRYPT_N
-from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
 from degcore.encoding import canonical_json
 from degcore.groups import get_group
 from degcore.record import layout, load_context
 from degcore.record.writer import log_line
 from degcore.tally import aggregate, mix_contests, mixnet_rows
 from degcore.tools.trustee import PASSPHRASE_ENV
+from degcore.trustees._sealed import MIN_SCRYPT_N
+from degcore.trustees.dkg import CeremonyConfig, CeremonyResult
 from tests.record_fixtures import (
     AUTHORITY,
     BOX_KEY,

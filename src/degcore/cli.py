@@ -20,7 +20,7 @@ from degcore.ballot import Manifest
 from degcore.demo import ABSENT, DemoSummary, demo_manifest, run_demo
 from degcore.errors import DegcoreError
 from degcore.groups import GROUP_NAMES
-from degcore.interop.cli import add_parser as add_vmnv_parser
+from degcore.interop.verificatum.cli import add_parser as add_vmnv_parser
 from degcore.parallel import dask_executor
 from degcore.record import RecordReader, layout
 from degcore.tools.trustee import add_parser as add_trustee_parser

@@ -36,9 +36,6 @@ from degcore.ballot import (
 )
 from degcore.ballot.setup import announcement
 from degcore.board import BallotBox, BoxReader, CastBallot, Receipt, sign_ballot
-from degcore.elgamal import threshold
-from degcore.elgamal.dkg import CeremonyConfig
-from degcore.elgamal.trustee import run_local_ceremony
 from degcore.encoding import canonical_json
 from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import get_group
@@ -65,6 +62,9 @@ from degcore.tally import (
     mix_contests,
     mixnet_rows,
 )
+from degcore.trustees import threshold
+from degcore.trustees.dkg import CeremonyConfig
+from degcore.trustees.trustee import run_local_ceremony
 from degcore.verify.receipts import BallotStatus, check_receipt
 
 __all__ = ["DemoSummary", "run_demo"]

@@ -10,10 +10,10 @@ from nacl.signing import SigningKey
 
 from degcore.board import BallotBox, Policy
 from degcore.demo import run_demo
-from degcore.elgamal import threshold
 from degcore.errors import Rule, RuleViolation, VerificationFailed
 from degcore.groups import GROUP_NAMES, get_group
 from degcore.tally import aggregate, decrypt_tally
+from degcore.trustees import threshold
 from tests.election_fixtures import DURING, TRUSTEES, election
 
 

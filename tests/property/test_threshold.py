@@ -11,13 +11,14 @@ import dataclasses
 import pytest
 from hypothesis import strategies as st
 
-from degcore.elgamal import dleq, encrypt, threshold
-from degcore.elgamal.dkg import CeremonyConfig
+from degcore.elgamal import dleq, encrypt
 from degcore.elgamal.dlog import dlog
-from degcore.elgamal.trustee import run_local_ceremony
 from degcore.errors import Rule, RuleViolation, VerificationFailed
 from degcore.groups import Group
 from degcore.parallel import SERIAL
+from degcore.trustees import threshold
+from degcore.trustees.dkg import CeremonyConfig
+from degcore.trustees.trustee import run_local_ceremony
 from tests.conftest import group_property
 
 CONTEXT = b"property base hash"

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from degcore.ballot.manifest import Manifest
 from degcore.ballot.setup import ElectionSetup
 from degcore.elgamal import PublicKey
-from degcore.elgamal.dkg import CeremonyResult
 from degcore.encoding import canonical_json
 from degcore.errors import InvalidInput
 from degcore.groups import Group
 from degcore.hashing import sha256
+from degcore.trustees.dkg import CeremonyResult
 
 __all__ = ["ElectionContext"]
 

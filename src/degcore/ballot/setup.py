@@ -28,7 +28,6 @@ from nacl.signing import SigningKey
 
 from degcore.ballot.manifest import Manifest
 from degcore.chain import sign_object, verify_object
-from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
 from degcore.encoding import (
     JsonValue,
     canonical_json,
@@ -40,6 +39,7 @@ from degcore.encoding import (
 )
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.ids import check_id
+from degcore.trustees.dkg import CeremonyConfig, CeremonyResult
 
 __all__ = [
     "MIN_MIX_SERVERS",

@@ -1,7 +1,7 @@
 """A service's Ed25519 signing key at rest, sealed under a passphrase (docs/deployment.md §1).
 
 The box's key must survive restarts unchanged (one key per store), so it is kept in a file: the
-sealed-secret format of :mod:`degcore.elgamal._sealed` (scrypt + AES-256-GCM) with kind
+sealed-secret format of :mod:`degcore.trustees._sealed` (scrypt + AES-256-GCM) with kind
 ``ed25519-signing-key`` and the payload ``{"seed": hex(32 bytes)}``. The same file suits any
 service's Ed25519 key (the authority's, a mix server's, the registry's).
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from nacl.signing import SigningKey
 
-from degcore.elgamal._sealed import DEFAULT_SCRYPT_N, seal, unseal
 from degcore.encoding import from_hex
 from degcore.errors import InvalidInput
+from degcore.trustees._sealed import DEFAULT_SCRYPT_N, seal, unseal
 
 __all__ = ["load_signing_key", "save_signing_key"]
 

@@ -1,13 +1,13 @@
 """Exponential ElGamal, its zero-knowledge proofs and the bounded discrete log (docs/protocol.md §3–§4).
 
-Proof and ceremony modules are imported as modules and read as ``schnorr.prove`` /
-``dleq.verify`` / ``disjunctive.prove_sum`` / ``dkg.finalize`` / ``threshold.partial_decrypt`` /
-``trustee.Trustee``; keys and ciphertexts are re-exported here.
+Proof modules are imported as modules and read as ``schnorr.prove`` / ``dleq.verify`` /
+``disjunctive.prove_sum``; keys and ciphertexts are re-exported here. The trustees' key ceremony
+and threshold decryption are :mod:`degcore.trustees`.
 """
 
 from __future__ import annotations
 
-from degcore.elgamal import disjunctive, dkg, dleq, schnorr, threshold, trustee
+from degcore.elgamal import disjunctive, dleq, schnorr
 from degcore.elgamal.ciphertext import (
     Ciphertext,
     add,
@@ -28,7 +28,6 @@ __all__ = [
     "add",
     "decrypt_to_element",
     "disjunctive",
-    "dkg",
     "dleq",
     "dlog",
     "encrypt",
@@ -36,7 +35,5 @@ __all__ = [
     "keygen",
     "reencrypt",
     "schnorr",
-    "threshold",
-    "trustee",
     "verify_opening",
 ]

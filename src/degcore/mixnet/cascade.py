@@ -4,7 +4,7 @@ Stage k (k = 1 … K) takes the previous stage's output (the first takes the inp
 and publishes its output with a proof under the context
 ``sha256("degcore/3/mix-stage", base_hash, u32(k))``, so a proof cannot be moved to another stage or
 election. After the last stage the trustees decrypt every ciphertext of every output row with
-:mod:`degcore.elgamal.threshold`, in row order.
+:mod:`degcore.trustees.threshold`, in row order.
 """
 
 from __future__ import annotations

@@ -18,7 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from degcore.ballot import ElectionContext, ElectionSetup, Manifest
-from degcore.elgamal.dkg import (
+from degcore.encoding import parse_canonical, read_record
+from degcore.errors import DegcoreError, InvalidInput
+from degcore.record import layout
+from degcore.tally import EncryptedTally, tally_from_json
+from degcore.tally.mixed import SignedStage, stage_from_json
+from degcore.trustees.dkg import (
     CeremonyConfig,
     CeremonyResult,
     Complaint,
@@ -26,12 +31,7 @@ from degcore.elgamal.dkg import (
     TrusteeCommitment,
     finalize,
 )
-from degcore.elgamal.threshold import PartialDecryption
-from degcore.encoding import parse_canonical, read_record
-from degcore.errors import DegcoreError, InvalidInput
-from degcore.record import layout
-from degcore.tally import EncryptedTally, tally_from_json
-from degcore.tally.mixed import SignedStage, stage_from_json
+from degcore.trustees.threshold import PartialDecryption
 
 __all__ = ["Limits", "RecordReader", "load_context"]
 

@@ -18,11 +18,11 @@ from degcore.ballot import ElectionContext, ElectionSetup
 from degcore.ballot.setup import check_announcement, file_sha256
 from degcore.board import LogEntry
 from degcore.chain import ChainEntry, entry_line, sign_object
-from degcore.elgamal.threshold import PartialDecryption
 from degcore.encoding import JsonValue, canonical_json, record_header
 from degcore.errors import InvalidInput
 from degcore.record import layout
 from degcore.tally import EncryptedTally, MixedContest, Result
+from degcore.trustees.threshold import PartialDecryption
 
 __all__ = ["RecordWriter", "check_inputs", "log_line", "sign_record", "write_record"]
 

@@ -18,13 +18,13 @@ from degcore.ballot import ElectionContext, EncryptedBallot, MixServer
 from degcore.chain import sign_object, verify_object
 from degcore.elgamal import Ciphertext, dlog
 from degcore.elgamal._codec import json_list
-from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption
 from degcore.encoding import JsonValue, from_hex, read_record, record_header
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.hashing import sha256
 from degcore.ids import check_id
 from degcore.mixnet import Row, ShuffleProof
 from degcore.mixnet.cascade import MixStage, flatten, mix, unflatten
+from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption
 
 __all__ = [
     "MixedContest",

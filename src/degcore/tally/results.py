@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 from degcore.ballot import ElectionContext
 from degcore.elgamal import dlog
-from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption
 from degcore.encoding import JsonValue, record_header
 from degcore.errors import VerificationFailed
 from degcore.mixnet import Row
 from degcore.tally.aggregate import EncryptedTally
 from degcore.tally.mixed import decrypt_rows
+from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption
 
 __all__ = ["Result", "decrypt_tally"]
 

@@ -27,9 +27,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from degcore.elgamal.dkg import CeremonyConfig, Complaint, ComplaintAnswer, EncryptedShare, TrusteeCommitment
 from degcore.encoding import JsonValue, canonical_json, parse_canonical
 from degcore.errors import InvalidInput
+from degcore.trustees.dkg import CeremonyConfig, Complaint, ComplaintAnswer, EncryptedShare, TrusteeCommitment
 
 __all__ = ["ANSWERS", "COMMITMENTS", "COMPLAINTS", "MESSAGES", "SHARES", "Board", "NotReady", "Rounds"]
 

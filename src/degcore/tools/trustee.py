@@ -14,10 +14,6 @@ import logging
 import sys
 from pathlib import Path
 
-from degcore.elgamal._sealed import DEFAULT_SCRYPT_N
-from degcore.elgamal.dkg import CeremonyConfig
-from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption, TrusteeShare, partial_decrypt
-from degcore.elgamal.trustee import Trustee
 from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
 from degcore.groups import GROUP_NAMES, get_group
 from degcore.hashing import sha256
@@ -37,6 +33,10 @@ from degcore.tools.board import (
     write_private,
 )
 from degcore.tools.passphrase import PASSPHRASE_ENV, passphrase
+from degcore.trustees._sealed import DEFAULT_SCRYPT_N
+from degcore.trustees.dkg import CeremonyConfig
+from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption, TrusteeShare, partial_decrypt
+from degcore.trustees.trustee import Trustee
 from degcore.verify import CATALOGUE, Outcome, verify_tally_inputs
 
 __all__ = ["PASSPHRASE_ENV", "add_parser"]

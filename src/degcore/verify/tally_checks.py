@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from degcore.ballot import ElectionContext, EncryptedBallot
 from degcore.board.cast import CastBallot
 from degcore.elgamal import Ciphertext
-from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption
 from degcore.encoding import JsonValue, canonical_json
 from degcore.errors import DegcoreError
 from degcore.groups import Element
@@ -23,6 +22,7 @@ from degcore.record import RecordReader, layout
 from degcore.tally import EncryptedTally, aggregate, decrypt_tally
 from degcore.tally.aggregate import multiply_into
 from degcore.tally.mixed import contest_base, mixnet_contests
+from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption
 from degcore.verify.ballots import LogFacts, Products
 from degcore.verify.report import CheckResult, Report
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from degcore.ballot import ElectionContext, ElectionSetup, Manifest
 from degcore.ballot.setup import check_announcement, file_sha256
 from degcore.chain import ChainEntry, verify_chain, verify_object
-from degcore.elgamal.dkg import CeremonyConfig
 from degcore.encoding import from_rfc3339
 from degcore.errors import DegcoreError, VerificationFailed
 from degcore.issuance.log import ISSUANCE_TAG, Closed, Issued, parse_issuance_line
 from degcore.record import RecordReader, layout
+from degcore.trustees.dkg import CeremonyConfig
 from degcore.verify.report import CheckResult
 
 __all__ = ["IssuanceFacts", "check_accounting", "check_eligibility", "check_index", "check_setup"]

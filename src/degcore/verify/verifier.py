@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from degcore.ballot import ElectionContext, ElectionSetup
 from degcore.board.cast import Policy
-from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult, check_commitments, finalize
 from degcore.errors import DegcoreError, InvalidInput
 from degcore.issuance import rsabssa
 from degcore.record import Limits, RecordReader, layout
+from degcore.trustees.dkg import CeremonyConfig, CeremonyResult, check_commitments, finalize
 from degcore.verify.ballots import LogFacts, scan_log
 from degcore.verify.report import CheckResult, Outcome, Report, with_dependencies
 from degcore.verify.tally_checks import check_aggregation, check_decryption, check_mixnet

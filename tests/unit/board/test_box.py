@@ -18,9 +18,9 @@ from nacl.signing import SigningKey
 
 from degcore.ballot import ElectionContext, Manifest, PlaintextBallot, encrypt_ballot, open_ballot
 from degcore.board import BallotBox, CastBallot, Policy, Receipt, sign_ballot
-from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
 from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation, VerificationFailed
 from degcore.parallel import process_pool
+from degcore.trustees.dkg import CeremonyConfig, CeremonyResult
 from tests.conftest import execute, race
 from tests.election_fixtures import DURING, ENDS, STARTS, Election
 

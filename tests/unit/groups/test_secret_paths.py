@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 
 from degcore import mixnet
-from degcore.elgamal import disjunctive, dleq, encrypt_revealable, keygen, schnorr, threshold
-from degcore.elgamal.dkg import CeremonyConfig
+from degcore.elgamal import disjunctive, dleq, encrypt_revealable, keygen, schnorr
 from degcore.elgamal.dleq import DleqStatement
-from degcore.elgamal.trustee import run_local_ceremony
 from degcore.groups import Group, get_group
 from degcore.groups._toy import TOY
 from degcore.parallel import SERIAL
+from degcore.trustees import threshold
+from degcore.trustees.dkg import CeremonyConfig
+from degcore.trustees.trustee import run_local_ceremony
 
 CONTEXT = bytes(range(32))
 

@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from degcore.errors import InvalidInput, UnsupportedFormat
+from degcore.groups.curves import CURVES
 from degcore.groups.p256 import P256
-from degcore.interop.bytetree import Leaf, node
-from degcore.interop.curves import CURVES
-from degcore.interop.export import ec_pgroup
-from degcore.interop.vgroups import parse_pgroup
-from degcore.interop.weierstrass import WeierstrassGroup, sqrt_mod
+from degcore.groups.weierstrass import WeierstrassGroup, sqrt_mod
+from degcore.interop.verificatum.bytetree import Leaf, node
+from degcore.interop.verificatum.export import ec_pgroup
+from degcore.interop.verificatum.groups import parse_pgroup
 from tests.conftest import load_vector
 
 _DISTINCT = sorted({c.name: c for c in CURVES.values()}.values(), key=lambda c: c.name)

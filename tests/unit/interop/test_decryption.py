@@ -1,6 +1,6 @@
 """Proofs of correct decryption in vmn's format: complete runs verify, every tampered file fails by name.
 
-The runs are self-generated (degcore.interop.export, docs/verificatum.md §3): mixing and
+The runs are self-generated (degcore.interop.verificatum.export, docs/verificatum.md §3): mixing and
 decryption sessions over P-256, P-192, P-224, brainpool and the 512-bit group of the real vmn run,
 one to three servers, threshold below the number of servers with a party that did not decrypt.
 """
@@ -14,13 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from degcore.interop.bytetree import Leaf, Node, node, parse
-from degcore.interop.cli import main
-from degcore.interop.decryption import lagrange_factor, modified_lagrange
-from degcore.interop.export import P256_PGROUP, ec_pgroup, modp_pgroup, write_run
-from degcore.interop.report import RunReport
-from degcore.interop.run import read_protinfo
-from degcore.interop.verificatum import verify_run
+from degcore.interop.verificatum.bytetree import Leaf, Node, node, parse
+from degcore.interop.verificatum.cli import main
+from degcore.interop.verificatum.decryption import lagrange_factor, modified_lagrange
+from degcore.interop.verificatum.export import P256_PGROUP, ec_pgroup, modp_pgroup, write_run
+from degcore.interop.verificatum.report import RunReport
+from degcore.interop.verificatum.run import read_protinfo
+from degcore.interop.verificatum.verifier import verify_run
 from degcore.parallel import SERIAL
 from tests.unit.interop import _vector
 

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from degcore.errors import InvalidInput
-from degcore.interop.bytetree import Leaf, Node, node, parse
-from degcore.interop.export import P256_PGROUP, modp_pgroup, write_run
-from degcore.interop.verificatum import verify_run
+from degcore.interop.verificatum.bytetree import Leaf, Node, node, parse
+from degcore.interop.verificatum.export import P256_PGROUP, modp_pgroup, write_run
+from degcore.interop.verificatum.verifier import verify_run
 from degcore.parallel import SERIAL
 from tests.unit.interop import _vector
 
@@ -56,7 +56,7 @@ def test_the_point_at_infinity_is_encoded_as_verificatum_does(tmp_path: Path) ->
     protinfo, proof_dir, _ = write_run(tmp_path, P256_PGROUP, n=3, executor=SERIAL)
     vg = (
         verify_run(protinfo, proof_dir)
-        and __import__("degcore.interop.run", fromlist=["x"]).read_protinfo(protinfo).vgroup
+        and __import__("degcore.interop.verificatum.run", fromlist=["x"]).read_protinfo(protinfo).vgroup
     )
     one = vg.group.identity()
     tree = vg.element_tree(one)

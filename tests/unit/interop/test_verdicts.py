@@ -4,7 +4,7 @@ vmn 3.0.4's source (docs/verificatum.md §1, "Versions"): a ``mixing`` run has n
 ``ShuffledCiphertexts.bt`` (``MixNetElGamalSession.decrypt`` renames it to
 ``proofs/Ciphertexts<λ>.bt``); an inactive mix server leaves no proof files; the combined proof of
 decryption is over the first λ parties ``CorrectIndices.bt`` marks, which is not hashed. The runs
-are self-generated (degcore.interop.export) in that layout.
+are self-generated (degcore.interop.verificatum.export) in that layout.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from degcore.interop.bytetree import Leaf, parse
-from degcore.interop.cli import main
-from degcore.interop.export import P256_PGROUP, write_run
-from degcore.interop.verificatum import verify_run
+from degcore.interop.verificatum.bytetree import Leaf, parse
+from degcore.interop.verificatum.cli import main
+from degcore.interop.verificatum.export import P256_PGROUP, write_run
+from degcore.interop.verificatum.verifier import verify_run
 from degcore.parallel import SERIAL
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from degcore.errors import InvalidInput, VerificationFailed
-from degcore.interop.bytetree import Leaf, Node, node, parse
-from degcore.interop.cli import main
-from degcore.interop.run import read_protinfo
-from degcore.interop.verificatum import _minimal_hex, check_run, verify_run
+from degcore.interop.verificatum.bytetree import Leaf, Node, node, parse
+from degcore.interop.verificatum.cli import main
+from degcore.interop.verificatum.run import read_protinfo
+from degcore.interop.verificatum.verifier import _minimal_hex, check_run, verify_run
 from degcore.mixnet.equations import EQUATIONS
 from tests.unit.interop import _vector
 

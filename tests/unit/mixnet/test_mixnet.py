@@ -18,16 +18,16 @@ from degcore.elgamal import (
     dlog,
     encrypt,
     keygen,
-    threshold,
 )
-from degcore.elgamal.dkg import CeremonyConfig
-from degcore.elgamal.trustee import run_local_ceremony
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Group, get_group
 from degcore.mixnet.cascade import flatten, mix, stage_context, unflatten, verify_cascade
 from degcore.mixnet.equations import ShuffleEquationFailed, check_shuffle, power_product
 from degcore.mixnet.proof import _NAMES, _DegcoreTranscript, _Statement
 from degcore.parallel import SERIAL
+from degcore.trustees import threshold
+from degcore.trustees.dkg import CeremonyConfig
+from degcore.trustees.trustee import run_local_ceremony
 from tests.conftest import group_by_name
 
 CONTEXT = b"base hash of the election"

@@ -17,12 +17,12 @@ from nacl.signing import SigningKey
 from degcore.ballot import ElectionContext, ElectionSetup, MixServer
 from degcore.board import Receipt
 from degcore.cli import main
-from degcore.elgamal.dkg import CeremonyResult
 from degcore.encoding import canonical_json
 from degcore.errors import InvalidInput
 from degcore.groups import get_group
 from degcore.parallel import SERIAL
 from degcore.record import layout, load_context, write_record
+from degcore.trustees.dkg import CeremonyResult
 from degcore.verify import CATALOGUE, Outcome, Report, verify_record
 from degcore.verify.receipts import BallotStatus, check_receipt, find_ballot
 from tests.record_fixtures import (

@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Iterator
 
 from degcore.errors import UnsupportedFormat
-from degcore.interop.bytetree import ByteTree, leaf, node, uint_leaf
+from degcore.interop.verificatum.bytetree import ByteTree, leaf, node, uint_leaf
 
 __all__ = ["HASHES", "Prg", "derive_rho", "random_oracle"]
 

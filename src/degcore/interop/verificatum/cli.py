@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from tqdm import tqdm
 
 from degcore.errors import DegcoreError
-from degcore.interop.verificatum import TYPES, verify_run
+from degcore.interop.verificatum.verifier import TYPES, verify_run
 
 __all__ = ["add_parser", "main", "run"]
 
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry point (``python -m degcore.interop.cli``)."""
+    """Stand-alone entry point (``python -m degcore.interop.verificatum.cli``)."""
     parser = argparse.ArgumentParser(prog="degcore")
     add_parser(parser.add_subparsers(dest="command", required=True))
     try:

@@ -1,10 +1,10 @@
 """Write a degcore mix in Verificatum's format: protInfo.xml and a proof directory vmnv can read.
 
 degcore's own shuffler and prover (:func:`degcore.mixnet.proof.prove_with`) run with Verificatum's
-transcript (:class:`~degcore.interop.transcript.VerificatumTranscript`), so the files are a
+transcript (:class:`~degcore.interop.verificatum.transcript.VerificatumTranscript`), so the files are a
 ``shuffling`` session of ``servers`` mix servers as vmn lays it out (docs/verificatum.md §5); for
 ``kind="mixing"`` or ``"decryption"`` the servers also decrypt with threshold shares and write
-vmn's proofs of decryption (:mod:`degcore.interop.decryption`). These runs are **self-generated**:
+vmn's proofs of decryption (:mod:`degcore.interop.verificatum.decryption`). These runs are **self-generated**:
 they test the wider paths (curves, width > 1, several servers, decryption) and feed the benchmark;
 they are not evidence of compatibility the way a real vmn run is. Test use only: the prover's
 randomness is real, but the generic curves' arithmetic is not constant-time.
@@ -18,13 +18,13 @@ from pathlib import Path
 
 from degcore.elgamal import PublicKey, encrypt
 from degcore.groups import Element
-from degcore.interop.bytetree import ByteTree, Leaf, leaf, node, uint_leaf
-from degcore.interop.decryption import batching, challenge, lagrange_factor
-from degcore.interop.decryption import commitment_tree as decryption_commitment
-from degcore.interop.oracle import derive_rho
-from degcore.interop.run import ProtInfo, ciphertexts_tree, read_protinfo
-from degcore.interop.transcript import VerificatumTranscript, commitment_tree
-from degcore.interop.vgroups import VGroup, parse_pgroup
+from degcore.interop.verificatum.bytetree import ByteTree, Leaf, leaf, node, uint_leaf
+from degcore.interop.verificatum.decryption import batching, challenge, lagrange_factor
+from degcore.interop.verificatum.decryption import commitment_tree as decryption_commitment
+from degcore.interop.verificatum.groups import VGroup, parse_pgroup
+from degcore.interop.verificatum.oracle import derive_rho
+from degcore.interop.verificatum.run import ProtInfo, ciphertexts_tree, read_protinfo
+from degcore.interop.verificatum.transcript import VerificatumTranscript, commitment_tree
 from degcore.mixnet import Row, shuffle
 from degcore.mixnet.proof import prove_with
 

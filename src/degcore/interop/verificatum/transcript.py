@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 from degcore.elgamal import PublicKey
 from degcore.groups import Element
-from degcore.interop.bytetree import ByteTree, Node, leaf, node
-from degcore.interop.oracle import Prg, random_oracle
-from degcore.interop.run import ProtInfo
-from degcore.interop.vgroups import VGroup
+from degcore.interop.verificatum.bytetree import ByteTree, Node, leaf, node
+from degcore.interop.verificatum.groups import VGroup
+from degcore.interop.verificatum.oracle import Prg, random_oracle
+from degcore.interop.verificatum.run import ProtInfo
 
 __all__ = ["VerificatumTranscript", "commitment_tree", "wide_key_tree"]
 

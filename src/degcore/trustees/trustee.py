@@ -1,7 +1,7 @@
 """One trustee's side of the key ceremony: its secrets, its rounds, its share (docs/trustees.md).
 
 A :class:`Trustee` holds the secret polynomial f_i and an X25519 key for receiving shares. Its
-rounds turn public messages into public messages (:mod:`degcore.elgamal.dkg`); between rounds
+rounds turn public messages into public messages (:mod:`degcore.trustees.dkg`); between rounds
 it is saved sealed under a passphrase, so the rounds may be days and machines apart.
 
 Share encryption (docs/protocol.md §6.3): k = HKDF-SHA256(X25519(sk_dealer, pk_recipient),
@@ -24,8 +24,11 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from degcore.elgamal import schnorr
 from degcore.elgamal._codec import json_list
-from degcore.elgamal._sealed import DEFAULT_SCRYPT_N, seal, unseal
-from degcore.elgamal.dkg import (
+from degcore.encoding import JsonValue, from_hex
+from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed
+from degcore.ids import check_id
+from degcore.trustees._sealed import DEFAULT_SCRYPT_N, seal, unseal
+from degcore.trustees.dkg import (
     CeremonyConfig,
     CeremonyResult,
     Complaint,
@@ -38,10 +41,7 @@ from degcore.elgamal.dkg import (
     finalize,
     share_matches,
 )
-from degcore.elgamal.threshold import TrusteeShare
-from degcore.encoding import JsonValue, from_hex
-from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed
-from degcore.ids import check_id
+from degcore.trustees.threshold import TrusteeShare
 
 __all__ = ["Trustee", "run_local_ceremony"]
 

@@ -1,6 +1,6 @@
-"""A generic short-Weierstrass curve group on gmpy2, for the Verificatum curves degcore has no backend for.
+"""A generic short-Weierstrass curve group on gmpy2, for named curves degcore has no backend for.
 
-Verificatum's ECqPGroup names a dozen curves (:mod:`degcore.interop.curves`); degcore's own
+Verificatum's ECqPGroup names a dozen curves (:mod:`degcore.groups.curves`); degcore's own
 backends cover P-256 and secp256k1. This group serves the others on the *verification* path of
 ``degcore vmnv``: every exponent it sees there is public. Its arithmetic is plain variable-time
 Python over gmpy2 (Jacobian coordinates, a 4-bit window, Pippenger for multi-exponentiations), so
@@ -22,7 +22,7 @@ import gmpy2
 from degcore.errors import InvalidInput
 from degcore.groups._msm import choose_window, pippenger
 from degcore.groups.base import Element, Group
-from degcore.interop.curves import CurveParams
+from degcore.groups.curves import CurveParams
 
 __all__ = ["WeierstrassGroup", "sqrt_mod"]
 

@@ -3,7 +3,7 @@
 docs/architecture.md §2 step 2, docs/protocol.md §6. Trustee i (index i = its 1-based position in the
 roster) draws f_i(z) = a_{i,0} + a_{i,1} z + … + a_{i,t−1} z^{t−1} and publishes
 A_{i,k} = g^{a_{i,k}} with a Schnorr proof of knowledge of each a_{i,k}. It sends trustee j the
-share s_{i,j} = f_i(j), encrypted to j (:mod:`degcore.elgamal.trustee`). Trustee j accepts the
+share s_{i,j} = f_i(j), encrypted to j (:mod:`degcore.trustees.trustee`). Trustee j accepts the
 share iff g^{s_{i,j}} = ∏_k A_{i,k}^{j^k}; otherwise it publishes a complaint, and the accused
 answers by publishing s_{i,j}, which everyone checks the same way.
 

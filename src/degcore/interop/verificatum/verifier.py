@@ -7,7 +7,7 @@ Terelius–Wikström equations with degcore's own shuffle verifier
 malformed or does not hold is a failed check naming the file or the equation, and the statement
 files (protInfo.xml, keys, input ciphertexts) being unreadable is :class:`InvalidInput`.
 
-For a ``mixing`` or ``decryption`` run, :func:`degcore.interop.decryption.verify_decryption` then
+For a ``mixing`` or ``decryption`` run, :func:`degcore.interop.verificatum.decryption.verify_decryption` then
 checks the threshold proof of correct decryption and the published plaintexts.
 
 Where vmnv only prints a warning, this verifier rejects: a failed proof, fewer than λ valid proofs,
@@ -23,13 +23,19 @@ from pathlib import Path
 from degcore.elgamal import PublicKey
 from degcore.errors import DegcoreError, InvalidInput, UnsupportedFormat, VerificationFailed
 from degcore.groups import Element
-from degcore.interop.bytetree import ByteTree, children
-from degcore.interop.decryption import verify_decryption
-from degcore.interop.oracle import derive_rho
-from degcore.interop.report import FAIL, PASS, SKIP, CheckResult, RunReport
-from degcore.interop.run import ProofDirectory, ProtInfo, read_ciphertexts, read_protinfo, read_public_key
-from degcore.interop.transcript import VerificatumTranscript
-from degcore.interop.vgroups import VGroup, minimal_hex
+from degcore.interop.verificatum.bytetree import ByteTree, children
+from degcore.interop.verificatum.decryption import verify_decryption
+from degcore.interop.verificatum.groups import VGroup, minimal_hex
+from degcore.interop.verificatum.oracle import derive_rho
+from degcore.interop.verificatum.report import FAIL, PASS, SKIP, CheckResult, RunReport
+from degcore.interop.verificatum.run import (
+    ProofDirectory,
+    ProtInfo,
+    read_ciphertexts,
+    read_protinfo,
+    read_public_key,
+)
+from degcore.interop.verificatum.transcript import VerificatumTranscript
 from degcore.mixnet import Row
 from degcore.mixnet.equations import ShuffleArgument, ShuffleEquationFailed, check_shuffle
 from degcore.mixnet.proof import check_proof_shape

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from degcore.elgamal import PublicKey
 from degcore.errors import InvalidInput
 from degcore.groups import Element, Group
-from degcore.interop.bytetree import ByteTree, children, leaf, leaf_data, node
-from degcore.interop.oracle import Prg, random_oracle
-from degcore.interop.report import FAIL, PASS, CheckResult
-from degcore.interop.run import ProofDirectory, ProtInfo
-from degcore.interop.vgroups import VGroup
+from degcore.interop.verificatum.bytetree import ByteTree, children, leaf, leaf_data, node
+from degcore.interop.verificatum.groups import VGroup
+from degcore.interop.verificatum.oracle import Prg, random_oracle
+from degcore.interop.verificatum.report import FAIL, PASS, CheckResult
+from degcore.interop.verificatum.run import ProofDirectory, ProtInfo
 from degcore.mixnet import Row
 from degcore.mixnet.equations import power_product
 

@@ -1,4 +1,7 @@
-"""The named curves of Verificatum's ECqPGroup (vcr 3.x ``ECqPGroupParams``), as published by their standards.
+"""Named short-Weierstrass curves as their standards publish them (the set Verificatum's ECqPGroup names).
+
+Any foreign format that names a curve finds its parameters here; :mod:`degcore.groups.weierstrass`
+is the generic group over them.
 
 Every curve is y² = x³ + ax + b over F_p with a base point G = (gx, gy) of prime order n and
 cofactor 1. The names are the strings vmn writes into a ``pgroup`` (``ECqPGroup(P-256)::…``): vmn

@@ -1,7 +1,7 @@
 """Threshold decryption: partial decryptions with proofs, Lagrange combination (docs/protocol.md §7).
 
 docs/protocol.md §7. Trustee j holds x_j, a Shamir share of the joint secret x, and publishes
-X_j = g^{x_j} (:class:`~degcore.elgamal.dkg.CeremonyResult`). For a ciphertext (a, b) it
+X_j = g^{x_j} (:class:`~degcore.trustees.dkg.CeremonyResult`). For a ciphertext (a, b) it
 publishes M_j = a^{x_j} with a Chaum–Pedersen proof that log_g X_j = log_a M_j, bound to the
 caller's context (the election base hash).
 
@@ -24,15 +24,15 @@ from typing import Protocol, runtime_checkable
 
 from degcore.elgamal import dleq
 from degcore.elgamal._codec import elements_from_hex, proofs_from_hex
-from degcore.elgamal._sealed import DEFAULT_SCRYPT_N, seal, unseal
 from degcore.elgamal.batch import Batch
 from degcore.elgamal.ciphertext import Ciphertext
-from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult, ceremony_header, read_ceremony_record
 from degcore.encoding import JsonValue, from_hex
 from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed
 from degcore.groups import Element, Group
 from degcore.ids import check_id
 from degcore.parallel import map_chunks
+from degcore.trustees._sealed import DEFAULT_SCRYPT_N, seal, unseal
+from degcore.trustees.dkg import CeremonyConfig, CeremonyResult, ceremony_header, read_ceremony_record
 
 __all__ = [
     "ElectionScope",

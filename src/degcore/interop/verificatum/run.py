@@ -15,8 +15,8 @@ from pathlib import Path
 
 from degcore.elgamal import Ciphertext, PublicKey
 from degcore.errors import InvalidInput, UnsupportedFormat
-from degcore.interop.bytetree import ByteTree, children, node, parse
-from degcore.interop.vgroups import VGroup, parse_pgroup
+from degcore.interop.verificatum.bytetree import ByteTree, children, node, parse
+from degcore.interop.verificatum.groups import VGroup, parse_pgroup
 from degcore.mixnet import Row
 
 __all__ = [

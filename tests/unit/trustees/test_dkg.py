@@ -8,12 +8,13 @@ import json
 
 import pytest
 
-from degcore.elgamal import dkg, encrypt, schnorr, threshold
-from degcore.elgamal.dkg import CeremonyConfig, Complaint, ComplaintAnswer, ComplaintReason, EncryptedShare
+from degcore.elgamal import encrypt, schnorr
 from degcore.elgamal.dlog import dlog
-from degcore.elgamal.trustee import Trustee, run_local_ceremony
 from degcore.errors import InvalidInput, Rule, RuleViolation, UnsupportedFormat, VerificationFailed
 from degcore.groups import GROUP_NAMES, Group, get_group
+from degcore.trustees import dkg, threshold
+from degcore.trustees.dkg import CeremonyConfig, Complaint, ComplaintAnswer, ComplaintReason, EncryptedShare
+from degcore.trustees.trustee import Trustee, run_local_ceremony
 
 ROSTER = ("alice", "bob", "carol", "dave", "erin")
 CONTEXT = b"election base hash"

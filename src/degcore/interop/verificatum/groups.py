@@ -26,12 +26,12 @@ import gmpy2
 
 from degcore.errors import InvalidInput, UnsupportedFormat
 from degcore.groups import Element, Group
+from degcore.groups.curves import CURVES, CurveParams, curve_named
 from degcore.groups.modp import ModpGroup
 from degcore.groups.p256 import P256, P256Group
-from degcore.interop.bytetree import ByteTree, Leaf, Node, children, leaf, leaf_data, node, parse
-from degcore.interop.curves import CURVES, CurveParams, curve_named
-from degcore.interop.oracle import Prg, random_oracle
-from degcore.interop.weierstrass import WeierstrassGroup, sqrt_mod
+from degcore.groups.weierstrass import WeierstrassGroup, sqrt_mod
+from degcore.interop.verificatum.bytetree import ByteTree, Leaf, Node, children, leaf, leaf_data, node, parse
+from degcore.interop.verificatum.oracle import Prg, random_oracle
 
 __all__ = ["VGroup", "minimal_hex", "parse_pgroup"]
 

@@ -8,15 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from degcore.elgamal import dleq, encrypt, threshold
-from degcore.elgamal._sealed import MIN_SCRYPT_N, seal, unseal
-from degcore.elgamal.dkg import CeremonyConfig, CeremonyResult
+from degcore.elgamal import dleq, encrypt
 from degcore.elgamal.dlog import dlog
-from degcore.elgamal.threshold import PartialDecryption, ThresholdDecryption, TrusteeShare
-from degcore.elgamal.trustee import Trustee, run_local_ceremony
 from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed, WrongPassphrase
 from degcore.groups import Group, get_group
 from degcore.parallel import SERIAL
+from degcore.trustees import threshold
+from degcore.trustees._sealed import MIN_SCRYPT_N, seal, unseal
+from degcore.trustees.dkg import CeremonyConfig, CeremonyResult
+from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption, TrusteeShare
+from degcore.trustees.trustee import Trustee, run_local_ceremony
 
 ROSTER = ("t1", "t2", "t3", "t4", "t5")
 CONTEXT = b"base hash"
