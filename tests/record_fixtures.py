@@ -42,9 +42,9 @@ from degcore.mixnet.cascade import flatten
 from degcore.record import layout, sign_record, write_record
 from degcore.tally import aggregate, decrypt_tally, mix_contests, mixnet_rows
 from degcore.trustees import threshold
-from degcore.trustees.dkg import CeremonyConfig, CeremonyResult
+from degcore.trustees.dkg import CeremonyResult
 from degcore.trustees.threshold import TrusteeShare
-from degcore.trustees.trustee import run_local_ceremony
+from tests.trustee_keys import local_ceremony, test_config
 
 STARTS = datetime(2026, 9, 18, 5, 0, tzinfo=UTC)
 ENDS = datetime(2026, 9, 20, 17, 0, tzinfo=UTC)
@@ -90,7 +90,7 @@ def issuer_key(style: str) -> rsa.RSAPrivateKey:
 
 @cache
 def _ceremony(group: Group) -> tuple[CeremonyResult, dict[str, TrusteeShare]]:
-    return run_local_ceremony(CeremonyConfig("e2026", group, 3, TRUSTEES))  # type: ignore[return-value]
+    return local_ceremony(test_config("e2026", group, 3, TRUSTEES))  # type: ignore[return-value]
 
 
 def remote_list_counts(counts: dict[str, int], key: SigningKey = REGISTRY_KEY) -> dict[str, JsonValue]:

@@ -63,8 +63,7 @@ from degcore.tally import (
     mixnet_rows,
 )
 from degcore.trustees import threshold
-from degcore.trustees.dkg import CeremonyConfig
-from degcore.trustees.trustee import run_local_ceremony
+from degcore.trustees.trustee import local_config, run_local_ceremony
 from degcore.verify.receipts import BallotStatus, check_receipt
 
 __all__ = ["DemoSummary", "run_demo"]
@@ -206,6 +205,8 @@ class _Keys:
     mix: tuple[tuple[str, SigningKey], ...] = tuple(
         (f"mix-server-{k}", SigningKey.generate()) for k in range(1, MIX_STAGES + 1)
     )
+    #: Each trustee's roster signing key (the ceremony configuration names the public halves).
+    trustees: dict[str, SigningKey] = field(default_factory=dict)
 
 
 def run_demo(
@@ -218,9 +219,9 @@ def run_demo(
     summary = DemoSummary(voters=voters)
 
     # 1. The authority announces the manifest and the ceremony; five trustees, any three decrypt.
-    config = CeremonyConfig(manifest.election_id, get_group(group_name), 3, TRUSTEES)
+    config, keys.trustees = local_config(manifest.election_id, get_group(group_name), 3, TRUSTEES)
     signed_announcement = announcement(keys.authority, manifest, config)
-    ceremony, shares = run_local_ceremony(config)
+    ceremony, shares = run_local_ceremony(config, keys.trustees)
     summary.checks.append(f"key ceremony: {len(ceremony.qualified)} of 5 trustees qualified, threshold 3")
     settings = ElectionSettings(
         manifest.election_id,

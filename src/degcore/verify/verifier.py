@@ -18,10 +18,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from degcore.ballot import ElectionContext, ElectionSetup
 from degcore.board.cast import Policy
-from degcore.errors import DegcoreError, InvalidInput
+from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
 from degcore.issuance import rsabssa
 from degcore.record import Limits, RecordReader, layout
 from degcore.trustees.dkg import CeremonyConfig, CeremonyResult, check_commitments, finalize
+from degcore.trustees.signing import verify_message
 from degcore.verify.ballots import LogFacts, scan_log
 from degcore.verify.report import CheckResult, Outcome, Report, with_dependencies
 from degcore.verify.tally_checks import check_aggregation, check_decryption, check_mixnet
@@ -249,7 +250,19 @@ def _ceremony(
         commitments, complaints, answers = reader.ceremony_messages(config)
     except DegcoreError as exc:
         raise _error(report, "V3", exc) from None
-    check.items = len(commitments)
+    check.items = len(commitments) + len(complaints) + len(answers)
+    # Every message must be its trustee's: one the roster key does not sign fails, named, and is
+    # left out of the recomputation (it is not that trustee's message).
+    forged = set()
+    for message in (*commitments, *complaints, *answers):
+        try:
+            verify_message(config, message)
+        except VerificationFailed as exc:
+            check.fail(exc.subject, exc.detail)
+            forged.add(id(message))
+    commitments = [m for m in commitments if id(m) not in forged]
+    complaints = [m for m in complaints if id(m) not in forged]
+    answers = [m for m in answers if id(m) not in forged]
     for message, failed in zip(commitments, check_commitments(config, commitments), strict=True):
         if failed is not None and message.trustee_id in published.qualified:
             check.fail(message.trustee_id, failed.detail)
