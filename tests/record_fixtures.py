@@ -31,6 +31,7 @@ from degcore.ballot import (
     encrypt_ballot,
     open_ballot,
 )
+from degcore.ballot.cosign import cosign
 from degcore.ballot.setup import announcement
 from degcore.board import BallotBox, CastBallot, Receipt, sign_ballot
 from degcore.chain import ChainEntry, link_hash, sign_object
@@ -44,7 +45,7 @@ from degcore.tally import aggregate, decrypt_tally, mix_contests, mixnet_rows
 from degcore.trustees import threshold
 from degcore.trustees.dkg import CeremonyResult
 from degcore.trustees.threshold import TrusteeShare
-from tests.trustee_keys import local_ceremony, test_config
+from tests.trustee_keys import local_ceremony, test_config, trustee_key
 
 STARTS = datetime(2026, 9, 18, 5, 0, tzinfo=UTC)
 ENDS = datetime(2026, 9, 20, 17, 0, tzinfo=UTC)
@@ -136,6 +137,19 @@ def issuance_items(
         counts[style] += 1
     items.append(("close", {"type": "close", "issued": counts}, to_rfc3339(ENDS)))  # type: ignore[dict-item]
     return items
+
+
+def party_keys() -> dict[str, SigningKey]:
+    """Role → the key each party of the setup holds (docs/protocol.md §8.6)."""
+    keys = {"issuer-log": ISSUANCE_KEY, "box": BOX_KEY, "registry": REGISTRY_KEY}
+    keys.update({f"mix:vote:mix-{i}": k for i, k in enumerate(MIX_KEYS, 1)})
+    keys.update({f"trustee:{t}": trustee_key(t) for t in TRUSTEES})
+    return keys
+
+
+def cosignatures(setup: ElectionSetup) -> list[dict[str, JsonValue]]:
+    """Every party's co-signature of ``setup``, each made with its own key."""
+    return [cosign(key, setup, role) for role, key in party_keys().items()]
 
 
 @dataclass
@@ -246,6 +260,7 @@ def build_record(
         result=final,
         mixed=mixed,
         mix_partials=mix_partials,
+        cosignatures=cosignatures(context.setup),  # type: ignore[arg-type]
     )
     sign_record(built.root, AUTHORITY)
     box.close()

@@ -34,9 +34,10 @@ from degcore.ballot import (
     encrypt_ballot,
     open_ballot,
 )
+from degcore.ballot.cosign import cosign
 from degcore.ballot.setup import announcement
 from degcore.board import BallotBox, BoxReader, CastBallot, Receipt, sign_ballot
-from degcore.encoding import canonical_json
+from degcore.encoding import JsonValue, canonical_json
 from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import get_group
 from degcore.issuance import (
@@ -260,6 +261,7 @@ def run_demo(
         remote_list=counts,
     )
     election.context = ElectionContext(manifest, ceremony, setup)
+    cosignatures = _cosignatures(setup, keys)
     summary.checks.append(
         "election setup signed by the authority: issuer, box, registry and mix-server keys, "
         f"policy first, {MIX_STAGES} mix servers, issuance and voting windows"
@@ -285,6 +287,7 @@ def run_demo(
         result=_result(summary),
         mixed=mixed,
         mix_partials=mix_partials,
+        cosignatures=cosignatures,
     )
     summary.record_sha256 = sign_record(summary.record, keys.authority)
     _lookups(summary.record, receipts, keys.box, summary)
@@ -295,6 +298,14 @@ def run_demo(
     reader.close()
     issuer.close()
     return summary
+
+
+def _cosignatures(setup: ElectionSetup, keys: _Keys) -> list[dict[str, JsonValue]]:
+    """Every party the setup names co-signs its hash with its own key (each on its own machine)."""
+    parties = [("issuer-log", keys.issuance_log), ("box", keys.box), ("registry", keys.registry)]
+    parties += [(f"mix:referendum:{name}", key) for name, key in keys.mix]
+    parties += [(f"trustee:{t}", key) for t, key in keys.trustees.items()]
+    return [cosign(key, setup, role) for role, key in parties]
 
 
 def _result(summary: DemoSummary) -> Result:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
@@ -54,7 +54,8 @@ class SignedMessage(Protocol):
         """The Ed25519 signature (64 bytes; empty before signing)."""
         ...
 
-    def to_json(self, config: object, /) -> dict[str, JsonValue]:
+    # Any: each message type takes its own scope (a CeremonyConfig, or a context for a partial).
+    def to_json(self, config: Any, /) -> dict[str, JsonValue]:
         """The message's JSON object, with its ``signature``."""
         ...
 
