@@ -147,9 +147,10 @@ def party_keys() -> dict[str, SigningKey]:
     return keys
 
 
-def cosignatures(setup: ElectionSetup) -> list[dict[str, JsonValue]]:
-    """Every party's co-signature of ``setup``, each made with its own key."""
-    return [cosign(key, setup, role) for role, key in party_keys().items()]
+def cosignatures(setup: ElectionSetup, **held: SigningKey) -> list[dict[str, JsonValue]]:
+    """Every party's co-signature of ``setup``, each made with its own key (``held``: role → another)."""
+    keys = {**party_keys(), **{role.replace("_", "-"): key for role, key in held.items()}}
+    return [cosign(key, setup, role) for role, key in keys.items()]
 
 
 @dataclass
@@ -202,18 +203,23 @@ def cast(
 
 
 def build_record(
-    root: Path, group_name: str = "ristretto255", *, minted: tuple[tuple[str, bool], ...] = ()
+    root: Path,
+    group_name: str = "ristretto255",
+    *,
+    minted: tuple[tuple[str, bool], ...] = (),
+    box_key: SigningKey = BOX_KEY,
 ) -> Built:
     """Eight counted ballots (four per style), one challenge, two mix servers, four trustees decrypting.
 
     ``minted``: a dishonest issuer's extra credentials (style, whether it logs them), each cast.
+    ``box_key``: the key the setup names for the box, which runs the box and co-signs as ``box``.
     """
     group = get_group(group_name)
-    context, inputs = setup_for(group)
+    context, inputs = setup_for(group, box_key=bytes(box_key.verify_key))
     result, shares = _ceremony(group)
     built = Built(root / "record", context, shares)
     box = BallotBox(
-        root / "box.sqlite", context, {s: issuer_key(s).public_key() for s in ("a", "b")}, BOX_KEY
+        root / "box.sqlite", context, {s: issuer_key(s).public_key() for s in ("a", "b")}, box_key
     )
     issued: list[tuple[str, str]] = []
     for i in range(4):
@@ -260,7 +266,7 @@ def build_record(
         result=final,
         mixed=mixed,
         mix_partials=mix_partials,
-        cosignatures=cosignatures(context.setup),  # type: ignore[arg-type]
+        cosignatures=cosignatures(context.setup, box=box_key),  # type: ignore[arg-type]
     )
     sign_record(built.root, AUTHORITY)
     box.close()

@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from nacl.signing import SigningKey
 
-from degcore.ballot.cosign import fingerprint
+from degcore.ballot.cosign import cosign, fingerprint
 from degcore.chain import sign_object, verify_object
 from degcore.encoding import JsonValue, from_hex, read_record, record_header
 from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
@@ -45,12 +46,14 @@ from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption, T
 from degcore.trustees.trustee import Trustee
 from degcore.verify import CATALOGUE, Outcome, verify_tally_inputs
 
-__all__ = ["PASSPHRASE_ENV", "add_parser"]
+__all__ = ["COSIGNATURES", "PASSPHRASE_ENV", "add_parser", "cosignature_file", "read_roster"]
 
 log = logging.getLogger("degcore.trustee")
 
 #: Where each trustee's public signing key is published before the configuration (self-signed).
 KEYS = "ceremony/messages/keys"
+#: Where each party publishes its co-signature of the setup on the board (one file per role).
+COSIGNATURES = "cosign"
 SIGNING_KEY_KIND = "trustee-signing-key"
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NOT_READY = 0, 1, 2, 3
@@ -99,6 +102,11 @@ def _load_signing_key(args: argparse.Namespace, passphrase: str) -> SigningKey:
     return SigningKey(from_hex(payload["signing_key"], 32, "signing_key"))
 
 
+def read_roster(folder: str | Path, trustees: Sequence[str]) -> dict[str, bytes]:
+    """Trustee id → the public signing key it published with ``keygen`` (self-signed), in order."""
+    return _roster(Board(folder), tuple(trustees))
+
+
 def _roster(board: Board, trustees: tuple[str, ...]) -> dict[str, bytes]:
     """Each listed trustee's published public key, checked against its own signature."""
     roster = {}
@@ -134,6 +142,8 @@ def _cmd_show(args: argparse.Namespace, board: Board) -> int:
     config = _config(board)
     print(f"election {config.election_id}, group {config.group.name}, t = {config.threshold} of {config.n}")
     print(f"trustees: {', '.join(config.trustees)}")
+    for trustee in config.trustees:
+        print(f"  {trustee}: key fingerprint {fingerprint(config.signing_key(trustee))}")
     print(f"digest: {config.digest().hex()}")
     for title, folder, suffix in (
         ("round 1 (commit)", COMMITMENTS, ".json"),
@@ -230,6 +240,23 @@ def _cmd_finish(args: argparse.Namespace, board: Board) -> int:
     print(
         f"result digest (compare with the others): {sha256(board.path(layout.DKG_RESULT).read_bytes()).hex()}"
     )
+    return EXIT_OK
+
+
+def cosignature_file(role: str) -> str:
+    """The board file of one role's co-signature (``:`` in a role becomes ``_``)."""
+    return f"{COSIGNATURES}/{role.replace(':', '_')}.json"
+
+
+def _cmd_cosign(args: argparse.Namespace, board: Board) -> int:
+    """After the setup: check that it names your roster key, then co-sign its hash with it."""
+    key = _load_signing_key(args, _passphrase(args))
+    context = load_context(board.root)  # the setup's signature and bindings checked
+    if context.ceremony.config.signing_key(args.id) != bytes(key.verify_key) or context.setup is None:
+        raise VerificationFailed("setup", f"trustee:{args.id}", "the setup does not name your signing key")
+    role = f"trustee:{args.id}"
+    board.publish_json(cosignature_file(role), cosign(key, context.setup, role))
+    print(f"{args.id}: the setup names your key; co-signature published")
     return EXIT_OK
 
 
@@ -342,13 +369,14 @@ _STEPS = {
     "receive": (_cmd_receive, "step 3: check the shares dealt to you; publish complaints"),
     "answer": (_cmd_answer, "step 4: answer the complaints against you"),
     "finish": (_cmd_finish, "step 5: the joint key and your share (sealed); the ceremony's record files"),
+    "cosign": (_cmd_cosign, "after the setup: check it names your key, and co-sign its hash"),
     "decrypt": (_cmd_decrypt, "tally: your partial decryptions of the tally and of each mix-net output"),
     "combine": (_cmd_combine, "tally (anyone): check the partials, combine t of them, publish the result"),
 }
 _NEEDS = {
     "state": {"commit", "deal", "receive", "answer", "finish"},
     "share": {"finish", "decrypt"},
-    "passphrase": {"keygen", "commit", "deal", "receive", "answer", "finish", "decrypt"},
+    "passphrase": {"keygen", "cosign", "commit", "deal", "receive", "answer", "finish", "decrypt"},
     "late": {"deal", "receive", "answer", "finish"},
 }
 
@@ -369,7 +397,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
             step.add_argument("--group", choices=GROUP_NAMES, required=True)
             step.add_argument("--threshold", type=int, required=True, help="t: how many trustees decrypt")
             step.add_argument("--trustees", required=True, help="the roster, in order: a,b,c,…")
-        if name in {"keygen", "commit"}:
+        if name in {"keygen", "commit", "cosign"}:
             step.add_argument("--id", required=True, help="your trustee id, as in the roster")
             step.add_argument("--key", required=True, help="your sealed signing key (keygen makes it)")
         if name == "commit":

@@ -1,6 +1,6 @@
 """Trustee message signatures: every message a trustee publishes is signed with its roster key.
 
-docs/protocol.md §6.6. The ceremony configuration names each trustee's Ed25519 public signing key.
+docs/protocol.md §6.7. The ceremony configuration names each trustee's Ed25519 public signing key.
 A trustee signs each message it publishes — its round-1 commitment, its complaints, its answers,
 its partial decryptions — with the :func:`degcore.chain.sign_object` convention: the signature
 is Ed25519 over the RFC 8785 canonical JSON of the message's object without its ``signature``
