@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tests.trustee_keys import local_ceremony, test_config
+
 from degcore.ballot import BallotStyle, Contest, District, ElectionContext, Manifest, Option
 from degcore.groups import get_group
-from degcore.trustees.dkg import CeremonyConfig
 from degcore.trustees.threshold import TrusteeShare
-from degcore.trustees.trustee import run_local_ceremony
 
 STARTS = datetime(2026, 9, 18, 5, tzinfo=UTC)
 #: A moment while the benchmark election's voting runs.
@@ -23,5 +23,5 @@ def bench_election() -> tuple[ElectionContext, dict[str, TrusteeShare]]:
         (Contest("c", "Contest", tuple(Option(f"o{i}", f"Option {i}") for i in range(5)), 1, 1),),
         (BallotStyle("s", ("c",)),), (District("d", "District", "s"),),
     )  # fmt: skip
-    result, shares = run_local_ceremony(CeremonyConfig("bench", get_group("ristretto255"), 3, TRUSTEES))
+    result, shares = local_ceremony(test_config("bench", get_group("ristretto255"), 3, TRUSTEES))
     return ElectionContext(manifest, result), shares

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from tests.trustee_keys import local_ceremony, test_config
 
 from benchmarks.conftest import Reporter
 from degcore.elgamal import Ciphertext, encrypt
 from degcore.groups import GROUP_NAMES, get_group
 from degcore.parallel import SERIAL, worker_count
 from degcore.trustees import threshold
-from degcore.trustees.dkg import CeremonyConfig, CeremonyResult
-from degcore.trustees.trustee import run_local_ceremony
+from degcore.trustees.dkg import CeremonyResult
 
 ROSTER = ("t1", "t2", "t3", "t4", "t5")
 CONTEXT = bytes(range(32))
@@ -20,8 +20,8 @@ CIPHERTEXTS = 10_000
 @pytest.mark.parametrize("name", GROUP_NAMES)
 def test_ceremony(report: Reporter, name: str) -> None:
     """All five trustees' work in one process: commitments, shares, checks, finalize (each trustee)."""
-    config = CeremonyConfig("bench", get_group(name), 3, ROSTER)
-    report(f"ceremony n=5 t=3 {name}", config.group, lambda: run_local_ceremony(config))
+    config = test_config("bench", get_group(name), 3, ROSTER)
+    report(f"ceremony n=5 t=3 {name}", config.group, lambda: local_ceremony(config))
 
 
 def _decrypt_all(
@@ -37,7 +37,7 @@ def _decrypt_all(
 def test_threshold_decryption(report: Reporter) -> None:
     """Three partial decryptions with proofs, every proof checked, then combined: on all cores."""
     group = get_group("ristretto255")
-    result, shares = run_local_ceremony(CeremonyConfig("bench", group, 3, ROSTER))
+    result, shares = local_ceremony(test_config("bench", group, 3, ROSTER))
     cts = [encrypt(result.joint_key, i % 5) for i in range(CIPHERTEXTS)]
     workers = worker_count()
     report(

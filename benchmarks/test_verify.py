@@ -23,12 +23,14 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from nacl.signing import SigningKey
+from tests.trustee_keys import trustee_key
 
 from benchmarks._election import STARTS, bench_election
 from benchmarks._opcount import bound, count_ops
 from benchmarks.conftest import costs_for, record_ratio, record_throughput
 from degcore.ballot import ElectionContext, ElectionSetup, EncryptedBallot, PlaintextBallot
 from degcore.ballot import encrypt_ballot as encrypt
+from degcore.ballot.cosign import cosign
 from degcore.ballot.setup import announcement
 from degcore.board import CastBallot, sign_ballot
 from degcore.board.log import TAG as BOARD_TAG
@@ -134,6 +136,15 @@ def _build(root: Path) -> None:
         tally=tally,
         partials=partials,
         result=decrypt_tally(context, tally, partials),
+        cosignatures=[
+            cosign(key, setup, role)
+            for role, key in (
+                ("issuer-log", issuance),
+                ("box", box_key),
+                ("registry", registry),
+                *((f"trustee:{t}", trustee_key(t)) for t in ceremony.config.trustees),
+            )
+        ],
     )
     sign_record(root, authority)
 

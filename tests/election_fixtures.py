@@ -22,9 +22,8 @@ from degcore.ballot import encrypt_ballot as _encrypt
 from degcore.board import CastBallot, sign_ballot
 from degcore.groups import Group
 from degcore.issuance import VoterCredential, finish_credential, request_credential, rsabssa
-from degcore.trustees.dkg import CeremonyConfig
 from degcore.trustees.threshold import TrusteeShare
-from degcore.trustees.trustee import run_local_ceremony
+from tests.trustee_keys import local_ceremony, test_config
 
 STARTS = datetime(2026, 9, 18, 5, 0, tzinfo=UTC)
 ENDS = datetime(2026, 9, 20, 17, 0, tzinfo=UTC)
@@ -83,7 +82,7 @@ class Election:
 
 @cache
 def _ceremony(group: Group) -> tuple[object, dict[str, TrusteeShare]]:
-    return run_local_ceremony(CeremonyConfig("e2026", group, 3, TRUSTEES))
+    return local_ceremony(test_config("e2026", group, 3, TRUSTEES))
 
 
 def election(group: Group) -> Election:

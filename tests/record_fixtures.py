@@ -31,6 +31,7 @@ from degcore.ballot import (
     encrypt_ballot,
     open_ballot,
 )
+from degcore.ballot.cosign import cosign
 from degcore.ballot.setup import announcement
 from degcore.board import BallotBox, CastBallot, Receipt, sign_ballot
 from degcore.chain import ChainEntry, link_hash, sign_object
@@ -42,9 +43,9 @@ from degcore.mixnet.cascade import flatten
 from degcore.record import layout, sign_record, write_record
 from degcore.tally import aggregate, decrypt_tally, mix_contests, mixnet_rows
 from degcore.trustees import threshold
-from degcore.trustees.dkg import CeremonyConfig, CeremonyResult
+from degcore.trustees.dkg import CeremonyResult
 from degcore.trustees.threshold import TrusteeShare
-from degcore.trustees.trustee import run_local_ceremony
+from tests.trustee_keys import local_ceremony, test_config, trustee_key
 
 STARTS = datetime(2026, 9, 18, 5, 0, tzinfo=UTC)
 ENDS = datetime(2026, 9, 20, 17, 0, tzinfo=UTC)
@@ -90,7 +91,7 @@ def issuer_key(style: str) -> rsa.RSAPrivateKey:
 
 @cache
 def _ceremony(group: Group) -> tuple[CeremonyResult, dict[str, TrusteeShare]]:
-    return run_local_ceremony(CeremonyConfig("e2026", group, 3, TRUSTEES))  # type: ignore[return-value]
+    return local_ceremony(test_config("e2026", group, 3, TRUSTEES))  # type: ignore[return-value]
 
 
 def remote_list_counts(counts: dict[str, int], key: SigningKey = REGISTRY_KEY) -> dict[str, JsonValue]:
@@ -136,6 +137,20 @@ def issuance_items(
         counts[style] += 1
     items.append(("close", {"type": "close", "issued": counts}, to_rfc3339(ENDS)))  # type: ignore[dict-item]
     return items
+
+
+def party_keys() -> dict[str, SigningKey]:
+    """Role → the key each party of the setup holds (docs/protocol.md §8.6)."""
+    keys = {"issuer-log": ISSUANCE_KEY, "box": BOX_KEY, "registry": REGISTRY_KEY}
+    keys.update({f"mix:vote:mix-{i}": k for i, k in enumerate(MIX_KEYS, 1)})
+    keys.update({f"trustee:{t}": trustee_key(t) for t in TRUSTEES})
+    return keys
+
+
+def cosignatures(setup: ElectionSetup, **held: SigningKey) -> list[dict[str, JsonValue]]:
+    """Every party's co-signature of ``setup``, each made with its own key (``held``: role → another)."""
+    keys = {**party_keys(), **{role.replace("_", "-"): key for role, key in held.items()}}
+    return [cosign(key, setup, role) for role, key in keys.items()]
 
 
 @dataclass
@@ -188,18 +203,23 @@ def cast(
 
 
 def build_record(
-    root: Path, group_name: str = "ristretto255", *, minted: tuple[tuple[str, bool], ...] = ()
+    root: Path,
+    group_name: str = "ristretto255",
+    *,
+    minted: tuple[tuple[str, bool], ...] = (),
+    box_key: SigningKey = BOX_KEY,
 ) -> Built:
     """Eight counted ballots (four per style), one challenge, two mix servers, four trustees decrypting.
 
     ``minted``: a dishonest issuer's extra credentials (style, whether it logs them), each cast.
+    ``box_key``: the key the setup names for the box, which runs the box and co-signs as ``box``.
     """
     group = get_group(group_name)
-    context, inputs = setup_for(group)
+    context, inputs = setup_for(group, box_key=bytes(box_key.verify_key))
     result, shares = _ceremony(group)
     built = Built(root / "record", context, shares)
     box = BallotBox(
-        root / "box.sqlite", context, {s: issuer_key(s).public_key() for s in ("a", "b")}, BOX_KEY
+        root / "box.sqlite", context, {s: issuer_key(s).public_key() for s in ("a", "b")}, box_key
     )
     issued: list[tuple[str, str]] = []
     for i in range(4):
@@ -246,6 +266,7 @@ def build_record(
         result=final,
         mixed=mixed,
         mix_partials=mix_partials,
+        cosignatures=cosignatures(context.setup, box=box_key),  # type: ignore[arg-type]
     )
     sign_record(built.root, AUTHORITY)
     box.close()

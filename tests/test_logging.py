@@ -72,11 +72,14 @@ def _ceremony(folder: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     board.mkdir()
     monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
     n = ["--scrypt-n", str(MIN_SCRYPT_N)]
+    for who in ("a", "b"):
+        key = ["--key", str(folder / f"{who}.key")]
+        assert main(["trustee", "keygen", str(board), "--id", who, *key, *n]) == 0
     assert main(["trustee", "config", str(board), "--election-id", "e", "--group", "ristretto255",
                  "--threshold", "2", "--trustees", "a,b"]) == 0  # fmt: skip
     for step in ("commit", "deal", "receive", "answer", "finish"):
         for who in ("a", "b"):
-            extra = ["--id", who] if step == "commit" else []
+            extra = ["--id", who, "--key", str(folder / f"{who}.key")] if step == "commit" else []
             extra += ["--share", str(folder / f"{who}.share")] if step == "finish" else []
             assert (
                 main(["trustee", step, str(board), "--state", str(folder / f"{who}.sealed"), *n, *extra]) == 0

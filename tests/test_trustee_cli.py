@@ -56,8 +56,8 @@ def _run(board: Path, step: str, who: str | None = None, *extra: str) -> subproc
             args += ["--state", str(home / "ceremony.sealed")]
         if step in {"finish", "decrypt"}:
             args += ["--share", str(home / "share.sealed")]
-        if step == "commit":
-            args += ["--id", who]
+        if step in {"keygen", "commit"}:
+            args += ["--id", who, "--key", str(home / "signing.sealed")]
         env[PASSPHRASE_ENV] = f"passphrase of {who}"
     return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         args, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -130,6 +130,8 @@ def _load(path: Path) -> object:
 def test_five_trustee_processes_run_the_ceremony_and_four_decrypt(tmp_path: Path) -> None:
     board = tmp_path / "board"
     board.mkdir()
+    keys = _round(board, "keygen", TRUSTEES)
+    assert all("fingerprint (publish it yourself" in out for out in keys)
     code, out, err = _check(
         board, "config", "--election-id", "e2026", "--group", GROUP, "--threshold", "3",
         "--trustees", ",".join(TRUSTEES),
@@ -180,6 +182,7 @@ def test_five_trustee_processes_run_the_ceremony_and_four_decrypt(tmp_path: Path
 def test_a_wrong_passphrase_is_refused_without_a_traceback(tmp_path: Path) -> None:
     board = tmp_path / "board"
     board.mkdir()
+    _round(board, "keygen", ("a", "b"))
     assert _check(board, "config", "--election-id", "e", "--group", GROUP, "--threshold", "2",
                   "--trustees", "a,b")[0] == 0  # fmt: skip
     assert _run(board, "commit", "a").wait(timeout=300) == 0
@@ -201,13 +204,19 @@ def test_after_the_deadline_the_others_go_on_without_a_silent_trustee(
     board = tmp_path / "board"
     board.mkdir()
     monkeypatch.setenv(PASSPHRASE_ENV, "the same for both, in this test")
-    assert main(["trustee", "config", str(board), "--election-id", "e", "--group", GROUP,
-                 "--threshold", "2", "--trustees", "a,b,c"]) == 0  # fmt: skip
 
     def step(name: str, who: str, *extra: str) -> int:
-        state = ["--state", str(tmp_path / f"{who}.sealed"), "--scrypt-n", str(MIN_SCRYPT_N)]
-        ids = ["--id", who] if name == "commit" else []
+        state = [] if name == "keygen" else ["--state", str(tmp_path / f"{who}.sealed")]
+        state += ["--scrypt-n", str(MIN_SCRYPT_N)]
+        ids = ["--id", who, "--key", str(tmp_path / f"{who}.key")] if name in {"keygen", "commit"} else []
         return main(["trustee", name, str(board), *state, *ids, *extra])
+
+    assert main(["trustee", "config", str(board), "--election-id", "e", "--group", GROUP,
+                 "--threshold", "2", "--trustees", "a,b,c"]) == 3  # fmt: skip  # no keys published yet
+    assert all(step("keygen", who) == 0 for who in "abc")
+    assert step("keygen", "a") == 1  # never replace a published key
+    assert main(["trustee", "config", str(board), "--election-id", "e", "--group", GROUP,
+                 "--threshold", "2", "--trustees", "a,b,c"]) == 0  # fmt: skip
 
     assert step("commit", "a") == 0 and step("commit", "b") == 0  # c never commits
     assert step("deal", "a") == 3  # not ready: waiting for c
@@ -222,8 +231,14 @@ def test_after_the_deadline_the_others_go_on_without_a_silent_trustee(
     assert isinstance(result, dict) and result["qualified"] == ["a", "b"]
 
 
-def test_config_starts_the_shared_folder_as_trustees_md_shows(tmp_path: Path) -> None:
-    board = tmp_path / "board"  # not there yet: the authority's first command makes it
+def test_config_starts_the_shared_folder_as_trustees_md_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    board = tmp_path / "board"  # not there yet: the trustees' first command makes it
+    monkeypatch.setenv(PASSPHRASE_ENV, "pw")
+    for who in ("a", "b"):
+        assert main(["trustee", "keygen", str(board), "--id", who, "--key", str(tmp_path / f"{who}.key"),
+                     "--scrypt-n", str(MIN_SCRYPT_N)]) == 0  # fmt: skip
     assert main(["trustee", "config", str(board), "--election-id", "e", "--group", GROUP,
                  "--threshold", "2", "--trustees", "a,b"]) == 0  # fmt: skip
     assert (board / layout.CONFIG).is_file()

@@ -17,8 +17,9 @@ from tqdm import tqdm
 
 from degcore import __version__
 from degcore.ballot import Manifest
+from degcore.ballot.cosign import parse_pins
 from degcore.demo import ABSENT, DemoSummary, demo_manifest, run_demo
-from degcore.errors import DegcoreError
+from degcore.errors import DegcoreError, InvalidInput
 from degcore.groups import GROUP_NAMES
 from degcore.interop.verificatum.cli import add_parser as add_vmnv_parser
 from degcore.parallel import dask_executor
@@ -212,6 +213,11 @@ def _checked(args: argparse.Namespace, command: str) -> Report | int:
             print(f"degcore {command}: {exc}", file=sys.stderr)
             return EXIT_USAGE
     try:
+        pins = _pins(args)
+    except (DegcoreError, OSError) as exc:
+        print(f"degcore {command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
         reader = RecordReader(args.record)
         lines = reader.index().get("lines", {})
         total = lines.get(layout.LOG, 0) if isinstance(lines, dict) else 0
@@ -236,9 +242,20 @@ def _checked(args: argparse.Namespace, command: str) -> Report | int:
             except (DegcoreError, OSError, TimeoutError) as exc:
                 print(f"degcore {command}: cannot reach the Dask scheduler: {exc}", file=sys.stderr)
                 return EXIT_INFRASTRUCTURE
-            return verify_record(args.record, executor=executor, advance=bar.update, checks=checks)
+            return verify_record(args.record, executor=executor, advance=bar.update, checks=checks, pins=pins)
     finally:
         bar.close()
+
+
+def _pins(args: argparse.Namespace) -> dict[str, str]:
+    """``--pin ROLE=FINGERPRINT`` (repeatable) and ``--pins FILE``: role → fingerprint (V19)."""
+    pins = parse_pins(getattr(args, "pin", None) or [])
+    if file := getattr(args, "pins", None):
+        from_file = parse_pins(Path(file).read_text(encoding="utf-8").splitlines(), where=str(file))
+        for role, value in from_file.items():
+            if pins.setdefault(role, value) != value:
+                raise InvalidInput(f"{role} is pinned to two different fingerprints (--pin and {file})")
+    return pins
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -356,6 +373,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     verify.add_argument(
         "--receipt", metavar="FILE", help="check a voter's receipt against the record instead (fast)"
+    )
+    verify.add_argument(
+        "--pin",
+        action="append",
+        metavar="ROLE=FINGERPRINT",
+        help="fail (V19) unless the setup names this key for ROLE (repeatable; roles: docs/verifier.md)",
+    )
+    verify.add_argument(
+        "--pins", metavar="FILE", help="pins from FILE, one ROLE=FINGERPRINT a line, # comments"
     )
     verify.add_argument(
         "--quiet", action="store_true", help="no progress bar, no report: only the exit status"

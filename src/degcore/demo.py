@@ -34,9 +34,10 @@ from degcore.ballot import (
     encrypt_ballot,
     open_ballot,
 )
+from degcore.ballot.cosign import cosign
 from degcore.ballot.setup import announcement
 from degcore.board import BallotBox, BoxReader, CastBallot, Receipt, sign_ballot
-from degcore.encoding import canonical_json
+from degcore.encoding import JsonValue, canonical_json
 from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import get_group
 from degcore.issuance import (
@@ -63,8 +64,7 @@ from degcore.tally import (
     mixnet_rows,
 )
 from degcore.trustees import threshold
-from degcore.trustees.dkg import CeremonyConfig
-from degcore.trustees.trustee import run_local_ceremony
+from degcore.trustees.trustee import local_config, run_local_ceremony
 from degcore.verify.receipts import BallotStatus, check_receipt
 
 __all__ = ["DemoSummary", "run_demo"]
@@ -206,6 +206,8 @@ class _Keys:
     mix: tuple[tuple[str, SigningKey], ...] = tuple(
         (f"mix-server-{k}", SigningKey.generate()) for k in range(1, MIX_STAGES + 1)
     )
+    #: Each trustee's roster signing key (the ceremony configuration names the public halves).
+    trustees: dict[str, SigningKey] = field(default_factory=dict)
 
 
 def run_demo(
@@ -218,9 +220,9 @@ def run_demo(
     summary = DemoSummary(voters=voters)
 
     # 1. The authority announces the manifest and the ceremony; five trustees, any three decrypt.
-    config = CeremonyConfig(manifest.election_id, get_group(group_name), 3, TRUSTEES)
+    config, keys.trustees = local_config(manifest.election_id, get_group(group_name), 3, TRUSTEES)
     signed_announcement = announcement(keys.authority, manifest, config)
-    ceremony, shares = run_local_ceremony(config)
+    ceremony, shares = run_local_ceremony(config, keys.trustees)
     summary.checks.append(f"key ceremony: {len(ceremony.qualified)} of 5 trustees qualified, threshold 3")
     settings = ElectionSettings(
         manifest.election_id,
@@ -259,6 +261,7 @@ def run_demo(
         remote_list=counts,
     )
     election.context = ElectionContext(manifest, ceremony, setup)
+    cosignatures = _cosignatures(setup, keys)
     summary.checks.append(
         "election setup signed by the authority: issuer, box, registry and mix-server keys, "
         f"policy first, {MIX_STAGES} mix servers, issuance and voting windows"
@@ -284,6 +287,7 @@ def run_demo(
         result=_result(summary),
         mixed=mixed,
         mix_partials=mix_partials,
+        cosignatures=cosignatures,
     )
     summary.record_sha256 = sign_record(summary.record, keys.authority)
     _lookups(summary.record, receipts, keys.box, summary)
@@ -294,6 +298,14 @@ def run_demo(
     reader.close()
     issuer.close()
     return summary
+
+
+def _cosignatures(setup: ElectionSetup, keys: _Keys) -> list[dict[str, JsonValue]]:
+    """Every party the setup names co-signs its hash with its own key (each on its own machine)."""
+    parties = [("issuer-log", keys.issuance_log), ("box", keys.box), ("registry", keys.registry)]
+    parties += [(f"mix:referendum:{name}", key) for name, key in keys.mix]
+    parties += [(f"trustee:{t}", key) for t, key in keys.trustees.items()]
+    return [cosign(key, setup, role) for role, key in parties]
 
 
 def _result(summary: DemoSummary) -> Result:

@@ -17,9 +17,12 @@ from pathlib import Path
 
 from nacl.signing import SigningKey
 
+from degcore.ballot import ElectionSetup
+from degcore.ballot.cosign import cosign
 from degcore.encoding import canonical_json
 from degcore.record import layout
 from tests.record_fixtures import (
+    AUTHORITY,
     BOX_KEY,
     ISSUANCE_KEY,
     ISSUANCE_TAG,
@@ -137,6 +140,32 @@ def _partial(root: Path) -> None:
     edit_json(root, layout.partial_file("t2"), change)
 
 
+def _forged_commitment(root: Path) -> None:
+    objects = lines(root, layout.COMMITMENTS)
+    objects[1]["encryption_key"] = "00" * 32
+    (root / layout.COMMITMENTS).write_bytes(b"".join(canonical_json(o) + b"\n" for o in objects))
+    reindex(root)
+
+
+def _no_box_cosignature(root: Path) -> None:
+    kept = [c for c in lines(root, layout.COSIGNATURES) if c["role"] != "box"]
+    (root / layout.COSIGNATURES).write_bytes(b"".join(canonical_json(o) + b"\n" for o in kept))
+    reindex(root)
+
+
+def _authority_swaps_box_key(root: Path) -> None:
+    fake = SigningKey(bytes(range(7, 39)))  # the authority's own key for the box
+    edit_json(
+        root, layout.SETUP, lambda s: s["box"].update(key=bytes(fake.verify_key).hex()), resign=AUTHORITY
+    )
+    setup = ElectionSetup.from_json(json.loads((root / layout.SETUP).read_bytes()))
+    objects = [
+        cosign(fake, setup, "box") if c["role"] == "box" else c for c in lines(root, layout.COSIGNATURES)
+    ]
+    (root / layout.COSIGNATURES).write_bytes(b"".join(canonical_json(o) + b"\n" for o in objects))
+    reindex(root)
+
+
 CASES: tuple[Case, ...] = (
     Case(
         "v1-pretty-printed",
@@ -192,7 +221,26 @@ CASES: tuple[Case, ...] = (
         "v14-policy-switched",
         "the setup's box policy changed without the authority's signature (so the base hash too)",
         _policy,
-        ("V14", "V6", "V8", "V10", "V11", "V12"),
+        ("V14", "V6", "V8", "V10", "V11", "V12", "V17"),
+    ),
+    Case(
+        "v3-commitment-not-signed-by-its-trustee",
+        "t2's round-1 message altered (its X25519 key) by someone without t2's signing key",
+        _forged_commitment,
+        ("V3",),
+    ),
+    Case(
+        "v17-box-did-not-cosign",
+        "the box's co-signature of the setup left out",
+        _no_box_cosignature,
+        ("V17",),
+    ),
+    Case(
+        "v17-authority-swaps-the-box-key",
+        "the authority alone names a box key of its own in the setup, re-signs the setup and forges "
+        "the box's co-signature with that key; the other parties co-signed the genuine setup",
+        _authority_swaps_box_key,
+        ("V5", "V6", "V8", "V10", "V11", "V12", "V17"),
     ),
     Case(
         "v15-duplicate-reference",

@@ -17,9 +17,9 @@ from degcore.errors import Rule, RuleViolation, VerificationFailed
 from degcore.groups import Group
 from degcore.parallel import SERIAL
 from degcore.trustees import threshold
-from degcore.trustees.dkg import CeremonyConfig
-from degcore.trustees.trustee import run_local_ceremony
+from degcore.trustees.signing import sign_message
 from tests.conftest import group_property
+from tests.trustee_keys import local_ceremony, test_config, trustee_key
 
 CONTEXT = b"property base hash"
 
@@ -28,7 +28,7 @@ def _check_threshold(group: Group, data: st.DataObject) -> None:
     n = data.draw(st.integers(min_value=1, max_value=7), label="n")
     t = data.draw(st.integers(min_value=1, max_value=n), label="t")
     roster = tuple(f"trustee-{i}" for i in range(n))
-    result, shares = run_local_ceremony(CeremonyConfig("prop", group, t, roster))
+    result, shares = local_ceremony(test_config("prop", group, t, roster))
     messages = data.draw(st.lists(st.integers(min_value=0, max_value=20), min_size=1, max_size=3), label="m")
     cts = [encrypt(result.joint_key, m) for m in messages]
 
@@ -63,6 +63,7 @@ def _check_threshold(group: Group, data: st.DataObject) -> None:
             "v": dleq.DleqProof(proof.A1, proof.A2, (proof.v + delta) % group.order),
         }[kind]
         bad = dataclasses.replace(victim, proofs=tuple(proofs))
+    bad = sign_message(result.config, trustee_key(victim.trustee_id), bad)  # the trustee signs its lie
     session = threshold.ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
     with pytest.raises(VerificationFailed) as failed:
         session.add(bad)

@@ -28,7 +28,9 @@ PROTOCOL = ROOT / "docs" / "protocol.md"
 
 B11, B22, B33 = bytes([0x11]) * 32, bytes([0x22]) * 32, bytes([0x33]) * 32
 CONFIG = {"format": "degcore/3", "type": "ceremony-config", "election_id": "e2026", "group": "ristretto255",
-          "threshold": 2, "trustees": ["t1", "t2", "t3"]}  # fmt: skip
+          "threshold": 2, "trustees": [{"id": "t1", "signing_key": "11" * 32},
+                                       {"id": "t2", "signing_key": "22" * 32},
+                                       {"id": "t3", "signing_key": "33" * 32}]}  # fmt: skip
 CLOSE = {"type": "close", "counted": 0, "challenged": 0}
 BALLOT = {"format": "degcore/3", "type": "encrypted-ballot", "election": B11.hex(), "style": "b",
           "credential_key": B22.hex(), "contests": []}  # fmt: skip
@@ -89,7 +91,10 @@ INPUTS: dict[str, tuple[bytes, ...]] = {
 #: name → (what it is, the function that computes it)
 CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
     "sha256-one-part": ("sha256(b'abc') (§2.0)", lambda: sha256(b"abc")),
-    "ceremony-digest": ("D = sha256(canonical(config)) (§6.1)", lambda: sha256(canonical_json(CONFIG))),
+    "ceremony-digest": (
+        "D = sha256(canonical(config)) (§6.1), for trustees t1, t2, t3 with roster keys 11^32, 22^32, 33^32",
+        lambda: sha256(canonical_json(CONFIG)),
+    ),
     "log-entry": (
         "hash_1 of a close entry: sha256('degcore/3/board', 0^32, u64(1), 'close', sha256(payload), at) "
         'with payload = the canonical JSON {"challenged":0,"counted":0,"type":"close"} and '

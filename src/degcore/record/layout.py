@@ -8,6 +8,7 @@ __all__ = [
     "COMMITMENTS",
     "COMPLAINTS",
     "CONFIG",
+    "COSIGNATURES",
     "DKG_RESULT",
     "ENCRYPTED_TALLY",
     "INDEX",
@@ -28,6 +29,7 @@ INDEX = "record.json"
 MANIFEST = "manifest.json"
 ANNOUNCEMENT = "setup/announcement.json"
 SETUP = "setup/setup.json"
+COSIGNATURES = "setup/cosignatures.jsonl"
 REMOTE_LIST = "eligibility/remote-list.json"
 ISSUANCE_LOG = "issuance/log.jsonl"
 CONFIG = "ceremony/config.json"

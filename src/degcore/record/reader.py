@@ -189,6 +189,10 @@ class RecordReader:
         """``setup/setup.json`` (its signature and bindings are checked by ``ElectionSetup.check``)."""
         return ElectionSetup.from_json(self.load(layout.SETUP))
 
+    def cosignatures(self) -> list[object]:
+        """``setup/cosignatures.jsonl``: every line parsed (each is checked by ``check_cosignatures``)."""
+        return list(self.objects(layout.COSIGNATURES))
+
     def remote_list(self) -> dict[str, object]:
         """``eligibility/remote-list.json``: the registry's signed counts of the frozen remote list."""
         obj = self.load(layout.REMOTE_LIST)

@@ -15,6 +15,7 @@ from pathlib import Path
 from nacl.signing import SigningKey
 
 from degcore.ballot import ElectionContext, ElectionSetup
+from degcore.ballot.cosign import check_cosignatures
 from degcore.ballot.setup import check_announcement, file_sha256
 from degcore.board import LogEntry
 from degcore.chain import ChainEntry, entry_line, sign_object
@@ -112,11 +113,13 @@ def write_record(
     result: Result,
     mixed: Mapping[str, MixedContest] | None = None,
     mix_partials: Mapping[str, Sequence[PartialDecryption]] | None = None,
+    cosignatures: Sequence[Mapping[str, JsonValue]] = (),
 ) -> Path:
     """Write the whole public record of an election into the new directory ``root``.
 
-    Every input must be complete (:func:`check_inputs`); the index is left unsigned until the
-    authority signs it with :func:`sign_record`.
+    Every input must be complete (:func:`check_inputs`), with ``cosignatures`` the setup's
+    co-signature by every party it names; the index is left unsigned until the authority signs
+    it with :func:`sign_record`.
     """
     mixed, mix_partials = dict(mixed or {}), dict(mix_partials or {})
     setup = check_inputs(
@@ -126,6 +129,7 @@ def write_record(
         partials=partials,
         mixed=mixed,
         mix_partials=mix_partials,
+        cosignatures=cosignatures,
     )
     writer = RecordWriter(root)
     ceremony = context.ceremony
@@ -139,6 +143,8 @@ def write_record(
     writer.json(layout.DKG_RESULT, ceremony.to_json())
     writer.json(layout.REMOTE_LIST, remote_list)
     writer.json(layout.SETUP, setup.to_json())
+    ordered = sorted(cosignatures, key=lambda c: str(c.get("role")))  # one line per role, by role
+    writer.lines(layout.COSIGNATURES, (dict(c) for c in ordered))
     kinds = writer.chain(layout.ISSUANCE_LOG, "issuance-entry", issuance_log)
     if not kinds or kinds[-1] != "close":
         raise InvalidInput("the issuance log is not closed: close it before writing the record")
@@ -167,6 +173,7 @@ def check_inputs(
     partials: Sequence[PartialDecryption],
     mixed: Mapping[str, MixedContest],
     mix_partials: Mapping[str, Sequence[PartialDecryption]],
+    cosignatures: Sequence[Mapping[str, JsonValue]] = (),
 ) -> ElectionSetup:
     """Refuse, with InvalidInput, any input of a record that is missing a part: nothing is dropped quietly."""
     setup = context.setup
@@ -180,6 +187,9 @@ def check_inputs(
             "degcore.record.load_context from the published ceremony files"
         )
     check_announcement(announcement, context.manifest, ceremony.config)
+    if problems := check_cosignatures(setup, ceremony.config, cosignatures):
+        role, why = problems[0]
+        raise InvalidInput(f"the setup's co-signatures are incomplete: {role}: {why}")
     if file_sha256(remote_list) != setup.remote_list_sha256:
         raise InvalidInput("the remote-list counts are not the ones the setup names")
     if len(partials) < ceremony.config.threshold:

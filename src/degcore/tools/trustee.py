@@ -12,11 +12,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+from nacl.signing import SigningKey
+
+from degcore.ballot.cosign import cosign, fingerprint
+from degcore.chain import sign_object, verify_object
+from degcore.encoding import JsonValue, from_hex, read_record, record_header
 from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
 from degcore.groups import GROUP_NAMES, get_group
 from degcore.hashing import sha256
+from degcore.ids import check_id
 from degcore.mixnet.cascade import flatten
 from degcore.record import RecordReader, layout, load_context
 from degcore.tally import decrypt_tally
@@ -33,15 +40,21 @@ from degcore.tools.board import (
     write_private,
 )
 from degcore.tools.passphrase import PASSPHRASE_ENV, passphrase
-from degcore.trustees._sealed import DEFAULT_SCRYPT_N
+from degcore.trustees._sealed import DEFAULT_SCRYPT_N, seal, unseal
 from degcore.trustees.dkg import CeremonyConfig
 from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption, TrusteeShare, partial_decrypt
 from degcore.trustees.trustee import Trustee
 from degcore.verify import CATALOGUE, Outcome, verify_tally_inputs
 
-__all__ = ["PASSPHRASE_ENV", "add_parser"]
+__all__ = ["COSIGNATURES", "PASSPHRASE_ENV", "add_parser", "cosignature_file", "read_roster"]
 
 log = logging.getLogger("degcore.trustee")
+
+#: Where each trustee's public signing key is published before the configuration (self-signed).
+KEYS = "ceremony/messages/keys"
+#: Where each party publishes its co-signature of the setup on the board (one file per role).
+COSIGNATURES = "cosign"
+SIGNING_KEY_KIND = "trustee-signing-key"
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NOT_READY = 0, 1, 2, 3
 
@@ -63,6 +76,51 @@ def _save_state(args: argparse.Namespace, me: Trustee, passphrase: str) -> None:
 
 
 # --- the authority's step ----------------------------------------------------------------------
+def _cmd_keygen(args: argparse.Namespace, board: Board) -> int:
+    """Before the configuration: make your roster signing key (sealed) and publish its public half."""
+    check_id(args.id, "--id")
+    path = Path(args.key)
+    if path.exists():
+        raise InvalidInput(f"{path} exists: you already have a signing key (never replace it)")
+    key = SigningKey.generate()
+    payload: JsonValue = {"trustee": args.id, "signing_key": bytes(key).hex()}
+    write_private(path, seal(payload, SIGNING_KEY_KIND, _passphrase(args, new=True), scrypt_n=args.scrypt_n))
+    public = bytes(key.verify_key)
+    body: dict[str, JsonValue] = {**record_header("trustee-key"), "trustee": args.id, "key": public.hex()}
+    board.publish_json(f"{KEYS}/{args.id}.json", sign_object(key, body))
+    print(f"{args.id}: signing key sealed in {path}; public key published")
+    print(f"fingerprint (publish it yourself, so that observers can pin it): {fingerprint(public)}")
+    return EXIT_OK
+
+
+def _load_signing_key(args: argparse.Namespace, passphrase: str) -> SigningKey:
+    payload = unseal(Path(args.key).read_bytes(), SIGNING_KEY_KIND, passphrase)
+    if not isinstance(payload, dict) or set(payload) != {"trustee", "signing_key"}:
+        raise InvalidInput("sealed signing key: unexpected contents")
+    if payload["trustee"] != args.id:
+        raise InvalidInput(f"this signing key belongs to {payload['trustee']!r}, not {args.id!r}")
+    return SigningKey(from_hex(payload["signing_key"], 32, "signing_key"))
+
+
+def read_roster(folder: str | Path, trustees: Sequence[str]) -> dict[str, bytes]:
+    """Trustee id → the public signing key it published with ``keygen`` (self-signed), in order."""
+    return _roster(Board(folder), tuple(trustees))
+
+
+def _roster(board: Board, trustees: tuple[str, ...]) -> dict[str, bytes]:
+    """Each listed trustee's published public key, checked against its own signature."""
+    roster = {}
+    for trustee in trustees:
+        obj = board.load(f"{KEYS}/{trustee}.json")  # NotReady until the trustee ran keygen
+        fields = read_record(obj, "trustee-key", {"trustee", "key", "signature"})
+        key = from_hex(fields["key"], 32, f"{trustee} key")
+        if fields["trustee"] != trustee:
+            raise InvalidInput(f"{KEYS}/{trustee}.json is the key of {fields['trustee']!r}")
+        verify_object(fields, key, "trustee-key")
+        roster[trustee] = key
+    return roster
+
+
 def _cmd_config(args: argparse.Namespace, board: Board) -> int:
     trustees = tuple(t.strip() for t in args.trustees.split(",") if t.strip())
     election_id = args.election_id
@@ -71,7 +129,8 @@ def _cmd_config(args: argparse.Namespace, board: Board) -> int:
             raise InvalidInput(f"give --election-id, or publish {layout.MANIFEST} on the board first")
         manifest = RecordReader(board.root, index=False).manifest()
         election_id = manifest.election_id
-    config = CeremonyConfig(election_id, get_group(args.group), args.threshold, trustees)
+    roster = _roster(board, trustees)
+    config = CeremonyConfig.of(election_id, get_group(args.group), args.threshold, roster)
     board.publish_json(layout.CONFIG, config.to_json())
     log.info("ceremony configured: %d trustees, threshold %d", config.n, config.threshold)
     print(f"ceremony configuration published in {board.path(layout.CONFIG)}")
@@ -83,6 +142,8 @@ def _cmd_show(args: argparse.Namespace, board: Board) -> int:
     config = _config(board)
     print(f"election {config.election_id}, group {config.group.name}, t = {config.threshold} of {config.n}")
     print(f"trustees: {', '.join(config.trustees)}")
+    for trustee in config.trustees:
+        print(f"  {trustee}: key fingerprint {fingerprint(config.signing_key(trustee))}")
     print(f"digest: {config.digest().hex()}")
     for title, folder, suffix in (
         ("round 1 (commit)", COMMITMENTS, ".json"),
@@ -108,8 +169,9 @@ def _cmd_commit(args: argparse.Namespace, board: Board) -> int:
         raise VerificationFailed(
             "ceremony-config", config.election_id, "the digest is not the one you were given"
         )
-    me = Trustee.new(config, args.id)
-    _save_state(args, me, _passphrase(args, new=True))
+    passphrase = _passphrase(args)
+    me = Trustee.new(config, args.id, _load_signing_key(args, passphrase))
+    _save_state(args, me, passphrase)
     board.publish_json(f"{COMMITMENTS}/{args.id}.json", me.commitment().to_json(config))
     log.info("ceremony: %s committed", args.id)
     print(f"{args.id}: secrets sealed in {state}; commitment published")
@@ -178,6 +240,23 @@ def _cmd_finish(args: argparse.Namespace, board: Board) -> int:
     print(
         f"result digest (compare with the others): {sha256(board.path(layout.DKG_RESULT).read_bytes()).hex()}"
     )
+    return EXIT_OK
+
+
+def cosignature_file(role: str) -> str:
+    """The board file of one role's co-signature (``:`` in a role becomes ``_``)."""
+    return f"{COSIGNATURES}/{role.replace(':', '_')}.json"
+
+
+def _cmd_cosign(args: argparse.Namespace, board: Board) -> int:
+    """After the setup: check that it names your roster key, then co-sign its hash with it."""
+    key = _load_signing_key(args, _passphrase(args))
+    context = load_context(board.root)  # the setup's signature and bindings checked
+    if context.ceremony.config.signing_key(args.id) != bytes(key.verify_key) or context.setup is None:
+        raise VerificationFailed("setup", f"trustee:{args.id}", "the setup does not name your signing key")
+    role = f"trustee:{args.id}"
+    board.publish_json(cosignature_file(role), cosign(key, context.setup, role))
+    print(f"{args.id}: the setup names your key; co-signature published")
     return EXIT_OK
 
 
@@ -282,20 +361,22 @@ _DESCRIPTION = (
     "3 not ready (the others have not published this step's inputs yet: run it again later)."
 )
 _STEPS = {
-    "config": (_cmd_config, "the authority: publish the ceremony configuration on the board"),
+    "keygen": (_cmd_keygen, "step 0: make your signing key (sealed) and publish its public half"),
+    "config": (_cmd_config, "the authority: publish the ceremony configuration with every trustee's key"),
     "show": (_cmd_show, "the configuration, its digest and who has done which round"),
     "commit": (_cmd_commit, "step 1: create your secrets (sealed) and publish your commitments"),
     "deal": (_cmd_deal, "step 2: publish an encrypted share for every other trustee"),
     "receive": (_cmd_receive, "step 3: check the shares dealt to you; publish complaints"),
     "answer": (_cmd_answer, "step 4: answer the complaints against you"),
     "finish": (_cmd_finish, "step 5: the joint key and your share (sealed); the ceremony's record files"),
+    "cosign": (_cmd_cosign, "after the setup: check it names your key, and co-sign its hash"),
     "decrypt": (_cmd_decrypt, "tally: your partial decryptions of the tally and of each mix-net output"),
     "combine": (_cmd_combine, "tally (anyone): check the partials, combine t of them, publish the result"),
 }
 _NEEDS = {
     "state": {"commit", "deal", "receive", "answer", "finish"},
     "share": {"finish", "decrypt"},
-    "passphrase": {"commit", "deal", "receive", "answer", "finish", "decrypt"},
+    "passphrase": {"keygen", "cosign", "commit", "deal", "receive", "answer", "finish", "decrypt"},
     "late": {"deal", "receive", "answer", "finish"},
 }
 
@@ -316,8 +397,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
             step.add_argument("--group", choices=GROUP_NAMES, required=True)
             step.add_argument("--threshold", type=int, required=True, help="t: how many trustees decrypt")
             step.add_argument("--trustees", required=True, help="the roster, in order: a,b,c,…")
-        if name == "commit":
+        if name in {"keygen", "commit", "cosign"}:
             step.add_argument("--id", required=True, help="your trustee id, as in the roster")
+            step.add_argument("--key", required=True, help="your sealed signing key (keygen makes it)")
+        if name == "commit":
             step.add_argument("--digest", help="the configuration digest you were given: refuse any other")
         if name in _NEEDS["state"]:
             step.add_argument("--state", required=True, help="your sealed ceremony state (secret)")
@@ -351,7 +434,7 @@ def run(args: argparse.Namespace) -> int:
     """Run one ``degcore trustee`` step; returns the exit status."""
     command = f"degcore trustee {args.step}"
     try:
-        if args.step == "config":  # the authority's step starts the shared folder
+        if args.step in {"config", "keygen"}:  # the first steps start the shared folder
             Path(args.board).mkdir(parents=True, exist_ok=True)
         return _STEPS[args.step][0](args, Board(args.board))
     except NotReady as exc:

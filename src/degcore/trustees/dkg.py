@@ -37,6 +37,7 @@ from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed
 from degcore.groups import Element, Group, get_group
 from degcore.hashing import sha256
 from degcore.ids import check_id
+from degcore.trustees.signing import check_roster_keys, signature_failures
 
 __all__ = [
     "CeremonyConfig",
@@ -48,6 +49,7 @@ __all__ = [
     "TrusteeCommitment",
     "check_commitment",
     "check_commitments",
+    "check_signatures",
     "finalize",
     "share_matches",
 ]
@@ -58,12 +60,18 @@ MAX_TRUSTEES = 255
 
 @dataclass(frozen=True, slots=True)
 class CeremonyConfig:
-    """What every trustee agrees on before the ceremony: election, group, threshold t and the roster."""
+    """What every trustee agrees on before the ceremony: election, group, threshold t and the roster.
+
+    The roster is the trustees in index order (``trustees``) and each one's Ed25519 public signing
+    key (``signing_keys``, same order): every message a trustee publishes is signed with it
+    (:mod:`degcore.trustees.signing`). :meth:`of` builds one from a mapping trustee id → key.
+    """
 
     election_id: str
     group: Group
     threshold: int
     trustees: tuple[str, ...]
+    signing_keys: tuple[bytes, ...]
     _digest: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -76,8 +84,18 @@ class CeremonyConfig:
             raise InvalidInput(f"a ceremony needs 1 to {MAX_TRUSTEES} trustees, got {len(self.trustees)}")
         if not 1 <= self.threshold <= len(self.trustees):
             raise InvalidInput(f"threshold must be in [1, n = {len(self.trustees)}], got {self.threshold}")
+        if len(self.signing_keys) != len(self.trustees):
+            raise InvalidInput(f"{len(self.signing_keys)} signing keys for {len(self.trustees)} trustees")
+        check_roster_keys(dict(zip(self.trustees, self.signing_keys, strict=True)))
         # Every message and proof binds the digest: compute it once (frozen, hence object.__setattr__).
         object.__setattr__(self, "_digest", sha256(canonical_json(self.to_json())))
+
+    @classmethod
+    def of(
+        cls, election_id: str, group: Group, threshold: int, roster: Mapping[str, bytes]
+    ) -> CeremonyConfig:
+        """A configuration from the roster as trustee id → public signing key, in index order."""
+        return cls(election_id, group, threshold, tuple(roster), tuple(roster.values()))
 
     @property
     def n(self) -> int:
@@ -91,14 +109,21 @@ class CeremonyConfig:
         except ValueError:
             raise InvalidInput(f"{trustee_id!r} is not a trustee of this ceremony") from None
 
+    def signing_key(self, trustee_id: str) -> bytes:
+        """The trustee's Ed25519 public signing key: its messages verify under it."""
+        return self.signing_keys[self.index(trustee_id) - 1]
+
     def to_json(self) -> dict[str, JsonValue]:
-        """The canonical JSON object of the configuration."""
+        """The canonical JSON object of the configuration (the roster as a list, in index order)."""
         return {
             **record_header("ceremony-config"),
             "election_id": self.election_id,
             "group": self.group.name,
             "threshold": self.threshold,
-            "trustees": list(self.trustees),
+            "trustees": [
+                {"id": t, "signing_key": k.hex()}
+                for t, k in zip(self.trustees, self.signing_keys, strict=True)
+            ],
         }
 
     @classmethod
@@ -108,10 +133,14 @@ class CeremonyConfig:
         threshold = fields["threshold"]
         if not isinstance(threshold, int) or isinstance(threshold, bool):
             raise InvalidInput("ceremony-config: threshold must be an integer")
-        trustees = tuple(str(check_id(t, "trustee id")) for t in json_list(fields["trustees"], "trustees"))
-        return cls(
-            str(check_id(fields["election_id"], "election_id")), _group(fields["group"]), threshold, trustees
-        )
+        ids, keys = [], []
+        for i, item in enumerate(json_list(fields["trustees"], "trustees")):
+            if not isinstance(item, dict) or set(item) != {"id", "signing_key"}:
+                raise InvalidInput(f"ceremony-config: trustees[{i}] must be {{'id', 'signing_key'}}")
+            ids.append(str(check_id(item["id"], f"trustees[{i}].id")))
+            keys.append(from_hex(item["signing_key"], 32, f"trustees[{i}].signing_key"))
+        election_id = str(check_id(fields["election_id"], "election_id"))
+        return cls(election_id, _group(fields["group"]), threshold, tuple(ids), tuple(keys))
 
     def digest(self) -> bytes:
         """SHA-256 of the canonical JSON: every message and proof of the ceremony binds it."""
@@ -139,6 +168,10 @@ def ceremony_header(config: CeremonyConfig, record_type: str) -> dict[str, JsonV
     return {**record_header(record_type), "ceremony": config.digest().hex()}
 
 
+def _signature(fields: Mapping[str, object]) -> bytes:
+    return from_hex(fields["signature"], 64, "signature")
+
+
 def read_ceremony_record(
     config: CeremonyConfig, obj: object, record_type: str, keys: set[str]
 ) -> dict[str, object]:
@@ -157,6 +190,13 @@ class TrusteeCommitment:
     encryption_key: bytes
     commitments: tuple[Element, ...]
     proofs: tuple[schnorr.SchnorrProof, ...]
+    #: The signer's Ed25519 signature on the object without it (:mod:`degcore.trustees.signing`).
+    signature: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def signer(self) -> str:
+        """The trustee that signs it: the committing trustee."""
+        return self.trustee_id
 
     def to_json(self, config: CeremonyConfig) -> dict[str, JsonValue]:
         """The canonical JSON object (``keys/trustee-<id>.json`` in the record)."""
@@ -167,13 +207,14 @@ class TrusteeCommitment:
             "encryption_key": self.encryption_key.hex(),
             "commitments": [bytes(a).hex() for a in self.commitments],
             "proofs": [p.to_bytes(group).hex() for p in self.proofs],
+            "signature": self.signature.hex(),
         }
 
     @classmethod
     def from_json(cls, config: CeremonyConfig, obj: object) -> TrusteeCommitment:
         """Parse strictly; elements are decoded with membership checks (proofs are checked later)."""
         fields = read_ceremony_record(
-            config, obj, "dkg-commitment", {"trustee", "encryption_key", "commitments", "proofs"}
+            config, obj, "dkg-commitment", {"trustee", "encryption_key", "commitments", "proofs", "signature"}
         )
         group, t = config.group, config.threshold
         proofs = proofs_from_hex(schnorr.SchnorrProof, group, fields["proofs"], "proofs", t)
@@ -182,6 +223,7 @@ class TrusteeCommitment:
             encryption_key=from_hex(fields["encryption_key"], 32, "encryption_key"),
             commitments=elements_from_hex(group, fields["commitments"], "commitments", t),
             proofs=proofs,
+            signature=_signature(fields),
         )
 
 
@@ -314,6 +356,13 @@ class Complaint:
     accuser: str
     accused: str
     reason: ComplaintReason
+    #: The signer's Ed25519 signature on the object without it (:mod:`degcore.trustees.signing`).
+    signature: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def signer(self) -> str:
+        """The trustee that signs it: the accuser."""
+        return self.accuser
 
     def __post_init__(self) -> None:
         if self.accuser == self.accused:
@@ -326,18 +375,24 @@ class Complaint:
             "accuser": self.accuser,
             "accused": self.accused,
             "reason": str(self.reason),
+            "signature": self.signature.hex(),
         }
 
     @classmethod
     def from_json(cls, config: CeremonyConfig, obj: object) -> Complaint:
         """Parse strictly."""
-        fields = read_ceremony_record(config, obj, "dkg-complaint", {"accuser", "accused", "reason"})
+        fields = read_ceremony_record(
+            config, obj, "dkg-complaint", {"accuser", "accused", "reason", "signature"}
+        )
         try:
             reason = ComplaintReason(str(fields["reason"]))
         except ValueError:
             raise InvalidInput(f"dkg-complaint: unknown reason {fields['reason']!r}") from None
         return cls(
-            str(check_id(fields["accuser"], "accuser")), str(check_id(fields["accused"], "accused")), reason
+            str(check_id(fields["accuser"], "accuser")),
+            str(check_id(fields["accused"], "accused")),
+            reason,
+            _signature(fields),
         )
 
 
@@ -348,6 +403,13 @@ class ComplaintAnswer:
     accused: str
     accuser: str
     share: int
+    #: The signer's Ed25519 signature on the object without it (:mod:`degcore.trustees.signing`).
+    signature: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def signer(self) -> str:
+        """The trustee that signs it: the accused."""
+        return self.accused
 
     def __repr__(self) -> str:
         return f"ComplaintAnswer({self.accused} → {self.accuser})"
@@ -359,16 +421,18 @@ class ComplaintAnswer:
             "accused": self.accused,
             "accuser": self.accuser,
             "share": config.group.encode_scalar(self.share).hex(),
+            "signature": self.signature.hex(),
         }
 
     @classmethod
     def from_json(cls, config: CeremonyConfig, obj: object) -> ComplaintAnswer:
         """Parse strictly."""
-        fields = read_ceremony_record(config, obj, "dkg-answer", {"accused", "accuser", "share"})
+        fields = read_ceremony_record(config, obj, "dkg-answer", {"accused", "accuser", "share", "signature"})
         return cls(
             str(check_id(fields["accused"], "accused")),
             str(check_id(fields["accuser"], "accuser")),
             scalar_from_hex(config.group, fields["share"], "share"),
+            _signature(fields),
         )
 
 
@@ -471,6 +535,18 @@ def _complaint_verdict(
     return None
 
 
+def check_signatures(
+    config: CeremonyConfig,
+    commitments: Sequence[TrusteeCommitment],
+    complaints: Sequence[Complaint] = (),
+    answers: Sequence[ComplaintAnswer] = (),
+) -> None:
+    """Every message signed by its trustee's roster key; the first that is not raises, naming it."""
+    failures = signature_failures(config, [*commitments, *complaints, *answers])
+    if failures:
+        raise failures[0]
+
+
 def finalize(
     config: CeremonyConfig,
     commitments: Sequence[TrusteeCommitment],
@@ -479,8 +555,11 @@ def finalize(
 ) -> CeremonyResult:
     """Decide QUAL and derive the joint key from the public messages alone (deterministic).
 
+    Every message must be signed by its trustee's roster key: a message that is not is not that
+    trustee's, and the set is refused with VerificationFailed("trustee-signature") naming it.
     Raises RuleViolation(NOT_ENOUGH_TRUSTEES) if fewer than t trustees qualify.
     """
+    check_signatures(config, commitments, complaints, answers)
     disqualified: dict[str, str] = {}
     valid = _valid_commitments(config, commitments, disqualified)
     revealed: dict[tuple[str, str], set[int]] = {}

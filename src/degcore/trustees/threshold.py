@@ -19,8 +19,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
+
+from nacl.signing import SigningKey
 
 from degcore.elgamal import dleq
 from degcore.elgamal._codec import elements_from_hex, proofs_from_hex
@@ -33,6 +35,7 @@ from degcore.ids import check_id
 from degcore.parallel import map_chunks
 from degcore.trustees._sealed import DEFAULT_SCRYPT_N, seal, unseal
 from degcore.trustees.dkg import CeremonyConfig, CeremonyResult, ceremony_header, read_ceremony_record
+from degcore.trustees.signing import sign_message, verify_message
 
 __all__ = [
     "ElectionScope",
@@ -86,14 +89,19 @@ def _ceremony_config(scope: object) -> CeremonyConfig:
 
 @dataclass(frozen=True, slots=True, repr=False)
 class TrusteeShare:
-    """Trustee j's secret share x_j of the joint key, with the ceremony it belongs to."""
+    """Trustee j's secret share x_j of the joint key, with the ceremony and its roster signing key."""
 
     config: CeremonyConfig
     trustee_id: str
     x: int
+    #: The secret half of the trustee's roster key: its partial decryptions are signed with it.
+    signing_key: SigningKey = field(compare=False)
 
     def __post_init__(self) -> None:
-        self.config.index(self.trustee_id)
+        if not isinstance(self.signing_key, SigningKey):
+            raise InvalidInput("a trustee share needs the trustee's SigningKey")
+        if bytes(self.signing_key.verify_key) != self.config.signing_key(self.trustee_id):
+            raise InvalidInput(f"this signing key is not the roster key of {self.trustee_id}")
         if not 0 <= self.x < self.config.group.order:
             raise InvalidInput("a trustee share must be reduced mod q")
 
@@ -115,6 +123,7 @@ class TrusteeShare:
             "config": self.config.to_json(),
             "trustee": self.trustee_id,
             "x": self.config.group.encode_scalar(self.x).hex(),
+            "signing_key": bytes(self.signing_key).hex(),
         }
         return seal(payload, "trustee-share", passphrase, scrypt_n=scrypt_n)
 
@@ -122,20 +131,28 @@ class TrusteeShare:
     def load(cls, data: bytes, passphrase: str | bytes) -> TrusteeShare:
         """Open :meth:`save` output; a wrong passphrase raises WrongPassphrase."""
         payload = unseal(data, "trustee-share", passphrase)
-        if not isinstance(payload, dict) or set(payload) != {"config", "trustee", "x"}:
+        if not isinstance(payload, dict) or set(payload) != {"config", "trustee", "x", "signing_key"}:
             raise InvalidInput("sealed trustee share: unexpected contents")
         config = CeremonyConfig.from_json(payload["config"])
         x = config.group.decode_scalar(from_hex(payload["x"], config.group.scalar_bytes, "x"))
-        return cls(config, str(check_id(payload["trustee"], "trustee")), x)
+        signing = SigningKey(from_hex(payload["signing_key"], 32, "signing_key"))
+        return cls(config, str(check_id(payload["trustee"], "trustee")), x, signing)
 
 
 @dataclass(frozen=True, slots=True)
 class PartialDecryption:
-    """Trustee j's M_j = a^{x_j} for each ciphertext of a list, each with a DLEQ proof."""
+    """Trustee j's M_j = a^{x_j} for each ciphertext of a list, each with a DLEQ proof, signed by j."""
 
     trustee_id: str
     values: tuple[Element, ...]
     proofs: tuple[dleq.DleqProof, ...]
+    #: The trustee's Ed25519 signature on the object without it (:mod:`degcore.trustees.signing`).
+    signature: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def signer(self) -> str:
+        """The trustee that signs it."""
+        return self.trustee_id
 
     def to_json(self, scope: CeremonyConfig | ElectionScope) -> dict[str, JsonValue]:
         """The canonical JSON object (``tally/partials/<id>.json``); ``scope``: context or ceremony config."""
@@ -146,17 +163,21 @@ class PartialDecryption:
             "trustee": self.trustee_id,
             "values": [bytes(m).hex() for m in self.values],
             "proofs": [p.to_bytes(group).hex() for p in self.proofs],
+            "signature": self.signature.hex(),
         }
 
     @classmethod
     def from_json(cls, scope: CeremonyConfig | ElectionScope, obj: object) -> PartialDecryption:
         """Parse strictly; every value is decoded with a membership check."""
         config = _ceremony_config(scope)
-        fields = read_ceremony_record(config, obj, "partial-decryption", {"trustee", "values", "proofs"})
+        fields = read_ceremony_record(
+            config, obj, "partial-decryption", {"trustee", "values", "proofs", "signature"}
+        )
         group = config.group
         values = elements_from_hex(group, fields["values"], "values")
         proofs = proofs_from_hex(dleq.DleqProof, group, fields["proofs"], "proofs", len(values))
-        return cls(str(check_id(fields["trustee"], "trustee")), values, proofs)
+        signature = from_hex(fields["signature"], 64, "signature")
+        return cls(str(check_id(fields["trustee"], "trustee")), values, proofs, signature)
 
 
 def _partial_chunk(
@@ -184,7 +205,8 @@ def partial_decrypt(
     group = share.config.group
     work = functools.partial(_partial_chunk, group, share.x, share.verification_key(), bound)
     results = map_chunks(work, [ct.a for ct in ciphertexts], executor=executor)
-    return PartialDecryption(share.trustee_id, tuple(m for m, _ in results), tuple(p for _, p in results))
+    partial = PartialDecryption(share.trustee_id, tuple(m for m, _ in results), tuple(p for _, p in results))
+    return sign_message(share.config, share.signing_key, partial)
 
 
 def _check_chunk(
@@ -235,7 +257,8 @@ def _combine_chunk(
 class ThresholdDecryption:
     """Collects partial decryptions of one list of ciphertexts, checks each, and combines any t of them.
 
-    ``add`` rejects a partial whose proof fails with VerificationFailed naming the trustee (the
+    ``add`` rejects a partial whose signature (the trustee's roster key) or proof fails with
+    VerificationFailed naming the trustee (the
     others stay usable); ``combine`` needs t accepted partials and returns g^m per ciphertext.
     """
 
@@ -267,6 +290,10 @@ class ThresholdDecryption:
             raise InvalidInput(f"{who!r} is not a qualified trustee of this ceremony")
         if who in self._accepted:
             raise InvalidInput(f"a partial decryption from {who} was already accepted")
+        try:
+            verify_message(self.result.config, partial)
+        except VerificationFailed as exc:
+            raise VerificationFailed("partial-decryption", who, exc.detail) from None
         n = len(self.ciphertexts)
         if len(partial.values) != n or len(partial.proofs) != n:
             raise VerificationFailed(

@@ -13,7 +13,7 @@ AES-256-GCM(k, nonce, scalar(s_{i,j}), aad = ceremony digest ‖ u32(i) ‖ u32(
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -21,11 +21,13 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+from nacl.signing import SigningKey
 
 from degcore.elgamal import schnorr
 from degcore.elgamal._codec import json_list
 from degcore.encoding import JsonValue, from_hex
 from degcore.errors import InvalidInput, Rule, RuleViolation, VerificationFailed
+from degcore.groups import Group
 from degcore.ids import check_id
 from degcore.trustees._sealed import DEFAULT_SCRYPT_N, seal, unseal
 from degcore.trustees.dkg import (
@@ -37,13 +39,15 @@ from degcore.trustees.dkg import (
     EncryptedShare,
     TrusteeCommitment,
     check_commitments,
+    check_signatures,
     coefficient_context,
     finalize,
     share_matches,
 )
+from degcore.trustees.signing import sign_message
 from degcore.trustees.threshold import TrusteeShare
 
-__all__ = ["Trustee", "run_local_ceremony"]
+__all__ = ["Trustee", "local_config", "run_local_ceremony"]
 
 
 def _pair_bytes(config: CeremonyConfig, dealer: str, recipient: str) -> bytes:
@@ -66,7 +70,7 @@ def _share_key(
 class Trustee:
     """A trustee's secret state during the ceremony. Never published; saved only sealed."""
 
-    __slots__ = ("_coefficients", "_encryption_key", "_received", "config", "trustee_id")
+    __slots__ = ("_coefficients", "_encryption_key", "_received", "_signing_key", "config", "trustee_id")
 
     def __init__(
         self,
@@ -74,23 +78,27 @@ class Trustee:
         trustee_id: str,
         coefficients: Sequence[int],
         encryption_key: X25519PrivateKey,
+        *,
+        signing_key: SigningKey,
         received: dict[str, int] | None = None,
     ) -> None:
-        config.index(trustee_id)
+        if bytes(signing_key.verify_key) != config.signing_key(trustee_id):
+            raise InvalidInput(f"this signing key is not the roster key of {trustee_id}")
         if len(coefficients) != config.threshold:
             raise InvalidInput(f"a trustee's polynomial has t = {config.threshold} coefficients")
         self.config = config
         self.trustee_id = trustee_id
         self._coefficients = tuple(c % config.group.order for c in coefficients)
         self._encryption_key = encryption_key
+        self._signing_key = signing_key
         self._received: dict[str, int] = dict(received or {})
 
     @classmethod
-    def new(cls, config: CeremonyConfig, trustee_id: str) -> Trustee:
-        """Draw a fresh polynomial (a_0 ≠ 0) and X25519 key from the OS's CSPRNG."""
+    def new(cls, config: CeremonyConfig, trustee_id: str, signing_key: SigningKey) -> Trustee:
+        """Draw a fresh polynomial (a_0 ≠ 0) and X25519 key; ``signing_key``: the roster key's secret."""
         group = config.group
         coefficients = [group.random_nonzero_scalar() for _ in range(config.threshold)]
-        return cls(config, trustee_id, coefficients, X25519PrivateKey.generate())
+        return cls(config, trustee_id, coefficients, X25519PrivateKey.generate(), signing_key=signing_key)
 
     def __repr__(self) -> str:
         return f"Trustee({self.trustee_id}, <secrets hidden>)"
@@ -112,7 +120,8 @@ class Trustee:
             for k, a in enumerate(self._coefficients)
         )
         public = self._encryption_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return TrusteeCommitment(self.trustee_id, public, commitments, proofs)
+        message = TrusteeCommitment(self.trustee_id, public, commitments, proofs)
+        return sign_message(config, self._signing_key, message)
 
     # --- round 2 --------------------------------------------------------------------------
     def deal(self, commitments: Sequence[TrusteeCommitment]) -> list[EncryptedShare]:
@@ -146,6 +155,7 @@ class Trustee:
         Dealers whose commitments do not verify get no complaint: :func:`finalize` disqualifies them.
         """
         config, me = self.config, self.trustee_id
+        check_signatures(config, commitments)  # a message its trustee did not sign is refused
         valid: dict[str, TrusteeCommitment] = {}
         for message, failed in zip(commitments, check_commitments(config, commitments), strict=True):
             if failed is None:
@@ -170,7 +180,7 @@ class Trustee:
                 complaints.append(Complaint(me, dealer, ComplaintReason.INVALID_SHARE))
             else:
                 self._received[dealer] = value
-        return complaints
+        return [sign_message(config, self._signing_key, c) for c in complaints]
 
     def _open(self, dealer: TrusteeCommitment, share: EncryptedShare) -> int | None:
         config = self.config
@@ -186,9 +196,18 @@ class Trustee:
 
     # --- round 4 --------------------------------------------------------------------------
     def answer(self, complaints: Sequence[Complaint]) -> list[ComplaintAnswer]:
-        """Reveal in public the share owed to each trustee that complained about this one."""
+        """Reveal in public the share owed to each trustee that complained about this one.
+
+        Only complaints signed by their accusers are answered: a forged one is refused, naming it.
+        """
+        config = self.config
+        check_signatures(config, [], complaints)
         return [
-            ComplaintAnswer(self.trustee_id, c.accuser, self._f(self.config.index(c.accuser)))
+            sign_message(
+                config,
+                self._signing_key,
+                ComplaintAnswer(self.trustee_id, c.accuser, self._f(config.index(c.accuser))),
+            )
             for c in complaints
             if c.accused == self.trustee_id
         ]
@@ -221,7 +240,7 @@ class Trustee:
             else:
                 raise InvalidInput(f"{me} holds no share from {dealer}: run receive() on its shares first")
             x = (x + value) % q
-        share = TrusteeShare(self.config, me, x)
+        share = TrusteeShare(self.config, me, x, self._signing_key)
         if share.verification_key() != result.verification_keys[me]:
             raise VerificationFailed(
                 "dkg-share", me, "the summed share does not match the public verification key"
@@ -240,6 +259,7 @@ class Trustee:
                 Encoding.Raw, PrivateFormat.Raw, NoEncryption()
             ).hex(),
             "received": {d: group.encode_scalar(s).hex() for d, s in sorted(self._received.items())},
+            "signing_key": bytes(self._signing_key).hex(),
         }
         return seal(payload, "dkg-trustee", passphrase, scrypt_n=scrypt_n)
 
@@ -247,7 +267,7 @@ class Trustee:
     def load(cls, data: bytes, passphrase: str | bytes) -> Trustee:
         """Open :meth:`save` output; a wrong passphrase raises WrongPassphrase."""
         payload = unseal(data, "dkg-trustee", passphrase)
-        keys = {"config", "trustee", "coefficients", "encryption_key", "received"}
+        keys = {"config", "trustee", "coefficients", "encryption_key", "received", "signing_key"}
         if not isinstance(payload, dict) or set(payload) != keys or not isinstance(payload["received"], dict):
             raise InvalidInput("sealed trustee state: unexpected contents")
         config = CeremonyConfig.from_json(payload["config"])
@@ -261,12 +281,25 @@ class Trustee:
             str(check_id(d, "dealer")): scalar(v, "received share") for d, v in payload["received"].items()
         }
         key = X25519PrivateKey.from_private_bytes(from_hex(payload["encryption_key"], 32, "encryption_key"))
-        return cls(config, str(check_id(payload["trustee"], "trustee")), coefficients, key, received)
+        signing = SigningKey(from_hex(payload["signing_key"], 32, "signing_key"))
+        trustee = str(check_id(payload["trustee"], "trustee"))
+        return cls(config, trustee, coefficients, key, signing_key=signing, received=received)
 
 
-def run_local_ceremony(config: CeremonyConfig) -> tuple[CeremonyResult, dict[str, TrusteeShare]]:
+def local_config(
+    election_id: str, group: Group, threshold: int, trustees: Sequence[str]
+) -> tuple[CeremonyConfig, dict[str, SigningKey]]:
+    """A configuration with a fresh signing key per trustee, and those keys (demos and tests)."""
+    keys = {t: SigningKey.generate() for t in trustees}
+    roster = {t: bytes(k.verify_key) for t, k in keys.items()}
+    return CeremonyConfig.of(election_id, group, threshold, roster), keys
+
+
+def run_local_ceremony(
+    config: CeremonyConfig, signing_keys: Mapping[str, SigningKey]
+) -> tuple[CeremonyResult, dict[str, TrusteeShare]]:
     """All n trustees in this process (demos and tests): the result and every trustee's share."""
-    trustees = [Trustee.new(config, t) for t in config.trustees]
+    trustees = [Trustee.new(config, t, signing_keys[t]) for t in config.trustees]
     commitments = [t.commitment() for t in trustees]
     shares = [s for t in trustees for s in t.deal(commitments)]
     complaints = [c for t in trustees for c in t.receive(commitments, shares)]

@@ -16,26 +16,29 @@ __all__ = ["CATALOGUE", "DEPENDS", "CheckResult", "Outcome", "Report", "with_dep
 CATALOGUE: dict[str, str] = {
     "V1": "Record files: the authority's signed index, every file regular, present and matching",
     "V2": "Manifest and parameters: group, election, ceremony configuration",
-    "V3": "Key ceremony: every commitment proof, QUAL, joint key and verification keys",
+    "V3": "Key ceremony: every message signed by its trustee, every commitment proof, QUAL, joint key",
     "V4": "Issuer keys: one RSA key of at least 2048 bits per ballot style",
     "V5": "Ballot box log: positions, hash chain, box signatures, times, closing entry",
     "V6": "Ballots: credential, ballot signature, every proof, voting window",
     "V7": "One counted ballot per credential (the box's policy)",
     "V8": "Challenged ballots open correctly and are never cast",
     "V9": "Encrypted tally equals the product of the counted ballots",
-    "V10": "Partial decryptions: every Chaum-Pedersen proof, trustees in QUAL",
+    "V10": "Partial decryptions: signed by their trustees, every Chaum-Pedersen proof, trustees in QUAL",
     "V11": "Result equals the Lagrange combination and discrete logs of the partials",
     "V12": "Mix-net: every stage's shuffle proof, from the counted ballots to the last output",
-    "V13": "Mix-net: every partial decryption of the last output, trustees in QUAL",
+    "V13": "Mix-net: every partial decryption of the last output signed and proved, trustees in QUAL",
     "V14": "Election setup: signed by the authority, bound to the manifest and the ceremony",
     "V15": "Eligibility: the registry's signed remote-list counts and the issuer's signed issuance log",
     "V16": "Accounting per ballot style: issued <= remote list, counted <= issued",
+    "V17": "Co-signed setup: every party the setup names signs its hash with that key",
+    "V19": "Pinned keys: the setup names the pinned key of every pinned role",
 }
 #: Check id → the checks whose inputs it needs (``verify --checks`` runs these too).
 DEPENDS: dict[str, tuple[str, ...]] = {
     "V1": ("V2",), "V2": (), "V3": ("V2",), "V4": ("V14",), "V5": ("V4",), "V6": ("V5",),
     "V7": ("V5",), "V8": ("V5",), "V9": ("V7",), "V10": ("V3", "V9", "V12"), "V11": ("V10",),
     "V12": ("V7",), "V13": ("V3", "V12"), "V14": ("V2",), "V15": ("V14",), "V16": ("V7", "V15"),
+    "V17": ("V14",), "V19": ("V14",),
 }  # fmt: skip
 #: How many failing items a check lists (all are counted).
 MAX_LISTED = 100
@@ -46,7 +49,7 @@ def with_dependencies(checks: Iterable[str]) -> frozenset[str]:
     wanted = [c.strip().upper() for c in checks if c.strip()]
     unknown = [c for c in wanted if c not in CATALOGUE]
     if unknown:
-        raise InvalidInput(f"unknown check {', '.join(unknown)}: the checks are V1 to V{len(CATALOGUE)}")
+        raise InvalidInput(f"unknown check {', '.join(unknown)}: the checks are {', '.join(CATALOGUE)}")
     out: set[str] = set()
     while wanted:
         check = wanted.pop()
@@ -119,6 +122,8 @@ class Report:
     authority_key: str = ""
     #: The checks asked for with their dependencies (``verify --checks``); all if None.
     selected: frozenset[str] | None = None
+    #: Every party's key fingerprint by role (docs/verifier.md §Fingerprints), from the setup.
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
     def finish(self) -> None:
         """Mark what did not run, what was not asked for, and what ran on nothing, as skipped."""
@@ -152,6 +157,7 @@ class Report:
             "record_sha256": self.record_sha256,
             "election_id": self.election_id,
             "authority_key": self.authority_key,
+            "fingerprints": dict(self.fingerprints),
             "ok": self.ok,
             "selected": [c for c in CATALOGUE if c in self.selected] if self.selected else "all",
             "checks": [self.check(c).to_json() for c in CATALOGUE],
@@ -178,5 +184,8 @@ class Report:
                 lines.append(f"             - {item}: {reason}")
             if result.failure_count > len(result.failures):
                 lines.append(f"             … and {result.failure_count - len(result.failures)} more")
+        if self.fingerprints:
+            lines.append("  key fingerprints (SHA-256 of each party's public key), by role:")
+            lines.extend(f"    {role:<28} {value}" for role, value in self.fingerprints.items())
         lines.append("  ALL CHECKS PASSED" if self.ok else "  THE RECORD DOES NOT VERIFY")
         return "\n".join(lines)

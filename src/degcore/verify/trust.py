@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from degcore.ballot import ElectionContext, ElectionSetup, Manifest
+from degcore.ballot.cosign import check_cosignatures
 from degcore.ballot.setup import check_announcement, file_sha256
 from degcore.chain import ChainEntry, verify_chain, verify_object
 from degcore.encoding import from_rfc3339
@@ -21,7 +22,15 @@ from degcore.record import RecordReader, layout
 from degcore.trustees.dkg import CeremonyConfig
 from degcore.verify.report import CheckResult
 
-__all__ = ["IssuanceFacts", "check_accounting", "check_eligibility", "check_index", "check_setup"]
+__all__ = [
+    "IssuanceFacts",
+    "check_accounting",
+    "check_cosigned",
+    "check_eligibility",
+    "check_index",
+    "check_pins",
+    "check_setup",
+]
 
 
 def check_index(check: CheckResult, index: Mapping[str, object], manifest: Manifest) -> None:
@@ -146,3 +155,31 @@ def check_accounting(
             check.fail(style, f"{got} credentials issued for {listed} voters on the remote list")
         if cast > got:
             check.fail(style, f"{cast} counted ballots for {got} credentials issued")
+
+
+def check_cosigned(
+    reader: RecordReader, check: CheckResult, setup: ElectionSetup, config: CeremonyConfig
+) -> None:
+    """V17: every role the setup names co-signs its hash exactly once, with the setup's key for it."""
+    try:
+        objects = reader.cosignatures()
+        problems = check_cosignatures(setup, config, objects)
+    except DegcoreError as exc:
+        check.fail(layout.COSIGNATURES, str(exc))
+        return
+    check.items = len(objects)
+    for role, why in problems:
+        check.fail(role, why)
+
+
+def check_pins(check: CheckResult, fingerprints: Mapping[str, str], pins: Mapping[str, str]) -> None:
+    """V19: each pinned role exists in the setup and the setup names the pinned key for it."""
+    if not pins:
+        check.note = "no pins given"
+        return
+    for role, pinned in sorted(pins.items()):
+        check.items += 1
+        if role not in fingerprints:
+            check.fail(role, "the setup names no such role")
+        elif fingerprints[role] != pinned:
+            check.fail(role, f"the setup names the key {fingerprints[role]}, pinned {pinned}")

@@ -9,7 +9,7 @@ Ballot checks run on ``executor`` (default: a process pool over all cores; a Das
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -17,15 +17,24 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from degcore.ballot import ElectionContext, ElectionSetup
+from degcore.ballot.cosign import fingerprints
 from degcore.board.cast import Policy
-from degcore.errors import DegcoreError, InvalidInput
+from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
 from degcore.issuance import rsabssa
 from degcore.record import Limits, RecordReader, layout
 from degcore.trustees.dkg import CeremonyConfig, CeremonyResult, check_commitments, finalize
+from degcore.trustees.signing import SignedMessage, verify_message
 from degcore.verify.ballots import LogFacts, scan_log
 from degcore.verify.report import CheckResult, Outcome, Report, with_dependencies
 from degcore.verify.tally_checks import check_aggregation, check_decryption, check_mixnet
-from degcore.verify.trust import check_accounting, check_eligibility, check_index, check_setup
+from degcore.verify.trust import (
+    check_accounting,
+    check_cosigned,
+    check_eligibility,
+    check_index,
+    check_pins,
+    check_setup,
+)
 
 __all__ = ["verify_record", "verify_tally_inputs"]
 
@@ -41,12 +50,14 @@ def verify_record(
     advance: Callable[[int], object] | None = None,
     limits: Limits | None = None,
     checks: Collection[str] | None = None,
+    pins: Mapping[str, str] | None = None,
 ) -> Report:
     """Run every check on the record at ``path``; ``advance(n)`` is told as log lines are done.
 
     Whatever the record holds, the answer is a report: a malformed file or line fails or errors the
     check that reads it, naming the file, line and reason. ``checks`` (ids such as ``"V5"``) runs
     only those and the checks they depend on (``DEPENDS``); the others are reported as skipped.
+    ``pins`` (role → fingerprint, :func:`degcore.ballot.cosign.parse_pins`) are checked by V19.
     """
     report = Report(str(path))
     report.selected = None if checks is None else with_dependencies(checks)
@@ -58,7 +69,7 @@ def verify_record(
         report.finish()
         return report
     try:
-        _run(reader, report, executor, advance)
+        _run(reader, report, executor, advance, dict(pins or {}))
     except _Skip:
         pass
     except Exception as exc:
@@ -82,7 +93,7 @@ def verify_tally_inputs(path: str | Path, *, executor: Executor | None = None) -
     report = Report(str(path))
     report.selected = with_dependencies(["V9", "V12"])
     try:
-        _run(RecordReader(path, index=False), report, executor, None)
+        _run(RecordReader(path, index=False), report, executor, None, {})
     except _Skip:
         pass
     except DegcoreError as exc:
@@ -96,6 +107,7 @@ def _run(
     report: Report,
     executor: Executor | None,
     advance: Callable[[int], object] | None,
+    pins: dict[str, str],
 ) -> None:
     def wanted(*ids: str) -> bool:
         return report.selected is None or any(i in report.selected for i in ids)
@@ -111,6 +123,7 @@ def _run(
     if wanted("V14"):
         _start(report, "V14")
         check_setup(reader, report.check("V14"), context, config)
+    _parties(reader, report, context, config, pins, wanted("V17"), wanted("V19"))
     if wanted("V3"):
         _ceremony(reader, report, config, result)
     issuance = None
@@ -152,6 +165,32 @@ def _run(
         return
     report.current = "V10"
     check_decryption(reader, report, context, tally, mixed)
+
+
+def _parties(  # noqa: PLR0917 - the record, the report, the setup, then what to run
+    reader: RecordReader,
+    report: Report,
+    context: ElectionContext,
+    config: CeremonyConfig,
+    pins: dict[str, str],
+    cosigned: bool,
+    pinned: bool,
+) -> None:
+    """V17 (the co-signatures), the fingerprints of every party's key, V19 (the pins)."""
+    setup = context.setup
+    assert setup is not None  # noqa: S101 - _parameters always reads the setup
+    if cosigned:
+        _start(report, "V17")
+        check_cosigned(reader, report.check("V17"), setup, config)
+    try:
+        report.fingerprints = fingerprints(context.manifest, setup, config)
+    except DegcoreError as exc:
+        if pinned:
+            raise _error(report, "V19", exc) from None
+        return
+    if pinned:
+        _start(report, "V19")
+        check_pins(report.check("V19"), report.fingerprints, pins)
 
 
 def _start(report: Report, check_id: str) -> None:
@@ -249,7 +288,20 @@ def _ceremony(
         commitments, complaints, answers = reader.ceremony_messages(config)
     except DegcoreError as exc:
         raise _error(report, "V3", exc) from None
-    check.items = len(commitments)
+    check.items = len(commitments) + len(complaints) + len(answers)
+    # Every message must be its trustee's: one the roster key does not sign fails, named, and is
+    # left out of the recomputation (it is not that trustee's message).
+    forged: set[int] = set()
+    messages: list[SignedMessage] = [*commitments, *complaints, *answers]
+    for message in messages:
+        try:
+            verify_message(config, message)
+        except VerificationFailed as exc:
+            check.fail(exc.subject, exc.detail)
+            forged.add(id(message))
+    commitments = [m for m in commitments if id(m) not in forged]
+    complaints = [m for m in complaints if id(m) not in forged]
+    answers = [m for m in answers if id(m) not in forged]
     for message, failed in zip(commitments, check_commitments(config, commitments), strict=True):
         if failed is not None and message.trustee_id in published.qualified:
             check.fail(message.trustee_id, failed.detail)

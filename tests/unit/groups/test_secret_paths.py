@@ -21,8 +21,7 @@ from degcore.groups import Group, get_group
 from degcore.groups._toy import TOY
 from degcore.parallel import SERIAL
 from degcore.trustees import threshold
-from degcore.trustees.dkg import CeremonyConfig
-from degcore.trustees.trustee import run_local_ceremony
+from tests.trustee_keys import local_ceremony, test_config
 
 CONTEXT = bytes(range(32))
 
@@ -86,7 +85,7 @@ def test_provers_keep_secrets_on_constant_time_paths(group: Group, monkeypatch: 
         x = group.random_nonzero_scalar()
         st = DleqStatement(group.generator(), group.exp_g(x), cts[0].a, cts[0].a ** x)
         dleq.prove(group, x, st, CONTEXT)
-        result, shares = run_local_ceremony(CeremonyConfig("e", group, 2, ("t1", "t2", "t3")))
+        result, shares = local_ceremony(test_config("e", group, 2, ("t1", "t2", "t3")))
         watch.secrets.update(share.x for share in shares.values())
         threshold.partial_decrypt(CONTEXT, shares["t2"], list(cts), executor=SERIAL)
         rows = [(ct,) for ct in cts]

@@ -26,9 +26,8 @@ from degcore.mixnet.equations import ShuffleEquationFailed, check_shuffle, power
 from degcore.mixnet.proof import _NAMES, _DegcoreTranscript, _Statement
 from degcore.parallel import SERIAL
 from degcore.trustees import threshold
-from degcore.trustees.dkg import CeremonyConfig
-from degcore.trustees.trustee import run_local_ceremony
 from tests.conftest import group_by_name
+from tests.trustee_keys import local_ceremony, test_config
 
 CONTEXT = b"base hash of the election"
 
@@ -137,7 +136,7 @@ def test_elements_outside_the_group_are_refused_when_a_proof_is_read() -> None:
 
 def test_a_cascade_of_three_then_threshold_decryption() -> None:
     group = get_group("ristretto255")
-    ceremony, shares = run_local_ceremony(CeremonyConfig("mix", group, 3, ("t1", "t2", "t3", "t4", "t5")))
+    ceremony, shares = local_ceremony(test_config("mix", group, 3, ("t1", "t2", "t3", "t4", "t5")))
     pk = ceremony.joint_key
     rows = _rows(pk, 10, 3)
     stages, current = [], rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+from typing import TypeVar
 
 import pytest
 
@@ -13,15 +14,30 @@ from degcore.elgamal.dlog import dlog
 from degcore.errors import InvalidInput, Rule, RuleViolation, UnsupportedFormat, VerificationFailed
 from degcore.groups import GROUP_NAMES, Group, get_group
 from degcore.trustees import dkg, threshold
-from degcore.trustees.dkg import CeremonyConfig, Complaint, ComplaintAnswer, ComplaintReason, EncryptedShare
-from degcore.trustees.trustee import Trustee, run_local_ceremony
+from degcore.trustees.dkg import (
+    CeremonyConfig,
+    Complaint,
+    ComplaintAnswer,
+    ComplaintReason,
+    EncryptedShare,
+    TrusteeCommitment,
+)
+from degcore.trustees.signing import sign_message
+from degcore.trustees.trustee import Trustee
+from tests.trustee_keys import local_ceremony, test_config, trustee_key
 
+M = TypeVar("M", TrusteeCommitment, Complaint, ComplaintAnswer)
 ROSTER = ("alice", "bob", "carol", "dave", "erin")
 CONTEXT = b"election base hash"
 
 
 def _config(group: Group, t: int = 3, roster: tuple[str, ...] = ROSTER) -> CeremonyConfig:
-    return CeremonyConfig("e-2026", group, t, roster)
+    return test_config("e-2026", group, t, roster)
+
+
+def _signed(config: CeremonyConfig, message: M) -> M:
+    """``message`` signed by its own trustee: a dishonest trustee signs what it publishes."""
+    return sign_message(config, trustee_key(message.signer), message)
 
 
 def _decrypts(
@@ -39,7 +55,7 @@ class Ceremony:
 
     def __init__(self, config: CeremonyConfig) -> None:
         self.config = config
-        self.trustees = {t: Trustee.new(config, t) for t in config.trustees}
+        self.trustees = {t: Trustee.new(config, t, trustee_key(t)) for t in config.trustees}
         self.commitments = [t.commitment() for t in self.trustees.values()]
         self.shares = [s for t in self.trustees.values() for s in t.deal(self.commitments)]
         self.complaints: list[Complaint] = []
@@ -67,7 +83,7 @@ class Ceremony:
 
 
 def test_every_subset_of_three_or_more_decrypts_and_two_cannot(group: Group) -> None:
-    result, shares = run_local_ceremony(_config(group))
+    result, shares = local_ceremony(_config(group))
     assert result.qualified == ROSTER and not result.disqualified
     for t in ROSTER:
         assert shares[t].verification_key() == result.verification_keys[t]
@@ -149,7 +165,7 @@ def test_a_dealer_that_answers_with_the_right_share_is_cleared() -> None:
 def test_a_false_complaint_costs_the_honest_dealer_nothing() -> None:
     c = Ceremony(_config(get_group("ristretto255")))
     c.receive()
-    c.complaints = [Complaint("bob", "alice", ComplaintReason.INVALID_SHARE)]
+    c.complaints = [_signed(c.config, Complaint("bob", "alice", ComplaintReason.INVALID_SHARE))]
     c.answer()
     result, _ = c.finish("alice")
     assert result.qualified == ROSTER
@@ -161,7 +177,9 @@ def test_a_dealer_with_an_invalid_proof_is_disqualified_without_complaints() -> 
     index = next(i for i, m in enumerate(c.commitments) if m.trustee_id == "bob")
     bob = c.commitments[index]
     forged = schnorr.SchnorrProof(bob.proofs[1].A, (bob.proofs[1].v + 1) % group.order)
-    c.commitments[index] = dataclasses.replace(bob, proofs=(bob.proofs[0], forged, bob.proofs[2]))
+    c.commitments[index] = _signed(
+        c.config, dataclasses.replace(bob, proofs=(bob.proofs[0], forged, bob.proofs[2]))
+    )
     c.receive()
     assert all(complaint.accused != "bob" for complaint in c.complaints)
     result, _ = c.finish("alice")
@@ -177,10 +195,10 @@ def test_commitment_proofs_are_batched_and_a_bad_one_is_still_named() -> None:
     bob, dave = c.commitments[by_id["bob"]], c.commitments[by_id["dave"]]
     p = bob.proofs[2]
     bent = schnorr.SchnorrProof(p.A * group.generator(), p.v)  # another commitment, same response
-    c.commitments[by_id["bob"]] = dataclasses.replace(bob, proofs=(*bob.proofs[:2], bent))
+    c.commitments[by_id["bob"]] = _signed(c.config, dataclasses.replace(bob, proofs=(*bob.proofs[:2], bent)))
     # dave swaps two proofs: each is a valid proof, but of the other coefficient and context.
-    c.commitments[by_id["dave"]] = dataclasses.replace(
-        dave, proofs=(dave.proofs[1], dave.proofs[0], dave.proofs[2])
+    c.commitments[by_id["dave"]] = _signed(
+        c.config, dataclasses.replace(dave, proofs=(dave.proofs[1], dave.proofs[0], dave.proofs[2]))
     )
     ids = [m.trustee_id for m in c.commitments]
     checked = dict(zip(ids, dkg.check_commitments(c.config, c.commitments), strict=True))
@@ -199,7 +217,7 @@ def test_commitment_proofs_are_batched_and_a_bad_one_is_still_named() -> None:
 def test_missing_and_duplicated_commitments_disqualify() -> None:
     c = Ceremony(_config(get_group("ristretto255")))
     erin = next(m for m in c.commitments if m.trustee_id == "erin")
-    other = Trustee.new(c.config, "erin").commitment()
+    other = Trustee.new(c.config, "erin", trustee_key("erin")).commitment()
     commitments = [m for m in c.commitments if m.trustee_id not in ("dave",)] + [other]
     result = dkg.finalize(c.config, commitments)
     assert result.disqualified == {
@@ -220,7 +238,7 @@ def test_fewer_than_t_qualified_trustees_is_a_rule_violation() -> None:
 def test_a_commitment_for_another_trustee_or_coefficient_does_not_verify() -> None:
     group = get_group("ristretto255")
     config = _config(group)
-    alice = Trustee.new(config, "alice").commitment()
+    alice = Trustee.new(config, "alice", trustee_key("alice")).commitment()
     as_bob = dataclasses.replace(alice, trustee_id="bob")
     with pytest.raises(VerificationFailed) as info:
         dkg.check_commitment(config, as_bob)
@@ -234,7 +252,7 @@ def test_a_commitment_for_another_trustee_or_coefficient_does_not_verify() -> No
         )
     with pytest.raises(VerificationFailed, match="expected 3"):
         dkg.check_commitment(config, dataclasses.replace(alice, proofs=alice.proofs[:2]))
-    other = CeremonyConfig("e-2027", group, 3, ROSTER)
+    other = test_config("e-2027", group, 3, ROSTER)
     with pytest.raises(VerificationFailed):
         dkg.check_commitment(other, alice)
 
@@ -242,13 +260,23 @@ def test_a_commitment_for_another_trustee_or_coefficient_does_not_verify() -> No
 def test_config_validation() -> None:
     group = get_group("ristretto255")
     with pytest.raises(InvalidInput, match="threshold"):
-        CeremonyConfig("e", group, 6, ROSTER)
+        test_config("e", group, 6, ROSTER)
     with pytest.raises(InvalidInput, match="threshold"):
-        CeremonyConfig("e", group, 0, ROSTER)
+        test_config("e", group, 0, ROSTER)
+    key = bytes(trustee_key("a").verify_key)
     with pytest.raises(InvalidInput, match="twice"):
-        CeremonyConfig("e", group, 1, ("a", "a"))
+        CeremonyConfig("e", group, 1, ("a", "a"), (key, bytes(trustee_key("b").verify_key)))
+    with pytest.raises(InvalidInput, match="same signing key"):
+        CeremonyConfig("e", group, 1, ("a", "b"), (key, key))  # one party posing as two trustees
+    with pytest.raises(InvalidInput, match="2 signing keys for 1"):
+        CeremonyConfig("e", group, 1, ("a",), (key, key))
+    with pytest.raises(InvalidInput, match="32 bytes"):
+        CeremonyConfig("e", group, 1, ("a",), (key[:31],))
+    roster = test_config("e", group, 1, ("a",)).to_json()
+    with pytest.raises(InvalidInput, match="trustees\\[0\\]"):
+        CeremonyConfig.from_json({**roster, "trustees": ["a"]})
     with pytest.raises(InvalidInput, match="trustee id"):
-        CeremonyConfig("e", group, 1, ("a b",))
+        test_config("e", group, 1, ("a b",))
     with pytest.raises(InvalidInput):
         _config(group).index("mallory")
     config = _config(group)
@@ -279,7 +307,7 @@ def test_every_message_survives_json_and_is_bound_to_its_ceremony(name: str) -> 
     c.receive()
     c.answer()
     config = c.config
-    other = CeremonyConfig("e-other", group, 3, ROSTER)
+    other = test_config("e-other", group, 3, ROSTER)
     messages = [
         (dkg.TrusteeCommitment, c.commitments[0]),
         (EncryptedShare, c.shares[0]),
@@ -299,7 +327,7 @@ def test_every_message_survives_json_and_is_bound_to_its_ceremony(name: str) -> 
 def test_a_commitment_outside_the_group_is_refused_on_decoding() -> None:
     group = get_group("secp256k1")
     config = _config(group)
-    obj = Trustee.new(config, "alice").commitment().to_json(config)
+    obj = Trustee.new(config, "alice", trustee_key("alice")).commitment().to_json(config)
     obj["commitments"][1] = "04" + "00" * 32  # type: ignore[index]
     with pytest.raises(InvalidInput, match=r"commitments\[1\]"):
         dkg.TrusteeCommitment.from_json(config, obj)
@@ -310,7 +338,7 @@ def test_a_ceremony_across_machines_through_json_and_sealed_state() -> None:
     group = get_group("ristretto255")
     config = _config(group, t=2, roster=("alice", "bob", "carol"))
     n = 2**14
-    saved = {t: Trustee.new(config, t).save(f"pw-{t}", scrypt_n=n) for t in config.trustees}
+    saved = {t: Trustee.new(config, t, trustee_key(t)).save(f"pw-{t}", scrypt_n=n) for t in config.trustees}
 
     def run(name: str, step: str, *args: object) -> object:
         me = Trustee.load(saved[name], f"pw-{name}")
@@ -338,7 +366,7 @@ def test_two_dealers_whose_proof_errors_would_cancel_are_both_named() -> None:
     """bob shifts a response by +d and dave the same coefficient's by −d: each has its own weight."""
     group = get_group("ristretto255")
     config = _config(group)
-    messages = [Trustee.new(config, t).commitment() for t in ROSTER]
+    messages = [Trustee.new(config, t, trustee_key(t)).commitment() for t in ROSTER]
     d = group.random_nonzero_scalar()
     for i, sign in ((1, 1), (3, -1)):  # bob, dave
         p = messages[i].proofs[1]
@@ -349,3 +377,39 @@ def test_two_dealers_whose_proof_errors_would_cancel_are_both_named() -> None:
     checked = dkg.check_commitments(config, messages)
     named = {m.trustee_id: f.detail for m, f in zip(messages, checked, strict=True) if f is not None}
     assert named == {t: "proof of knowledge for coefficient 1 does not verify" for t in ("bob", "dave")}
+
+
+def test_a_message_its_trustee_did_not_sign_is_refused_naming_trustee_and_message() -> None:
+    """The board (or anyone) forges a complaint by bob against alice, and an answer by carol."""
+    c = Ceremony(_config(get_group("ristretto255")))
+    c.receive()
+    forged = Complaint("bob", "alice", ComplaintReason.INVALID_SHARE)  # unsigned
+    by_erin = dataclasses.replace(forged, signature=trustee_key("erin").sign(b"x").signature)
+    for bad in (forged, by_erin):
+        with pytest.raises(VerificationFailed) as info:
+            c.trustees["alice"].answer([bad])
+        assert info.value.check == "trustee-signature"
+        assert info.value.subject == "dkg-complaint of bob against alice"
+        with pytest.raises(VerificationFailed, match="dkg-complaint of bob against alice"):
+            dkg.finalize(c.config, c.commitments, [bad])
+    alice = next(m for m in c.commitments if m.trustee_id == "alice")
+    moved = dataclasses.replace(alice, encryption_key=bytes(32))  # changed after alice signed it
+    with pytest.raises(VerificationFailed, match="dkg-commitment of alice: signature does not verify"):
+        c.trustees["bob"].receive([moved, *c.commitments[1:]], c.shares)
+    answer = dkg.ComplaintAnswer("carol", "dave", 5)
+    with pytest.raises(VerificationFailed, match="dkg-answer of carol to dave"):
+        dkg.finalize(c.config, c.commitments, [], [answer])
+    with pytest.raises(InvalidInput, match="roster key of bob"):
+        sign_message(c.config, trustee_key("erin"), forged)
+    signed = dkg.finalize(c.config, c.commitments, [_signed(c.config, forged)])  # bob's own, unanswered
+    assert signed.disqualified == {"alice": "did not answer the complaint of bob"}
+
+
+def test_sealed_state_keeps_the_signing_key() -> None:
+    config = _config(get_group("ristretto255"))
+    me = Trustee.new(config, "bob", trustee_key("bob"))
+    again = Trustee.load(me.save("pw", scrypt_n=2**14), "pw")
+    assert again.commitment().signature  # signs with the restored key, under bob's roster key
+    dkg.check_signatures(config, [again.commitment()])
+    with pytest.raises(InvalidInput, match="roster key of bob"):
+        Trustee.new(config, "bob", trustee_key("carol"))

@@ -15,9 +15,11 @@ from degcore.groups import Group, get_group
 from degcore.parallel import SERIAL
 from degcore.trustees import threshold
 from degcore.trustees._sealed import MIN_SCRYPT_N, seal, unseal
-from degcore.trustees.dkg import CeremonyConfig, CeremonyResult
+from degcore.trustees.dkg import CeremonyResult
+from degcore.trustees.signing import sign_message
 from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption, TrusteeShare
-from degcore.trustees.trustee import Trustee, run_local_ceremony
+from degcore.trustees.trustee import Trustee
+from tests.trustee_keys import local_ceremony, test_config, trustee_key
 
 ROSTER = ("t1", "t2", "t3", "t4", "t5")
 CONTEXT = b"base hash"
@@ -25,7 +27,7 @@ CONTEXT = b"base hash"
 
 @pytest.fixture(scope="module")
 def ceremony() -> tuple[CeremonyResult, dict[str, TrusteeShare]]:
-    return run_local_ceremony(CeremonyConfig("e", get_group("ristretto255"), 3, ROSTER))
+    return local_ceremony(test_config("e", get_group("ristretto255"), 3, ROSTER))
 
 
 def _setup(
@@ -84,7 +86,11 @@ def test_a_dishonest_trustee_with_one_wrong_share_among_many_is_named_with_that_
     lie = dleq.DleqStatement(group.generator(), key, cts[13].a, wrong)
     values, proofs = list(honest.values), list(honest.proofs)
     values[13], proofs[13] = wrong, dleq.prove(group, x2, lie, CONTEXT)  # the prover runs, the lie stays
-    bad = dataclasses.replace(honest, values=tuple(values), proofs=tuple(proofs))
+    bad = sign_message(
+        result.config,
+        trustee_key("t2"),
+        dataclasses.replace(honest, values=tuple(values), proofs=tuple(proofs)),
+    )
     items = [(ct.a, m, p) for ct, m, p in zip(cts, bad.values, bad.proofs, strict=True)]
     assert threshold._check_chunk(group, key, CONTEXT, items) == [i != 13 for i in range(20)]
     session = ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
@@ -202,7 +208,7 @@ def test_shares_and_trustee_state_seal_under_a_passphrase(ceremony, tmp_path) ->
     with pytest.raises(WrongPassphrase, match="wrong passphrase"):
         TrusteeShare.load(sealed, "correct horse ")
     assert "hidden" in repr(share)
-    trustee = Trustee.new(share.config, "t1")
+    trustee = Trustee.new(share.config, "t1", trustee_key("t1"))
     with pytest.raises(InvalidInput, match="holds a 'dkg-trustee'"):
         TrusteeShare.load(trustee.save("pw", scrypt_n=MIN_SCRYPT_N), "pw")
 
@@ -240,11 +246,13 @@ def test_an_altered_ciphertext_or_weak_parameters_are_refused() -> None:
 
 
 def test_share_must_be_reduced(group: Group) -> None:
-    config = CeremonyConfig("e", group, 1, ("a",))
+    config = test_config("e", group, 1, ("a",))
     with pytest.raises(InvalidInput):
-        TrusteeShare(config, "a", group.order)
+        TrusteeShare(config, "a", group.order, trustee_key("a"))
     with pytest.raises(InvalidInput):
-        TrusteeShare(config, "b", 1)
+        TrusteeShare(config, "b", 1, trustee_key("b"))
+    with pytest.raises(InvalidInput, match="roster key"):
+        TrusteeShare(config, "a", 1, trustee_key("b"))
 
 
 def test_a_trustee_whose_proof_errors_would_cancel_is_named_with_both_indices(ceremony) -> None:  # type: ignore[no-untyped-def]
@@ -262,7 +270,7 @@ def test_a_trustee_whose_proof_errors_would_cancel_is_named_with_both_indices(ce
     proofs = list(honest.proofs)
     for i, sign in ((0, 1), (1, -1)):
         proofs[i] = dleq.DleqProof(proofs[i].A1, proofs[i].A2, (proofs[i].v + sign * d) % group.order)
-    bad = dataclasses.replace(honest, proofs=tuple(proofs))
+    bad = sign_message(result.config, trustee_key("t2"), dataclasses.replace(honest, proofs=tuple(proofs)))
     items = [(ct.a, m, p) for ct, m, p in zip(cts, bad.values, proofs, strict=True)]
     key = shares["t2"].verification_key()
     assert threshold._check_chunk(group, key, CONTEXT, items) == [False, False, True, True, True]
@@ -273,3 +281,21 @@ def test_a_trustee_whose_proof_errors_would_cancel_is_named_with_both_indices(ce
         "t2",
         "proof fails for 2 of 5 ciphertexts (index 0, 1)",
     )
+
+
+def test_a_partial_not_signed_by_its_trustee_is_refused_naming_it(ceremony) -> None:  # type: ignore[no-untyped-def]
+    """Whoever carries the partials (a board, a tallier) cannot pass off its own values as t2's."""
+    result, shares = ceremony
+    cts = [encrypt(result.joint_key, 1)]
+    honest = threshold.partial_decrypt(CONTEXT, shares["t2"], cts, executor=SERIAL)
+    forged = sign_message(result.config, trustee_key("t2"), honest)
+    assert forged.signature == honest.signature  # Ed25519 is deterministic: the same bytes
+    by_t3 = dataclasses.replace(honest, signature=trustee_key("t3").sign(b"x").signature)
+    session = ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
+    with pytest.raises(VerificationFailed) as info:
+        session.add(by_t3)
+    assert (info.value.check, info.value.subject) == ("partial-decryption", "t2")
+    assert "signature does not verify under t2's roster key" in info.value.detail
+    with pytest.raises(InvalidInput, match="roster key of t2"):
+        sign_message(result.config, trustee_key("t3"), honest)
+    session.add(honest)
