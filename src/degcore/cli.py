@@ -28,6 +28,7 @@ from degcore.tools.trustee import add_parser as add_trustee_parser
 from degcore.verify import verify_record
 from degcore.verify.receipts import BallotStatus, Lookup, check_receipt, find_ballot
 from degcore.verify.report import Outcome, Report, with_dependencies
+from degcore.verify.voter import VoterLookup, VoterStatus, find_voter
 
 __all__ = ["main"]
 
@@ -78,6 +79,12 @@ def _print_summary(summary: DemoSummary, out: Path, seconds: float, group: str) 
         print(f"  {len(summary.receipts)} voters' receipts are in {kept.parent}; a voter checks hers with:")
         print(f"    degcore verify {summary.record} --receipt {kept}")
         print(f"    degcore find {summary.record} {kept.stem}")
+    if summary.enrollment_receipts:
+        enrolled = summary.enrollment_receipts[0]
+        print(
+            f"  the same voters' signed enrollment receipts are in {enrolled.parent}; each checks hers with:"
+        )
+        print(f"    degcore find-voter {summary.record} {enrolled}")
     print(f"  done in {seconds:.1f} s")
 
 
@@ -187,6 +194,51 @@ def _find(args: argparse.Namespace) -> int:
         print("degcore find: a tracking code is 64 hexadecimal digits", file=sys.stderr)
         return EXIT_USAGE
     return _answer(args, "find", lambda: find_ballot(args.record, code))
+
+
+#: Exit statuses of ``degcore find-voter`` beyond the common ones (docs/verifier.md §Exit status).
+EXIT_NOT_ISSUED = 6
+
+_FIND_VOTER_HELP = """exit status:
+  0  you are on the published enrollment list with your key, and a credential was issued to you
+     under your own signature
+  1  your entry is missing, carries another key or style, or a credential was issued under your
+     reference without your signature: keep your enrollment receipt, it is the registry's signed
+     word against its published list
+  2  usage error
+  3  the record or the receipt is not readable (or the receipt is not this election registry's)
+  6  you are on the list with your key; no credential was issued to you
+"""
+
+
+def _voter_text(lookup: VoterLookup) -> str:
+    where = f" (issuance log positions {', '.join(map(str, lookup.positions))})" if lookup.positions else ""
+    lines = [f"voter reference {lookup.voter_ref.hex()}: {lookup.status}{where}"]
+    if lookup.detail:
+        lines.append(f"  {lookup.detail}")
+    if lookup.evidence:
+        lines.append(
+            "  keep your enrollment receipt: signed by the registry, it is evidence against the published"
+            " list and the issuance log"
+        )
+    return "\n".join(lines)
+
+
+def _find_voter(args: argparse.Namespace) -> int:
+    try:
+        receipt = json.loads(Path(args.receipt).read_bytes())
+    except (OSError, ValueError) as exc:
+        print(f"degcore find-voter: cannot read the receipt {args.receipt}: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        lookup = find_voter(args.record, receipt)
+    except DegcoreError as exc:
+        print(f"degcore find-voter: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    _emit(args, _voter_text(lookup), lookup.to_json())
+    if lookup.evidence:
+        return EXIT_FAILS
+    return EXIT_OK if lookup.status is VoterStatus.ISSUED else EXIT_NOT_ISSUED
 
 
 def _answer(args: argparse.Namespace, command: str, lookup_of: Callable[[], Lookup]) -> int:
@@ -416,6 +468,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     find.add_argument("tracking_code", help="the ballot's tracking code (64 hex digits)")
     find.add_argument("--json", action="store_true", help="print the answer as JSON")
     find.add_argument("--quiet", action="store_true", help="only the exit status")
+    find_voter_parser = sub.add_parser(
+        "find-voter",
+        help="a voter's check of her enrollment: is my key on the published list, and was my credential"
+        " asked for with it?",
+        epilog=_FIND_VOTER_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    find_voter_parser.add_argument("record", help="the record directory")
+    find_voter_parser.add_argument("receipt", help="the registry's signed enrollment receipt (a JSON file)")
+    find_voter_parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    find_voter_parser.add_argument("--quiet", action="store_true", help="only the exit status")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -426,6 +489,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _verify(args)
     if args.command == "find":
         return _find(args)
+    if args.command == "find-voter":
+        return _find_voter(args)
     if args.command == "result":
         return _result(args)
     return int(args.run(args))  # degcore vmnv and degcore trustee (their add_parser sets run)

@@ -41,10 +41,12 @@ from degcore.encoding import JsonValue, canonical_json
 from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import get_group
 from degcore.issuance import (
+    EnrollmentReceipt,
     FrozenListEligibility,
     Issuer,
     RemoteList,
     VoterCredential,
+    authorise_request,
     check_issuance_receipt,
     finish_credential,
     public_key_pem,
@@ -149,6 +151,8 @@ class DemoSummary:
     record_sha256: str = ""
     #: The sampled voters' receipts, one file each (``<out>/receipts/<tracking code>.json``).
     receipts: list[Path] = field(default_factory=list)
+    #: The same voters' signed enrollment receipts (``<out>/receipts/enrollment/<tracking code>.json``).
+    enrollment_receipts: list[Path] = field(default_factory=list)
 
 
 def _no_progress(items: Iterable[T], label: str, total: int) -> Iterator[T]:
@@ -164,7 +168,7 @@ def _voter_list(count: int, rng: random.Random) -> str:
     return "\n".join(rows) + "\n"
 
 
-def _form(i: int, record_name: str, born: str) -> dict[str, str]:
+def _form(i: int, record_name: str, born: str, voter_key: bytes) -> dict[str, str]:
     number = f"{3_000_000 + i:09d}"
     control = sum(int(d) * (9 - k) for k, d in enumerate(number)) % 101 % 100
     return {
@@ -178,6 +182,7 @@ def _form(i: int, record_name: str, born: str) -> dict[str, str]:
         "phone": f"+7916{i:07d}",
         "district": f"district-{1 + i % 2}",
         "address": "Москва, ул. Тверская, д. 1",
+        "voter_key": voter_key.hex(),
     }
 
 
@@ -193,6 +198,8 @@ class _Election:
     rng: random.Random
     summary: DemoSummary
     progress: Progress
+    #: Each enrolled voter's device: her voter key and the registry's signed enrollment receipt.
+    devices: dict[str, tuple[SigningKey, EnrollmentReceipt]] = field(default_factory=dict)
 
 
 @dataclass
@@ -238,13 +245,15 @@ def run_demo(
     election = _Election(
         out, ElectionContext(manifest, ceremony), settings, shares, registry, rng, summary, progress
     )
-    # 2. Registration; at its close the registry freezes the remote list and signs its counts.
+    # 2. Registration; at its close the registry freezes the remote list and signs the public
+    #    enrollment list (reference, voter key, style per remote voter) with its counts.
     _register(election, voters)
     remote = registry.freeze_remote_list(settings.schedule.closes)
-    counts = registry.remote_list_counts().to_json()
+    enrollment_head, enrollment = registry.enrollment_list()
+    counts = enrollment_head.to_json()
     summary.checks.append(
-        f"remote list frozen and signed by the registry: {len(remote.voters)} voters, "
-        f"counts per style {counts['counts']}; the registry's audit chain verifies to its signed head"
+        f"remote list frozen and signed by the registry: {len(remote.voters)} voters, each with her "
+        f"device's key; enrollment list counts per style {counts['counts']}"
     )
     # 3. The setup: every key and rule the record's checks rely on, signed before issuance opens.
     issuer_keys = {style.style_id: rsabssa.generate_key() for style in manifest.styles}
@@ -280,6 +289,7 @@ def run_demo(
         context=election.context,
         announcement=signed_announcement,
         remote_list=counts,
+        enrollment=enrollment,
         issuance_log=issuer.log(),
         box_log=reader.log(),
         tally=tally,
@@ -291,6 +301,7 @@ def run_demo(
     )
     summary.record_sha256 = sign_record(summary.record, keys.authority)
     _lookups(summary.record, receipts, keys.box, summary)
+    _keep_enrollment_receipts(election, receipts)
     summary.checks.append(
         f"record written and its index signed by the authority: SHA-256 {summary.record_sha256}"
     )
@@ -318,9 +329,11 @@ def _register(e: _Election, voters: int) -> None:
     """The voter list, then one application per voter, processed to confirmation."""
     day = REGISTRATION_OPENS + timedelta(days=3)
     e.registry.import_voters(_voter_list(voters, e.rng), now=day)
+    registry_key = e.registry.public_key
     for i in e.progress(range(voters), "applications", voters):
         record = e.registry.voter(f"voter-{i:06d}")
-        form = _form(i, record.full_name, record.birth_date.strftime("%d.%m.%Y"))
+        device = SigningKey.generate()  # made on the voter's device; only its public half leaves it
+        form = _form(i, record.full_name, record.birth_date.strftime("%d.%m.%Y"), bytes(device.verify_key))
         app = e.registry.create(record.voter_id, form, now=day)
         for kind in ("personal_data", "remote_voting_terms"):
             e.registry.consent(app.number, kind, "1.0", now=day)
@@ -331,6 +344,11 @@ def _register(e: _Election, voters: int) -> None:
         e.registry.start_review(app.number, now=day, actor="operator")
         e.registry.approve(app.number, now=day, actor="operator")
         e.registry.confirm(app.number, e.registry.issue_code(app.number, now=day), now=day)
+        receipt = e.registry.enrollment_receipt(app.number)
+        receipt.verify(registry_key)  # the device checks that its key was enrolled for her
+        if receipt.voter_key != bytes(device.verify_key):
+            raise VerificationFailed("enrollment-receipt", app.number, "another key was enrolled")
+        e.devices[record.voter_id] = (device, receipt)
         e.summary.applications_approved += 1
 
 
@@ -341,7 +359,8 @@ def _issue(
     remote: RemoteList,
     log_key: SigningKey,
 ) -> tuple[list[VoterCredential], Issuer]:
-    """The issuer asks only the registry's signed remote list; each device checks its issuance receipt."""
+    """The issuer asks only the registry's signed remote list; each device signs its request with the
+    voter key it enrolled and checks its issuance receipt."""
     manifest = e.context.manifest
     opens, closes = e.settings.issuance_window
     registry_key = e.registry.public_key
@@ -357,15 +376,20 @@ def _issue(
     public = issuer.public_keys()
     wallets: list[VoterCredential] = []
     at = opens + timedelta(hours=2)
-    for voter_id, style in e.progress(sorted(remote.voters.items()), "credentials", len(remote.voters)):
+    for voter_id in e.progress(sorted(remote.voters), "credentials", len(remote.voters)):
+        device, enrolled = e.devices[voter_id]
+        style = enrolled.ballot_style
         request = request_credential(public[style], manifest.election_id, style)
-        blind = issuer.issue(voter_id, style, request.blinded_msg, now=at)
-        check_issuance_receipt(request, issuer.receipt(voter_id), voter_id, issuer.log_public_key)
+        signature = authorise_request(request, device, enrolled.voter_ref)
+        blind = issuer.issue(voter_id, style, request.blinded_msg, request_signature=signature, now=at)
+        issued = issuer.receipt(voter_id)
+        check_issuance_receipt(request, issued, enrolled.voter_ref, signature, issuer.log_public_key)
         wallets.append(finish_credential(request, blind, public[style]))
     e.summary.credentials = len(wallets)
     e.summary.checks.append(
         f"credentials: {len(wallets)} issued from the signed remote list alone; every voter's device "
-        "checked its signed issuance receipt (pseudonymous reference, no voter id in the log)"
+        "signed its request with its enrolled key and checked its signed issuance receipt "
+        "(pseudonymous reference, no voter id in the log)"
     )
     return wallets, issuer
 
@@ -439,6 +463,18 @@ def _lookups(record: Path, receipts: list[Receipt], box_key: SigningKey, summary
         f"voters' lookups: {len(sample)} receipts found in the published log and counted; "
         "a receipt the box signed for another entry refused"
     )
+
+
+def _keep_enrollment_receipts(e: _Election, receipts: list[Receipt]) -> None:
+    """Beside each kept ballot receipt, the same voter's signed enrollment receipt (for find-voter)."""
+    # Credentials were issued, and ballots cast, in the order of the voter ids.
+    voter_of = dict(zip((r.tracking_code for r in receipts), sorted(e.devices), strict=True))
+    folder = e.out / "receipts" / "enrollment"
+    folder.mkdir(parents=True, exist_ok=True)
+    for kept in e.summary.receipts:
+        path = folder / kept.name
+        path.write_bytes(canonical_json(e.devices[voter_of[kept.stem]][1].to_json()))
+        e.summary.enrollment_receipts.append(path)
 
 
 Partials = list[threshold.PartialDecryption]

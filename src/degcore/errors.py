@@ -134,6 +134,7 @@ class Rule(StrEnum):
     CODE_LOCKED = "code_locked"
     ISSUANCE_CLOSED = "issuance_closed"
     TIME_ORDER = "time_order"
+    KEY_IN_USE = "key_in_use"
 
 
 class RuleViolation(DegcoreError):

@@ -6,11 +6,13 @@ docs/protocol.md §8.2. The order of documents, each signed before anyone relies
    ``election-announcement``: the authority's signature on the manifest's and the ceremony
    configuration's hashes; trustees check it before round 1 of the ceremony;
 2. the **ceremony** (its messages are bound to the configuration digest) and the registry's
-   signed **remote-list counts** at the close of registration;
+   signed **enrollment list** at the close of registration (its head carries the remote-list
+   counts per ballot style);
 3. the **setup** ``election-setup``, signed by the authority once both exist and before the
    issuance window opens: the issuer's RSA key per style and its issuance-log key, the box's key
    and policy, the ceremony (digest, result hash, trustees, threshold, joint key), the mix
-   servers of each mix-net contest (at least two), the registry's key and its signed counts, and
+   servers of each mix-net contest (at least two), the registry's key, the hash of its signed
+   enrollment-list head and the counts in it, and
    the issuance and voting windows.
 
 The election's base hash covers the signed setup, so every proof binds it, and the verifier takes
@@ -125,11 +127,11 @@ class ElectionSetup:
         registry_key: bytes,
         remote_list: Mapping[str, JsonValue],
     ) -> ElectionSetup:
-        """Sign the setup with the authority key; ``remote_list``: the registry's signed counts object."""
+        """Sign the setup with the authority key; ``remote_list``: the registry's signed enrollment list."""
         _check_authority(authority, manifest)
         counts = remote_list.get("counts")
-        if remote_list.get("type") != "remote-list-counts" or not isinstance(counts, Mapping):
-            raise InvalidInput("remote_list must be the registry's remote-list-counts object")
+        if remote_list.get("type") != "enrollment-list" or not isinstance(counts, Mapping):
+            raise InvalidInput("remote_list must be the registry's signed enrollment-list object")
         opens, closes = issuance_window
         config = ceremony.config
         body: dict[str, JsonValue] = {
@@ -297,12 +299,12 @@ class ElectionSetup:
 
     @property
     def registry_key(self) -> bytes:
-        """The registry's Ed25519 key: the remote-list counts verify under it."""
+        """The registry's Ed25519 key: the enrollment list verifies under it."""
         return from_hex(self._section("registry").get("key"), 32, "setup registry.key")
 
     @property
     def remote_list_sha256(self) -> bytes:
-        """SHA-256 of the registry's signed remote-list counts file."""
+        """SHA-256 of the registry's signed enrollment-list head (``eligibility/remote-list.json``)."""
         return from_hex(self._section("registry").get("remote_list"), 32, "setup registry.remote_list")
 
     @property

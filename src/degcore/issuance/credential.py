@@ -30,6 +30,7 @@ from degcore.encoding import canonical_json, from_hex, read_record, record_heade
 from degcore.errors import InvalidInput, NonCanonical, VerificationFailed
 from degcore.ids import check_id
 from degcore.issuance import rsabssa
+from degcore.issuance.enrollment import sign_credential_request
 from degcore.issuance.log import IssuanceReceipt
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Credential",
     "CredentialRequest",
     "VoterCredential",
+    "authorise_request",
     "check_issuance_receipt",
     "credential_message",
     "finish_credential",
@@ -254,20 +256,31 @@ def finish_credential(
     return VoterCredential(credential, request.signing_key)
 
 
+def authorise_request(request: CredentialRequest, voter_key: SigningKey, voter_ref: bytes) -> bytes:
+    """Device side: the voter's signature on this request with her enrolled key (docs/protocol.md §5.3)."""
+    return sign_credential_request(
+        voter_key, request.election_id, request.ballot_style, voter_ref, request.blinded_msg
+    )
+
+
 def check_issuance_receipt(
-    request: CredentialRequest, receipt: IssuanceReceipt, voter_id: str, log_key: bytes
+    request: CredentialRequest,
+    receipt: IssuanceReceipt,
+    voter_ref: bytes,
+    voter_signature: bytes,
+    log_key: bytes,
 ) -> None:
     """Device side (docs/protocol.md §5.4): the issuer logged *this* request for *this* voter, signed.
 
-    Recomputes the voter reference from the receipt's salt and the voter's own id, and the entry
-    from the reference, the ballot style and SHA-256 of the blinded message the device sent; the
-    voter later finds the same entry at ``receipt.position`` of the published issuance log.
+    Rebuilds the entry from the voter's reference (her enrollment receipt), the ballot style,
+    SHA-256 of the blinded message the device sent and her signature on the request; the voter
+    later finds the same entry at ``receipt.position`` of the published issuance log.
     """
     if (receipt.election_id, receipt.ballot_style) != (request.election_id, request.ballot_style):
         raise VerificationFailed(
             "issuance-receipt", f"position {receipt.position}", "the receipt is for another election or style"
         )
-    receipt.verify(voter_id, hashlib.sha256(request.blinded_msg).digest(), log_key)
+    receipt.verify(voter_ref, hashlib.sha256(request.blinded_msg).digest(), voter_signature, log_key)
 
 
 def _to_text(prefix: str, obj: dict[str, str]) -> str:

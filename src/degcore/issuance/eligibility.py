@@ -3,10 +3,12 @@
 ``issuance`` never imports ``registry``: the registry provides an object satisfying
 :class:`EligibilityOracle` (``Registry`` itself, which records each claim in its own database),
 or publishes a signed :class:`RemoteList` that :class:`FrozenListEligibility` answers from, so an
-issuer never needs the portal's keys or personal data. :class:`StaticEligibility` is a small
+issuer never needs the portal's keys or personal data. Either way the answer is the voter's
+:class:`~degcore.issuance.enrollment.Enrollment`: the reference the issuer logs and the key that
+must have signed the request. :class:`StaticEligibility` is a small
 in-memory implementation for tests and demonstrations.
 
-The three signed objects below follow docs/protocol.md §2.3 (:func:`degcore.chain.sign_object`):
+The two signed objects below follow docs/protocol.md §2.3 (:func:`degcore.chain.sign_object`):
 Ed25519, by the registry's key, on the RFC 8785 canonical JSON of the object without its
 ``signature``. This module is the one place their formats are read and written (docs/registry.md
 gives them field by field).
@@ -38,9 +40,9 @@ from degcore.errors import (
     NonCanonical,
     Rule,
     RuleViolation,
-    VerificationFailed,
 )
 from degcore.ids import check_id
+from degcore.issuance.enrollment import Enrollment, EnrollmentList
 
 if TYPE_CHECKING:
     from nacl.signing import SigningKey
@@ -50,7 +52,6 @@ __all__ = [
     "EligibilityOracle",
     "FrozenListEligibility",
     "RemoteList",
-    "RemoteListCounts",
     "StaticEligibility",
 ]
 
@@ -60,32 +61,33 @@ class EligibilityOracle(Protocol):
 
     def check_credential_eligibility(
         self, voter_id: str, election_id: str, ballot_style: str, now: datetime
-    ) -> None:
-        """Return if the voter may get a credential for ``ballot_style`` now; raise Ineligible otherwise."""
+    ) -> Enrollment:
+        """Her enrollment if the voter may get a credential for ``ballot_style`` now; else Ineligible."""
         ...
 
 
 class StaticEligibility:
-    """A fixed map voter id → ballot style (everyone listed is eligible for exactly their style)."""
+    """A fixed map voter id → enrollment (everyone listed is eligible for exactly her style)."""
 
-    def __init__(self, styles: Mapping[str, str]) -> None:
-        self._styles = dict(styles)
+    def __init__(self, enrolled: Mapping[str, Enrollment]) -> None:
+        self._enrolled = dict(enrolled)
 
     def check_credential_eligibility(
         self, voter_id: str, election_id: str, ballot_style: str, now: datetime
-    ) -> None:
+    ) -> Enrollment:
         """Raise Ineligible(NOT_ON_LIST) for unknown voters, (WRONG_DISTRICT) for another style."""
-        _check_listed(self._styles, voter_id, ballot_style)
+        return _check_listed(self._enrolled, voter_id, ballot_style)
 
 
-def _check_listed(styles: Mapping[str, str], voter_id: str, ballot_style: str) -> None:
-    style = styles.get(voter_id)
-    if style is None:
+def _check_listed(enrolled: Mapping[str, Enrollment], voter_id: str, ballot_style: str) -> Enrollment:
+    enrollment = enrolled.get(voter_id)
+    if enrollment is None:
         raise Ineligible(IneligibleReason.NOT_ON_LIST, f"voter {voter_id!r} is not on the list")
-    if style != ballot_style:
+    if enrollment.ballot_style != ballot_style:
         raise Ineligible(
             IneligibleReason.WRONG_DISTRICT, f"voter {voter_id!r} votes with another ballot style"
         )
+    return enrollment
 
 
 def _int(value: object, what: str, minimum: int) -> int:
@@ -148,11 +150,17 @@ class AuditHead:
 
 @dataclass(frozen=True, slots=True)
 class RemoteList:
-    """The frozen remote list (private, registry → issuer): voter id → ballot style, nothing else."""
+    """The frozen remote list (private, registry → issuer): voter id → her enrollment, nothing else.
+
+    The issuer learns what it needs to check a request and nothing more than before voter keys:
+    for each voter id (which it authenticates anyway) the ballot style, the pseudonymous reference
+    it logs and the public key that must sign the request. The reference's salt stays with the
+    registry and the voter.
+    """
 
     election_id: str
     frozen_at: datetime
-    voters: Mapping[str, str]
+    voters: Mapping[str, Enrollment]
     audit_head: AuditHead
     signature: bytes
 
@@ -162,7 +170,7 @@ class RemoteList:
         key: SigningKey,
         election_id: str,
         frozen_at: datetime,
-        voters: Mapping[str, str],
+        voters: Mapping[str, Enrollment],
         audit_head: AuditHead,
     ) -> RemoteList:
         """The list signed by the registry's key; ``audit_head`` anchors the audit entry of the freeze."""
@@ -170,7 +178,7 @@ class RemoteList:
             **record_header("remote-list"),
             "election_id": election_id,
             "frozen_at": to_rfc3339(frozen_at),
-            "voters": dict(voters),
+            "voters": _voters_json(voters),
             "audit_head": audit_head.to_json(),
         }
         return cls.from_json(sign_object(key, body))
@@ -181,7 +189,7 @@ class RemoteList:
             **record_header("remote-list"),
             "election_id": self.election_id,
             "frozen_at": to_rfc3339(self.frozen_at),
-            "voters": dict(self.voters),
+            "voters": _voters_json(self.voters),
             "audit_head": self.audit_head.to_json(),
             "signature": to_hex(self.signature),
         }
@@ -193,11 +201,12 @@ class RemoteList:
         election_id = check_id(f["election_id"], "remote-list election_id")
         voters = f["voters"]
         if not isinstance(voters, Mapping):
-            raise InvalidInput("remote-list voters: expected an object voter id → ballot style")
-        listed = {
-            check_id(v, "remote-list voter id"): check_id(s, "remote-list ballot style")
-            for v, s in voters.items()
-        }
+            raise InvalidInput("remote-list voters: expected an object voter id → enrollment")
+        listed = {check_id(v, "remote-list voter id"): Enrollment.from_json(e) for v, e in voters.items()}
+        if len({e.voter_ref for e in listed.values()}) != len(listed):
+            raise InvalidInput("remote-list: a voter reference appears twice")
+        if len({e.voter_key for e in listed.values()}) != len(listed):
+            raise InvalidInput("remote-list: a voter key appears twice")
         head = AuditHead.from_json(f["audit_head"])
         if head.election_id != election_id:
             raise InvalidInput(f"remote-list: its audit head is of election {head.election_id!r}")
@@ -214,72 +223,17 @@ class RemoteList:
         verify_object(self.to_json(), registry_key, "remote-list")
         self.audit_head.verify(registry_key)
 
-    def sha256(self) -> str:
-        """Hex SHA-256 of the list's canonical JSON bytes (the signature included): what the counts bind."""
-        return hashlib.sha256(canonical_json(self.to_json())).hexdigest()
+    def sha256(self) -> bytes:
+        """SHA-256 of the list's canonical JSON bytes (the signature included): what the public list binds."""
+        return hashlib.sha256(canonical_json(self.to_json())).digest()
 
-    def counts(self, key: SigningKey) -> RemoteListCounts:
-        """The public, signed number of remote voters per ballot style, bound to this list."""
-        tally: dict[str, int] = {}
-        for style in self.voters.values():
-            tally[style] = tally.get(style, 0) + 1
-        body: dict[str, JsonValue] = {
-            **record_header("remote-list-counts"),
-            "election_id": self.election_id,
-            "frozen_at": to_rfc3339(self.frozen_at),
-            "counts": dict(sorted(tally.items())),
-            "list_sha256": self.sha256(),
-        }
-        return RemoteListCounts.from_json(sign_object(key, body))
+    def enrollment_list(self, key: SigningKey) -> tuple[EnrollmentList, bytes]:
+        """The public, signed enrollment list of this list (its head and its lines), without voter ids."""
+        return EnrollmentList.sign(key, self.election_id, self.frozen_at, self.voters.values(), self.sha256())
 
 
-@dataclass(frozen=True, slots=True)
-class RemoteListCounts:
-    """Remote voters per ballot style (public: the record's ``eligibility/remote-list.json``)."""
-
-    election_id: str
-    frozen_at: datetime
-    counts: Mapping[str, int]
-    list_sha256: bytes
-    signature: bytes
-
-    def to_json(self) -> dict[str, JsonValue]:
-        """The signed ``remote-list-counts`` object."""
-        return {
-            **record_header("remote-list-counts"),
-            "election_id": self.election_id,
-            "frozen_at": to_rfc3339(self.frozen_at),
-            "counts": dict(self.counts),
-            "list_sha256": to_hex(self.list_sha256),
-            "signature": to_hex(self.signature),
-        }
-
-    @classmethod
-    def from_json(cls, obj: object) -> RemoteListCounts:
-        """Parse strictly: every count at least 1 (a style with no remote voter is absent, meaning 0)."""
-        keys = {"election_id", "frozen_at", "counts", "list_sha256", "signature"}
-        f = read_record(obj, "remote-list-counts", keys)
-        counts = f["counts"]
-        if not isinstance(counts, Mapping):
-            raise InvalidInput("remote-list-counts counts: expected an object ballot style → number")
-        return cls(
-            check_id(f["election_id"], "remote-list-counts election_id"),
-            from_rfc3339(f["frozen_at"], "remote-list-counts frozen_at"),
-            {check_id(s, "remote-list-counts style"): _int(n, f"count of {s}", 1) for s, n in counts.items()},
-            from_hex(f["list_sha256"], 32, "remote-list-counts list_sha256"),
-            from_hex(f["signature"], 64, "remote-list-counts signature"),
-        )
-
-    def verify(self, registry_key: bytes) -> None:
-        """VerificationFailed('remote-list-counts') unless the registry's key signed these counts."""
-        verify_object(self.to_json(), registry_key, "remote-list-counts")
-
-    def describes(self, remote_list: RemoteList) -> None:
-        """VerificationFailed unless these are the counts of exactly ``remote_list``."""
-        if to_hex(self.list_sha256) != remote_list.sha256():
-            raise VerificationFailed(
-                "remote-list-counts", self.election_id, "list_sha256 is not the list's hash"
-            )
+def _voters_json(voters: Mapping[str, Enrollment]) -> dict[str, JsonValue]:
+    return {voter_id: e.to_json() for voter_id, e in sorted(voters.items())}
 
 
 class FrozenListEligibility:
@@ -303,8 +257,8 @@ class FrozenListEligibility:
 
     def check_credential_eligibility(
         self, voter_id: str, election_id: str, ballot_style: str, now: datetime
-    ) -> None:
-        """Ineligible(NOT_ON_LIST / WRONG_DISTRICT) from the list; RuleViolation outside the window."""
+    ) -> Enrollment:
+        """Her enrollment from the list; Ineligible if absent or of another style; RuleViolation outside."""
         if not isinstance(now, datetime) or now.utcoffset() is None:
             raise InvalidInput("now must be a timezone-aware datetime")
         if election_id != self.remote_list.election_id:
@@ -314,4 +268,4 @@ class FrozenListEligibility:
                 Rule.OUTSIDE_WINDOW,
                 f"credentials are issued from {to_rfc3339(self.opens)} until {to_rfc3339(self.closes)}",
             )
-        _check_listed(self.remote_list.voters, voter_id, ballot_style)
+        return _check_listed(self.remote_list.voters, voter_id, ballot_style)

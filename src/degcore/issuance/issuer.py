@@ -3,13 +3,18 @@
 For an *authenticated* voter id (authentication is the calling service's job), :meth:`Issuer.issue`
 
 1. refuses a request outside the issuance window (``RuleViolation(outside_window)``), then asks
-   the eligibility oracle whether the voter may get a credential for this ballot style now;
-2. blind-signs (in memory: nothing is released yet);
-3. in one write transaction of its store (``degcore.storage``: SQLite or PostgreSQL) inserts the
-   once-only row (voter → ballot style, SHA-256 of the blinded request, salt, voter reference) —
+   the eligibility oracle whether the voter may get a credential for this ballot style now; the
+   answer is her enrollment (voter reference and enrolled key);
+2. checks the voter's own signature on the request (election, style, reference, SHA-256 of the
+   blinded message) under her enrolled key (``VerificationFailed(issuance-request)``), so that no
+   credential is issued, or logged, that the voter did not ask for with her device;
+3. blind-signs (in memory: nothing is released yet);
+4. in one write transaction of its store (``degcore.storage``: SQLite or PostgreSQL) inserts the
+   once-only row (voter → ballot style, SHA-256 of the blinded request, her signature, reference) —
    its primary key makes a second credential for the same voter impossible, also between
-   processes — and appends the signed ``issued`` entry of the issuance log, then commits;
-4. returns the blind signature only after the commit.
+   processes — and appends the signed ``issued`` entry of the issuance log (with her signature),
+   then commits;
+5. returns the blind signature only after the commit.
 
 A crash before the commit leaves no row and no entry and has released no signature, so the voter
 may retry; a crash after it (the answer is lost) is recovered by retrying with the *same* blinded
@@ -17,17 +22,16 @@ message, which is answered again without a new entry (RSA signing is determinist
 same signature: still one credential). A different blinded message for a recorded voter is
 refused with ``RuleViolation(already_issued)``.
 
-The store keeps per voter: ballot style, SHA-256 of the blinded request, the salt and reference
-of §5.4, the log position; and the log. Nothing derived from the credential's key or signature,
-which the issuer never sees, and no exact issuance times (only the latest one, to refuse a clock
-that went backwards).
+The store keeps per voter: ballot style, SHA-256 of the blinded request, her signature on it, the
+reference of §5.4 (the registry's; the issuer never sees its salt), the log position; and the
+log. Nothing derived from the credential's key or signature, which the issuer never sees, and no
+exact issuance times (only the latest one, to refuse a clock that went backwards).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 from collections.abc import Generator, Mapping
 from contextlib import closing
 from datetime import datetime, timedelta
@@ -43,15 +47,8 @@ from degcore.errors import DegcoreError, InvalidInput, Rule, RuleViolation, reas
 from degcore.ids import check_id
 from degcore.issuance import rsabssa
 from degcore.issuance.eligibility import EligibilityOracle
-from degcore.issuance.log import (
-    ISSUANCE_TAG,
-    SALT_BYTES,
-    IssuanceReceipt,
-    close_payload,
-    coarsen,
-    issued_payload,
-    voter_reference,
-)
+from degcore.issuance.enrollment import check_request_signature
+from degcore.issuance.log import ISSUANCE_TAG, IssuanceReceipt, close_payload, coarsen, issued_payload
 from degcore.storage import Database, StoreService, Transaction, open_database
 
 __all__ = [
@@ -82,7 +79,7 @@ CREATE TABLE IF NOT EXISTS issued (
     voter_id       TEXT PRIMARY KEY,
     ballot_style   TEXT NOT NULL,
     request_sha256 BLOB NOT NULL,
-    salt           BLOB NOT NULL,
+    voter_signature BLOB NOT NULL,
     voter_ref      BLOB NOT NULL UNIQUE,
     position       INTEGER NOT NULL UNIQUE REFERENCES log (position)
 ) WITHOUT ROWID;
@@ -181,18 +178,28 @@ class Issuer(StoreService):
         tx.execute(_SET_LAST_TIME, (to_rfc3339(now),))
         return position
 
-    def issue(self, voter_id: str, ballot_style: str, blinded_msg: bytes, *, now: datetime) -> bytes:
-        """Blind-sign ``blinded_msg`` for an authenticated, eligible voter who has no credential yet."""
+    def issue(
+        self, voter_id: str, ballot_style: str, blinded_msg: bytes, *, request_signature: bytes, now: datetime
+    ) -> bytes:
+        """Blind-sign ``blinded_msg`` for an authenticated, eligible voter who has no credential yet.
+
+        ``request_signature`` is the voter's Ed25519 signature on her request
+        (:func:`degcore.issuance.enrollment.sign_credential_request`) with her enrolled key.
+        """
         try:
-            return self._issue(voter_id, ballot_style, blinded_msg, now)
+            return self._issue(voter_id, ballot_style, blinded_msg, request_signature, now)
         except DegcoreError as exc:  # the code only: the message names the voter
             _log.warning("issuance refused: %s", reason_code(exc))
             raise
 
-    def _issue(self, voter_id: str, ballot_style: str, blinded_msg: bytes, now: datetime) -> bytes:
+    def _issue(
+        self, voter_id: str, ballot_style: str, blinded_msg: bytes, request_signature: bytes, now: datetime
+    ) -> bytes:
         check_id(voter_id, "voter_id")
         if not isinstance(blinded_msg, bytes):
             raise InvalidInput(f"blinded message must be bytes, got {type(blinded_msg).__name__}")
+        if not isinstance(request_signature, bytes) or len(request_signature) != 64:
+            raise InvalidInput("request_signature must be the voter's 64-byte Ed25519 signature")
         key = self._keys.get(ballot_style)
         if key is None:
             raise InvalidInput(f"no issuer key for ballot style {ballot_style!r}")
@@ -204,11 +211,14 @@ class Issuer(StoreService):
                 Rule.OUTSIDE_WINDOW,
                 f"credentials are issued from {to_rfc3339(opens)} until {to_rfc3339(closes)}",
             )
-        self._eligibility.check_credential_eligibility(voter_id, self.election_id, ballot_style, now)
+        enrollment = self._eligibility.check_credential_eligibility(
+            voter_id, self.election_id, ballot_style, now
+        )
+        request_hash = hashlib.sha256(blinded_msg).digest()
+        check_request_signature(enrollment, self.election_id, request_hash, request_signature)
         # Signed before the transaction (the write lock is not held through an RSA operation) and
         # released only after the commit; a blinded message >= n is refused here, with no row.
         blind_sig = rsabssa.blind_sign(key, blinded_msg)
-        request_hash = hashlib.sha256(blinded_msg).digest()
         refused = RuleViolation(Rule.ALREADY_ISSUED, f"voter {voter_id!r} already received a credential")
         try:
             with self._store.write() as tx:
@@ -221,12 +231,12 @@ class Issuer(StoreService):
                     if tx.execute("SELECT 1 FROM state WHERE key = 'closed'").fetchone():
                         raise RuleViolation(Rule.ISSUANCE_CLOSED, "the issuance log is closed")
                     return blind_sig  # the same request again: the same answer, no new entry
-                salt = secrets.token_bytes(SALT_BYTES)
-                ref = voter_reference(self.election_id, voter_id, salt)
-                position = self._append(tx, "issued", issued_payload(ref, ballot_style, request_hash), now)
+                ref = enrollment.voter_ref
+                payload = issued_payload(ref, ballot_style, request_hash, request_signature)
+                position = self._append(tx, "issued", payload, now)
                 tx.execute(
                     "INSERT INTO issued VALUES (?, ?, ?, ?, ?, ?)",
-                    (voter_id, ballot_style, request_hash, salt, ref, position),
+                    (voter_id, ballot_style, request_hash, request_signature, ref, position),
                 )
         except self._store.integrity_errors:
             raise refused from None
@@ -271,21 +281,20 @@ class Issuer(StoreService):
         return counts
 
     def receipt(self, voter_id: str) -> IssuanceReceipt:
-        """The voter's issuance receipt: her salt and her signed entry (InvalidInput if none)."""
+        """The voter's issuance receipt: her signed entry (InvalidInput if none)."""
         check_id(voter_id, "voter_id")
         rows = self._store.read(
-            "SELECT issued.ballot_style, issued.salt, issued.voter_ref, log.position, log.at, log.prev,"
+            "SELECT issued.ballot_style, issued.voter_ref, log.position, log.at, log.prev,"
             " log.hash, log.signature FROM issued JOIN log ON log.position = issued.position"
             " WHERE issued.voter_id = ?",
             (voter_id,),
         )
         if not rows:
             raise InvalidInput(f"no credential was issued to voter {voter_id!r}")
-        style, salt, ref, position, at, prev, digest, signature = rows[0]
+        style, ref, position, at, prev, digest, signature = rows[0]
         return IssuanceReceipt(
             election_id=self.election_id,
             ballot_style=style,
-            salt=bytes(salt),
             voter_ref=bytes(ref),
             position=position,
             at=at,

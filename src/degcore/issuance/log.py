@@ -3,19 +3,25 @@
 The log is a :mod:`degcore.chain` chain with tag ``degcore/3/issuance``, signed by the issuer's
 own Ed25519 log key. Entry payloads are the canonical JSON of exactly
 
-    {"type": "issued", "voter_ref": hex32, "ballot_style": S, "request_sha256": hex32}
+    {"type": "issued", "voter_ref": hex32, "ballot_style": S, "request_sha256": hex32,
+     "voter_signature": hex64}
     {"type": "close", "issued": {S: n, …}}
 
-one ``issued`` entry per credential, then one ``close`` entry, the last. Entry times are
-coarsened (:func:`coarsen`) before they are hashed, so the published log never says to the
+one ``issued`` entry per credential, then one ``close`` entry, the last. ``voter_signature`` is
+the voter's own Ed25519 signature on her credential request
+(:func:`degcore.issuance.enrollment.credential_request`), under the key the published enrollment
+list gives for ``voter_ref``: the issuer cannot log a credential that no enrolled voter asked for.
+Entry times are coarsened (:func:`coarsen`) before they are hashed, so the published log never says to the
 second when a voter got her credential (§5.4: issuance times would let the box, or anyone
 watching both logs, link a credential's first ballot to the voter issued just before it).
 
-The **voter reference** is ``sha256("degcore/3/voter-ref", E, voter_id, salt)`` (the
+The **voter reference** is ``sha256("degcore/4/voter-ref", E, voter_id, salt)`` (the
 length-prefixed :func:`degcore.hashing.sha256`, ids as UTF-8) with 32 random bytes ``salt`` that
-the issuer draws once per voter and hands to her in her :class:`IssuanceReceipt`: it is stable
-across retries, it is not computable from the (guessable) voter id alone, and the voter can
-recompute it and find her own entry.
+the *registry* draws once per voter when it enrolls her key and hands to her in her signed
+enrollment receipt: it is stable across retries and key replacements, it is not computable from
+the (guessable) voter id alone, and the voter can recompute it and find her own entries in the
+enrollment list and the issuance log. The issuer receives the reference with the voter's key and
+style, never the salt.
 """
 
 from __future__ import annotations
@@ -57,8 +63,8 @@ __all__ = [
 ]
 
 #: The chain tag of the issuance log (docs/protocol.md §9.2 for the chain itself).
-ISSUANCE_TAG = b"degcore/3/issuance"
-_VOTER_REF_TAG = b"degcore/3/voter-ref"
+ISSUANCE_TAG = b"degcore/4/issuance"
+_VOTER_REF_TAG = b"degcore/4/voter-ref"
 #: Bytes of the per-voter salt of the voter reference.
 SALT_BYTES = 32
 _MAX_SAFE_INT = 2**53 - 1
@@ -66,7 +72,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def voter_reference(election_id: str, voter_id: str, salt: bytes) -> bytes:
-    """The voter's pseudonymous reference: sha256("degcore/3/voter-ref", E, voter_id, salt)."""
+    """The voter's pseudonymous reference: sha256("degcore/4/voter-ref", E, voter_id, salt)."""
     check_id(election_id, "election_id")
     check_id(voter_id, "voter_id")
     if not isinstance(salt, bytes) or len(salt) != SALT_BYTES:
@@ -89,6 +95,8 @@ class Issued:
     ballot_style: str
     #: SHA-256 of the blinded message the issuer signed (plain SHA-256, not length-prefixed).
     request_sha256: bytes
+    #: The voter's Ed25519 signature on her credential request (64 bytes).
+    voter_signature: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +106,19 @@ class Closed:
     issued: Mapping[str, int]
 
 
-def issued_payload(voter_ref: bytes, ballot_style: str, request_sha256: bytes) -> bytes:
+def issued_payload(
+    voter_ref: bytes, ballot_style: str, request_sha256: bytes, voter_signature: bytes
+) -> bytes:
     """Canonical JSON of an ``issued`` payload."""
+    if len(voter_ref) != 32 or len(request_sha256) != 32 or len(voter_signature) != 64:
+        raise InvalidInput("issued payload: a 32-byte reference and request hash, a 64-byte signature")
     return canonical_json(
         {
             "type": "issued",
             "voter_ref": voter_ref.hex(),
             "ballot_style": check_id(ballot_style, "ballot_style"),
             "request_sha256": request_sha256.hex(),
+            "voter_signature": voter_signature.hex(),
         }
     )
 
@@ -133,13 +146,15 @@ def _count(value: object, what: str) -> int:
 
 def _payload_object(kind: str, obj: object) -> Issued | Closed:
     if kind == "issued":
-        fields = _exact(obj, {"type", "voter_ref", "ballot_style", "request_sha256"}, "issued payload")
+        keys = {"type", "voter_ref", "ballot_style", "request_sha256", "voter_signature"}
+        fields = _exact(obj, keys, "issued payload")
         if fields["type"] != "issued":
             raise InvalidInput(f"an issued entry carries a {fields['type']!r} payload")
         return Issued(
             voter_ref=from_hex(fields["voter_ref"], 32, "voter_ref"),
             ballot_style=check_id(fields["ballot_style"], "ballot_style"),
             request_sha256=from_hex(fields["request_sha256"], 32, "request_sha256"),
+            voter_signature=from_hex(fields["voter_signature"], 64, "voter_signature"),
         )
     if kind == "close":
         fields = _exact(obj, {"type", "issued"}, "close payload")
@@ -184,15 +199,16 @@ def parse_issuance_line(line: str | bytes) -> tuple[ChainEntry, Issued | Closed]
 
 @dataclass(frozen=True, slots=True)
 class IssuanceReceipt:
-    """What the voter gets with her credential: enough to rebuild and check her own log entry.
+    """What the voter gets with her credential: her signed log entry, to check and find later.
 
-    Keep it private: with her voter id it links her to her entry (which says only that she got a
-    credential for a ballot style in a coarse hour), never to her credential.
+    She rebuilds the entry from her voter reference (her enrollment receipt), the SHA-256 of the
+    blinded message her device sent and her own signature on the request. Keep it private: with
+    her voter id it links her to her entry (which says only that she got a credential for a ballot
+    style in a coarse hour), never to her credential.
     """
 
     election_id: str
     ballot_style: str
-    salt: bytes
     voter_ref: bytes
     position: int
     at: str
@@ -201,9 +217,9 @@ class IssuanceReceipt:
     #: The issuer's Ed25519 log-key signature on ``hash``.
     signature: bytes
 
-    def entry(self, request_sha256: bytes) -> ChainEntry:
+    def entry(self, request_sha256: bytes, voter_signature: bytes) -> ChainEntry:
         """The log entry this receipt stands for (the voter compares it with the published line)."""
-        payload = issued_payload(self.voter_ref, self.ballot_style, request_sha256)
+        payload = issued_payload(self.voter_ref, self.ballot_style, request_sha256, voter_signature)
         return ChainEntry(
             position=self.position,
             kind="issued",
@@ -214,12 +230,12 @@ class IssuanceReceipt:
             signature=self.signature,
         )
 
-    def verify(self, voter_id: str, request_sha256: bytes, log_key: bytes) -> None:
+    def verify(self, voter_ref: bytes, request_sha256: bytes, voter_signature: bytes, log_key: bytes) -> None:
         """Check the reference is the voter's, the entry hash, and the issuer's signature on it."""
         subject = f"position {self.position}"
-        if voter_reference(self.election_id, voter_id, self.salt) != self.voter_ref:
+        if voter_ref != self.voter_ref:
             raise VerificationFailed("issuance-receipt", subject, "the voter reference is not this voter's")
-        entry = self.entry(request_sha256)
+        entry = self.entry(request_sha256, voter_signature)
         computed = link_hash(
             ISSUANCE_TAG, self.prev, self.position, kind="issued", payload=entry.payload, at=self.at
         )
@@ -236,7 +252,6 @@ class IssuanceReceipt:
             **record_header("issuance-receipt"),
             "election_id": self.election_id,
             "ballot_style": self.ballot_style,
-            "salt": self.salt.hex(),
             "voter_ref": self.voter_ref.hex(),
             "position": self.position,
             "at": self.at,
@@ -248,7 +263,7 @@ class IssuanceReceipt:
     @classmethod
     def from_json(cls, obj: object) -> IssuanceReceipt:
         """Parse strictly: exact keys, canonical hex and time, a positive integer position."""
-        keys = {"election_id", "ballot_style", "salt", "voter_ref", "position", "at", "prev", "hash"}
+        keys = {"election_id", "ballot_style", "voter_ref", "position", "at", "prev", "hash"}
         fields = read_record(obj, "issuance-receipt", keys | {"signature"})
         position = fields["position"]
         if type(position) is not int or not 1 <= position <= _MAX_SAFE_INT:
@@ -257,7 +272,6 @@ class IssuanceReceipt:
         return cls(
             election_id=check_id(fields["election_id"], "election_id"),
             ballot_style=check_id(fields["ballot_style"], "ballot_style"),
-            salt=from_hex(fields["salt"], SALT_BYTES, "salt"),
             voter_ref=from_hex(fields["voter_ref"], 32, "voter_ref"),
             position=position,
             at=str(fields["at"]),

@@ -11,6 +11,7 @@ __all__ = [
     "COSIGNATURES",
     "DKG_RESULT",
     "ENCRYPTED_TALLY",
+    "ENROLLMENT",
     "INDEX",
     "ISSUANCE_LOG",
     "LOG",
@@ -31,6 +32,7 @@ ANNOUNCEMENT = "setup/announcement.json"
 SETUP = "setup/setup.json"
 COSIGNATURES = "setup/cosignatures.jsonl"
 REMOTE_LIST = "eligibility/remote-list.json"
+ENROLLMENT = "eligibility/enrollment.jsonl"
 ISSUANCE_LOG = "issuance/log.jsonl"
 CONFIG = "ceremony/config.json"
 COMMITMENTS = "ceremony/commitments.jsonl"

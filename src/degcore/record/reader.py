@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from degcore.ballot import ElectionContext, ElectionSetup, Manifest
 from degcore.encoding import parse_canonical, read_record
 from degcore.errors import DegcoreError, InvalidInput
+from degcore.issuance.enrollment import EnrollmentList
 from degcore.record import layout
 from degcore.tally import EncryptedTally, tally_from_json
 from degcore.tally.mixed import SignedStage, stage_from_json
@@ -193,12 +194,9 @@ class RecordReader:
         """``setup/cosignatures.jsonl``: every line parsed (each is checked by ``check_cosignatures``)."""
         return list(self.objects(layout.COSIGNATURES))
 
-    def remote_list(self) -> dict[str, object]:
-        """``eligibility/remote-list.json``: the registry's signed counts of the frozen remote list."""
-        obj = self.load(layout.REMOTE_LIST)
-        return read_record(
-            obj, "remote-list-counts", {"election_id", "frozen_at", "counts", "list_sha256", "signature"}
-        )
+    def remote_list(self) -> EnrollmentList:
+        """``eligibility/remote-list.json``: the registry's signed enrollment-list head, parsed strictly."""
+        return EnrollmentList.from_json(self.load(layout.REMOTE_LIST))
 
     def ceremony_config(self) -> CeremonyConfig:
         """``ceremony/config.json``."""

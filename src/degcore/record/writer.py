@@ -21,6 +21,7 @@ from degcore.board import LogEntry
 from degcore.chain import ChainEntry, entry_line, sign_object
 from degcore.encoding import JsonValue, canonical_json, record_header
 from degcore.errors import InvalidInput
+from degcore.issuance.enrollment import Enrollment
 from degcore.record import layout
 from degcore.tally import EncryptedTally, MixedContest, Result
 from degcore.trustees.threshold import PartialDecryption
@@ -106,6 +107,7 @@ def write_record(
     context: ElectionContext,
     announcement: Mapping[str, JsonValue],
     remote_list: Mapping[str, JsonValue],
+    enrollment: Iterable[Enrollment],
     issuance_log: Iterable[ChainEntry],
     box_log: Iterable[LogEntry],
     tally: EncryptedTally,
@@ -118,7 +120,8 @@ def write_record(
     """Write the whole public record of an election into the new directory ``root``.
 
     Every input must be complete (:func:`check_inputs`), with ``cosignatures`` the setup's
-    co-signature by every party it names; the index is left unsigned until the authority signs
+    co-signature by every party it names and ``enrollment`` the entries of the enrollment list
+    whose signed head is ``remote_list``; the index is left unsigned until the authority signs
     it with :func:`sign_record`.
     """
     mixed, mix_partials = dict(mixed or {}), dict(mix_partials or {})
@@ -142,6 +145,9 @@ def write_record(
     writer.lines(layout.ANSWERS, (a.to_json(config) for a in ceremony.answers))
     writer.json(layout.DKG_RESULT, ceremony.to_json())
     writer.json(layout.REMOTE_LIST, remote_list)
+    writer.lines(layout.ENROLLMENT, (e.to_json() for e in sorted(enrollment, key=lambda e: e.voter_ref)))
+    if writer.hashes[layout.ENROLLMENT] != remote_list.get("entries_sha256"):
+        raise InvalidInput("the enrollment entries are not the ones the signed enrollment list names")
     writer.json(layout.SETUP, setup.to_json())
     ordered = sorted(cosignatures, key=lambda c: str(c.get("role")))  # one line per role, by role
     writer.lines(layout.COSIGNATURES, (dict(c) for c in ordered))
@@ -191,7 +197,7 @@ def check_inputs(
         role, why = problems[0]
         raise InvalidInput(f"the setup's co-signatures are incomplete: {role}: {why}")
     if file_sha256(remote_list) != setup.remote_list_sha256:
-        raise InvalidInput("the remote-list counts are not the ones the setup names")
+        raise InvalidInput("the enrollment list is not the one the setup names")
     if len(partials) < ceremony.config.threshold:
         raise InvalidInput(f"{len(partials)} tally partials; the threshold is {ceremony.config.threshold}")
     servers = setup.mix_servers

@@ -7,38 +7,42 @@ channel or a paper vote, so the rules hold whatever order concurrent requests co
 
 The list is frozen at the close of registration: from then on no application changes a channel
 (the deadlines in :mod:`degcore.registry.registry`, and the stored freeze for a caller whose
-``now`` goes backwards). :func:`freeze` exports it once, signed, for the issuer.
+``now`` goes backwards). :func:`freeze` exports it once, signed, for the issuer, and signs the
+public enrollment list (reference, key, style per remote voter) with it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from nacl.signing import SigningKey
 
 from degcore.errors import Ineligible, IneligibleReason, Rule, RuleViolation
-from degcore.issuance.eligibility import RemoteList, RemoteListCounts
+from degcore.issuance.eligibility import RemoteList
+from degcore.issuance.enrollment import Enrollment, EnrollmentList, parse_enrollment_line
 from degcore.registry import audit, voters
 from degcore.registry.status import Status
 from degcore.storage import Transaction
 
 __all__ = [
-    "COUNTS",
+    "ENROLLMENT",
+    "ENROLLMENT_LIST",
     "LIST",
     "claim",
     "claimed",
+    "enrollment_of",
     "freeze",
     "frozen",
     "refuse_if_claimed",
-    "stored_counts",
+    "stored_enrollment",
     "stored_list",
     "unconfirmed_reason",
 ]
 
-#: ``publications`` kinds.
-LIST, COUNTS = "remote-list", "remote-list-counts"
+#: ``publications`` kinds: the private list, the public list's signed head and its lines.
+LIST, ENROLLMENT_LIST, ENROLLMENT = "remote-list", "enrollment-list", "enrollment"
 
 
 def claimed(conn: Transaction, voter_id: str) -> str | None:
@@ -48,8 +52,18 @@ def claimed(conn: Transaction, voter_id: str) -> str | None:
 
 
 def frozen(conn: Transaction) -> bool:
-    """Whether the remote list has been frozen (and its counts published)."""
-    return conn.execute("SELECT 1 FROM publications WHERE kind = ?", (COUNTS,)).fetchone() is not None
+    """Whether the remote list has been frozen (and its enrollment list published)."""
+    return (
+        conn.execute("SELECT 1 FROM publications WHERE kind = ?", (ENROLLMENT_LIST,)).fetchone() is not None
+    )
+
+
+def enrollment_of(conn: Transaction, voter_id: str) -> Enrollment | None:
+    """The voter's enrolled reference, key and ballot style, if she is enrolled."""
+    row = conn.execute(
+        "SELECT voter_ref, voter_key, ballot_style FROM enrollments WHERE voter_id = ?", (voter_id,)
+    ).fetchone()
+    return None if row is None else Enrollment(bytes(row[0]), bytes(row[1]), str(row[2]))
 
 
 def refuse_if_claimed(conn: Transaction, voter_id: str, what: str) -> None:
@@ -131,18 +145,23 @@ def freeze(
 ) -> RemoteList:
     """Export the remote list once: audited, then signed with the head that anchors its audit entry."""
     rows = conn.execute(
-        "SELECT v.voter_id, v.district FROM voters v JOIN applications a ON a.voter_id = v.voter_id"
+        "SELECT v.voter_id, e.voter_ref, e.voter_key, e.ballot_style FROM voters v"
+        " JOIN applications a ON a.voter_id = v.voter_id JOIN enrollments e ON e.number = a.number"
         " WHERE v.channel = 'remote' AND a.status = ? ORDER BY v.voter_id",
         (str(Status.CONFIRMED),),
     ).fetchall()
-    listed = {str(voter_id): styles[str(district)] for voter_id, district in rows}
+    listed = {str(v): Enrollment(bytes(ref), bytes(key), str(style)) for v, ref, key, style in rows}
     subject = f"{len(listed)} voters"
     audit.append(conn, now, actor=actor, action="freeze_remote_list", subject=subject, result="ok")
     head = audit.sign_head(conn, key, election_id, now)
     remote = RemoteList.sign(key, election_id, now, listed, head)
-    counts = remote.counts(key)
-    for kind, body in ((LIST, remote.to_json()), (COUNTS, counts.to_json())):
-        conn.execute("INSERT INTO publications VALUES (?, ?)", (kind, json.dumps(body, sort_keys=True)))
+    public, lines = remote.enrollment_list(key)
+    for kind, body in (
+        (LIST, json.dumps(remote.to_json(), sort_keys=True)),
+        (ENROLLMENT_LIST, json.dumps(public.to_json(), sort_keys=True)),
+        (ENROLLMENT, lines.decode()),
+    ):
+        conn.execute("INSERT INTO publications VALUES (?, ?)", (kind, body))
     return remote
 
 
@@ -152,7 +171,14 @@ def stored_list(conn: Transaction) -> RemoteList | None:
     return None if row is None else RemoteList.from_json(json.loads(row[0]))
 
 
-def stored_counts(conn: Transaction) -> RemoteListCounts | None:
-    """The published counts, if the list was frozen (they outlive the purge)."""
-    row = conn.execute("SELECT body FROM publications WHERE kind = ?", (COUNTS,)).fetchone()
-    return None if row is None else RemoteListCounts.from_json(json.loads(row[0]))
+def stored_enrollment(conn: Transaction) -> tuple[EnrollmentList, Sequence[Enrollment]] | None:
+    """The published enrollment list (head and entries), if the list was frozen (it outlives the purge)."""
+    rows = dict(
+        conn.execute(
+            "SELECT kind, body FROM publications WHERE kind IN (?, ?)", (ENROLLMENT_LIST, ENROLLMENT)
+        ).fetchall()
+    )
+    if ENROLLMENT_LIST not in rows:
+        return None
+    entries = [parse_enrollment_line(line) for line in str(rows[ENROLLMENT]).splitlines()]
+    return EnrollmentList.from_json(json.loads(rows[ENROLLMENT_LIST])), entries

@@ -28,6 +28,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 from stdnum.ru import inn as stdnum_inn
 
 from degcore.errors import FieldError, InvalidInput
+from degcore.issuance.enrollment import check_voter_key
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -90,6 +91,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "mixed_script": (
         "Letters of different alphabets are mixed in one word (e.g. a Latin and a Cyrillic «о»).",
         "В одном слове смешаны буквы разных алфавитов (например, латинская и кириллическая «о»).",
+    ),
+    "voter_key_invalid": (
+        "Not a valid voter key: 64 hexadecimal digits of an Ed25519 public key made by the device.",
+        "Недействительный ключ избирателя: 64 шестнадцатеричные цифры открытого ключа Ed25519 устройства.",
     ),
     "upload_empty": ("The file is empty.", "Файл пуст."),
     "upload_too_large": ("The file is larger than 5 MiB.", "Файл больше 5 МБ."),
@@ -308,6 +313,16 @@ def upload_type(data: object) -> str:
         if data.startswith(magic):
             return mime
     raise BadField("upload_type")
+
+
+def voter_key(value: object) -> str:
+    """The voter's device key: the hex of a valid Ed25519 public key; returns lower-case hex."""
+    if not isinstance(value, str):
+        raise BadField("voter_key_invalid")
+    try:
+        return check_voter_key(value.strip().lower()).hex()
+    except InvalidInput:
+        raise BadField("voter_key_invalid") from None
 
 
 Validator = Callable[[object], object]

@@ -43,6 +43,7 @@ FORM_REQUIRED: dict[str, fields.Validator] = {
     "phone": fields.phone,
     "district": lambda v: check_id(v, "district"),
     "address": fields.text,
+    "voter_key": fields.voter_key,
 }
 FORM_OPTIONAL: dict[str, fields.Validator] = {
     "division_code": fields.division_code,

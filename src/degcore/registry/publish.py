@@ -1,4 +1,4 @@
-"""What the registry publishes, signed by its own key: the audit head, the frozen remote list, its counts.
+"""What the registry publishes, signed by its own key: audit head, frozen remote list, enrollment list.
 
 docs/registry.md ("The anchored audit log", "The frozen remote list"). A mixin of
 :class:`degcore.registry.Registry`, kept apart so that each module stays one concept.
@@ -6,13 +6,14 @@ docs/registry.md ("The anchored audit log", "The frozen remote list"). A mixin o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from nacl.signing import SigningKey
 
 from degcore.errors import Rule, RuleViolation, VerificationFailed
-from degcore.issuance.eligibility import AuditHead, RemoteList, RemoteListCounts
+from degcore.issuance.eligibility import AuditHead, RemoteList
+from degcore.issuance.enrollment import Enrollment, EnrollmentList
 from degcore.registry import audit, channel
 from degcore.registry.model import ElectionSettings
 from degcore.registry.retention import PurgeReport, purge
@@ -64,9 +65,10 @@ class Publishing:
 
     # --- the frozen remote list -----------------------------------------------------------
     def freeze_remote_list(self, now: datetime, *, actor: str = "system") -> RemoteList:
-        """The signed remote list (voter id → ballot style) for the issuer, at or after registration closes.
+        """The signed remote list (voter id → enrollment) for the issuer, at or after registration closes.
 
-        The first call records the freeze in the audit log and stores the list with its counts;
+        The first call records the freeze in the audit log and stores the list with the public
+        enrollment list (:meth:`enrollment_list`);
         later calls return the same object. From then on no application changes a voter's channel.
         """
         require_aware(now)
@@ -78,19 +80,25 @@ class Publishing:
             if remote is not None:
                 return remote
             if channel.frozen(conn):
-                raise RuleViolation(Rule.OUTSIDE_WINDOW, "the frozen list was purged; its counts remain")
+                raise RuleViolation(
+                    Rule.OUTSIDE_WINDOW, "the frozen list was purged; its public list remains"
+                )
             return channel.freeze(
                 conn, key=self._signing_key, election_id=s.election_id, styles=s.ballot_styles, now=now,
                 actor=actor,
             )  # fmt: skip
 
-    def remote_list_counts(self) -> RemoteListCounts:
-        """The signed number of remote voters per ballot style (for the record); after the freeze."""
+    def enrollment_list(self) -> tuple[EnrollmentList, Sequence[Enrollment]]:
+        """The signed public enrollment list and its entries (for the record); after the freeze.
+
+        One entry per remote voter (reference, key, ballot style; nothing personal); the head's
+        counts per ballot style are the remote list's.
+        """
         with self._store.reading() as conn:
-            counts = channel.stored_counts(conn)
-        if counts is None:
+            published = channel.stored_enrollment(conn)
+        if published is None:
             raise RuleViolation(Rule.OUTSIDE_WINDOW, "the remote list has not been frozen yet")
-        return counts
+        return published
 
     def purge(self, *, now: datetime, actor: str = "system") -> PurgeReport:
         """Delete personal data once the retention period is over (R25); idempotent; with a signed head."""

@@ -7,6 +7,14 @@ reported to the ``on_event`` callback after their commit; the registry sends not
 One voter, one channel (:mod:`degcore.registry.channel`): confirmation puts the voter on the
 remote list, a credential claim is recorded with its checks, and after it the voter can neither
 withdraw nor vote on paper.
+
+Voter keys (docs/registry.md "Voter keys"): the application carries the Ed25519 public key the
+voter's device made; the one-time code confirms it with the application, and confirmation enrolls
+it under a pseudonymous voter reference (:func:`degcore.issuance.log.voter_reference`, salt drawn
+here) with a signed :class:`~degcore.issuance.enrollment.EnrollmentReceipt`. A key is enrolled for
+one voter only; a lost device is replaced only through a new code (:meth:`Registry.request_key_change`,
+:meth:`Registry.confirm_key_change`), before the freeze and before any credential claim. Every
+change is audited.
 """
 
 from __future__ import annotations
@@ -33,6 +41,8 @@ from degcore.errors import (
     reason_code,
 )
 from degcore.ids import check_id
+from degcore.issuance.enrollment import Enrollment, EnrollmentReceipt, check_voter_key
+from degcore.issuance.log import SALT_BYTES, voter_reference
 from degcore.registry import audit, channel, codes, fields, voters
 from degcore.registry.model import (
     CONSENT_KINDS,
@@ -47,7 +57,7 @@ from degcore.registry.model import (
 from degcore.registry.publish import Publishing
 from degcore.registry.schedule import require_aware
 from degcore.registry.status import TRANSITIONS, RejectionReason, Status
-from degcore.registry.store import open_store
+from degcore.registry.store import ACTIVE_SQL, open_store
 from degcore.storage import StoreService, Transaction
 
 __all__ = ["CONSENT_KINDS", "Application", "ElectionSettings", "Registry", "StatusChanged", "Transition"]
@@ -240,12 +250,13 @@ class Registry(Publishing, StoreService):
 
     def check_credential_eligibility(
         self, voter_id: str, election_id: str, ballot_style: str, now: datetime
-    ) -> None:
+    ) -> Enrollment:
         """The issuer's question (``EligibilityOracle``), answered by recording the voter's claim.
 
         In one transaction: the issuance window (RuleViolation(outside_window)), every eligibility
         rule, a confirmed application (the remote list), the district's ballot style, then the
         claim itself. Asking again for the same voter and style succeeds (an issuer's retry).
+        Returns her enrollment: the reference the issuer logs and the key that signs her request.
         """
         require_aware(now)
         s = self.settings
@@ -253,7 +264,7 @@ class Registry(Publishing, StoreService):
             raise Ineligible(IneligibleReason.NOT_ON_LIST, f"this registry serves {s.election_id}")
         opens, closes = s.issuance_window
 
-        def work(conn: Transaction) -> None:
+        def work(conn: Transaction) -> Enrollment:
             if not opens <= now < closes:
                 raise RuleViolation(
                     Rule.OUTSIDE_WINDOW,
@@ -269,8 +280,14 @@ class Registry(Publishing, StoreService):
                 conn, voter_id=voter_id, ballot_style=ballot_style, styles=s.ballot_styles, record=record,
                 failed=failed, now=now,
             )  # fmt: skip
+            enrolled = channel.enrollment_of(conn, voter_id)
+            if enrolled is None:  # pragma: no cover - confirmation enrolls, withdrawal un-enrolls
+                raise Ineligible(
+                    IneligibleReason.NOT_REMOTE_CHANNEL, f"voter {voter_id!r} has no enrolled key"
+                )
+            return enrolled
 
-        self._run(now, "issuer", f"claim_credential:{ballot_style}", voter_id, work)
+        return self._run(now, "issuer", f"claim_credential:{ballot_style}", voter_id, work)
 
     # --- applications ---------------------------------------------------------------------
     def create(
@@ -305,6 +322,7 @@ class Registry(Publishing, StoreService):
                 raise RuleViolation(
                     Rule.DUPLICATE_APPLICATION, "this phone number belongs to another applicant"
                 )
+            self._refuse_key_in_use(conn, str(data["voter_key"]), voter_id)
             conn.execute("INSERT INTO phones VALUES (?, ?) ON CONFLICT DO NOTHING", (data["phone"], voter_id))
             number = f"{now.year}-{secrets.randbelow(10**12):012d}"
             stamp = now.isoformat()
@@ -312,20 +330,20 @@ class Registry(Publishing, StoreService):
                 conn.execute(
                     "INSERT INTO applications (number, voter_id, status, previous, full_name, birth_date,"
                     " passport, passport_issued, passport_issuer, division_code, snils, inn, phone, email,"
-                    " district, address, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " district, address, voter_key, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         number, voter_id, str(Status.DRAFT), previous, data["full_name"],
                         _iso(data["birth_date"]), f"{data['passport_series']}{data['passport_number']}",
                         _iso(data["passport_issued"]), data["passport_issuer"], data.get("division_code"),
                         data["snils"], data.get("inn"), data["phone"], data.get("email"), data["district"],
-                        data["address"], stamp, stamp,
+                        data["address"], data["voter_key"], stamp, stamp,
                     ),
                 )  # fmt: skip
             except self._store.integrity_errors as exc:
                 raise RuleViolation(
                     Rule.DUPLICATE_APPLICATION,
-                    "an active application already exists for this voter, СНИЛС or passport",
+                    "an active application already exists for this voter, СНИЛС, passport or voter key",
                 ) from exc
             conn.execute(
                 "INSERT INTO transitions (number, from_status, to_status, at, actor)"
@@ -441,6 +459,7 @@ class Registry(Publishing, StoreService):
             moved = self._move(conn, app, to, now=now, actor=actor, reasons=reasons)
             if app.status is Status.CONFIRMED:  # the only move out of confirmed is withdrawal
                 self._set_channel(conn, app.voter_id, "paper")
+                conn.execute("DELETE FROM enrollments WHERE number = ?", (app.number,))
             return moved
 
         return self._run(now, actor, str(to), number, work)
@@ -485,16 +504,38 @@ class Registry(Publishing, StoreService):
                 raise RuleViolation(Rule.ILLEGAL_TRANSITION, "codes confirm approved applications")
             conn.execute(
                 "INSERT INTO codes (number, mac, issued_at) VALUES (?, ?, ?) ON CONFLICT (number) DO UPDATE"
-                " SET mac = excluded.mac, issued_at = excluded.issued_at, used = 0",
+                " SET mac = excluded.mac, issued_at = excluded.issued_at, used = 0, new_key = NULL",
                 (number, mac, now.isoformat()),
             )
 
         self._run(now, actor, "issue_code", number, work)
         return code
 
+    def _check_code(self, conn: Transaction, number: str, mac: bytes, now: datetime) -> _Refused | None:
+        """Spend the application's one-time code if ``mac`` matches it; a wrong code counts (5 lock)."""
+        row = conn.execute(
+            "SELECT mac, issued_at, failures, used FROM codes WHERE number = ?", (number,)
+        ).fetchone()
+        if row is None or row[3]:
+            raise RuleViolation(Rule.CODE_INVALID, "no unused code was issued for this application")
+        if row[2] >= codes.MAX_FAILURES:
+            raise RuleViolation(Rule.CODE_LOCKED, f"{codes.MAX_FAILURES} wrong codes: confirmation is locked")
+        if now - datetime.fromisoformat(row[1]) > codes.CODE_LIFETIME:
+            raise RuleViolation(Rule.CODE_EXPIRED, "the code has expired; request a new one")
+        if not secrets.compare_digest(bytes(row[0]), mac):
+            failures = row[2] + 1
+            conn.execute("UPDATE codes SET failures = ? WHERE number = ?", (failures, number))
+            left = codes.MAX_FAILURES - failures
+            error = VerificationFailed("one-time-code", number, f"wrong code ({left} tries left)")
+            return _Refused(error, "refused: wrong code")
+        conn.execute("UPDATE codes SET used = 1 WHERE number = ?", (number,))
+        return None
+
     def confirm(self, number: str, code: str, *, now: datetime, actor: str = "voter") -> Application:
         """Одобрено → Подтверждено with the code, before registration closes: the voter joins the remote list.
 
+        The code confirms the application *with its voter key*: confirmation enrolls the key under
+        a fresh voter reference (:meth:`enrollment_receipt` gives the voter her signed receipt).
         Wrong codes count, the 5th locks confirmation.
         """
         mac = codes.code_mac(self._code_key, number, str(code))
@@ -504,32 +545,129 @@ class Registry(Publishing, StoreService):
             if app.status is Status.APPROVED:
                 self._refuse_if_frozen(conn, now)
                 self._refuse_if_voted_on_paper(conn, app.voter_id)
-            row = conn.execute(
-                "SELECT mac, issued_at, failures, used FROM codes WHERE number = ?", (number,)
-            ).fetchone()
-            if row is None or row[3]:
-                raise RuleViolation(Rule.CODE_INVALID, "no unused code was issued for this application")
-            if row[2] >= codes.MAX_FAILURES:
+            pending = conn.execute("SELECT new_key FROM codes WHERE number = ?", (number,)).fetchone()
+            if pending is not None and pending[0] is not None:
                 raise RuleViolation(
-                    Rule.CODE_LOCKED, f"{codes.MAX_FAILURES} wrong codes: confirmation is locked"
+                    Rule.CODE_INVALID, "this code confirms a key change: use confirm_key_change"
                 )
-            if now - datetime.fromisoformat(row[1]) > codes.CODE_LIFETIME:
-                raise RuleViolation(Rule.CODE_EXPIRED, "the code has expired; request a new one")
-            if not secrets.compare_digest(bytes(row[0]), mac):
-                failures = row[2] + 1
-                conn.execute("UPDATE codes SET failures = ? WHERE number = ?", (failures, number))
-                left = codes.MAX_FAILURES - failures
-                error = VerificationFailed("one-time-code", number, f"wrong code ({left} tries left)")
-                return _Refused(error, "refused: wrong code")
-            conn.execute("UPDATE codes SET used = 1 WHERE number = ?", (number,))
+            refused = self._check_code(conn, number, mac, now)
+            if refused is not None:
+                return refused
             moved = self._move(conn, app, Status.CONFIRMED, now=now, actor=actor)
             self._set_channel(conn, app.voter_id, "remote")
+            self._enroll(conn, app, now)
             return moved
 
         result = self._run(now, actor, "confirm", number, work)
         if not isinstance(result, Application):  # pragma: no cover - _run raises a _Refused's error
             raise TypeError("confirm: unexpected refusal")
         return result
+
+    # --- voter keys -----------------------------------------------------------------------
+    def _refuse_key_in_use(self, conn: Transaction, key_hex: str, voter_id: str) -> None:
+        """RuleViolation(KEY_IN_USE) if another voter applied with or enrolled this key."""
+        row = conn.execute(
+            "SELECT voter_id FROM enrollments WHERE voter_key = ? AND voter_id != ?"  # noqa: S608 - constants
+            " UNION SELECT voter_id FROM applications WHERE voter_key = ? AND voter_id != ?"
+            f" AND status IN ({ACTIVE_SQL})",
+            (bytes.fromhex(key_hex), voter_id, key_hex, voter_id),
+        ).fetchone()
+        if row is not None:
+            raise RuleViolation(Rule.KEY_IN_USE, "this voter key is already enrolled for another voter")
+
+    def _enroll(self, conn: Transaction, app: Application, now: datetime) -> None:
+        key_hex = conn.execute(
+            "SELECT voter_key FROM applications WHERE number = ?", (app.number,)
+        ).fetchone()[0]
+        self._refuse_key_in_use(conn, key_hex, app.voter_id)
+        style = self.settings.ballot_styles.get(app.district)
+        if style is None:
+            raise Ineligible(
+                IneligibleReason.WRONG_DISTRICT, f"district {app.district!r} has no ballot style"
+            )
+        salt = secrets.token_bytes(SALT_BYTES)
+        ref = voter_reference(self.settings.election_id, app.voter_id, salt)
+        conn.execute(
+            "INSERT INTO enrollments VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (app.voter_id, app.number, ref, salt, bytes.fromhex(key_hex), style, now.isoformat()),
+        )
+
+    def enrollment_receipt(self, number: str) -> EnrollmentReceipt:
+        """The voter's signed enrollment receipt for her confirmed application (InvalidInput if none)."""
+        rows = self._store.read(
+            "SELECT voter_ref, salt, voter_key, ballot_style, enrolled_at FROM enrollments WHERE number = ?",
+            (number,),
+        )
+        if not rows:
+            raise InvalidInput(f"application {number!r} has no enrolled voter key")
+        ref, salt, key, style, at = rows[0]
+        enrollment = Enrollment(bytes(ref), bytes(key), str(style))
+        return EnrollmentReceipt.sign(
+            self._signing_key, self.settings.election_id, enrollment, bytes(salt), datetime.fromisoformat(at)
+        )
+
+    def request_key_change(
+        self, number: str, new_key: str | bytes, *, now: datetime, actor: str = "voter"
+    ) -> str:
+        """A one-time code that replaces the enrolled key by ``new_key`` (a lost device); deliver it.
+
+        Only for a confirmed application, before the freeze and before any credential claim; the
+        code is bound to the application and to this key. The voter's reference stays.
+        """
+        key = check_voter_key(new_key, "new voter key")
+        code = codes.new_code()
+        mac = codes.code_mac(self._code_key, _key_change(number, key), code)
+
+        def work(conn: Transaction) -> None:
+            app = self._load(conn, number)
+            if app.status is not Status.CONFIRMED:
+                raise RuleViolation(
+                    Rule.ILLEGAL_TRANSITION, "a voter key is changed on a confirmed application"
+                )
+            self._refuse_if_frozen(conn, now)
+            channel.refuse_if_claimed(conn, app.voter_id, "her key can no longer be changed")
+            self._refuse_key_in_use(conn, key.hex(), app.voter_id)
+            conn.execute(
+                "UPDATE codes SET mac = ?, issued_at = ?, used = 0, new_key = ? WHERE number = ?",
+                (mac, now.isoformat(), key.hex(), number),
+            )
+
+        self._run(now, actor, "request_key_change", number, work)
+        return code
+
+    def confirm_key_change(
+        self, number: str, code: str, *, now: datetime, actor: str = "voter"
+    ) -> EnrollmentReceipt:
+        """Replace the enrolled key with the one :meth:`request_key_change` named; the new signed receipt."""
+
+        def work(conn: Transaction) -> Application | _Refused:
+            app = self._load(conn, number)
+            if app.status is not Status.CONFIRMED:
+                raise RuleViolation(
+                    Rule.ILLEGAL_TRANSITION, "a voter key is changed on a confirmed application"
+                )
+            self._refuse_if_frozen(conn, now)
+            channel.refuse_if_claimed(conn, app.voter_id, "her key can no longer be changed")
+            row = conn.execute("SELECT new_key FROM codes WHERE number = ?", (number,)).fetchone()
+            if row is None or row[0] is None:
+                raise RuleViolation(Rule.CODE_INVALID, "no key change was requested for this application")
+            key = bytes.fromhex(row[0])
+            refused = self._check_code(
+                conn, number, codes.code_mac(self._code_key, _key_change(number, key), str(code)), now
+            )
+            if refused is not None:
+                return refused
+            self._refuse_key_in_use(conn, key.hex(), app.voter_id)
+            conn.execute("UPDATE codes SET new_key = NULL WHERE number = ?", (number,))
+            conn.execute("UPDATE applications SET voter_key = ? WHERE number = ?", (key.hex(), number))
+            conn.execute(
+                "UPDATE enrollments SET voter_key = ?, enrolled_at = ? WHERE number = ?",
+                (key, now.isoformat(), number),
+            )
+            return app
+
+        self._run(now, actor, "confirm_key_change", number, work)
+        return self.enrollment_receipt(number)
 
     # --- reading --------------------------------------------------------------------------
     def application(self, number: str) -> Application:
@@ -546,6 +684,11 @@ class Registry(Publishing, StoreService):
             Transition(Status(f) if f else None, Status(t), datetime.fromisoformat(at), a, reasons_of(r))
             for f, t, at, a, r in self._store.read(query, (number,))
         ]
+
+
+def _key_change(number: str, key: bytes) -> str:
+    """What a key-change code's MAC binds: the application and the new key."""
+    return f"{number}/voter-key/{key.hex()}"
 
 
 def _iso(value: object) -> str:

@@ -5,7 +5,8 @@ voters per channel and district), deletes every row that names or links a person
 applications and everything hanging off them, phone bindings), blanks the contents of the audit
 entries while keeping their hashes, then checkpoints the WAL and VACUUMs so that the bytes are
 gone from the file, not just unlinked. It is idempotent: a second run removes nothing and says so.
-The frozen remote list (voter ids) goes too; its public counts stay. The report carries the audit
+The frozen remote list (voter ids) and the enrollments (voter id → reference and salt) go too;
+the published enrollment list (references, keys, styles: nothing personal) stays. The report carries the audit
 head signed right after the purge's own entry, so a chain cut before that entry is detected.
 """
 
@@ -23,7 +24,7 @@ from degcore.storage import Database, Transaction
 __all__ = ["PurgeReport", "purge"]
 
 #: Deleted in this order (children before parents).
-_TABLES = ("codes", "uploads", "consents", "transitions", "applications", "phones", "voters")
+_TABLES = ("enrollments", "codes", "uploads", "consents", "transitions", "applications", "phones", "voters")
 
 
 @dataclass(frozen=True, slots=True)

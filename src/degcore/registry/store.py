@@ -18,9 +18,11 @@ from pathlib import Path
 from degcore.registry.status import ACTIVE_STATES
 from degcore.storage import Database, open_database
 
-__all__ = ["open_store"]
+__all__ = ["ACTIVE_SQL", "open_store"]
 
-_ACTIVE = ", ".join(f"'{s}'" for s in sorted(ACTIVE_STATES))
+#: The active statuses as an SQL list (one active application per voter, СНИЛС, passport, key).
+ACTIVE_SQL = ", ".join(f"'{s}'" for s in sorted(ACTIVE_STATES))
+_ACTIVE = ACTIVE_SQL
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS voters (
@@ -55,6 +57,7 @@ CREATE TABLE IF NOT EXISTS applications (
     email           TEXT,
     district        TEXT NOT NULL,
     address         TEXT NOT NULL,
+    voter_key       TEXT NOT NULL,
     reasons         TEXT NOT NULL DEFAULT '',
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL
@@ -63,6 +66,18 @@ CREATE UNIQUE INDEX IF NOT EXISTS one_active_per_voter ON applications (voter_id
 CREATE UNIQUE INDEX IF NOT EXISTS one_active_per_snils ON applications (snils) WHERE status IN ({_ACTIVE});
 CREATE UNIQUE INDEX IF NOT EXISTS one_active_per_passport ON applications (passport)
     WHERE status IN ({_ACTIVE});
+CREATE UNIQUE INDEX IF NOT EXISTS one_active_per_voter_key ON applications (voter_key)
+    WHERE status IN ({_ACTIVE});
+
+CREATE TABLE IF NOT EXISTS enrollments (
+    voter_id     TEXT PRIMARY KEY REFERENCES voters (voter_id),
+    number       TEXT NOT NULL UNIQUE REFERENCES applications (number),
+    voter_ref    BLOB NOT NULL UNIQUE,
+    salt         BLOB NOT NULL,
+    voter_key    BLOB NOT NULL UNIQUE,
+    ballot_style TEXT NOT NULL,
+    enrolled_at  TEXT NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS phones (
     phone    TEXT PRIMARY KEY,
@@ -102,7 +117,9 @@ CREATE TABLE IF NOT EXISTS codes (
     mac       BLOB NOT NULL,
     issued_at TEXT NOT NULL,
     failures  INTEGER NOT NULL DEFAULT 0,
-    used      INTEGER NOT NULL DEFAULT 0
+    used      INTEGER NOT NULL DEFAULT 0,
+    -- set while a code confirms a replacement voter key (a lost device), not the application
+    new_key   TEXT
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS audit (

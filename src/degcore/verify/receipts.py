@@ -26,7 +26,7 @@ from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
 from degcore.hashing import sha256
 from degcore.record import RecordReader, layout, load_context
 
-__all__ = ["BallotStatus", "Lookup", "check_receipt", "find_ballot"]
+__all__ = ["BallotStatus", "Lookup", "check_receipt", "find_ballot", "record_setup"]
 
 
 class BallotStatus(StrEnum):
@@ -67,7 +67,7 @@ def find_ballot(record: str | Path, tracking_code: str) -> Lookup:
     """Look a tracking code up in the record's box log (streamed)."""
     from_hex(tracking_code, 32, "tracking code")
     reader = RecordReader(record)
-    return _scan(reader, _setup(reader), tracking_code, None)
+    return _scan(reader, record_setup(reader), tracking_code, None)
 
 
 def check_receipt(record: str | Path, receipt: object) -> Lookup:
@@ -75,7 +75,7 @@ def check_receipt(record: str | Path, receipt: object) -> Lookup:
     parsed = Receipt.from_json(receipt)
     reader = RecordReader(record)
     context = load_context(reader.root)
-    setup = _setup(reader, context)
+    setup = record_setup(reader, context)
     problems = []
     try:
         parsed.verify(setup.box_key, context.base_hash)
@@ -86,7 +86,7 @@ def check_receipt(record: str | Path, receipt: object) -> Lookup:
     return Lookup(parsed.tracking_code, found.status, found.position, tuple(problems) + found.problems)
 
 
-def _setup(reader: RecordReader, context: ElectionContext | None = None) -> ElectionSetup:
+def record_setup(reader: RecordReader, context: ElectionContext | None = None) -> ElectionSetup:
     """The record's setup, checked (``load_context`` verifies it against the manifest's authority)."""
     setup = (context or load_context(reader.root)).setup
     if setup is None:  # pragma: no cover - load_context always reads the setup

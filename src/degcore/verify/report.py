@@ -28,9 +28,10 @@ CATALOGUE: dict[str, str] = {
     "V12": "Mix-net: every stage's shuffle proof, from the counted ballots to the last output",
     "V13": "Mix-net: every partial decryption of the last output signed and proved, trustees in QUAL",
     "V14": "Election setup: signed by the authority, bound to the manifest and the ceremony",
-    "V15": "Eligibility: the registry's signed remote-list counts and the issuer's signed issuance log",
+    "V15": "Eligibility: the registry's signed enrollment list and the issuer's signed issuance log",
     "V16": "Accounting per ballot style: issued <= remote list, counted <= issued",
     "V17": "Co-signed setup: every party the setup names signs its hash with that key",
+    "V18": "Voter-authorised issuance: every credential issued was signed for by an enrolled voter's key",
     "V19": "Pinned keys: the setup names the pinned key of every pinned role",
 }
 #: Check id → the checks whose inputs it needs (``verify --checks`` runs these too).
@@ -38,7 +39,7 @@ DEPENDS: dict[str, tuple[str, ...]] = {
     "V1": ("V2",), "V2": (), "V3": ("V2",), "V4": ("V14",), "V5": ("V4",), "V6": ("V5",),
     "V7": ("V5",), "V8": ("V5",), "V9": ("V7",), "V10": ("V3", "V9", "V12"), "V11": ("V10",),
     "V12": ("V7",), "V13": ("V3", "V12"), "V14": ("V2",), "V15": ("V14",), "V16": ("V7", "V15"),
-    "V17": ("V14",), "V19": ("V14",),
+    "V17": ("V14",), "V18": ("V15",), "V19": ("V14",),
 }  # fmt: skip
 #: How many failing items a check lists (all are counted).
 MAX_LISTED = 100

@@ -1,12 +1,15 @@
-"""The trust roots of a record: the signed index (V1), the signed setup (V14), eligibility (V15, V16).
+"""The trust roots of a record: the signed index (V1), the signed setup (V14), eligibility (V15, V16, V18).
 
 docs/verifier.md. The authority's key is the manifest's; every other key and rule comes from the
 setup it signed. V15 checks what the registry and the issuer published against the keys the setup
-names; V16 does the accounting per ballot style: issued ≤ remote list, counted ≤ issued.
+names (the enrollment list and the issuance log); V18 checks that every credential issued was
+asked for by an enrolled voter with her own key; V16 does the accounting per ballot style:
+issued ≤ remote list, counted ≤ issued.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +20,7 @@ from degcore.ballot.setup import check_announcement, file_sha256
 from degcore.chain import ChainEntry, verify_chain, verify_object
 from degcore.encoding import from_rfc3339
 from degcore.errors import DegcoreError, VerificationFailed
+from degcore.issuance.enrollment import Enrollment, check_request_signature, parse_enrollment_line
 from degcore.issuance.log import ISSUANCE_TAG, Closed, Issued, parse_issuance_line
 from degcore.record import RecordReader, layout
 from degcore.trustees.dkg import CeremonyConfig
@@ -30,6 +34,7 @@ __all__ = [
     "check_index",
     "check_pins",
     "check_setup",
+    "check_voter_authorised",
 ]
 
 
@@ -73,12 +78,15 @@ class IssuanceFacts:
     """What the issuance log says: credentials issued per ballot style (None if it could not be read)."""
 
     issued: Counter[str] | None = field(default_factory=Counter)
+    #: Every ``issued`` entry that parsed, by position (for V18).
+    entries: list[tuple[int, Issued]] = field(default_factory=list)
+    #: The published enrollment list, voter reference → entry (None if it could not be read).
+    enrolled: dict[bytes, Enrollment] | None = None
 
 
 def check_eligibility(reader: RecordReader, check: CheckResult, setup: ElectionSetup) -> IssuanceFacts:
-    """V15: the remote-list counts and the issuance log, against the keys of the setup."""
-    _remote_list(reader, check, setup)
-    facts = IssuanceFacts()
+    """V15: the enrollment list and the issuance log, against the keys of the setup."""
+    facts = IssuanceFacts(enrolled=_enrollment_list(reader, check, setup))
     entries: list[tuple[ChainEntry, Issued | Closed]] = []
     try:
         for number, line in enumerate(reader.lines(layout.ISSUANCE_LOG), start=1):
@@ -117,6 +125,7 @@ def check_eligibility(reader: RecordReader, check: CheckResult, setup: ElectionS
             check.fail(item, f"voter reference already issued at entry {refs[payload.voter_ref]}")
         refs[payload.voter_ref] = entry.position
         issued[payload.ballot_style] += 1
+        facts.entries.append((entry.position, payload))
     facts.issued = issued
     if closed is None:
         check.fail(layout.ISSUANCE_LOG, "the issuance log is not closed")
@@ -125,18 +134,82 @@ def check_eligibility(reader: RecordReader, check: CheckResult, setup: ElectionS
     return facts
 
 
-def _remote_list(reader: RecordReader, check: CheckResult, setup: ElectionSetup) -> None:
+def _enrollment_list(
+    reader: RecordReader, check: CheckResult, setup: ElectionSetup
+) -> dict[bytes, Enrollment] | None:
+    """The signed head, then every line: hash, order, unique keys, counts. The entries by reference."""
     check.items += 1
     try:
-        counts = reader.remote_list()
-        verify_object(counts, setup.registry_key, "remote-list-counts")
+        head = reader.remote_list()
+        head.verify(setup.registry_key)
     except DegcoreError as exc:
         check.fail(layout.REMOTE_LIST, str(exc))
-        return
-    if file_sha256(counts) != setup.remote_list_sha256:  # type: ignore[arg-type]
+        return None
+    if file_sha256(head.to_json()) != setup.remote_list_sha256:
         check.fail(layout.REMOTE_LIST, "is not the file the setup names")
-    if counts["election_id"] != setup.election_id:
+    if head.election_id != setup.election_id:
         check.fail(layout.REMOTE_LIST, "names another election")
+    if dict(head.counts) != setup.remote_list_counts:
+        check.fail(layout.REMOTE_LIST, "its counts are not the setup's")
+    enrolled: dict[bytes, Enrollment] = {}
+    keys: set[bytes] = set()
+    digest, per_style, previous, number = hashlib.sha256(), Counter[str](), b"", 0
+    try:
+        for number, line in enumerate(reader.lines(layout.ENROLLMENT), start=1):
+            check.items += 1
+            digest.update(line)
+            item = f"enrollment line {number}"
+            try:
+                entry = parse_enrollment_line(line)
+            except DegcoreError as exc:
+                check.fail(item, str(exc))
+                continue
+            # Strictly increasing references: one order, so one byte string, and no reference twice.
+            if entry.voter_ref <= previous:
+                check.fail(item, "out of voter-reference order, or a reference listed twice")
+            if entry.voter_key in keys:
+                check.fail(item, "a voter key enrolled twice")
+            previous = entry.voter_ref
+            keys.add(entry.voter_key)
+            enrolled[entry.voter_ref] = entry
+            per_style[entry.ballot_style] += 1
+    except DegcoreError as exc:
+        check.fail(layout.ENROLLMENT, str(exc))
+        return None
+    if digest.digest() != head.entries_sha256:
+        check.fail(layout.ENROLLMENT, "is not the list the registry signed (entries_sha256)")
+    if number != head.entries or dict(per_style) != dict(head.counts):
+        check.fail(
+            layout.ENROLLMENT,
+            f"{number} entries {dict(sorted(per_style.items()))}; the head: {head.entries} {head.counts}",
+        )
+    return enrolled
+
+
+def check_voter_authorised(check: CheckResult, setup: ElectionSetup, facts: IssuanceFacts) -> None:
+    """V18: every ``issued`` entry names an enrolled voter of its style who signed exactly that request."""
+    if facts.enrolled is None:
+        check.note = "the enrollment list could not be read (V15)"
+        return
+    for position, payload in facts.entries:
+        check.items += 1
+        item = f"issuance entry {position}"
+        enrollment = facts.enrolled.get(payload.voter_ref)
+        if enrollment is None:
+            check.fail(item, "its voter reference is not on the enrollment list")
+            continue
+        if enrollment.ballot_style != payload.ballot_style:
+            check.fail(
+                item,
+                f"ballot style {payload.ballot_style!r}; the voter's is {enrollment.ballot_style!r}",
+            )
+            continue
+        try:
+            check_request_signature(
+                enrollment, setup.election_id, payload.request_sha256, payload.voter_signature
+            )
+        except VerificationFailed:
+            check.fail(item, "the request is not signed by the voter's enrolled key")
 
 
 def check_accounting(

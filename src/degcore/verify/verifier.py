@@ -34,6 +34,7 @@ from degcore.verify.trust import (
     check_index,
     check_pins,
     check_setup,
+    check_voter_authorised,
 )
 
 __all__ = ["verify_record", "verify_tally_inputs"]
@@ -130,6 +131,9 @@ def _run(
     if wanted("V15"):
         _start(report, "V15")
         issuance = check_eligibility(reader, report.check("V15"), setup)
+        if wanted("V18"):
+            _start(report, "V18")
+            check_voter_authorised(report.check("V18"), setup, issuance)
     if not wanted("V4"):
         return
     pems = _issuer_keys(report, setup)
