@@ -1,7 +1,8 @@
 """A complete small election record, with every party's key in hand, for the verifier's tamper tests.
 
-Real crypto throughout. The registry's signed remote-list counts and the issuer's signed issuance
-log are built here exactly as those services publish them (protocol.md §5.3, §5.4), so that a test
+Real crypto throughout. The registry's signed enrollment list and the issuer's signed issuance log
+(each entry with its voter's own signature on the request) are built here exactly as those services
+publish them (protocol.md §5.2–§5.4), so that a test
 can play any one dishonest party: hold that party's key, re-chain and re-sign what it could, and
 hand the result to the authority, who signs the index of whatever it was given.
 """
@@ -35,10 +36,11 @@ from degcore.ballot.cosign import cosign
 from degcore.ballot.setup import announcement
 from degcore.board import BallotBox, CastBallot, Receipt, sign_ballot
 from degcore.chain import ChainEntry, link_hash, sign_object
-from degcore.encoding import FORMAT, JsonValue, canonical_json, record_header, to_rfc3339
+from degcore.encoding import FORMAT, JsonValue, canonical_json, to_rfc3339
 from degcore.groups import Group, get_group
 from degcore.hashing import sha256
 from degcore.issuance import VoterCredential, finish_credential, public_key_pem, request_credential, rsabssa
+from degcore.issuance.enrollment import Enrollment, EnrollmentList, credential_request
 from degcore.mixnet.cascade import flatten
 from degcore.record import layout, sign_record, write_record
 from degcore.tally import aggregate, decrypt_tally, mix_contests, mixnet_rows
@@ -53,7 +55,7 @@ DURING = STARTS + timedelta(hours=2)
 FROZEN = STARTS - timedelta(days=3)
 ISSUANCE_OPENS = FROZEN + timedelta(hours=1)
 TRUSTEES = ("t1", "t2", "t3", "t4", "t5")
-ISSUANCE_TAG = b"degcore/3/issuance"
+ISSUANCE_TAG = b"degcore/4/issuance"
 
 AUTHORITY = SigningKey(bytes(range(1, 33)))
 BOX_KEY = SigningKey(bytes(range(100, 132)))
@@ -94,21 +96,44 @@ def _ceremony(group: Group) -> tuple[CeremonyResult, dict[str, TrusteeShare]]:
     return local_ceremony(test_config("e2026", group, 3, TRUSTEES))  # type: ignore[return-value]
 
 
-def remote_list_counts(counts: dict[str, int], key: SigningKey = REGISTRY_KEY) -> dict[str, JsonValue]:
-    """The registry's signed counts of the frozen remote list (as the registry publishes them)."""
-    body: dict[str, JsonValue] = {
-        **record_header("remote-list-counts"),
-        "election_id": "e2026",
-        "frozen_at": to_rfc3339(FROZEN),
-        "counts": dict(counts),  # type: ignore[dict-item]
-        "list_sha256": hashlib.sha256(b"the registry's frozen list").hexdigest(),
-    }
-    return sign_object(key, body)
+def voter_key(voter: str) -> SigningKey:
+    """The voter's device key (fixed per voter here, so that any test can play her device)."""
+    return SigningKey(sha256(b"test voter key", voter.encode()))
 
 
 def voter_ref(voter: str) -> str:
-    """A pseudonymous voter reference (the issuer's salt is fixed here)."""
-    return sha256(b"degcore/3/voter-ref", b"e2026", voter.encode(), b"salt").hex()
+    """A pseudonymous voter reference (the registry's salt is fixed here)."""
+    return sha256(b"degcore/4/voter-ref", b"e2026", voter.encode(), b"salt").hex()
+
+
+def enrolled_voters(counts: dict[str, int]) -> list[tuple[str, str]]:
+    """(voter, style) of every enrolled voter: ``voter-<style>-<i>`` for i below the style's count."""
+    return [(f"voter-{style}-{i}", style) for style, n in sorted(counts.items()) for i in range(n)]
+
+
+def enrollments(counts: dict[str, int]) -> list[Enrollment]:
+    """The enrollment list's entries for ``counts`` (reference, the voter's key, style)."""
+    return [
+        Enrollment(bytes.fromhex(voter_ref(v)), bytes(voter_key(v).verify_key), s)
+        for v, s in enrolled_voters(counts)
+    ]
+
+
+def enrollment_list(
+    entries: list[Enrollment] | dict[str, int], key: SigningKey = REGISTRY_KEY
+) -> dict[str, JsonValue]:
+    """The registry's signed head of the enrollment list of ``entries`` (or of ``enrollments(counts)``)."""
+    listed = enrollments(entries) if isinstance(entries, dict) else entries
+    digest = hashlib.sha256(b"the registry's frozen list").digest()
+    return EnrollmentList.sign(key, "e2026", FROZEN, listed, digest)[0].to_json()
+
+
+def request_signature(voter: str, style: str, request_sha256: bytes, key: SigningKey | None = None) -> str:
+    """The voter's device's signature on her credential request (with her key, or ``key``)."""
+    signer = key or voter_key(voter)
+    ref = bytes.fromhex(voter_ref(voter))
+    message = credential_request("e2026", style, ref, request_sha256)
+    return signer.sign(message).signature.hex()
 
 
 def chain(
@@ -131,8 +156,10 @@ def issuance_items(
     items: list[tuple[str, dict, str]] = []  # type: ignore[type-arg]
     counts = dict.fromkeys(sorted(REMOTE_LIST), 0)
     for i, (voter, style) in enumerate(issued):
+        request = hashlib.sha256(voter.encode()).digest()
         payload = {"type": "issued", "voter_ref": voter_ref(voter), "ballot_style": style,
-                   "request_sha256": hashlib.sha256(voter.encode()).hexdigest()}  # fmt: skip
+                   "request_sha256": request.hex(),
+                   "voter_signature": request_signature(voter, style, request)}  # fmt: skip
         items.append(("issued", payload, to_rfc3339(at + timedelta(minutes=i))))
         counts[style] += 1
     items.append(("close", {"type": "close", "issued": counts}, to_rfc3339(ENDS)))  # type: ignore[dict-item]
@@ -178,7 +205,7 @@ def setup_for(group: Group, **changes: object) -> tuple[ElectionContext, dict[st
             "vote": tuple(MixServer(f"mix-{i}", bytes(k.verify_key)) for i, k in enumerate(MIX_KEYS, 1))
         },
         "registry_key": bytes(REGISTRY_KEY.verify_key),
-        "remote_list": remote_list_counts(REMOTE_LIST),
+        "remote_list": enrollment_list(REMOTE_LIST),
     }
     inputs.update(changes)
     setup = ElectionSetup.create(AUTHORITY, m, result, **inputs)  # type: ignore[arg-type]
@@ -237,7 +264,7 @@ def build_record(
         picks = {"mayor": {"m0": 1}} if style == "b" else {"mayor": {"m0": 1}, "vote": {"yes": 1}}
         box.cast(cast(context, credential(style), picks), now=DURING)
     spoiler = credential("b")
-    issued.append(("voter-b-spoiler", "b"))
+    issued.append(("voter-b-4", "b"))
     spoiled, nonces = encrypt_ballot(
         context, PlaintextBallot("b", {"mayor": {"m2": 1}}), spoiler.credential.public_key
     )
@@ -259,6 +286,7 @@ def build_record(
         context=context,
         announcement=announcement(AUTHORITY, context.manifest, result.config),
         remote_list=inputs["remote_list"],  # type: ignore[arg-type]
+        enrollment=enrollments(REMOTE_LIST),
         issuance_log=chain(ISSUANCE_TAG, ISSUANCE_KEY, issuance_items(issued)),
         box_log=box.log(),
         tally=tally,

@@ -41,7 +41,7 @@ def test_error_payloads() -> None:
 
 
 def test_top_level_exports_only_version_format_and_errors() -> None:
-    assert degcore.FORMAT == "degcore/3"
+    assert degcore.FORMAT == "degcore/4"
     assert set(degcore.__all__) == {
         "FORMAT",
         "__version__",

@@ -13,7 +13,7 @@ docs/protocol.md §9.2. Entry n (positions start at 1) is ``(n, kind, payload, a
 
 (the length-prefixed SHA-256 of :func:`degcore.hashing.sha256`, the inner ``sha256(payload)``
 being the same function over the single part ``payload``), and the chain owner's Ed25519
-signature on hash_n. ``tag`` separates the chains (``degcore/3/board``, ``degcore/3/issuance``),
+signature on hash_n. ``tag`` separates the chains (``degcore/4/board``, ``degcore/4/issuance``),
 so an entry of one can never pass as an entry of another. Times are RFC 3339 UTC strings and
 never decrease along a chain.
 """

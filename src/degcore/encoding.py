@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: The format every degcore record object carries in its ``"format"`` field.
-FORMAT = "degcore/3"
+FORMAT = "degcore/4"
 
 JsonValue = str | int | bool | Sequence["JsonValue"] | Mapping[str, "JsonValue"]
 
@@ -150,7 +150,7 @@ def record_header(record_type: str) -> dict[str, str]:
 
 
 def read_record(obj: object, record_type: str, keys: set[str]) -> dict[str, object]:
-    """Check ``obj`` is a ``degcore/3`` ``record_type`` object with exactly ``keys`` besides the header."""
+    """Check ``obj`` is a ``degcore/4`` ``record_type`` object with exactly ``keys`` besides the header."""
     if not isinstance(obj, Mapping):
         raise InvalidInput(f"{record_type}: expected a JSON object, got {type(obj).__name__}")
     if obj.get("format") != FORMAT:

@@ -1,7 +1,7 @@
 """Domain-separated hashing and the Fiat–Shamir transcript (docs/protocol.md §2).
 
 Everything degcore hashes for a proof goes through :class:`Transcript`: a domain tag
-``degcore/3/<proof>``, the group name and the context hash open it, then typed, length-prefixed
+``degcore/4/<proof>``, the group name and the context hash open it, then typed, length-prefixed
 fields follow, so no two different statements can produce the same hashed bytes.
 
 The uniform hashes are RFC 9380 ``expand_message_xmd`` with SHA-512:
@@ -123,10 +123,8 @@ class Transcript:
 
     def __init__(self, protocol: str, group_name: str, context: bytes) -> None:
         # A tag names the format version that last changed its transcript (docs/protocol.md §2).
-        if not protocol.startswith(("degcore/3/", "degcore/3/")):
-            raise InvalidInput(
-                f"transcript tag must start with 'degcore/3/' or 'degcore/3/', got {protocol!r}"
-            )
+        if not protocol.startswith("degcore/4/"):
+            raise InvalidInput(f"transcript tag must start with 'degcore/4/', got {protocol!r}")
         self._dst = protocol.encode()
         self._h = _xmd_start(self._dst)
         self.text("protocol", protocol)

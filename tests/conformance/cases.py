@@ -34,7 +34,7 @@ from tests.record_fixtures import (
     write_chain,
 )
 
-BOARD = b"degcore/3/board"
+BOARD = b"degcore/4/board"
 Mutation = Callable[[Path], None]
 
 

@@ -32,7 +32,7 @@ def test_expand_message_rejects_impossible_lengths() -> None:
 
 
 def _t() -> Transcript:
-    return Transcript("degcore/3/test", "ristretto255", bytes(32))
+    return Transcript("degcore/4/test", "ristretto255", bytes(32))
 
 
 def test_transcript_fields_are_framed() -> None:
@@ -46,9 +46,9 @@ def test_transcript_fields_are_framed() -> None:
     assert _t().raw("a", b"x").challenge(q) != _t().scalar("a", b"x").challenge(q)
     # The header binds the tag, the group and the context.
     base = _t().challenge(q)
-    assert Transcript("degcore/3/other", "ristretto255", bytes(32)).challenge(q) != base
-    assert Transcript("degcore/3/test", "secp256k1", bytes(32)).challenge(q) != base
-    assert Transcript("degcore/3/test", "ristretto255", b"\x01" + bytes(31)).challenge(q) != base
+    assert Transcript("degcore/4/other", "ristretto255", bytes(32)).challenge(q) != base
+    assert Transcript("degcore/4/test", "secp256k1", bytes(32)).challenge(q) != base
+    assert Transcript("degcore/4/test", "ristretto255", b"\x01" + bytes(31)).challenge(q) != base
     # Challenges are deterministic and do not consume the transcript.
     t = _t().integer("n", 5)
     assert t.challenge(q) == t.challenge(q) == _t().integer("n", 5).challenge(q)
@@ -71,22 +71,22 @@ class _Field:
 
 @given(st.binary(max_size=64), st.integers(min_value=2, max_value=2**256), st.sampled_from(["big", "little"]))
 def test_hash_to_scalar_in_range(msg: bytes, order: int, byteorder: Literal["big", "little"]) -> None:
-    assert 0 <= hash_to_scalar(msg, b"degcore/3/test", _Field(order, byteorder)) < order
+    assert 0 <= hash_to_scalar(msg, b"degcore/4/test", _Field(order, byteorder)) < order
 
 
 @pytest.mark.parametrize("name", ["ristretto255", "secp256k1", "modp4096"])
 def test_challenge_is_hash_to_scalar_of_the_framed_fields(name: str) -> None:
     group = get_group(name)
-    t = Transcript("degcore/3/test", name, bytes(32))
+    t = Transcript("degcore/4/test", name, bytes(32))
     framed = b"".join(
         kind + len(label).to_bytes(4, "big") + label + len(value).to_bytes(4, "big") + value
         for kind, label, value in [
-            (b"T", b"protocol", b"degcore/3/test"),
+            (b"T", b"protocol", b"degcore/4/test"),
             (b"T", b"group", name.encode()),
             (b"B", b"context", bytes(32)),
         ]
     )
-    assert t.challenge(group) == group.hash_to_scalar(framed, b"degcore/3/test")
+    assert t.challenge(group) == group.hash_to_scalar(framed, b"degcore/4/test")
 
 
 def test_sha256_is_length_prefixed() -> None:

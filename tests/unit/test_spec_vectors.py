@@ -27,19 +27,19 @@ VECTORS = ROOT / "tests" / "vectors" / "degcore" / "hashes.json"
 PROTOCOL = ROOT / "docs" / "protocol.md"
 
 B11, B22, B33 = bytes([0x11]) * 32, bytes([0x22]) * 32, bytes([0x33]) * 32
-CONFIG = {"format": "degcore/3", "type": "ceremony-config", "election_id": "e2026", "group": "ristretto255",
+CONFIG = {"format": "degcore/4", "type": "ceremony-config", "election_id": "e2026", "group": "ristretto255",
           "threshold": 2, "trustees": [{"id": "t1", "signing_key": "11" * 32},
                                        {"id": "t2", "signing_key": "22" * 32},
                                        {"id": "t3", "signing_key": "33" * 32}]}  # fmt: skip
 CLOSE = {"type": "close", "counted": 0, "challenged": 0}
-BALLOT = {"format": "degcore/3", "type": "encrypted-ballot", "election": B11.hex(), "style": "b",
+BALLOT = {"format": "degcore/4", "type": "encrypted-ballot", "election": B11.hex(), "style": "b",
           "credential_key": B22.hex(), "contests": []}  # fmt: skip
 
 
 def _range_transcript() -> bytes:
     g = get_group("ristretto255")
     gen = g.generator()
-    t = Transcript("degcore/3/range", g.name, B33).element("h", gen**2).integer("lo", 0).integer("hi", 1)
+    t = Transcript("degcore/4/range", g.name, B33).element("h", gen**2).integer("lo", 0).integer("hi", 1)
     t.element("a", gen**3).element("b", gen**5).elements("commitments", [gen**7, gen**11, gen**13, gen**17])
     return g.encode_scalar(t.challenge(g))
 
@@ -47,7 +47,7 @@ def _range_transcript() -> bytes:
 def _sum_transcript() -> bytes:
     g = get_group("ristretto255")
     gen = g.generator()
-    t = Transcript("degcore/3/sum", g.name, B33).element("h", gen**2).integer("lo", 1).integer("hi", 2)
+    t = Transcript("degcore/4/sum", g.name, B33).element("h", gen**2).integer("lo", 1).integer("hi", 2)
     t.elements("options", [gen**3, gen**5, gen**7, gen**11])
     t.elements("commitments", [gen**13, gen**17, gen**19, gen**23])
     return g.encode_scalar(t.challenge(g))
@@ -67,19 +67,19 @@ def frame(*parts: bytes) -> bytes:
 INPUTS: dict[str, tuple[bytes, ...]] = {
     "sha256-one-part": (b"abc",),
     "log-entry": (
-        b"degcore/3/board",
+        b"degcore/4/board",
         bytes(32),
         (1).to_bytes(8, "big"),
         b"close",
         sha256(canonical_json(CLOSE)),
         b"2026-09-20T17:00:00Z",
     ),
-    "tracking-code": (b"degcore/3/ballot", canonical_json(BALLOT)),
+    "tracking-code": (b"degcore/4/ballot", canonical_json(BALLOT)),
     "ceremony-digest": (canonical_json(CONFIG),),
-    "ballot-proof-context": (b"degcore/3/ballot-proof", B11, B22, b"mayor", b"m0"),
-    "base-hash-shape": (b"degcore/3/base-hash", b"M", b"R", b"S"),
+    "ballot-proof-context": (b"degcore/4/ballot-proof", B11, B22, b"mayor", b"m0"),
+    "base-hash-shape": (b"degcore/4/base-hash", b"M", b"R", b"S"),
     "receipt-message": (
-        b"degcore/3/receipt",
+        b"degcore/4/receipt",
         B11,
         bytes([0x44]) * 32,
         (3).to_bytes(8, "big"),
@@ -96,11 +96,11 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
         lambda: sha256(canonical_json(CONFIG)),
     ),
     "log-entry": (
-        "hash_1 of a close entry: sha256('degcore/3/board', 0^32, u64(1), 'close', sha256(payload), at) "
+        "hash_1 of a close entry: sha256('degcore/4/board', 0^32, u64(1), 'close', sha256(payload), at) "
         'with payload = the canonical JSON {"challenged":0,"counted":0,"type":"close"} and '
         "at = 2026-09-20T17:00:00Z (§2.3)",
         lambda: link_hash(
-            b"degcore/3/board",
+            b"degcore/4/board",
             bytes(32),
             1,
             kind="close",
@@ -110,20 +110,20 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
     ),
     "ballot-proof-context": (
         "ctx(pk_cred = 22^32, 'mayor', 'm0') with base_hash = 11^32 (§8.2)",
-        lambda: sha256(b"degcore/3/ballot-proof", B11, B22, b"mayor", b"m0"),
+        lambda: sha256(b"degcore/4/ballot-proof", B11, B22, b"mayor", b"m0"),
     ),
     "tracking-code": (
-        "sha256('degcore/3/ballot', canonical(ballot)) over the bytes of the input's second part, the "
+        "sha256('degcore/4/ballot', canonical(ballot)) over the bytes of the input's second part, the "
         "canonical JSON of an (empty) encrypted-ballot object (§8.3)",
-        lambda: sha256(b"degcore/3/ballot", canonical_json(BALLOT)),
+        lambda: sha256(b"degcore/4/ballot", canonical_json(BALLOT)),
     ),
     "base-hash-shape": (
-        "sha256('degcore/3/base-hash', 'M', 'R', 'S') for manifest, result, setup bytes M, R, S (§8.2)",
-        lambda: sha256(b"degcore/3/base-hash", b"M", b"R", b"S"),
+        "sha256('degcore/4/base-hash', 'M', 'R', 'S') for manifest, result, setup bytes M, R, S (§8.2)",
+        lambda: sha256(b"degcore/4/base-hash", b"M", b"R", b"S"),
     ),
     "mix-stage-context": (
-        "stage_context(sha256('degcore/3/mix-contest', 11^32, 'vote'), 1) (mixnet.md §3)",
-        lambda: stage_context(sha256(b"degcore/3/mix-contest", B11, b"vote"), 1),
+        "stage_context(sha256('degcore/4/mix-contest', 11^32, 'vote'), 1) (mixnet.md §3)",
+        lambda: stage_context(sha256(b"degcore/4/mix-contest", B11, b"vote"), 1),
     ),
     "per-row-challenges": (
         "u_0 ‖ u_1: the first 16 bytes of sha256(d, u64(i)) for the challenge seed d = 77^32 (mixnet.md §2)",
@@ -140,7 +140,7 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
         _sum_transcript,
     ),
     "receipt-message": (
-        "sha256('degcore/3/receipt', base_hash 11^32, tracking code 44^32, u64(3), payload hash 55^32, "
+        "sha256('degcore/4/receipt', base_hash 11^32, tracking code 44^32, u64(3), payload hash 55^32, "
         "entry hash 66^32): what the box signs (§9.4)",
         lambda: sha256(*INPUTS["receipt-message"]),
     ),

@@ -1,6 +1,6 @@
 """The election context: manifest, ceremony result and signed setup, and the base hash every proof binds.
 
-docs/protocol.md §8.2. ``base_hash = sha256("degcore/3/base-hash", manifest canonical JSON,
+docs/protocol.md §8.2. ``base_hash = sha256("degcore/4/base-hash", manifest canonical JSON,
 ceremony-result canonical JSON, setup canonical JSON)`` (length-prefixed,
 :func:`degcore.hashing.sha256`); the ceremony result carries the joint key, QUAL and every
 trustee's verification key, and itself binds the ceremony configuration; the setup fixes every
@@ -50,7 +50,7 @@ class ElectionContext:
         parts = [self.manifest.canonical(), canonical_json(self.ceremony.to_json())]
         if self.setup is not None:
             parts.append(self.setup.canonical())
-        digest = sha256(b"degcore/3/base-hash", *parts)
+        digest = sha256(b"degcore/4/base-hash", *parts)
         object.__setattr__(self, "base_hash", digest)
 
     @property
@@ -66,5 +66,5 @@ class ElectionContext:
     def proof_context(self, credential_key: bytes, contest_id: str, option_id: str = "") -> bytes:
         """The Fiat–Shamir context of one ballot proof: election, voter's credential key, contest, option."""
         return sha256(
-            b"degcore/3/ballot-proof", self.base_hash, credential_key, contest_id.encode(), option_id.encode()
+            b"degcore/4/ballot-proof", self.base_hash, credential_key, contest_id.encode(), option_id.encode()
         )

@@ -64,7 +64,7 @@ class EncryptedBallot:
 
     def digest(self, context: ElectionContext) -> bytes:
         """SHA-256 of the canonical JSON: the tracking code, and what the credential key signs."""
-        return sha256(b"degcore/3/ballot", canonical_json(self.to_json(context)))
+        return sha256(b"degcore/4/ballot", canonical_json(self.to_json(context)))
 
     def tracking_code(self, context: ElectionContext) -> str:
         """The digest in hex, as shown to the voter."""

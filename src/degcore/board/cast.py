@@ -2,7 +2,7 @@
 
 docs/protocol.md §9.1. A :class:`CastBallot` is the encrypted ballot, the anonymous credential
 (issuer's RFC 9474 signature on the credential key) and the credential key's Ed25519 signature on
-``"degcore/3/cast" ‖ ballot digest``. A :class:`Receipt` is the box's Ed25519 signature binding
+``"degcore/4/cast" ‖ ballot digest``. A :class:`Receipt` is the box's Ed25519 signature binding
 the election, the ballot (tracking code and payload hash) and its log entry (position and hash).
 """
 
@@ -26,8 +26,8 @@ from degcore.issuance import Credential, VoterCredential
 
 __all__ = ["CastBallot", "Policy", "Receipt", "check_cast", "check_cast_deferred", "sign_ballot"]
 
-_SIGNED_PREFIX = b"degcore/3/cast"
-_RECEIPT_TAG = b"degcore/3/receipt"
+_SIGNED_PREFIX = b"degcore/4/cast"
+_RECEIPT_TAG = b"degcore/4/receipt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ class Receipt:
     """The box's signed statement that entry ``position`` of its log holds exactly this ballot.
 
     docs/protocol.md §9.4. ``box_signature`` is the box's Ed25519 signature on :meth:`digest`:
-    ``sha256("degcore/3/receipt", election, tracking code, u64(position), payload_hash,
+    ``sha256("degcore/4/receipt", election, tracking code, u64(position), payload_hash,
     entry_hash)``, so a receipt names one election, one ballot and one log entry at once.
     """
 

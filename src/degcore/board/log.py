@@ -1,8 +1,8 @@
-"""The ballot box's append-only log: the signed hash chain of :mod:`degcore.chain`, tag ``degcore/3/board``.
+"""The ballot box's append-only log: the signed hash chain of :mod:`degcore.chain`, tag ``degcore/4/board``.
 
 docs/protocol.md §9.2. Entry n (positions start at 1) is ``(n, kind, payload, at)`` with
 
-    hash_n = sha256("degcore/3/board", hash_{n−1}, u64(n), kind, sha256(payload), at)
+    hash_n = sha256("degcore/4/board", hash_{n−1}, u64(n), kind, sha256(payload), at)
 
 (length-prefixed fields, :func:`degcore.hashing.sha256`; hash_0 = 32 zero bytes) and the box's
 signature on hash_n. ``kind`` is ``ballot`` (payload: the cast ballot's canonical JSON),
@@ -19,7 +19,7 @@ from degcore.chain import GENESIS, ChainEntry, link_hash, verify_chain
 __all__ = ["GENESIS", "TAG", "LogEntry", "entry_hash", "read_log", "verify_entries"]
 
 #: The chain tag of the box's log.
-TAG = b"degcore/3/board"
+TAG = b"degcore/4/board"
 
 #: One entry of the log as stored and published.
 LogEntry = ChainEntry

@@ -12,8 +12,8 @@ c = H(statement, A_lo, B_lo, …, A_hi, B_hi), c_m = c − Σ_{j≠m} c_j, v_m =
 Verifier: c_hi = H(…) − Σ_{j<hi} c_j, then every A_j = g^v_j · a^c_j and B_j = h^v_j · (b/g^j)^c_j.
 Every m does the same number of exponentiations, so total time does not depend on the vote.
 
-:func:`prove` / :func:`verify` / :func:`equations` (tag ``degcore/3/range``) cover one option, 0..R.
-:func:`prove_sum` / :func:`verify_sum` / :func:`sum_equations` (tag ``degcore/3/sum``) cover a
+:func:`prove` / :func:`verify` / :func:`equations` (tag ``degcore/4/range``) cover one option, 0..R.
+:func:`prove_sum` / :func:`verify_sum` / :func:`sum_equations` (tag ``degcore/4/sum``) cover a
 contest: the product of the option ciphertexts encrypts a total in [min, max]; the transcript holds
 every option ciphertext (which fix the product), and the verifier never multiplies them out.
 """
@@ -43,8 +43,8 @@ __all__ = [
     "verify_sum",
 ]
 
-RANGE_TAG = "degcore/3/range"
-SUM_TAG = "degcore/3/sum"
+RANGE_TAG = "degcore/4/range"
+SUM_TAG = "degcore/4/sum"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +216,7 @@ def verify(
 
 
 def _sum_transcript(pk: PublicKey, cts: Sequence[Ciphertext], context: bytes, lo: int, hi: int) -> Transcript:
-    # The total is a function of the options, so hashing the options binds it (degcore/3/sum).
+    # The total is a function of the options, so hashing the options binds it (degcore/4/sum).
     return _start(SUM_TAG, pk, context, lo, hi).elements("options", [e for c in cts for e in (c.a, c.b)])
 
 

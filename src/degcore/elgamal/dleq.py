@@ -7,7 +7,7 @@ A2^-1 · g2^v · y2^c = 1 hold; many proofs are checked at once as one
 :class:`~degcore.elgamal.batch.Batch` (docs/protocol.md §4.5). With g1 = g, y1 = a trustee's
 key, g2 = a ciphertext's a and y2 = a^x this is the proof of a correct (partial) decryption.
 
-Transcript (tag ``degcore/3/dleq``): protocol, group, context, ``E g1, E y1, E g2, E y2, E A1, E A2``.
+Transcript (tag ``degcore/4/dleq``): protocol, group, context, ``E g1, E y1, E g2, E y2, E A1, E A2``.
 Encoding: ``enc(A1) ‖ enc(A2) ‖ enc(v)``.
 """
 
@@ -24,7 +24,7 @@ from degcore.hashing import Transcript
 
 __all__ = ["TAG", "DleqProof", "DleqStatement", "equations", "prove", "verify"]
 
-TAG = "degcore/3/dleq"
+TAG = "degcore/4/dleq"
 
 #: What each failed equation is called in a batch failure.
 EQUATIONS = ("g1^v · y1^c = A1", "g2^v · y2^c = A2")

@@ -5,7 +5,7 @@ Verifier: A and X are group members, 0 ≤ v < q, c = H(X, A), and the equation 
 holds. The equation is linear in the public values, so many proofs are checked at once as one
 :class:`~degcore.elgamal.batch.Batch` (docs/protocol.md §4.5).
 
-Transcript (tag ``degcore/3/schnorr``): protocol, group, context, ``E "X"``, ``E "A"``.
+Transcript (tag ``degcore/4/schnorr``): protocol, group, context, ``E "X"``, ``E "A"``.
 Encoding: ``enc(A) ‖ enc(v)``.
 """
 
@@ -22,7 +22,7 @@ from degcore.hashing import Transcript
 
 __all__ = ["TAG", "SchnorrProof", "equations", "prove", "verify"]
 
-TAG = "degcore/3/schnorr"
+TAG = "degcore/4/schnorr"
 
 #: What a failed equation is called in a batch failure.
 EQUATION = "g^v · X^c = A"

@@ -260,7 +260,7 @@ class Group(ABC):
         """A group element nobody knows the discrete logarithm of, derived from ``msg`` and ``dst``."""
 
     def independent_generators(
-        self, count: int, seed: bytes, dst: bytes = b"degcore/3/generators"
+        self, count: int, seed: bytes, dst: bytes = b"degcore/4/generators"
     ) -> list[Element]:
         """``count`` generators with unknown mutual discrete logs, derived from ``seed``."""
         return [

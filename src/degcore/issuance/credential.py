@@ -3,7 +3,7 @@
 The voter's device makes a fresh Ed25519 key pair and asks the issuer for an RSABSSA-SHA384-PSS-
 Randomized blind signature on the *credential message*, the canonical JSON
 
-    {"ballot_style": S, "election_id": E, "format": "degcore/3", "public_key": hex(pk), "type": "credential"}
+    {"ballot_style": S, "election_id": E, "format": "degcore/4", "public_key": hex(pk), "type": "credential"}
 
 A :class:`Credential` is (election id, ballot style, Ed25519 public key, the RFC 9474 random prefix,
 the issuer's signature on prefix ‖ message). Anyone with the issuer's public key for that election

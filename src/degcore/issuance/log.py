@@ -1,6 +1,6 @@
 """The issuer's signed issuance log: entries, record lines, the voter reference (docs/protocol.md §5.4).
 
-The log is a :mod:`degcore.chain` chain with tag ``degcore/3/issuance``, signed by the issuer's
+The log is a :mod:`degcore.chain` chain with tag ``degcore/4/issuance``, signed by the issuer's
 own Ed25519 log key. Entry payloads are the canonical JSON of exactly
 
     {"type": "issued", "voter_ref": hex32, "ballot_style": S, "request_sha256": hex32,

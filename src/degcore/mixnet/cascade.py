@@ -2,7 +2,7 @@
 
 Stage k (k = 1 … K) takes the previous stage's output (the first takes the input rows), shuffles it
 and publishes its output with a proof under the context
-``sha256("degcore/3/mix-stage", base_hash, u32(k))``, so a proof cannot be moved to another stage or
+``sha256("degcore/4/mix-stage", base_hash, u32(k))``, so a proof cannot be moved to another stage or
 election. After the last stage the trustees decrypt every ciphertext of every output row with
 :mod:`degcore.trustees.threshold`, in row order.
 """
@@ -24,7 +24,7 @@ __all__ = ["MixStage", "flatten", "mix", "stage_context", "unflatten", "verify_c
 
 def stage_context(base_hash: bytes, stage: int) -> bytes:
     """The Fiat–Shamir context of stage ``stage`` (1-based) of an election's cascade."""
-    return sha256(b"degcore/3/mix-stage", base_hash, stage.to_bytes(4, "big"))
+    return sha256(b"degcore/4/mix-stage", base_hash, stage.to_bytes(4, "big"))
 
 
 @dataclass(frozen=True, slots=True)

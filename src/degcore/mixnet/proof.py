@@ -42,7 +42,7 @@ CHALLENGE_BITS = 128
 
 def generators(group: Group, context: bytes, n: int) -> tuple[Element, list[Element]]:
     """h and h_1..h_n: independent generators derived from the context (nobody knows their logs)."""
-    gens = group.independent_generators(n + 1, context, b"degcore/3/mixnet-generators")
+    gens = group.independent_generators(n + 1, context, b"degcore/4/mixnet-generators")
     return gens[0], gens[1:]
 
 
@@ -67,7 +67,7 @@ class _Statement:
 
     def challenges(self, c: Sequence[Element]) -> list[int]:
         """u_1 … u_N: 128-bit challenges from the statement and the permutation commitment."""
-        seed = self.transcript("degcore/3/shuffle-challenges").elements("commitments", c)
+        seed = self.transcript("degcore/4/shuffle-challenges").elements("commitments", c)
         digest = self.group.encode_scalar(seed.challenge(self.group))
         size = CHALLENGE_BITS // 8
         return [int.from_bytes(sha256(digest, i.to_bytes(8, "big"))[:size], "big") for i in range(len(c))]
@@ -76,7 +76,7 @@ class _Statement:
         self, c: Sequence[Element], chain: Sequence[Element], t: Sequence[Element], t_hat: Sequence[Element]
     ) -> int:
         """The final challenge over the statement and every commitment of the proof."""
-        transcript = self.transcript("degcore/3/shuffle").elements("commitments", c).elements("chain", chain)
+        transcript = self.transcript("degcore/4/shuffle").elements("commitments", c).elements("chain", chain)
         return transcript.elements("t", t).elements("t_hat", t_hat).challenge(self.group)
 
 

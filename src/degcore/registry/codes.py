@@ -2,7 +2,7 @@
 
 A code is an RFC 4226 HOTP value (``cryptography``) under a fresh random key that is thrown away
 at once, so the code is uniform and unpredictable. The store keeps only
-``HMAC-SHA256(registry key, "degcore/3/otp" ‖ number ‖ code)``: a copy of the database alone does
+``HMAC-SHA256(registry key, "degcore/4/otp" ‖ number ‖ code)``: a copy of the database alone does
 not reveal a code, and cannot be brute-forced without the registry key, which lives outside it.
 Wrong tries count per application across re-sent codes, so re-sending does not buy more guesses.
 """
@@ -37,4 +37,4 @@ def code_mac(key: bytes, number: str, code: str) -> bytes:
     """The value stored for ``code`` of application ``number``."""
     if len(key) < MIN_KEY_BYTES:
         raise InvalidInput(f"the registry's code key must be at least {MIN_KEY_BYTES} random bytes")
-    return hmac.new(key, sha256(b"degcore/3/otp", number.encode(), code.encode()), "sha256").digest()
+    return hmac.new(key, sha256(b"degcore/4/otp", number.encode(), code.encode()), "sha256").digest()

@@ -131,7 +131,7 @@ def run_stage(  # noqa: PLR0917 - the stage's inputs, then who runs it
 
 def contest_base(context: ElectionContext, contest_id: str) -> bytes:
     """Each contest's cascade has its own stage contexts: derived from the base hash and the contest id."""
-    return sha256(b"degcore/3/mix-contest", context.base_hash, contest_id.encode())
+    return sha256(b"degcore/4/mix-contest", context.base_hash, contest_id.encode())
 
 
 def decrypt_rows(

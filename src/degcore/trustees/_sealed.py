@@ -2,7 +2,7 @@
 
 A sealed secret is the canonical JSON object
 
-    {"format": "degcore/3", "type": "sealed-secret", "kind": K, "kdf": "scrypt",
+    {"format": "degcore/4", "type": "sealed-secret", "kind": K, "kdf": "scrypt",
      "scrypt_n": N, "scrypt_r": 8, "scrypt_p": 1, "salt": hex(16), "nonce": hex(12),
      "ciphertext": hex(AES-256-GCM(key, nonce, payload, aad))}
 

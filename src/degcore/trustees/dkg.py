@@ -156,7 +156,7 @@ def _group(name: object) -> Group:
 def coefficient_context(config: CeremonyConfig, trustee_id: str, k: int) -> bytes:
     """The Fiat–Shamir context of the proof for A_{i,k}: ceremony, trustee index, coefficient index."""
     return sha256(
-        b"degcore/3/dkg-coefficient",
+        b"degcore/4/dkg-coefficient",
         config.digest(),
         config.index(trustee_id).to_bytes(4, "big"),
         k.to_bytes(4, "big"),

@@ -5,7 +5,7 @@ rounds turn public messages into public messages (:mod:`degcore.trustees.dkg`); 
 it is saved sealed under a passphrase, so the rounds may be days and machines apart.
 
 Share encryption (docs/protocol.md §6.3): k = HKDF-SHA256(X25519(sk_dealer, pk_recipient),
-salt = ceremony digest, info = "degcore/3/dkg-share" ‖ u32(i) ‖ u32(j), 32 bytes); the share is
+salt = ceremony digest, info = "degcore/4/dkg-share" ‖ u32(i) ‖ u32(j), 32 bytes); the share is
 AES-256-GCM(k, nonce, scalar(s_{i,j}), aad = ceremony digest ‖ u32(i) ‖ u32(j)) with a random
 96-bit nonce. The static–static key means only dealer i and recipient j can make or read it.
 """
@@ -62,7 +62,7 @@ def _share_key(
         algorithm=hashes.SHA256(),
         length=32,
         salt=config.digest(),
-        info=b"degcore/3/dkg-share" + _pair_bytes(config, dealer, recipient),
+        info=b"degcore/4/dkg-share" + _pair_bytes(config, dealer, recipient),
     )
     return hkdf.derive(shared)
 

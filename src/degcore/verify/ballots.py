@@ -118,7 +118,7 @@ def _ballot(
     facts.credential, facts.style = cast.credential.id, ballot.style_id
     try:
         # A strictly parsed ballot re-encodes to exactly the JSON it came from: hash that directly.
-        digest = sha256(b"degcore/3/ballot", canonical_json(payload["ballot"]))  # type: ignore[index]
+        digest = sha256(b"degcore/4/ballot", canonical_json(payload["ballot"]))  # type: ignore[index]
         # The window is checked at the logged time; the tracking code comes with the checks.
         facts.tracking_code, proofs = check_cast_deferred(context, keys, cast, from_rfc3339(at, "at"), digest)
     except DegcoreError as exc:

@@ -135,7 +135,7 @@ def _describe(kind: str, payload: object) -> tuple[str, str, str]:
     ballot = payload.get("ballot")
     if not isinstance(ballot, Mapping):
         return kind, "", ""
-    code = sha256(b"degcore/3/ballot", canonical_json(ballot)).hex()
+    code = sha256(b"degcore/4/ballot", canonical_json(ballot)).hex()
     credential = payload.get("credential")
     key = credential.get("public_key", "") if isinstance(credential, Mapping) else ""
     return kind, code, str(key)

@@ -35,14 +35,14 @@ def test_the_receipt_bytes_are_exactly_those_of_protocol_9_4(e: Election, box: B
     assert entry.payload == payload
     obj = receipt.to_json()
     assert list(obj) == ["format", "type", *_FIELDS]
-    assert obj["format"] == "degcore/3" and obj["type"] == "receipt"
+    assert obj["format"] == "degcore/4" and obj["type"] == "receipt"
     assert obj["election"] == e.context.base_hash.hex()
     assert obj["tracking_code"] == cast.ballot.tracking_code(e.context)
     assert obj["position"] == 1
     assert obj["payload_hash"] == _framed(payload).hex()
     assert obj["entry_hash"] == entry.hash.hex() == box.head().hex()
     signed = _framed(
-        b"degcore/3/receipt",
+        b"degcore/4/receipt",
         e.context.base_hash,
         bytes.fromhex(str(obj["tracking_code"])),
         (1).to_bytes(8, "big"),

@@ -121,7 +121,7 @@ def test_dlog_bounds_and_failures(group: Group) -> None:
     with pytest.raises(VerificationFailed):
         dlog(group, g**38, 37)
     with pytest.raises(VerificationFailed):
-        dlog(group, group.hash_to_element(b"x", b"degcore/3/test"), 50)
+        dlog(group, group.hash_to_element(b"x", b"degcore/4/test"), 50)
     with pytest.raises(InvalidInput):
         dlog(group, g, -1)
 

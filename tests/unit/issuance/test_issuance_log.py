@@ -35,12 +35,15 @@ from degcore.issuance.log import ISSUANCE_TAG, Closed, Issued, coarsen, parse_pa
 from tests.unit.issuance.common import (
     ELECTION,
     NOW,
+    issue,
     keys,
     later,
     log_key,
     make_issuer,
     obtain,
     request_hash,
+    signed,
+    voter_ref,
 )
 
 STYLE = "district-1"
@@ -62,14 +65,14 @@ def issuer(tmp_path: Path) -> Issuer:
 
 def test_the_log_is_a_signed_chain_with_one_entry_per_credential(issuer: Issuer) -> None:
     blinded, _ = _request()
-    issuer.issue("voter-1", STYLE, blinded, now=NOW)
-    issuer.issue("voter-1", STYLE, blinded, now=later(5))  # a retry appends nothing
+    issue(issuer, "voter-1", STYLE, blinded, now=NOW)
+    issue(issuer, "voter-1", STYLE, blinded, now=later(5))  # a retry appends nothing
     obtain(issuer, "voter-2", STYLE, later(10))
     obtain(issuer, "voter-3", "district-2", later(70))
     entries = list(issuer.log())
     assert verify_chain(ISSUANCE_TAG, entries, issuer.log_public_key) == 3
     with pytest.raises(VerificationFailed) as other_tag:  # tags separate chains
-        verify_chain(b"degcore/3/board", entries, issuer.log_public_key)
+        verify_chain(b"degcore/4/board", entries, issuer.log_public_key)
     assert other_tag.value.subject == "entry 1" and "hash" in other_tag.value.detail
     payloads = [parse_payload(e.kind, e.payload) for e in entries]
     assert all(isinstance(p, Issued) for p in payloads)
@@ -80,6 +83,7 @@ def test_the_log_is_a_signed_chain_with_one_entry_per_credential(issuer: Issuer)
         "voter_ref": first.voter_ref.hex(),
         "ballot_style": STYLE,
         "request_sha256": request_hash(blinded).hex(),
+        "voter_signature": signed("voter-1", STYLE, blinded).hex(),
     }
     assert len({p.voter_ref for p in payloads if isinstance(p, Issued)}) == 3
     assert issuer.issued_count() == {"district-1": 2, "district-2": 1}
@@ -87,7 +91,7 @@ def test_the_log_is_a_signed_chain_with_one_entry_per_credential(issuer: Issuer)
 
 def test_close_counts_every_style_and_ends_issuance(issuer: Issuer) -> None:
     blinded, _ = _request()
-    issuer.issue("voter-1", STYLE, blinded, now=NOW)
+    issue(issuer, "voter-1", STYLE, blinded, now=NOW)
     obtain(issuer, "voter-2", STYLE)
     close = issuer.close_log(later(90))
     assert close.kind == "close" and close.position == 3
@@ -97,7 +101,7 @@ def test_close_counts_every_style_and_ends_issuance(issuer: Issuer) -> None:
     assert verify_chain(ISSUANCE_TAG, issuer.log(), issuer.log_public_key) == 3
     for attempt in (
         lambda: obtain(issuer, "voter-3", "district-2", later(91)),
-        lambda: issuer.issue("voter-1", STYLE, blinded, now=later(91)),  # not even a retry
+        lambda: issue(issuer, "voter-1", STYLE, blinded, now=later(91)),  # not even a retry
         lambda: issuer.close_log(later(92)),
     ):
         with pytest.raises(RuleViolation) as refused:
@@ -165,7 +169,7 @@ def test_lines_round_trip(issuer: Issuer, closed_log: list[bytes]) -> None:
     assert isinstance(parsed[-1][1], Closed)
     line = json.loads(closed_log[0])
     assert set(line) == {"format", "type", "position", "kind", "at", "payload", "prev", "hash", "signature"}
-    assert (line["format"], line["type"], line["kind"]) == ("degcore/3", "issuance-entry", "issued")
+    assert (line["format"], line["type"], line["kind"]) == ("degcore/4", "issuance-entry", "issued")
     entries = [entry for entry, _ in parsed]
     assert verify_chain(ISSUANCE_TAG, entries, issuer.log_public_key) == 3
 
@@ -259,30 +263,28 @@ def test_a_forged_signature_is_caught_by_the_chain_check(issuer: Issuer, closed_
 # --- the voter's reference and receipt ---------------------------------------------------------
 def test_the_voter_finds_her_own_entry(issuer: Issuer) -> None:
     request = request_credential(keys()[STYLE].public_key(), ELECTION, STYLE)
-    issuer.issue("voter-1", STYLE, request.blinded_msg, now=NOW)
+    issue(issuer, "voter-1", STYLE, request.blinded_msg, now=NOW)
     obtain(issuer, "voter-2", STYLE)
     receipt = issuer.receipt("voter-1")
-    issuer.issue("voter-1", STYLE, request.blinded_msg, now=later(1))
+    issue(issuer, "voter-1", STYLE, request.blinded_msg, now=later(1))
     assert issuer.receipt("voter-1") == receipt  # stable across retries
     assert IssuanceReceipt.from_json(json.loads(canonical_json(receipt.to_json()))) == receipt
-    check_issuance_receipt(request, receipt, "voter-1", issuer.log_public_key)  # on her device
-    assert receipt.voter_ref == voter_reference(ELECTION, "voter-1", receipt.salt)
+    mine, sig = voter_ref("voter-1"), signed("voter-1", STYLE, request.blinded_msg)
+    check_issuance_receipt(request, receipt, mine, sig, issuer.log_public_key)  # on her device
+    assert receipt.voter_ref == mine
     published = [parse_issuance_line(line)[0] for line in _lines(issuer)]
-    assert published[receipt.position - 1] == receipt.entry(request_hash(request.blinded_msg))
+    assert published[receipt.position - 1] == receipt.entry(request_hash(request.blinded_msg), sig)
+    other = request_credential(keys()[STYLE].public_key(), ELECTION, STYLE)
     for wrong in (
-        lambda: check_issuance_receipt(request, receipt, "voter-2", issuer.log_public_key),
-        lambda: check_issuance_receipt(request, receipt, "voter-1", bytes(log_key().verify_key)[::-1]),
+        lambda: check_issuance_receipt(request, receipt, voter_ref("voter-2"), sig, issuer.log_public_key),
+        lambda: check_issuance_receipt(request, receipt, mine, sig, bytes(log_key().verify_key)[::-1]),
+        lambda: check_issuance_receipt(other, receipt, mine, sig, issuer.log_public_key),
+        lambda: check_issuance_receipt(request, receipt, mine, bytes(64), issuer.log_public_key),
         lambda: check_issuance_receipt(
-            request_credential(keys()[STYLE].public_key(), ELECTION, STYLE),
-            receipt,
-            "voter-1",
-            issuer.log_public_key,
+            request, dataclasses.replace(receipt, ballot_style="district-2"), mine, sig, issuer.log_public_key
         ),
         lambda: check_issuance_receipt(
-            request, dataclasses.replace(receipt, ballot_style="district-2"), "voter-1", issuer.log_public_key
-        ),
-        lambda: check_issuance_receipt(
-            request, dataclasses.replace(receipt, at="2026-09-18T10:00:00Z"), "voter-1", issuer.log_public_key
+            request, dataclasses.replace(receipt, at="2026-09-18T10:00:00Z"), mine, sig, issuer.log_public_key
         ),
     ):
         with pytest.raises(VerificationFailed):
@@ -301,12 +303,9 @@ def test_voter_references_are_salted_and_framed(tmp_path: Path) -> None:
         voter_reference(ELECTION, "voter-1", salt[:16])
     with pytest.raises(InvalidInput):
         voter_reference(ELECTION, "voter 1", salt)
-    refs = set()
-    for name in ("a", "b"):  # two issuers (say, a re-run): the same voter, unrelated references
-        issuer = make_issuer(tmp_path / f"{name}.sqlite")
-        obtain(issuer, "voter-1", STYLE)
-        refs.add(issuer.receipt("voter-1").voter_ref)
-    assert len(refs) == 2
+    issuer = make_issuer(tmp_path / "a.sqlite")
+    obtain(issuer, "voter-1", STYLE)  # the issuer logs the registry's reference, never a salt
+    assert issuer.receipt("voter-1").voter_ref == voter_ref("voter-1")
 
 
 def test_receipt_json_is_strict(issuer: Issuer) -> None:
@@ -314,9 +313,10 @@ def test_receipt_json_is_strict(issuer: Issuer) -> None:
     obj = issuer.receipt("voter-1").to_json()
     for bad in (
         {**obj, "extra": "1"},
-        {k: v for k, v in obj.items() if k != "salt"},
+        {k: v for k, v in obj.items() if k != "voter_ref"},
+        {**obj, "salt": "00" * 32},
         {**obj, "position": True},
-        {**obj, "salt": str(obj["salt"]).upper()},
+        {**obj, "voter_ref": str(obj["voter_ref"]).upper()},
         {**obj, "at": "yesterday"},
         {**obj, "type": "receipt"},
     ):

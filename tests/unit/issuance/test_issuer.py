@@ -7,6 +7,7 @@ test_issuance_log.py.
 from __future__ import annotations
 
 import dataclasses
+import json
 import string
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from nacl.signing import SigningKey
 from degcore.errors import Ineligible, InvalidInput, NonCanonical, Rule, RuleViolation, VerificationFailed
 from degcore.issuance import (
     Credential,
+    Enrollment,
     Issuer,
     StaticEligibility,
     VoterCredential,
@@ -31,9 +33,15 @@ from tests.unit.issuance.common import (
     NOW,
     OPENS,
     VOTERS,
+    eligible,
+    enrollment,
+    issue,
     log_key,
     make_issuer,
     obtain,
+    signed,
+    voter_key,
+    voter_ref,
 )
 from tests.unit.issuance.common import keys as _keys
 
@@ -116,29 +124,66 @@ def test_issuer_refuses_ineligible_unknown_and_second_requests(tmp_path: Path) -
     pk = issuer.public_keys()["district-1"]
     request = request_credential(pk, ELECTION, "district-1")
     with pytest.raises(Ineligible) as info:
-        issuer.issue("stranger", "district-1", request.blinded_msg, now=NOW)
+        issue(issuer, "stranger", "district-1", request.blinded_msg, now=NOW)
     assert info.value.reason == "not_on_list"
     with pytest.raises(Ineligible):
-        issuer.issue("voter-3", "district-1", request.blinded_msg, now=NOW)
+        issue(issuer, "voter-3", "district-1", request.blinded_msg, now=NOW)
     with pytest.raises(InvalidInput):
-        issuer.issue("voter-1", "district-9", request.blinded_msg, now=NOW)
+        issue(issuer, "voter-1", "district-9", request.blinded_msg, now=NOW)
     with pytest.raises(InvalidInput):
-        issuer.issue("voter-1", "district-1", request.blinded_msg, now=datetime(2026, 9, 18))
+        issue(issuer, "voter-1", "district-1", request.blinded_msg, now=datetime(2026, 9, 18))
     with pytest.raises(InvalidInput):
-        issuer.issue("voter-1", "district-1", request.blinded_msg.hex(), now=NOW)  # type: ignore[arg-type]
+        issuer.issue(
+            "voter-1",
+            "district-1",
+            request.blinded_msg.hex(),
+            request_signature=bytes(64),
+            now=NOW,  # type: ignore[arg-type]
+        )
     with pytest.raises(InvalidInput):  # blinded message >= n: nothing recorded
-        issuer.issue("voter-1", "district-1", b"\xff" * 256, now=NOW)
+        issue(issuer, "voter-1", "district-1", b"\xff" * 256, now=NOW)
     assert issuer.issued_count() == {"district-1": 0, "district-2": 0}
     assert list(issuer.log()) == []
-    first = issuer.issue("voter-1", "district-1", request.blinded_msg, now=NOW)
+    first = issue(issuer, "voter-1", "district-1", request.blinded_msg, now=NOW)
     # A lost answer is recovered by asking again with the same request: the same signature.
-    assert issuer.issue("voter-1", "district-1", request.blinded_msg, now=NOW) == first
+    assert issue(issuer, "voter-1", "district-1", request.blinded_msg, now=NOW) == first
     second = request_credential(pk, ELECTION, "district-1")
     with pytest.raises(RuleViolation) as refused:
-        issuer.issue("voter-1", "district-1", second.blinded_msg, now=NOW)
+        issue(issuer, "voter-1", "district-1", second.blinded_msg, now=NOW)
     assert refused.value.rule == Rule.ALREADY_ISSUED
     assert issuer.issued_count() == {"district-1": 1, "district-2": 0}
     assert len(list(issuer.log())) == 1
+
+
+def test_the_issuer_signs_only_what_the_voter_signed_with_her_enrolled_key(tmp_path: Path) -> None:
+    """A dishonest issuer operator (or a thief of the voter's session) cannot ask in her name."""
+    issuer = _issuer(tmp_path)
+    pk = issuer.public_keys()["district-1"]
+    request = request_credential(pk, ELECTION, "district-1")
+    blinded = request.blinded_msg
+    forgeries = {
+        "another key": signed("voter-1", "district-1", blinded, key=SigningKey.generate()),
+        "another voter's key": signed("voter-1", "district-1", blinded, key=voter_key("voter-2")),
+        "another reference": signed("voter-1", "district-1", blinded, ref=voter_ref("voter-2")),
+        "another request": signed(
+            "voter-1", "district-1", request_credential(pk, ELECTION, "district-1").blinded_msg
+        ),
+        "another style": signed("voter-1", "district-2", blinded),
+        "zeros": bytes(64),
+    }
+    for label, signature in forgeries.items():
+        with pytest.raises(VerificationFailed) as refused:
+            issuer.issue("voter-1", "district-1", blinded, request_signature=signature, now=NOW)
+        assert refused.value.check == "issuance-request", label
+    for bad in (b"", bytes(63), "00" * 64):
+        with pytest.raises(InvalidInput):
+            issuer.issue("voter-1", "district-1", blinded, request_signature=bad, now=NOW)  # type: ignore[arg-type]
+    assert list(issuer.log()) == [] and issuer.issued_count()["district-1"] == 0  # nothing stored
+    good = signed("voter-1", "district-1", blinded)
+    issuer.issue("voter-1", "district-1", blinded, request_signature=good, now=NOW)
+    (entry,) = list(issuer.log())
+    assert json.loads(entry.payload)["voter_signature"] == good.hex()
+    assert json.loads(entry.payload)["voter_ref"] == voter_ref("voter-1").hex()
 
 
 def test_issuer_key_storage(tmp_path: Path) -> None:
@@ -176,7 +221,7 @@ def test_issuer_settings_are_checked(tmp_path: Path, options: dict[str, object])
     }
     election_id, issuer_keys = settings.pop("election_id"), settings.pop("keys")
     with pytest.raises(InvalidInput):
-        Issuer(tmp_path / "i.sqlite", election_id, issuer_keys, StaticEligibility(VOTERS), **settings)  # type: ignore[arg-type]
+        Issuer(tmp_path / "i.sqlite", election_id, issuer_keys, eligible(VOTERS), **settings)  # type: ignore[arg-type]
 
 
 def test_a_store_belongs_to_one_election_and_one_log_key(tmp_path: Path) -> None:
@@ -188,7 +233,7 @@ def test_a_store_belongs_to_one_election_and_one_log_key(tmp_path: Path) -> None
             tmp_path / "issuer.sqlite",
             "duma-2031",
             _keys(),
-            StaticEligibility(VOTERS),
+            eligible(VOTERS),
             log_key=log_key(),
             window=(OPENS, CLOSES),
         )
@@ -198,14 +243,14 @@ def test_a_store_belongs_to_one_election_and_one_log_key(tmp_path: Path) -> None
 
 class _Counting(StaticEligibility):
     def __init__(self) -> None:
-        super().__init__(VOTERS)
+        super().__init__({v: enrollment(v, s) for v, s in VOTERS.items()})
         self.asked = 0
 
     def check_credential_eligibility(
         self, voter_id: str, election_id: str, ballot_style: str, now: datetime
-    ) -> None:
+    ) -> Enrollment:
         self.asked += 1
-        super().check_credential_eligibility(voter_id, election_id, ballot_style, now)
+        return super().check_credential_eligibility(voter_id, election_id, ballot_style, now)
 
 
 @pytest.mark.parametrize(
@@ -226,11 +271,11 @@ def test_issuance_outside_the_window_is_refused_before_the_oracle_is_asked(
     )
     request = request_credential(issuer.public_keys()["district-1"], ELECTION, "district-1")
     with pytest.raises(RuleViolation) as refused:
-        issuer.issue("voter-1", "district-1", request.blinded_msg, now=moment)
+        issue(issuer, "voter-1", "district-1", request.blinded_msg, now=moment)
     assert refused.value.rule == Rule.OUTSIDE_WINDOW
     with pytest.raises(RuleViolation):  # also for a stranger: the oracle is not even asked
-        issuer.issue("stranger", "district-1", request.blinded_msg, now=moment)
+        issue(issuer, "stranger", "district-1", request.blinded_msg, now=moment)
     assert oracle.asked == 0
     assert list(issuer.log()) == []
-    issuer.issue("voter-1", "district-1", request.blinded_msg, now=OPENS)  # the window includes its opening
+    issue(issuer, "voter-1", "district-1", request.blinded_msg, now=OPENS)  # the window includes its opening
     assert oracle.asked == 1

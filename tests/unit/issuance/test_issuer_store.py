@@ -20,7 +20,6 @@ from degcore.encoding import canonical_json
 from degcore.errors import Rule, RuleViolation
 from degcore.issuance import (
     Issuer,
-    StaticEligibility,
     finish_credential,
     issuance_line,
     request_credential,
@@ -29,7 +28,7 @@ from degcore.issuance import (
 from degcore.issuance.log import ISSUANCE_TAG
 from degcore.parallel import mp_context
 from tests.conftest import query, race
-from tests.unit.issuance.common import ELECTION, NOW, keys, make_issuer, obtain
+from tests.unit.issuance.common import ELECTION, NOW, eligible, issue, keys, make_issuer, obtain
 
 STYLE = "district-1"
 
@@ -60,7 +59,7 @@ def _issue_racing(location: str, voter: str, blinded: bytes, barrier: object, ou
     issuer = make_issuer(location)
     barrier.wait()  # type: ignore[attr-defined]
     try:
-        out.put(issuer.issue(voter, STYLE, blinded, now=NOW).hex())  # type: ignore[attr-defined]
+        out.put(issue(issuer, voter, STYLE, blinded, now=NOW).hex())  # type: ignore[attr-defined]
     except RuleViolation as exc:
         out.put(str(exc.rule))  # type: ignore[attr-defined]
     issuer.close()
@@ -123,7 +122,7 @@ def _issue_and_die(location: str, blinded: bytes, where: str) -> None:
     store.write = dying_write  # type: ignore[method-assign]
     if where == "while-signing":
         rsabssa.blind_sign = lambda *_: _die()  # type: ignore[assignment, func-returns-value]
-    issuer.issue("voter-1", STYLE, blinded, now=NOW)
+    issue(issuer, "voter-1", STYLE, blinded, now=NOW)
     os._exit(0)  # not reached
 
 
@@ -141,13 +140,13 @@ def test_a_killed_issuer_releases_nothing_without_its_row(store_location: str, w
     assert issuer.issued_count()[STYLE] == int(committed)
     assert _verified(issuer) == int(committed)
     # The voter retries with the same request: one credential, and no second entry.
-    blind = issuer.issue("voter-1", STYLE, request.blinded_msg, now=NOW)
+    blind = issue(issuer, "voter-1", STYLE, request.blinded_msg, now=NOW)
     assert blind == rsabssa.blind_sign(keys()[STYLE], request.blinded_msg)
     finish_credential(request, blind, pk).credential.verify(pk)
     assert _verified(issuer) == 1
     assert issuer.issued_count()[STYLE] == 1
     with pytest.raises(RuleViolation) as refused:
-        issuer.issue("voter-1", STYLE, request_credential(pk, ELECTION, STYLE).blinded_msg, now=NOW)
+        issue(issuer, "voter-1", STYLE, request_credential(pk, ELECTION, STYLE).blinded_msg, now=NOW)
     assert refused.value.rule is Rule.ALREADY_ISSUED
 
 
@@ -156,9 +155,9 @@ _MANY = {f"voter-{100 + i}": STYLE for i in range(40)}
 
 def _issue_many(location: str, jobs: list[tuple[str, bytes]], conn: object) -> None:
     """Child: issue for each voter in turn; report a voter only once her signature is released."""
-    issuer = make_issuer(location, eligibility=StaticEligibility(_MANY))
+    issuer = make_issuer(location, eligibility=eligible(_MANY))
     for voter, message in jobs:
-        issuer.issue(voter, STYLE, message, now=NOW)
+        issue(issuer, voter, STYLE, message, now=NOW)
         conn.send(voter)  # type: ignore[attr-defined]
 
 
@@ -184,14 +183,14 @@ def test_every_released_signature_has_its_row_and_entry(store_location: str) -> 
                 answered.append(receiver.recv())
             except EOFError:
                 break
-    issuer = _open(store_location, eligibility=StaticEligibility(_MANY))
+    issuer = _open(store_location, eligibility=eligible(_MANY))
     entries = list(issuer.log())
     assert _verified(issuer) == len(entries) == issuer.issued_count()[STYLE]  # each entry has its row
     assert len(entries) >= len(answered) >= 9
     for voter in answered:
         receipt = issuer.receipt(voter)
         assert entries[receipt.position - 1].hash == receipt.hash
-    issuer.issue("voter-139", STYLE, jobs[-1][1], now=NOW)
+    issue(issuer, "voter-139", STYLE, jobs[-1][1], now=NOW)
     assert _verified(issuer) == len(entries) + 1  # the chain continues
 
 
@@ -216,7 +215,7 @@ def test_issuer_learns_and_stores_nothing_linkable(store_location: str) -> None:
     pk = issuer.public_keys()[STYLE]
     request = request_credential(pk, ELECTION, STYLE)
     received = b"voter-1" + STYLE.encode() + request.blinded_msg
-    answered = issuer.issue("voter-1", STYLE, request.blinded_msg, now=NOW)
+    answered = issue(issuer, "voter-1", STYLE, request.blinded_msg, now=NOW)
     cred = finish_credential(request, answered, pk).credential
     obtain(issuer, "voter-2", STYLE)
     issuer.close_log(NOW)

@@ -59,7 +59,7 @@ _INTEGER = re.compile(rb"([:\[,])(\d+)([,}\]])")
 BAD_VALUES: dict[str, Callable[[bytes], bytes]] = {
     "not JSON": lambda _: b"{not json",
     "deep nesting": lambda _: b"[" * 100_000 + b"]" * 100_000,
-    "lone surrogate": lambda _: b'{"format":"degcore/3","type":"x","v":"\\ud800"}',
+    "lone surrogate": lambda _: b'{"format":"degcore/4","type":"x","v":"\\ud800"}',
     "invalid UTF-8": lambda _: b'{"a":"\xff\xfe"}',
     "a float": lambda data: _INTEGER.sub(rb"\1\2.0\3", data, count=1),
     "a boolean for an integer": lambda data: _INTEGER.sub(rb"\1true\3", data, count=1),
@@ -173,11 +173,11 @@ def test_the_parent_folder_gets_a_hint(record: Path) -> None:
     assert not report.ok and "did you mean" in report.to_text()
 
 
-@pytest.mark.parametrize("older", ["degcore/1", "degcore/2"])
+@pytest.mark.parametrize("older", ["degcore/1", "degcore/2", "degcore/3"])
 def test_an_older_record_is_refused_as_unsupported(record: Path, older: str) -> None:
-    """An older record is never misread: every object says its format, and degcore/3 is the only one read."""
+    """An older record is never misread: every object says its format, and degcore/4 is the only one read."""
     for path in record.rglob("*.json"):
-        path.write_bytes(path.read_bytes().replace(b'"format":"degcore/3"', f'"format":"{older}"'.encode()))
+        path.write_bytes(path.read_bytes().replace(b'"format":"degcore/4"', f'"format":"{older}"'.encode()))
     report = verify_record(record, executor=SERIAL)
     assert not report.ok
     assert "UnsupportedFormat" in report.to_text()

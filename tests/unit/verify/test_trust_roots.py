@@ -41,7 +41,7 @@ from tests.record_fixtures import (
     write_chain,
 )
 
-BOARD_TAG = b"degcore/3/board"
+BOARD_TAG = b"degcore/4/board"
 
 
 @pytest.fixture(scope="module")

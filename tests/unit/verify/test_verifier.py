@@ -73,7 +73,7 @@ def _log(root: Path) -> list[dict]:  # type: ignore[type-arg]
 
 def _write_log(root: Path, entries: list[dict], *, resign: bool = True) -> None:  # type: ignore[type-arg]
     """Write the log back; with ``resign`` re-number, re-chain and re-sign it as the box would."""
-    write_chain(root, layout.LOG, "log-entry", b"degcore/3/board", BOX_KEY if resign else None, entries)
+    write_chain(root, layout.LOG, "log-entry", b"degcore/4/board", BOX_KEY if resign else None, entries)
 
 
 def _edit_json(root: Path, name: str, change: Callable[[dict], None]) -> None:  # type: ignore[type-arg]

@@ -41,7 +41,7 @@ class RunReport:
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict (``degcore vmnv --json``)."""
         return {
-            "format": "degcore/3/vmnv-report",
+            "format": "degcore/4/vmnv-report",
             "verified": self.ok,
             "protinfo": self.protinfo,
             "proof_dir": self.proof_dir,
