@@ -149,17 +149,26 @@ def chain(
     return out
 
 
+#: The key a dishonest issuer signs requests with when it logs a credential nobody asked for.
+ISSUER_OWN_VOTER_KEY = SigningKey(bytes(range(10, 42)))
+
+
 def issuance_items(
-    issued: list[tuple[str, str]], at: datetime = ISSUANCE_OPENS
+    issued: list[tuple[str, str]], at: datetime = ISSUANCE_OPENS, *, forged: frozenset[str] = frozenset()
 ) -> list[tuple[str, dict, str]]:  # type: ignore[type-arg]
-    """The issuance log's items for (voter, style) pairs, then its closing entry."""
+    """The issuance log's items for (voter, style) pairs, then its closing entry.
+
+    Each request is signed by the voter's own key, except for the voters in ``forged``: there the
+    issuer signs with a key of its own (it never holds a voter's).
+    """
     items: list[tuple[str, dict, str]] = []  # type: ignore[type-arg]
     counts = dict.fromkeys(sorted(REMOTE_LIST), 0)
     for i, (voter, style) in enumerate(issued):
         request = hashlib.sha256(voter.encode()).digest()
+        signer = ISSUER_OWN_VOTER_KEY if voter in forged else None
         payload = {"type": "issued", "voter_ref": voter_ref(voter), "ballot_style": style,
                    "request_sha256": request.hex(),
-                   "voter_signature": request_signature(voter, style, request)}  # fmt: skip
+                   "voter_signature": request_signature(voter, style, request, signer)}  # fmt: skip
         items.append(("issued", payload, to_rfc3339(at + timedelta(minutes=i))))
         counts[style] += 1
     items.append(("close", {"type": "close", "issued": counts}, to_rfc3339(ENDS)))  # type: ignore[dict-item]
@@ -233,12 +242,14 @@ def build_record(
     root: Path,
     group_name: str = "ristretto255",
     *,
-    minted: tuple[tuple[str, bool], ...] = (),
+    minted: tuple[tuple[str, bool | str], ...] = (),
     box_key: SigningKey = BOX_KEY,
 ) -> Built:
     """Eight counted ballots (four per style), one challenge, two mix servers, four trustees decrypting.
 
-    ``minted``: a dishonest issuer's extra credentials (style, whether it logs them), each cast.
+    ``minted``: a dishonest issuer's extra credentials (style, whether it logs them), each cast; it
+    logs one under an invented reference, or (the value a voter name) under that voter's
+    reference, signing the request with its own key.
     ``box_key``: the key the setup names for the box, which runs the box and co-signs as ``box``.
     """
     group = get_group(group_name)
@@ -258,9 +269,12 @@ def build_record(
             issued.append((f"voter-{style}-{i}", style))
             built.wallets.append(wallet)
             built.receipts.append(box.cast(cast(context, wallet, picks), now=DURING))
+    forged = set()
     for i, (style, logged) in enumerate(minted):
         if logged:
-            issued.append((f"nobody-{i}", style))
+            name = logged if isinstance(logged, str) else f"nobody-{i}"
+            issued.append((name, style))
+            forged.add(name)
         picks = {"mayor": {"m0": 1}} if style == "b" else {"mayor": {"m0": 1}, "vote": {"yes": 1}}
         box.cast(cast(context, credential(style), picks), now=DURING)
     spoiler = credential("b")
@@ -287,7 +301,7 @@ def build_record(
         announcement=announcement(AUTHORITY, context.manifest, result.config),
         remote_list=inputs["remote_list"],  # type: ignore[arg-type]
         enrollment=enrollments(REMOTE_LIST),
-        issuance_log=chain(ISSUANCE_TAG, ISSUANCE_KEY, issuance_items(issued)),
+        issuance_log=chain(ISSUANCE_TAG, ISSUANCE_KEY, issuance_items(issued, forged=frozenset(forged))),
         box_log=box.log(),
         tally=tally,
         partials=partials,

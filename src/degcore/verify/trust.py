@@ -164,9 +164,11 @@ def _enrollment_list(
             except DegcoreError as exc:
                 check.fail(item, str(exc))
                 continue
-            # Strictly increasing references: one order, so one byte string, and no reference twice.
-            if entry.voter_ref <= previous:
-                check.fail(item, "out of voter-reference order, or a reference listed twice")
+            # Strictly increasing references: one order, so one byte string for one list.
+            if entry.voter_ref in enrolled:
+                check.fail(item, "a voter reference listed twice")
+            elif entry.voter_ref <= previous:
+                check.fail(item, "out of voter-reference order")
             if entry.voter_key in keys:
                 check.fail(item, "a voter key enrolled twice")
             previous = entry.voter_ref

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +51,11 @@ v7,Лебедева Ёлка Ивановна,07.07.1977,RU,d2,0
 SNILS = {"v1": "112-233-445 95", "v2": "646-663-083 23", "v3": "672-384-123 06", "v7": "672-384-123 06"}
 
 
+def device_key(voter: str, generation: int = 0) -> SigningKey:
+    """The voter's device key (``generation`` > 0: a new device after a lost one)."""
+    return SigningKey(hashlib.sha256(f"test device {voter} {generation}".encode()).digest())
+
+
 def form(voter: str = "v1", **changes: str) -> dict[str, str]:
     names = {
         "v1": ("Иванов Иван Иванович", "01.02.1980"),
@@ -68,6 +74,7 @@ def form(voter: str = "v1", **changes: str) -> dict[str, str]:
         "phone": "+7 912 345-67-89" if voter == "v1" else "+7 916 000-00-0" + voter[-1],
         "district": "d2" if voter == "v7" else "d1",
         "address": "125009, Москва, ул. Тверская, д. 1, кв. 1",
+        "voter_key": bytes(device_key(voter).verify_key).hex(),
     }
     base.update(changes)
     return base

@@ -47,7 +47,7 @@ def test_an_approved_but_unconfirmed_application_gets_no_credential(
     issuer = _issuer(tmp_path, key, registry)
     request = request_credential(key.public_key(), ELECTION, "style-1")
     with pytest.raises(Ineligible) as info:
-        issuer.issue("v1", "style-1", request.blinded_msg, now=CLOSES)
+        issuer.issue("v1", "style-1", request.blinded_msg, request_signature=bytes(64), now=CLOSES)
     assert info.value.reason is IneligibleReason.NOT_REMOTE_CHANNEL
     assert f"application {number} was approved but never confirmed" in str(info.value)
     assert registry.voter("v1").credential_style is None
@@ -61,7 +61,7 @@ def test_no_credential_while_registration_is_open(registry: Registry, tmp_path: 
     issuer = _issuer(tmp_path, key, registry)
     request = request_credential(key.public_key(), ELECTION, "style-1")
     with pytest.raises(RuleViolation) as info:
-        issuer.issue("v1", "style-1", request.blinded_msg, now=NOW)
+        issuer.issue("v1", "style-1", request.blinded_msg, request_signature=bytes(64), now=NOW)
     assert info.value.rule is Rule.OUTSIDE_WINDOW
     assert registry.voter("v1").credential_style is None
     registry.withdraw(number, now=NOW)  # nothing was issued, so she may still go back to paper

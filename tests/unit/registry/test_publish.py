@@ -1,4 +1,4 @@
-"""What the registry publishes, signed: the frozen remote list, its counts, and the anchored audit head."""
+"""What the registry publishes, signed: the frozen remote list, the enrollment list, the audit head."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import pytest
 from nacl.signing import SigningKey
 
 from degcore.errors import RuleViolation, VerificationFailed
-from degcore.issuance import AuditHead, RemoteList, RemoteListCounts
+from degcore.issuance import AuditHead, EnrollmentList, RemoteList
+from degcore.issuance.enrollment import enrollment_lines
 from degcore.registry import Registry, audit
 from tests.conftest import execute, query
-from tests.unit.registry.conftest import CLOSES, NOW, SCHEDULE, approved, confirmed
+from tests.unit.registry.conftest import CLOSES, NOW, SCHEDULE, approved, confirmed, device_key
 
 AFTER_RETENTION = SCHEDULE.voting_ends + SCHEDULE.retention
 
@@ -21,19 +22,21 @@ def test_the_frozen_list_holds_confirmed_voters_only_and_is_signed(registry: Reg
     with pytest.raises(RuleViolation):
         registry.freeze_remote_list(NOW)  # registration is still open
     with pytest.raises(RuleViolation):
-        registry.remote_list_counts()  # nothing frozen yet
+        registry.enrollment_list()  # nothing frozen yet
     remote = registry.freeze_remote_list(CLOSES)
-    assert dict(remote.voters) == {"v1": "style-1", "v7": "style-2"}
+    assert {v: e.ballot_style for v, e in remote.voters.items()} == {"v1": "style-1", "v7": "style-2"}
+    assert remote.voters["v1"].voter_key == bytes(device_key("v1").verify_key)
     remote.verify(registry.public_key)
     assert RemoteList.from_json(remote.to_json()) == remote
     again = registry.freeze_remote_list(CLOSES.replace(hour=23))
     assert again.to_json() == remote.to_json()  # idempotent: the very same signed object
-    counts = registry.remote_list_counts()
-    counts.verify(registry.public_key)
-    counts.describes(remote)
-    assert dict(counts.counts) == {"style-1": 1, "style-2": 1}
-    assert counts.to_json() == remote.counts(SigningKey(bytes(range(32, 64)))).to_json()
-    assert RemoteListCounts.from_json(counts.to_json()) == counts
+    head, entries = registry.enrollment_list()
+    head.verify(registry.public_key)
+    assert head.list_sha256 == remote.sha256()
+    assert dict(head.counts) == {"style-1": 1, "style-2": 1} and head.entries == 2
+    assert (head, enrollment_lines(entries)) == remote.enrollment_list(SigningKey(bytes(range(32, 64))))
+    assert EnrollmentList.from_json(head.to_json()) == head
+    assert set(entries) == set(remote.voters.values())
 
 
 def test_the_list_is_anchored_in_the_audit_log(registry: Registry, store_location: str) -> None:
@@ -98,14 +101,16 @@ def test_a_forged_head_is_refused(registry: Registry) -> None:
         registry.verify_audit(other)
 
 
-def test_the_purge_removes_the_list_and_keeps_its_counts(registry: Registry, store_location: str) -> None:
+def test_the_purge_removes_the_list_and_keeps_the_public_one(registry: Registry, store_location: str) -> None:
     confirmed(registry)
     registry.check_credential_eligibility("v1", "duma-2026", "style-1", CLOSES)
     remote = registry.freeze_remote_list(CLOSES)
-    counts = registry.remote_list_counts()
+    published = registry.enrollment_list()
     report = registry.purge(now=AFTER_RETENTION)
-    assert query(store_location, "SELECT kind FROM publications") == [("remote-list-counts",)]
-    assert registry.remote_list_counts() == counts
+    kinds = sorted(k for (k,) in query(store_location, "SELECT kind FROM publications"))
+    assert kinds == ["enrollment", "enrollment-list"]
+    assert query(store_location, "SELECT COUNT(*) FROM enrollments") == [(0,)]  # voter id → reference: gone
+    assert registry.enrollment_list() == published
     with pytest.raises(RuleViolation, match="purged"):
         registry.freeze_remote_list(AFTER_RETENTION)
     aggregates = dict(query(store_location, "SELECT key, value FROM aggregates"))

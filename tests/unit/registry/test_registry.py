@@ -12,7 +12,7 @@ import pytest
 from nacl.signing import SigningKey
 
 from degcore.errors import Ineligible, IneligibleReason, InvalidInput, Rule, RuleViolation, VerificationFailed
-from degcore.issuance import Issuer, finish_credential, request_credential, rsabssa
+from degcore.issuance import Issuer, finish_credential, request_credential, rsabssa, sign_credential_request
 from degcore.registry import ElectionSettings, Registry, RejectionReason, Schedule, Status, StatusChanged
 from degcore.registry.status import TRANSITIONS
 from tests.conftest import execute, query, race
@@ -26,6 +26,7 @@ from tests.unit.registry.conftest import (
     approved,
     confirmed,
     consented,
+    device_key,
     form,
     open_registry,
 )
@@ -434,10 +435,14 @@ def test_the_issuer_consults_the_registry(registry: Registry, tmp_path: Path) ->
     )
     request = request_credential(key.public_key(), "duma-2026", "style-1")
     with pytest.raises(Ineligible) as info:
-        issuer.issue("v1", "style-1", request.blinded_msg, now=CLOSES)
+        issuer.issue("v1", "style-1", request.blinded_msg, request_signature=bytes(64), now=CLOSES)
     assert info.value.reason is IneligibleReason.NOT_REMOTE_CHANNEL
-    confirmed(registry)
-    blind = issuer.issue("v1", "style-1", request.blinded_msg, now=CLOSES)
+    number = confirmed(registry)
+    enrolled = registry.enrollment_receipt(number)  # the device holds it: her reference, her key
+    signature = sign_credential_request(
+        device_key("v1"), "duma-2026", "style-1", enrolled.voter_ref, request.blinded_msg
+    )
+    blind = issuer.issue("v1", "style-1", request.blinded_msg, request_signature=signature, now=CLOSES)
     finish_credential(request, blind, key.public_key()).credential.verify(key.public_key())
     with pytest.raises(Ineligible):
-        issuer.issue("v7", "style-2", request.blinded_msg, now=CLOSES)
+        issuer.issue("v7", "style-2", request.blinded_msg, request_signature=bytes(64), now=CLOSES)

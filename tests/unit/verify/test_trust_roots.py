@@ -20,6 +20,7 @@ from degcore.cli import main
 from degcore.encoding import canonical_json
 from degcore.errors import InvalidInput
 from degcore.groups import get_group
+from degcore.issuance.enrollment import Enrollment, enrollment_lines
 from degcore.parallel import SERIAL
 from degcore.record import layout, load_context, write_record
 from degcore.trustees.dkg import CeremonyResult
@@ -34,10 +35,13 @@ from tests.record_fixtures import (
     Built,
     build_record,
     edit_json,
+    enrollment_list,
+    enrollments,
     lines,
     manifest,
-    remote_list_counts,
+    reindex,
     setup_for,
+    voter_key,
     write_chain,
 )
 
@@ -90,7 +94,54 @@ def test_1_an_issuer_logging_more_credentials_than_voters(tmp_path: Path) -> Non
     built = build_record(tmp_path, minted=(("a", True), ("a", True), ("a", True), ("a", True)))
     report = _verify(built.root)
     _fails(report, "V16", "a", "8 credentials issued for 6 voters")
-    _others_pass(report, "V16")
+    _fails(report, "V18", "issuance entry 9", "not on the enrollment list")
+    _others_pass(report, "V16", "V18")
+
+
+def test_1_the_issuer_stuffs_within_the_counts_under_invented_references(tmp_path: Path) -> None:
+    """Issue 26: the issuer's RSA and log keys, two stuffed ballots in style a and one in b, within the
+    counts, each logged under a reference of its own making: it passed every check before V18."""
+    built = build_record(tmp_path, minted=(("a", True), ("a", True), ("b", True)))
+    report = _verify(built.root)
+    for position in (9, 10, 11):
+        _fails(report, "V18", f"issuance entry {position}", "not on the enrollment list")
+    assert len(report.check("V18").failures) == 3
+    _others_pass(report, "V18")
+
+
+def test_1_the_issuer_stuffs_under_references_of_enrolled_voters_who_never_asked(tmp_path: Path) -> None:
+    """It reads the published list and logs its mints under real, not yet issued references: it holds
+    no voter's key, so it signs the requests with its own."""
+    built = build_record(tmp_path, minted=(("a", "voter-a-4"), ("a", "voter-a-5"), ("b", "voter-b-5")))
+    report = _verify(built.root)
+    for position in (9, 10, 11):
+        _fails(report, "V18", f"issuance entry {position}", "not signed by the voter's enrolled key")
+    _others_pass(report, "V18")
+
+
+def test_1_the_issuer_moves_a_voters_request_to_another_style(record: Path) -> None:
+    entries = lines(record, layout.ISSUANCE_LOG)
+    entries[0]["payload"]["ballot_style"] = "b"
+    entries[-1]["payload"]["issued"]["a"] -= 1
+    entries[-1]["payload"]["issued"]["b"] += 1
+    write_chain(record, layout.ISSUANCE_LOG, "issuance-entry", ISSUANCE_TAG, ISSUANCE_KEY, entries)
+    report = _verify(record)
+    _fails(report, "V18", "issuance entry 1", "the voter's is 'a'")
+    _fails(report, "V16", "a", "4 counted ballots for 3 credentials issued")
+    _others_pass(report, "V16", "V18")
+
+
+def test_1_a_voter_signature_on_another_request_is_no_authorisation(record: Path) -> None:
+    """The issuer replays voter 1's signature on voter 2's entry, or on another blinded message."""
+    entries = lines(record, layout.ISSUANCE_LOG)
+    entries[2]["payload"]["voter_signature"] = entries[0]["payload"]["voter_signature"]
+    entries[3]["payload"]["request_sha256"] = "00" * 32
+    write_chain(record, layout.ISSUANCE_LOG, "issuance-entry", ISSUANCE_TAG, ISSUANCE_KEY, entries)
+    report = _verify(record)
+    _fails(report, "V18", "issuance entry 3", "not signed")
+    _fails(report, "V18", "issuance entry 4", "not signed")
+    assert len(report.check("V18").failures) == 2
+    _others_pass(report, "V18")
 
 
 def test_1_a_duplicate_voter_reference(record: Path) -> None:
@@ -99,7 +150,8 @@ def test_1_a_duplicate_voter_reference(record: Path) -> None:
     write_chain(record, layout.ISSUANCE_LOG, "issuance-entry", ISSUANCE_TAG, ISSUANCE_KEY, entries)
     report = _verify(record)
     _fails(report, "V15", "issuance entry 2", "voter reference already issued")
-    _others_pass(report, "V15")
+    _fails(report, "V18", "issuance entry 2")  # that voter never asked for this one
+    _others_pass(report, "V15", "V18")
 
 
 def test_1_an_issuance_outside_the_window_and_a_wrong_close(record: Path) -> None:
@@ -111,17 +163,59 @@ def test_1_an_issuance_outside_the_window_and_a_wrong_close(record: Path) -> Non
     report = _verify(record)
     _fails(report, "V15", "issuance entry 1", "outside the issuance window")
     _fails(report, "V15", "issuance close", "differ from the entries")
-    _others_pass(report, "V15")
+    _others_pass(report, "V15")  # the voters' signatures do not cover the time: V18 passes
 
 
 def test_1_a_log_signed_by_another_issuer_key_and_registry_counts_re_signed(record: Path) -> None:
     entries = lines(record, layout.ISSUANCE_LOG)
     write_chain(record, layout.ISSUANCE_LOG, "issuance-entry", ISSUANCE_TAG, SigningKey.generate(), entries)
-    edit_json(record, layout.REMOTE_LIST, lambda c: c["counts"].update(a=100), resign=REGISTRY_KEY)
+    edit_json(
+        record,
+        layout.REMOTE_LIST,
+        lambda c: (c["counts"].update(a=100), c.update(entries=106)),
+        resign=REGISTRY_KEY,
+    )
     report = _verify(record)
     _fails(report, "V15", "issuance entry 1", "signature")
     _fails(report, "V15", layout.REMOTE_LIST, "is not the file the setup names")
+    _fails(report, "V15", layout.REMOTE_LIST, "counts are not the setup's")
+    _fails(report, "V15", layout.ENROLLMENT, "the head: 106")
     _others_pass(report, "V15")
+
+
+# 1b. The registry's published enrollment list ------------------------------------------------------------
+def _rewrite_enrollment(record: Path, entries: list[Enrollment]) -> None:
+    """The registry rewrites its list and re-signs its head with its own key; the setup names the old."""
+    (record / layout.ENROLLMENT).write_bytes(enrollment_lines(entries))
+    (record / layout.REMOTE_LIST).write_bytes(canonical_json(enrollment_list(entries)))
+    reindex(record)
+
+
+def test_1b_the_registry_adds_a_ghost_voter_after_the_setup(record: Path) -> None:
+    ghost = replace(
+        enrollments({"a": 1})[0], voter_ref=bytes(32), voter_key=bytes(voter_key("ghost").verify_key)
+    )
+    _rewrite_enrollment(record, [*enrollments({"a": 6, "b": 6}), ghost])
+    report = _verify(record)
+    _fails(report, "V15", layout.REMOTE_LIST, "is not the file the setup names")
+    _fails(report, "V15", layout.REMOTE_LIST, "counts are not the setup's")
+    _others_pass(report, "V15")
+
+
+def test_1b_the_enrollment_lines_must_be_the_signed_ones(record: Path) -> None:
+    """Lines swapped under an unchanged head: a key changed, a line repeated, the order broken."""
+    data = (record / layout.ENROLLMENT).read_bytes().splitlines(keepends=True)
+    start = data[0].index(b'"voter_key":"') + len(b'"voter_key":"')
+    swapped = data[0][:start] + bytes(voter_key("x").verify_key).hex().encode() + data[0][start + 64 :]
+    (record / layout.ENROLLMENT).write_bytes(b"".join([data[1], swapped, data[1], *data[2:]]))
+    reindex(record)
+    report = _verify(record)
+    _fails(report, "V15", layout.ENROLLMENT, "is not the list the registry signed")
+    _fails(report, "V15", "enrollment line 2", "out of voter-reference order")
+    _fails(report, "V15", "enrollment line 3", "a voter reference listed twice")
+    _fails(report, "V15", "enrollment line 3", "a voter key enrolled twice")
+    _fails(report, "V15", layout.ENROLLMENT, "the head: 12")
+    _others_pass(report, "V15", "V18")
 
 
 # 2. Swapped issuer keys -------------------------------------------------------------------------------
@@ -244,7 +338,8 @@ def test_8_a_context_rebuilt_from_the_published_result_alone_is_refused(
     thin = ElectionContext(context.manifest, bare, context.setup)
     with pytest.raises(InvalidInput, match="round-1 messages"):
         write_record(
-            tmp_path / "out", context=thin, announcement={}, remote_list={}, issuance_log=[], box_log=[],
+            tmp_path / "out", context=thin, announcement={}, remote_list={}, enrollment=[], issuance_log=[],
+            box_log=[],
             tally=None, partials=[], result=None,  # type: ignore[arg-type]
         )  # fmt: skip
     assert not (tmp_path / "out").exists()
@@ -260,14 +355,15 @@ def test_write_record_refuses_incomplete_inputs(honest: Built, tmp_path: Path) -
     no_setup = replace(honest.context, setup=None)
     with pytest.raises(InvalidInput, match="setup"):
         write_record(
-            tmp_path / "x", context=no_setup, announcement={}, remote_list={}, issuance_log=[], box_log=[],
+            tmp_path / "x", context=no_setup, announcement={}, remote_list={}, enrollment=[], issuance_log=[],
+            box_log=[],
             tally=None, partials=[], result=None,  # type: ignore[arg-type]
         )  # fmt: skip
 
 
 def test_the_setup_binds_the_remote_list_counts_it_was_given() -> None:
     group = get_group("ristretto255")
-    context, inputs = setup_for(group, remote_list=remote_list_counts({"a": 1, "b": 2}))
+    context, inputs = setup_for(group, remote_list=enrollment_list({"a": 1, "b": 2}))
     assert isinstance(context.setup, ElectionSetup)
     assert context.setup.remote_list_counts == {"a": 1, "b": 2}
     with pytest.raises(InvalidInput):
