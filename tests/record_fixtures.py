@@ -40,7 +40,8 @@ from degcore.encoding import FORMAT, JsonValue, canonical_json, to_rfc3339
 from degcore.groups import Group, get_group
 from degcore.hashing import sha256
 from degcore.issuance import VoterCredential, finish_credential, public_key_pem, request_credential, rsabssa
-from degcore.issuance.enrollment import Enrollment, EnrollmentList, credential_request
+from degcore.issuance.enrollment import Enrollment, EnrollmentList, EnrollmentReceipt, credential_request
+from degcore.issuance.log import voter_reference
 from degcore.mixnet.cascade import flatten
 from degcore.record import layout, sign_record, write_record
 from degcore.tally import aggregate, decrypt_tally, mix_contests, mixnet_rows
@@ -101,9 +102,22 @@ def voter_key(voter: str) -> SigningKey:
     return SigningKey(sha256(b"test voter key", voter.encode()))
 
 
+def voter_salt(voter: str) -> bytes:
+    """The registry's salt of the voter's reference (fixed per voter here)."""
+    return sha256(b"test voter salt", voter.encode())
+
+
 def voter_ref(voter: str) -> str:
-    """A pseudonymous voter reference (the registry's salt is fixed here)."""
-    return sha256(b"degcore/4/voter-ref", b"e2026", voter.encode(), b"salt").hex()
+    """The voter's pseudonymous reference, as the registry computes it."""
+    return voter_reference("e2026", voter, voter_salt(voter)).hex()
+
+
+def enrollment_receipt(
+    voter: str, style: str, key: SigningKey | None = None, signer: SigningKey = REGISTRY_KEY
+) -> EnrollmentReceipt:
+    """The registry's signed receipt to ``voter`` (for her device key, or ``key``)."""
+    enrolled = Enrollment(bytes.fromhex(voter_ref(voter)), bytes((key or voter_key(voter)).verify_key), style)
+    return EnrollmentReceipt.sign(signer, "e2026", enrolled, voter_salt(voter), FROZEN - timedelta(days=10))
 
 
 def enrolled_voters(counts: dict[str, int]) -> list[tuple[str, str]]:

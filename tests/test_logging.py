@@ -19,7 +19,7 @@ from degcore.board import BallotBox
 from degcore.cli import main
 from degcore.errors import DegcoreError
 from degcore.groups import get_group
-from degcore.issuance import Issuer, StaticEligibility, request_credential
+from degcore.issuance import Enrollment, Issuer, StaticEligibility, authorise_request, request_credential
 from degcore.tools.trustee import PASSPHRASE_ENV
 from degcore.trustees._sealed import MIN_SCRYPT_N
 from tests.record_fixtures import BOX_KEY, DURING, cast, credential, issuer_key, setup_for
@@ -42,18 +42,27 @@ def _registry(folder: Path) -> list[str]:
 
 def _issuer(folder: Path) -> list[str]:
     log_key = SigningKey.generate()
-    voters = {"voter-4471-x": "a"}
+    device = SigningKey.generate()
+    enrolled = Enrollment(bytes(range(32)), bytes(device.verify_key), "a")
+    oracle = StaticEligibility({"voter-4471-x": enrolled})
     with Issuer(
-        folder / "issuer.sqlite", "e2026", {"a": issuer_key("a")}, StaticEligibility(voters),
+        folder / "issuer.sqlite", "e2026", {"a": issuer_key("a")}, oracle,
         log_key=log_key, window=(ISSUER_NOW - timedelta(hours=1), ISSUER_NOW + timedelta(days=1)),
     ) as issuer:  # fmt: skip
         request = request_credential(issuer_key("a").public_key(), "e2026", "a")
-        issuer.issue("voter-4471-x", "a", request.blinded_msg, now=ISSUER_NOW)
+        signature = authorise_request(request, device, enrolled.voter_ref)
+        issuer.issue("voter-4471-x", "a", request.blinded_msg, request_signature=signature, now=ISSUER_NOW)
         other = request_credential(issuer_key("a").public_key(), "e2026", "a")
         for voter in ("voter-4471-x", "stranger-9090"):  # again with another request; not on the list
             with pytest.raises(DegcoreError):
-                issuer.issue(voter, "a", other.blinded_msg, now=ISSUER_NOW)
-    return ["voter-4471-x", "stranger-9090", bytes(log_key).hex(), bytes(request.signing_key).hex()]
+                issuer.issue(voter, "a", other.blinded_msg, request_signature=signature, now=ISSUER_NOW)
+    return [
+        "voter-4471-x",
+        "stranger-9090",
+        bytes(log_key).hex(),
+        bytes(request.signing_key).hex(),
+        bytes(device).hex(),
+    ]
 
 
 def _box(folder: Path) -> list[str]:

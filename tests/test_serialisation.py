@@ -14,8 +14,10 @@ from degcore.board import load_signing_key, save_signing_key
 from degcore.errors import InvalidInput, WrongPassphrase
 from degcore.issuance import (
     CredentialRequest,
+    Enrollment,
     Issuer,
     StaticEligibility,
+    authorise_request,
     check_issuance_receipt,
     finish_credential,
     load_issuer_public_key,
@@ -28,12 +30,14 @@ from degcore.trustees._sealed import MIN_SCRYPT_N
 from tests.record_fixtures import issuer_key
 
 NOW = datetime(2026, 9, 1, 12, tzinfo=UTC)
+DEVICE = SigningKey(bytes(range(100, 132)))
+ENROLLED = Enrollment(bytes(range(32)), bytes(DEVICE.verify_key), "d1")
 
 
 def _issuer(folder: Path) -> Issuer:
     return Issuer(
         folder / "issuer.sqlite", "duma-2026", {"d1": issuer_key("a")},
-        StaticEligibility({"voter-1": "d1"}), log_key=SigningKey(bytes(range(32))),
+        StaticEligibility({"voter-1": ENROLLED}), log_key=SigningKey(bytes(range(32))),
         window=(NOW - timedelta(hours=1), NOW + timedelta(days=1)),
     )  # fmt: skip
 
@@ -44,12 +48,15 @@ def test_a_pending_credential_request_is_kept_as_json_and_finished_later(tmp_pat
         key = load_issuer_public_key(public_key_pem(issuer.public_keys()["d1"]).decode())
         request = request_credential(key, "duma-2026", "d1")
         stored = json.dumps(request.to_json())  # the device saves it until the signature comes
-        blind_signature = issuer.issue("voter-1", "d1", request.blinded_msg, now=NOW)
+        signature = authorise_request(request, DEVICE, ENROLLED.voter_ref)
+        blind_signature = issuer.issue(
+            "voter-1", "d1", request.blinded_msg, request_signature=signature, now=NOW
+        )
         receipt = IssuanceReceipt.from_json(json.loads(json.dumps(issuer.receipt("voter-1").to_json())))
         log_key = issuer.log_public_key
     again = CredentialRequest.from_json(json.loads(stored))
     assert again.to_json() == request.to_json() and "secret" in repr(again)
-    check_issuance_receipt(again, receipt, "voter-1", log_key)
+    check_issuance_receipt(again, receipt, ENROLLED.voter_ref, signature, log_key)
     finish_credential(again, blind_signature, key).credential.verify(key)
 
 
@@ -87,4 +94,4 @@ def test_the_issuer_closes_its_store_at_the_end_of_a_with_block(tmp_path: Path) 
     with _issuer(tmp_path) as issuer:
         assert issuer.public_keys()
     with pytest.raises(Exception):  # noqa: B017 - the closed store's own error
-        issuer.issue("voter-1", "d1", b"\0" * 256, now=NOW)
+        issuer.issue("voter-1", "d1", b"\0" * 256, request_signature=bytes(64), now=NOW)

@@ -121,6 +121,29 @@ def _duplicate_ref(root: Path) -> None:
     _issuance(root, change)
 
 
+def _stuffed(root: Path) -> None:
+    """Entries for three invented references (two in a, one in b) before the close, counts kept in range."""
+
+    def change(entries: list[dict]) -> None:  # type: ignore[type-arg]
+        close = entries.pop()
+        template = entries[-1]  # the last issuance's time: times never decrease
+        for i, style in enumerate(("a", "a", "b")):
+            fake = json.loads(json.dumps(template))
+            fake["payload"].update(voter_ref=f"{i + 1:02x}" * 32, ballot_style=style)
+            entries.append(fake)
+            close["payload"]["issued"][style] += 1
+        entries.append(close)
+
+    _issuance(root, change)
+
+
+def _replayed_signature(root: Path) -> None:
+    def change(entries: list[dict]) -> None:  # type: ignore[type-arg]
+        entries[2]["payload"]["voter_signature"] = entries[0]["payload"]["voter_signature"]
+
+    _issuance(root, change)
+
+
 def _unlogged_issuance(root: Path) -> None:
     """The issuer drops two style-b entries (and fixes its close): 2 counted ballots exceed 3 issued."""
 
@@ -246,7 +269,19 @@ CASES: tuple[Case, ...] = (
         "v15-duplicate-reference",
         "the issuer logged one voter reference twice, re-signed",
         _duplicate_ref,
-        ("V15",),
+        ("V15", "V18"),
+    ),
+    Case(
+        "v18-stuffed-under-invented-references",
+        "the issuer logged three credentials under references of its own, within the counts, re-signed",
+        _stuffed,
+        ("V18",),
+    ),
+    Case(
+        "v18-replayed-voter-signature",
+        "the issuer copied one voter's request signature onto another voter's entry, re-signed",
+        _replayed_signature,
+        ("V18",),
     ),
     Case(
         "v16-unlogged-credentials",
