@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from nacl.signing import SigningKey
 
+from degcore.chain import sign_object
 from degcore.cli import main
+from degcore.encoding import canonical_json
 
 
 def test_demo_runs_a_complete_election(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -30,6 +34,23 @@ def test_demo_runs_a_complete_election(capsys: pytest.CaptureFixture[str], tmp_p
     for receipt in kept:
         assert main(["verify", record, "--receipt", str(receipt), "--quiet"]) == 0
         assert main(["find", record, receipt.stem, "--quiet"]) == 0
+    # Beside them, the same voters' signed enrollment receipts, and the command that checks one.
+    enrolled = sorted((out / "receipts" / "enrollment").glob("*.json"))
+    assert [p.name for p in enrolled] == [p.name for p in kept]
+    assert any(f"degcore find-voter {record} {e}" in text for e in enrolled)
+    for receipt in enrolled:
+        assert main(["find-voter", record, str(receipt), "--quiet"]) == 0
+    foreign = json.loads(enrolled[0].read_bytes())
+    foreign["voter_key"] = bytes(SigningKey.generate().verify_key).hex()
+    foreign.pop("signature")
+    forged = tmp_path / "forged.json"
+    forged.write_bytes(canonical_json(sign_object(SigningKey.generate(), foreign)))  # another registry's
+    assert main(["find-voter", record, str(forged), "--quiet"]) == 3
+    tampered = tmp_path / "tampered.json"
+    mine = json.loads(enrolled[0].read_bytes())
+    other_style = {"style-1": "style-2", "style-2": "style-1"}[mine["ballot_style"]]
+    tampered.write_bytes(canonical_json({**mine, "ballot_style": other_style}))
+    assert main(["find-voter", record, str(tampered), "--quiet"]) == 3
 
 
 def test_demo_is_quiet_when_asked(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

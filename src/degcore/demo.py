@@ -68,6 +68,7 @@ from degcore.tally import (
 from degcore.trustees import threshold
 from degcore.trustees.trustee import local_config, run_local_ceremony
 from degcore.verify.receipts import BallotStatus, check_receipt
+from degcore.verify.voter import VoterStatus, find_voter
 
 __all__ = ["DemoSummary", "run_demo"]
 
@@ -471,10 +472,30 @@ def _keep_enrollment_receipts(e: _Election, receipts: list[Receipt]) -> None:
     voter_of = dict(zip((r.tracking_code for r in receipts), sorted(e.devices), strict=True))
     folder = e.out / "receipts" / "enrollment"
     folder.mkdir(parents=True, exist_ok=True)
+    record = e.out / "record"
     for kept in e.summary.receipts:
+        receipt = e.devices[voter_of[kept.stem]][1]
+        found = find_voter(record, receipt.to_json())
+        if found.status is not VoterStatus.ISSUED:
+            raise VerificationFailed("enrollment-receipt", kept.stem, f"find-voter says {found.status}")
         path = folder / kept.name
-        path.write_bytes(canonical_json(e.devices[voter_of[kept.stem]][1].to_json()))
+        path.write_bytes(canonical_json(receipt.to_json()))
         e.summary.enrollment_receipts.append(path)
+    if e.summary.receipts:  # a receipt signed by anyone but the registry proves nothing
+        receipt = e.devices[voter_of[e.summary.receipts[0].stem]][1]
+        forged = EnrollmentReceipt.sign(
+            SigningKey.generate(), receipt.election_id, receipt.enrollment, receipt.salt, receipt.enrolled_at
+        )
+        try:
+            find_voter(record, forged.to_json())
+        except VerificationFailed:
+            pass
+        else:
+            raise VerificationFailed("enrollment-receipt", "forged", "find-voter accepted a forged receipt")
+    e.summary.checks.append(
+        f"voters' enrollment checks: {len(e.summary.enrollment_receipts)} found on the published list with "
+        "their keys and their credentials issued under their own signatures; a forged receipt refused"
+    )
 
 
 Partials = list[threshold.PartialDecryption]

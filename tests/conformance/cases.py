@@ -9,6 +9,7 @@ include the expected ones (it may report more; degcore's own test asserts exactl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from tests.record_fixtures import (
     ISSUANCE_KEY,
     ISSUANCE_TAG,
     MIX_KEYS,
+    REGISTRY_KEY,
     build_record,
     edit_json,
     lines,
@@ -142,6 +144,22 @@ def _replayed_signature(root: Path) -> None:
         entries[2]["payload"]["voter_signature"] = entries[0]["payload"]["voter_signature"]
 
     _issuance(root, change)
+
+
+def _ghost_enrollment(root: Path) -> None:
+    """The registry, with its own key, adds one enrollment (a key of its own) and re-signs the head."""
+    path = root / layout.ENROLLMENT
+    ghost = {"ballot_style": "a", "format": "degcore/4", "type": "enrollment", "voter_ref": "ff" * 32,
+             "voter_key": bytes(SigningKey(bytes(range(7, 39))).verify_key).hex()}  # fmt: skip
+    data = path.read_bytes() + canonical_json(ghost) + b"\n"
+    path.write_bytes(data)
+
+    def grow(head: dict) -> None:  # type: ignore[type-arg]
+        head["counts"]["a"] += 1
+        head["entries"] += 1
+        head["entries_sha256"] = hashlib.sha256(data).hexdigest()
+
+    edit_json(root, layout.REMOTE_LIST, grow, resign=REGISTRY_KEY)
 
 
 def _unlogged_issuance(root: Path) -> None:
@@ -282,6 +300,12 @@ CASES: tuple[Case, ...] = (
         "the issuer copied one voter's request signature onto another voter's entry, re-signed",
         _replayed_signature,
         ("V18",),
+    ),
+    Case(
+        "v15-registry-adds-an-enrollment",
+        "the registry added an enrollment of its own to the published list and re-signed its head",
+        _ghost_enrollment,
+        ("V15",),
     ),
     Case(
         "v16-unlogged-credentials",
