@@ -38,15 +38,15 @@ def _run(src: str, code: str) -> str:
 def main() -> None:
     """Build both records, time them alternately, print the best of each and the ratio."""
     old, new, voters, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    work = tempfile.mkdtemp()
     trees = {"old": old, "new": new}
-    for name, src in trees.items():
-        _run(src, _WRITE.format(out=f"{work}/{name}", voters=voters))
     best = dict.fromkeys(trees, float("inf"))
-    for _ in range(rounds):
+    with tempfile.TemporaryDirectory(prefix="degcore-formats-") as work:  # removed afterwards
         for name, src in trees.items():
-            seconds = float(_run(src, _TIME.format(record=f"{work}/{name}/record")))
-            best[name] = min(best[name], seconds)
+            _run(src, _WRITE.format(out=f"{work}/{name}", voters=voters))
+        for _ in range(rounds):
+            for name, src in trees.items():
+                seconds = float(_run(src, _TIME.format(record=f"{work}/{name}/record")))
+                best[name] = min(best[name], seconds)
     print(json.dumps({k: {"seconds": v, "ms_per_ballot": 1000 * v / voters} for k, v in best.items()}))
     print(f"new/old = {best['new'] / best['old']:.3f}")
 

@@ -34,10 +34,11 @@ from degcore.ballot.cosign import cosign
 from degcore.ballot.setup import announcement
 from degcore.board import CastBallot, sign_ballot
 from degcore.board.log import TAG as BOARD_TAG
-from degcore.chain import GENESIS, ChainEntry, link_hash, sign_object
-from degcore.encoding import canonical_json, record_header, to_rfc3339
+from degcore.chain import GENESIS, ChainEntry, link_hash
+from degcore.encoding import FORMAT, canonical_json, to_rfc3339
 from degcore.issuance import finish_credential, public_key_pem, request_credential, rsabssa
-from degcore.issuance.log import ISSUANCE_TAG
+from degcore.issuance.enrollment import Enrollment, EnrollmentList, credential_request
+from degcore.issuance.log import ISSUANCE_TAG, issued_payload
 from degcore.parallel import default_executor, per_chunk, worker_count
 from degcore.record import RecordReader, layout, load_context, sign_record, write_record
 from degcore.tally import aggregate, decrypt_tally
@@ -46,7 +47,10 @@ from degcore.verify import verify_record
 from degcore.verify.ballots import _check_chunk
 
 BALLOTS = int(os.environ.get("DEGCORE_BENCH_VERIFY_BALLOTS", "100000"))
-CACHE = Path(os.environ.get("DEGCORE_BENCH_CACHE", tempfile.gettempdir())) / f"degcore-bench-record-{BALLOTS}"
+_CACHE_ROOT = Path(os.environ.get("DEGCORE_BENCH_CACHE", tempfile.gettempdir()))
+CACHE = (
+    _CACHE_ROOT / f"degcore-bench-record-{FORMAT.replace('/', '')}-{BALLOTS}"
+)  # a new format: a new record
 SAMPLE = 40
 
 
@@ -69,10 +73,11 @@ def _build(root: Path) -> None:
     ceremony = base.ceremony
     issuer = rsabssa.generate_key(2048)
     ends = manifest.voting_ends
-    counts = sign_object(registry, {
-        **record_header("remote-list-counts"), "election_id": "bench", "frozen_at": to_rfc3339(STARTS),
-        "counts": {"s": BALLOTS}, "list_sha256": bytes(32).hex(),
-    })  # fmt: skip
+    # One enrolled voter key per ballot; each signs its voter's credential request.
+    voter_keys = [SigningKey(hashlib.sha256(b"voter%d" % i).digest()) for i in range(BALLOTS)]
+    refs = [hashlib.sha256(b"ref%d" % i).digest() for i in range(BALLOTS)]
+    enrolled = [Enrollment(refs[i], bytes(k.verify_key), "s") for i, k in enumerate(voter_keys)]
+    counts = EnrollmentList.sign(registry, "bench", STARTS, enrolled, bytes(32))[0].to_json()
     setup = ElectionSetup.create(
         authority, manifest, ceremony, issuer_keys={"s": public_key_pem(issuer.public_key()).decode()},
         issuance_key=bytes(issuance.verify_key), issuance_window=(STARTS - timedelta(days=1), ends),
@@ -111,9 +116,9 @@ def _build(root: Path) -> None:
     def issued() -> Iterator[tuple[str, bytes, str]]:
         opens = to_rfc3339(STARTS - timedelta(hours=1))
         for i in range(BALLOTS):
-            ref = hashlib.sha256(b"ref%d" % i).hexdigest()
-            payload = {"type": "issued", "voter_ref": ref, "ballot_style": "s", "request_sha256": ref}
-            yield "issued", canonical_json(payload), opens
+            request = hashlib.sha256(b"request%d" % i).digest()
+            signature = voter_keys[i].sign(credential_request("bench", "s", refs[i], request)).signature
+            yield "issued", issued_payload(refs[i], "s", request, signature), opens
         yield "close", canonical_json({"type": "close", "issued": {"s": BALLOTS}}), to_rfc3339(ends)
 
     # The tally needs the ballots once more: stream them from a scratch copy of the log.
@@ -131,6 +136,7 @@ def _build(root: Path) -> None:
         context=context,
         announcement=announcement(authority, manifest, ceremony.config),
         remote_list=counts,
+        enrollment=enrolled,
         issuance_log=signed(ISSUANCE_TAG, issuance, issued()),
         box_log=signed(BOARD_TAG, box_key, ballots()),  # type: ignore[arg-type]
         tally=tally,
