@@ -26,6 +26,7 @@ from degcore.issuance import (
     public_key_pem,
     request_credential,
     save_issuer_key,
+    sign_credential_request,
 )
 from tests.unit.issuance.common import (
     CLOSES,
@@ -169,6 +170,9 @@ def test_the_issuer_signs_only_what_the_voter_signed_with_her_enrolled_key(tmp_p
             "voter-1", "district-1", request_credential(pk, ELECTION, "district-1").blinded_msg
         ),
         "another style": signed("voter-1", "district-2", blinded),
+        "another election": sign_credential_request(
+            voter_key("voter-1"), "other-2026", "district-1", voter_ref("voter-1"), blinded
+        ),
         "zeros": bytes(64),
     }
     for label, signature in forgeries.items():
