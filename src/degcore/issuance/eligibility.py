@@ -37,12 +37,12 @@ from degcore.errors import (
     Ineligible,
     IneligibleReason,
     InvalidInput,
-    NonCanonical,
     Rule,
     RuleViolation,
 )
 from degcore.ids import check_id
 from degcore.issuance.enrollment import Enrollment, EnrollmentList
+from degcore.issuance.enrollment import integer_at_least as _int
 
 if TYPE_CHECKING:
     from nacl.signing import SigningKey
@@ -88,14 +88,6 @@ def _check_listed(enrolled: Mapping[str, Enrollment], voter_id: str, ballot_styl
             IneligibleReason.WRONG_DISTRICT, f"voter {voter_id!r} votes with another ballot style"
         )
     return enrollment
-
-
-def _int(value: object, what: str, minimum: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidInput(f"{what}: expected an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise NonCanonical(f"{what}: must be at least {minimum}, got {value}")
-    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -298,9 +298,10 @@ class EnrollmentList:
         if not isinstance(counts, Mapping):
             raise InvalidInput("enrollment-list counts: expected an object ballot style → number")
         parsed = {
-            check_id(s, "enrollment-list style"): _count(n, f"count of {s}", 1) for s, n in counts.items()
+            check_id(s, "enrollment-list style"): integer_at_least(n, f"count of {s}", 1)
+            for s, n in counts.items()
         }
-        entries = _count(f["entries"], "enrollment-list entries", 0)
+        entries = integer_at_least(f["entries"], "enrollment-list entries", 0)
         if sum(parsed.values()) != entries:
             raise InvalidInput(f"enrollment-list: counts sum to {sum(parsed.values())}, entries is {entries}")
         return cls(
@@ -318,7 +319,8 @@ class EnrollmentList:
         verify_object(self.to_json(), registry_key, "enrollment-list")
 
 
-def _count(value: object, what: str, minimum: int) -> int:
+def integer_at_least(value: object, what: str, minimum: int) -> int:
+    """``value`` if it is a JSON integer (not a boolean) of at least ``minimum``; else a DegcoreError."""
     if type(value) is not int:
         raise InvalidInput(f"{what}: expected an integer, got {type(value).__name__}")
     if value < minimum:
