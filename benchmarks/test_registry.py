@@ -7,6 +7,7 @@ There are no group operations here, so the report is throughput, not an operatio
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from datetime import UTC, datetime
@@ -58,7 +59,14 @@ def _form(i: int) -> dict[str, str]:
         "phone": f"+7912{i:07d}",
         "district": f"d{1 + i % 2}",
         "address": "Москва, ул. Тверская, д. 1",
+        "voter_key": _voter_key(i),
     }
+
+
+def _voter_key(i: int) -> str:
+    """The public half of voter i's device key (deterministic, so every run enrols the same keys)."""
+    seed = hashlib.sha256(f"bench device {i}".encode()).digest()
+    return bytes(SigningKey(seed).verify_key).hex()
 
 
 def _registry(tmp_path: Path) -> Registry:
