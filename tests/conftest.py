@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import multiprocessing.util
 import os
 import secrets
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from hypothesis import strategies as st
 
 from degcore.groups import Group, get_group
 from degcore.groups._toy import TOY
-from degcore.parallel import mp_context
+from degcore.parallel import mp_context, shutdown_default_pool
 
 settings.register_profile(
     "degcore", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=40
@@ -138,3 +141,44 @@ def query(location: str, sql: str) -> list[tuple[object, ...]]:
             return list(conn.execute(sql))
     with sqlite3.connect(location) as conn:
         return list(conn.execute(sql))
+
+
+# Nothing a test runs may leave a file in the temporary folder (issue 27): the session gets a
+# private one, inherited by every subprocess through TMPDIR, and fails naming whatever is left
+# in it at the end (pytest's own tmp_path folders excepted: they are removed with it).
+_TEMPORARY_FOLDER = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point the temporary folder of this process and of its children at a fresh private one."""
+    private = Path(tempfile.mkdtemp(prefix="degcore-tests-"))
+    private.chmod(0o1777)  # as /tmp: the test's own PostgreSQL servers run as another user
+    config.stash[_TEMPORARY_FOLDER] = private
+    os.environ["TMPDIR"] = str(private)
+    tempfile.tempdir = str(private)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run if anything but pytest's tmp_path folders is left in the temporary folder."""
+    private = session.config.stash.get(_TEMPORARY_FOLDER, None)
+    if private is None or not private.is_dir():
+        return
+    shutdown_default_pool()  # its fork server's socket folder goes with it
+    # pymp-*: multiprocessing's own folder for its fork server, removed when this process exits.
+    left = sorted(p.name for p in private.iterdir() if not p.name.startswith(("pytest-of-", "pymp-")))
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"FAIL: the tests left files in the temporary folder: {', '.join(left)}", red=True
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the private temporary folder once multiprocessing has removed its own from it."""
+    private = config.stash.get(_TEMPORARY_FOLDER, None)
+    if private is not None:
+        # Its fork-server folder goes in a finaliser of priority -100 at exit: this one runs after.
+        multiprocessing.util.Finalize(None, shutil.rmtree, args=(private, True), exitpriority=-101)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -103,3 +106,26 @@ def test_the_library_logs_nothing_to_stderr_unless_the_application_configures_lo
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert run.returncode == 0 and run.stderr == "" and run.stdout == ""
+
+
+def test_a_demo_and_a_verification_on_two_workers_leave_nothing_in_the_temporary_folder(
+    tmp_path: Path,
+) -> None:
+    """Issue 27: rbcl's libsodium copy, pool sockets and the demo's own output all stay out of TMPDIR."""
+    # Short: the pool's fork-server socket lives in it, and AF_UNIX paths are at most 107 bytes.
+    temporary, work = Path(tempfile.mkdtemp(prefix="t")), tmp_path / "work"
+    work.mkdir()
+    env = {**os.environ, "TMPDIR": str(temporary)}
+    for args in (
+        ["demo", "--voters", "5", "--quiet"],
+        ["verify", "degcore-demo/record", "--workers", "2", "--quiet"],
+    ):
+        run = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "degcore", *args], cwd=work, env=env, capture_output=True, text=True,
+            timeout=600, check=False,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stdout + run.stderr
+    assert (work / "degcore-demo" / "record").is_dir()  # without --out the demo writes ./degcore-demo
+    left = sorted(p.name for p in temporary.iterdir())
+    shutil.rmtree(temporary)
+    assert left == []

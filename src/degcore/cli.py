@@ -7,9 +7,9 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,7 +22,7 @@ from degcore.demo import ABSENT, DemoSummary, demo_manifest, run_demo
 from degcore.errors import DegcoreError, InvalidInput
 from degcore.groups import GROUP_NAMES
 from degcore.interop.verificatum.cli import add_parser as add_vmnv_parser
-from degcore.parallel import dask_executor
+from degcore.parallel import SERIAL, dask_executor, process_pool
 from degcore.record import RecordReader, layout
 from degcore.tools.trustee import add_parser as add_trustee_parser
 from degcore.verify import verify_record
@@ -104,8 +104,21 @@ def _unusable_folder(out: Path) -> str:
     return ""
 
 
+def _new_demo_folder() -> Path:
+    """``./degcore-demo``, or the first ``./degcore-demo-N`` not taken: the demo's output is kept.
+
+    Not the temporary folder: the record is what the reader is meant to open and re-verify, and a
+    command that leaves files there fills it on every run (issue 27).
+    """
+    candidate, n = Path("degcore-demo"), 1
+    while candidate.exists():
+        n += 1
+        candidate = Path(f"degcore-demo-{n}")
+    return candidate.resolve()
+
+
 def _demo(args: argparse.Namespace) -> int:
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="degcore-demo-"))
+    out = Path(args.out) if args.out else _new_demo_folder()
     problem = _unusable_folder(out)
     if problem:
         print(f"degcore demo: {out} {problem}; give a new or empty directory", file=sys.stderr)
@@ -288,15 +301,24 @@ def _checked(args: argparse.Namespace, command: str) -> Report | int:
     try:
         with contextlib.ExitStack() as stack:
             try:
-                executor = (
-                    stack.enter_context(dask_executor(args.dask_scheduler)) if args.dask_scheduler else None
-                )
+                executor = _executor(args, stack)
             except (DegcoreError, OSError, TimeoutError) as exc:
                 print(f"degcore {command}: cannot reach the Dask scheduler: {exc}", file=sys.stderr)
                 return EXIT_INFRASTRUCTURE
             return verify_record(args.record, executor=executor, advance=bar.update, checks=checks, pins=pins)
     finally:
         bar.close()
+
+
+def _executor(args: argparse.Namespace, stack: contextlib.ExitStack) -> Executor | None:
+    """The cluster of ``--dask-scheduler``, a pool of ``--workers`` processes, or the default pool."""
+    if args.dask_scheduler:
+        return stack.enter_context(dask_executor(args.dask_scheduler))
+    if args.workers == 1:
+        return SERIAL
+    if args.workers:
+        return stack.enter_context(process_pool(args.workers))
+    return None
 
 
 def _pins(args: argparse.Namespace) -> dict[str, str]:
@@ -398,7 +420,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="run a complete synthetic election: registry, key ceremony, credentials, ballots, box, tally",
     )
     demo.add_argument("--voters", type=_positive, default=100, help="number of voters (default 100)")
-    demo.add_argument("--out", help="directory for the SQLite files (default: a new temporary directory)")
+    demo.add_argument(
+        "--out", help="folder for the SQLite files and the record (default: ./degcore-demo[-N])"
+    )
     demo.add_argument("--group", choices=GROUP_NAMES, default="ristretto255", help="the election group")
     demo.add_argument(
         "--quiet", action="store_true", help="no progress bars and no report; only the exit status"
@@ -413,6 +437,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.add_argument("--output", metavar="FILE", help="write the report to FILE instead of printing it")
     verify.add_argument("--dask-scheduler", metavar="ADDRESS", help="run the ballot checks on a Dask cluster")
+    verify.add_argument(
+        "--workers",
+        type=_positive,
+        metavar="N",
+        help="worker processes for the ballot checks (default: one per usable CPU, or $DEGCORE_WORKERS)",
+    )
     verify.add_argument(
         "--expect-sha256",
         metavar="HEX",
@@ -448,6 +478,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     result.add_argument("--json", action="store_true", help="print the result as JSON")
     result.add_argument("--output", metavar="FILE", help="write it to FILE instead of printing it")
     result.add_argument("--dask-scheduler", metavar="ADDRESS", help="run the ballot checks on a Dask cluster")
+    result.add_argument(
+        "--workers",
+        type=_positive,
+        metavar="N",
+        help="worker processes for the ballot checks (default: one per usable CPU, or $DEGCORE_WORKERS)",
+    )
     result.add_argument(
         "--unverified",
         action="store_true",

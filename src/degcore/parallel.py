@@ -49,6 +49,7 @@ __all__ = [
     "mp_context",
     "per_chunk",
     "process_pool",
+    "shutdown_default_pool",
     "worker_count",
 ]
 
@@ -200,6 +201,15 @@ def default_executor() -> Executor:
             _pool.append(process_pool(workers))
             atexit.register(_pool[0].shutdown, cancel_futures=True)
         return _pool[0]
+
+
+def shutdown_default_pool() -> None:
+    """Stop the shared pool's workers now (the next parallel map starts a new pool)."""
+    with _pool_lock:
+        pools = list(_pool)
+        _pool.clear()
+    for pool in pools:
+        pool.shutdown(cancel_futures=True)
 
 
 def _broken(executor: Executor, exc: BrokenProcessPool) -> BrokenProcessPool:

@@ -29,11 +29,11 @@ by the RFC 9496 §4.3.4 element derivation (libsodium ``from_hash``).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from collections.abc import Iterable, Sequence
 from types import ModuleType
-
-import rbcl
 
 from degcore.errors import InvalidInput
 from degcore.groups.base import Element, FixedBase, Group
@@ -55,6 +55,24 @@ def native_module() -> ModuleType | None:
     """The native extension, or None if it was not built or ``DEGCORE_NATIVE=0`` turns it off."""
     return None if os.environ.get("DEGCORE_NATIVE", "1") == "0" else _built
 
+
+def _import_libsodium() -> ModuleType:
+    """rbcl, less the copy of libsodium that its import writes to the temporary folder.
+
+    rbcl ships libsodium inside a Python string and loads it from a file it writes with
+    ``delete=False``: every importing process would leave 2.8 MB behind. Once the library is
+    mapped the file is not needed (POSIX keeps an unlinked mapping), so it goes at once.
+    """
+    import rbcl  # noqa: PLC0415 - imported here so that its file is removed right after
+
+    copy = getattr(sys.modules.get("rbcl._sodium"), "lib_path", None)
+    if isinstance(copy, str):
+        with contextlib.suppress(OSError):  # already gone, or Windows, where a loaded file stays
+            os.unlink(copy)
+    return rbcl
+
+
+rbcl = _import_libsodium()
 
 _L = 2**252 + 27742317777372353535851937790883648493
 _IDENTITY = bytes(32)

@@ -1,18 +1,31 @@
 """The PostgreSQL store: psycopg 3 over a small pool of our own, with options an operator can set.
 
-docs/deployment.md §2. There are no background threads and no reconnect back-off: an operation
-takes an idle connection (pinged first if it sat idle longer than ``idle_check``) or opens one
-at once, bounded by ``connect_timeout``. While the server is down an operation therefore fails in
-about that time with :class:`StorageError`, and the first one after the server is back reconnects
-and succeeds. A connection that broke in use invalidates every idle one, since they all went to
-the same server. Failures are logged on ``logging.getLogger("degcore.storage")``.
+docs/deployment.md §2. There is no reconnect back-off: an operation takes an idle connection
+(pinged first if it sat idle longer than ``idle_check``) or opens one at once, bounded by
+``connect_timeout``. While the server is down an operation therefore fails in about that time
+with :class:`StorageError`, and the first one after the server is back reconnects and succeeds.
+A connection that broke in use invalidates every idle one, since they all went to the same server.
+
+Every operation has a deadline (``operation_timeout``). The server enforces it on itself
+(``statement_timeout``, ``lock_timeout``) and the kernel on a dead network (TCP keepalives,
+``tcp_user_timeout``), but a server that is alive and does not answer (stopped, swapping, its
+disk stalled) defeats all three: its kernel still acknowledges every packet. So one watchdog
+thread per pool shuts down the socket of any connection whose operation outlives its deadline;
+libpq then fails at once and the caller gets :class:`StorageError`. The cut connection is
+discarded; what the server had not committed it rolls back when it sees the closed socket, and
+what it had committed a retry of the identical request finds (the stores are idempotent).
+Failures are logged on ``logging.getLogger("degcore.storage")``.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
+import math
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Generator, Iterator, Sequence
@@ -45,6 +58,10 @@ class PostgresOptions:
     idle_check: float = 1.0
     #: Seconds after which a connection is closed and replaced (after a fail-over, say).
     max_lifetime: float = 3600.0
+    #: Seconds one operation (a cast, an issuance, one page of a read) may take once it has a
+    #: connection, before it fails with StorageError: the server's statement and lock timeouts,
+    #: the TCP user timeout, and the watchdog that cuts a connection to a server that hangs.
+    operation_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         """Refuse values that cannot work."""
@@ -52,6 +69,32 @@ class PostgresOptions:
             raise InvalidInput("PostgresOptions: connect_timeout ≥ 2 s and pool_size ≥ 1 are required")
         if min(self.pool_timeout, self.max_lifetime) <= 0 or self.idle_check < 0:
             raise InvalidInput("PostgresOptions: pool_timeout and max_lifetime must be positive")
+        if not 0.5 <= self.operation_timeout <= 86_400:
+            raise InvalidInput("PostgresOptions: operation_timeout must be between 0.5 s and a day")
+
+    def session_parameters(self, url: str) -> dict[str, object]:
+        """The libpq parameters that bound every operation, less those the URL sets itself."""
+        millis = math.ceil(self.operation_timeout * 1000)
+        idle = max(1, math.ceil(self.operation_timeout / 4))
+        server = (
+            f"-c statement_timeout={millis} -c lock_timeout={millis} "
+            # A client that stopped half-way through a transaction must not hold the tables' lock.
+            f"-c idle_in_transaction_session_timeout={2 * millis}"
+        )
+        wanted: dict[str, object] = {
+            "keepalives": 1,
+            "keepalives_idle": idle,
+            "keepalives_interval": idle,
+            "keepalives_count": 3,
+            "tcp_user_timeout": millis,
+            "options": server,
+        }
+        from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - the optional extra
+
+        given = conninfo_to_dict(url)
+        if given.get("options"):  # the URL's own settings come later, so they win
+            wanted["options"] = f"{server} {given['options']}"
+        return {key: value for key, value in wanted.items() if key == "options" or key not in given}
 
 
 @dataclass(slots=True)
@@ -60,6 +103,75 @@ class _Idle:
     born: float
     returned: float
     generation: int
+
+
+class _Watchdog:
+    """One thread that cuts the socket of every connection still busy past its deadline."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._due: list[tuple[float, int]] = []  # a heap of (deadline, token)
+        self._armed: dict[int, Any] = {}
+        self._fired: set[int] = set()
+        self._tokens = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+
+    def arm(self, conn: Any, deadline: float) -> int:
+        """Watch ``conn`` until :meth:`disarm`; past ``deadline`` its socket is shut down."""
+        with self._cond:
+            if self._pid != os.getpid():  # a forked child has no watchdog thread: start its own
+                self._due, self._armed, self._fired, self._thread = [], {}, set(), None
+                self._pid = os.getpid()
+            token = next(self._tokens)
+            self._armed[token] = conn
+            heapq.heappush(self._due, (deadline, token))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="degcore-pg-watchdog", daemon=True)
+                self._thread.start()
+            elif len(self._armed) == 1:
+                self._cond.notify()
+            return token
+
+    def disarm(self, token: int) -> bool:
+        """Stop watching; True if the deadline had passed and the connection was cut."""
+        with self._cond:
+            self._armed.pop(token, None)
+            if token in self._fired:
+                self._fired.discard(token)
+                return True
+            return False
+
+    def _watch(self) -> None:
+        with self._cond:
+            while True:
+                while self._due and self._due[0][1] not in self._armed:
+                    heapq.heappop(self._due)  # disarmed in time
+                if not self._due:
+                    if not self._cond.wait(timeout=60.0) and not self._armed:
+                        self._thread = None  # idle for a minute: the next arm starts a new one
+                        return
+                    continue
+                deadline, token = self._due[0]
+                wait = deadline - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(timeout=wait)
+                    continue
+                heapq.heappop(self._due)
+                self._fired.add(token)
+                _cut(self._armed.pop(token))
+
+
+def _cut(conn: Any) -> None:
+    """Shut down a connection's socket (libpq's next wait fails at once; closing it is the owner's)."""
+    try:
+        fd = conn.fileno()
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except (OSError, ValueError, TypeError) as exc:  # closed already: nothing is waiting on it
+        _log.debug("watchdog: the connection was already closed: %s", exc)
+    except Exception as exc:  # psycopg's own error from fileno() on a closed connection
+        _log.debug("watchdog: could not cut the connection: %s", exc)
 
 
 class _Pool:
@@ -77,6 +189,8 @@ class _Pool:
         self._generation = 0
         self._pid = os.getpid()
         self._inherited: list[Any] = []  # a forked child never closes its parent's sockets
+        self._watchdog = _Watchdog()
+        self._session = options.session_parameters(url)
 
     def _take(self) -> _Idle | None:
         with self._lock:
@@ -85,31 +199,41 @@ class _Pool:
                 self._idle, self._pid = [], os.getpid()
             return self._idle.pop() if self._idle else None
 
-    def _usable(self, idle: _Idle) -> bool:
+    def _usable(self, idle: _Idle, deadline: float) -> bool:
         now = time.monotonic()
         if idle.generation != self._generation or now - idle.born > self._options.max_lifetime:
             return False
         if now - idle.returned <= self._options.idle_check:
             return True
+        # An unbounded operation (a long read) still bounds its ping.
+        token = self._watchdog.arm(idle.conn, min(deadline, now + self._options.operation_timeout))
         try:
             idle.conn.execute("SELECT 1")
             return True
         except self._psycopg.Error:
             self._invalidate()
             return False
+        finally:
+            self._watchdog.disarm(token)
 
     def _invalidate(self) -> None:
         with self._lock:
             self._generation += 1
 
-    def _checkout(self) -> _Idle:
+    def _checkout(self, deadline: float) -> _Idle:
         while (idle := self._take()) is not None:
-            if self._usable(idle):
+            if self._usable(idle, deadline):
                 return idle
             idle.conn.close()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise self._timed_out()
         try:
             conn = self._psycopg.connect(
-                self._url, autocommit=True, connect_timeout=self._options.connect_timeout
+                self._url,
+                autocommit=True,
+                connect_timeout=max(2, min(self._options.connect_timeout, math.ceil(left))),
+                **self._session,
             )
         except self._psycopg.Error as exc:
             _log.error("%s: cannot connect to PostgreSQL: %s", self._what, exc)
@@ -117,19 +241,38 @@ class _Pool:
         now = time.monotonic()
         return _Idle(conn, now, now, self._generation)
 
+    def _timed_out(self) -> StorageError:
+        seconds = self._options.operation_timeout
+        _log.error(
+            "%s: a PostgreSQL operation did not finish within %s s; connection cut", self._what, seconds
+        )
+        return StorageError(
+            f"{self._what}: PostgreSQL did not answer within {seconds} s (a hung server or a lost "
+            "network); the operation was abandoned: send the identical request again"
+        )
+
     @contextmanager
-    def connection(self) -> Iterator[Any]:
-        """A connection for one operation, returned afterwards unless it broke."""
+    def connection(self, bounded: bool = True) -> Iterator[Any]:
+        """A connection for one operation (within ``operation_timeout`` if ``bounded``), then returned."""
         if not self._slots.acquire(timeout=self._options.pool_timeout):
             raise StorageError(
                 f"{self._what}: no free PostgreSQL connection after {self._options.pool_timeout} s"
             )
         try:
-            idle = self._checkout()
+            deadline = time.monotonic() + self._options.operation_timeout
+            idle = self._checkout(deadline if bounded else math.inf)
+            token = self._watchdog.arm(idle.conn, deadline) if bounded else None
+            cut = False
             try:
                 yield idle.conn
+            except self._psycopg.Error as exc:
+                cut = token is not None and self._watchdog.disarm(token)
+                if cut:
+                    raise self._timed_out() from exc
+                raise
             finally:
-                if idle.conn.broken or idle.conn.closed:
+                cut = cut or (token is not None and self._watchdog.disarm(token))
+                if cut or idle.conn.broken or idle.conn.closed:
                     _log.warning("%s: a PostgreSQL connection broke; reconnecting on next use", self._what)
                     self._invalidate()
                     idle.conn.close()
@@ -139,6 +282,19 @@ class _Pool:
                         self._idle.append(idle)
         finally:
             self._slots.release()
+
+    @contextmanager
+    def page(self, conn: Any) -> Iterator[None]:
+        """One round trip of an unbounded operation (a long read), within ``operation_timeout``."""
+        token = self._watchdog.arm(conn, time.monotonic() + self._options.operation_timeout)
+        try:
+            yield
+        except self._psycopg.Error as exc:
+            if self._watchdog.disarm(token):
+                raise self._timed_out() from exc
+            raise
+        finally:
+            self._watchdog.disarm(token)
 
     def close(self) -> None:
         """Close every idle connection."""
@@ -230,21 +386,29 @@ class PostgresDatabase:
 
     def stream(self, sql: str, params: Sequence[object] = ()) -> Generator[tuple[Any, ...]]:
         """A server-side cursor, 1,000 rows per round trip."""
+        # The caller may take its time between rows: each round trip is bounded, not the whole.
         with (
             self._errors(),
-            self._pool.connection() as conn,
+            self._pool.connection(bounded=False) as conn,
             conn.transaction(),
             conn.cursor(name="degcore_stream") as cursor,
         ):
-            cursor.itersize = 1000
-            cursor.execute(sql.replace("?", "%s"), tuple(params))
-            for row in cursor:
-                yield tuple(_plain(v) for v in row)
+            with self._pool.page(conn):
+                cursor.execute(sql.replace("?", "%s"), tuple(params))
+            while True:
+                with self._pool.page(conn):
+                    rows = cursor.fetchmany(1000)
+                if not rows:
+                    return
+                for row in rows:
+                    yield tuple(_plain(v) for v in row)
 
     def compact(self) -> None:
-        """VACUUM FULL: rewrite the tables without the deleted rows (outside a transaction)."""
-        with self._errors(), self._pool.connection() as conn:
+        """VACUUM FULL: rewrite the tables without the deleted rows (outside a transaction; unbounded)."""
+        with self._errors(), self._pool.connection(bounded=False) as conn:
+            conn.execute("SET statement_timeout = 0")
             conn.execute("VACUUM FULL")
+            conn.execute("RESET statement_timeout")
 
     def close(self) -> None:
         """Close the pool's connections."""

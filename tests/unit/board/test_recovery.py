@@ -7,12 +7,17 @@ retry; nothing acknowledged is lost and the chain is whole.
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +66,22 @@ class Server:
         """Every server process quits at once, as in a crash (recovery runs at the next start)."""
         _script("--crash", self.data)
 
+    def processes(self) -> list[int]:
+        """The postmaster and every process it started (backends, checkpointer, WAL writer, …)."""
+        postmaster = int(Path(self.data, "db", "postmaster.pid").read_text().split()[0])
+        children = [
+            int(stat.parent.name)
+            for stat in Path("/proc").glob("[0-9]*/stat")
+            if _parent_of(stat) == postmaster
+        ]
+        return [postmaster, *children]
+
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to every server process (SIGSTOP: a server that hangs without dying)."""
+        for pid in self.processes():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
     def fresh_schema(self) -> str:
         """A URL whose tables live in a new schema (one store per test)."""
         import psycopg  # noqa: PLC0415 - only where the extra is installed
@@ -69,6 +90,13 @@ class Server:
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {schema}")
         return f"{self.url}?options=-csearch_path%3D{schema}"
+
+
+def _parent_of(stat: Path) -> int | None:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):  # the process ended while we looked
+        return None
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +160,51 @@ def test_a_box_cannot_open_while_the_server_is_down(e: Election, server: Server)
             )
     finally:
         server.start()
+
+
+def _cast_until_answered(box: BallotBox, cast: CastBallot) -> Receipt:
+    """A device's retry loop: the identical ballot again after every StorageError (docs/deployment.md)."""
+    for _ in range(100):
+        try:
+            return box.cast(cast, now=DURING)
+        except StorageError:
+            time.sleep(0.2)
+    return box.cast(cast, now=DURING)
+
+
+def test_a_hung_server_fails_a_cast_instead_of_blocking_it(e: Election, server: Server) -> None:
+    """SIGSTOP on every server process: its kernel still acknowledges, only the watchdog ends the cast."""
+    options = PostgresOptions(connect_timeout=2, operation_timeout=2)
+    box = BallotBox(server.fresh_schema(), e.context, e.public_keys, BOX_KEY, postgres=options)
+    casts = [e.cast(e.credential("b"), MAYOR) for _ in range(4)]
+    first = box.cast(casts[0], now=DURING)
+    outcome: list[BaseException | Receipt] = []
+
+    def cast_while_hung(cast: CastBallot) -> None:
+        try:
+            outcome.append(box.cast(cast, now=DURING))
+        except BaseException as exc:  # handed to the test thread
+            outcome.append(exc)
+
+    server.signal(signal.SIGSTOP)
+    try:
+        for cast in casts[1:3]:  # the pooled connection mid-cast, then a connection opened while hung
+            caster = threading.Thread(target=cast_while_hung, args=(cast,))
+            caster.start()
+            caster.join(timeout=120)  # far past the bound: the server stays stopped all this time
+            assert not caster.is_alive(), "the cast did not end while the server hung"
+    finally:
+        server.signal(signal.SIGCONT)
+    assert len(outcome) == 2 and all(isinstance(o, StorageError) for o in outcome), outcome
+    assert "did not answer within 2" in str(outcome[0]), outcome[0]
+
+    # The server is back: each device retries its identical ballot and gets a receipt.
+    retried = [_cast_until_answered(box, cast) for cast in casts[1:3]]
+    last = box.cast(casts[3], now=DURING)
+    assert [r.position for r in (first, *retried, last)] == [1, 2, 3, 4]
+    for cast, receipt in zip(casts, (first, *retried, last), strict=True):
+        receipt.check_ballot(e.context, cast)
+        assert box.receipt(receipt.tracking_code) == receipt
+        assert _cast_until_answered(box, cast) == receipt  # a later identical retry: the original receipt
+    assert box.verify_log() == 4
+    box.close()

@@ -260,13 +260,17 @@ def test_the_command_line(honest: Path, record: Path, capsys: pytest.CaptureFixt
     assert main(["find", str(honest), "00" * 32, "--quiet"]) == 1
 
 
-def test_on_a_dask_cluster(honest: Path) -> None:
+def test_on_a_dask_cluster(honest: Path, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    )
-    with cluster, distributed.Client(cluster) as client:
-        report = verify_record(honest, executor=client.get_executor())
+    import dask  # noqa: PLC0415 - with distributed only
+
+    # Dask's scratch space (the workers' and the nannies') in tmp_path, not left in the temporary folder.
+    with dask.config.set({"temporary-directory": str(tmp_path)}):
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        with cluster, distributed.Client(cluster) as client:
+            report = verify_record(honest, executor=client.get_executor())
     assert report.ok, report.to_text()
 
 
