@@ -101,6 +101,8 @@ def test_sqlite_urls_and_paths_open_the_same_file(tmp_path: Path, monkeypatch: p
         {"pool_timeout": 0},
         {"max_lifetime": -1},
         {"idle_check": -0.5},
+        {"operation_timeout": 0.1},
+        {"operation_timeout": 100_000},
     ],
 )
 def test_postgres_options_that_cannot_work_are_refused(options: dict[str, float]) -> None:
@@ -117,3 +119,18 @@ def test_a_closed_sqlite_store_says_so(tmp_path: Path) -> None:
     for use in (box.counts, box.head, lambda: list(box.log())):
         with pytest.raises(StorageError, match="was closed"):
             use()
+
+
+def test_postgres_session_parameters_bound_every_operation_and_yield_to_the_url() -> None:
+    """Server timeouts, keepalives and tcp_user_timeout from operation_timeout; the URL's own win."""
+    pytest.importorskip("psycopg", reason="the postgres extra is not installed")
+    derived = PostgresOptions(operation_timeout=8).session_parameters("postgresql://u@h/db")
+    assert derived["tcp_user_timeout"] == 8000 and derived["keepalives"] == 1
+    assert derived["options"] == (
+        "-c statement_timeout=8000 -c lock_timeout=8000 -c idle_in_transaction_session_timeout=16000"
+    )
+    url = "postgresql://u@h/db?keepalives_idle=30&options=-csearch_path%3Dmine"
+    given = PostgresOptions(operation_timeout=8).session_parameters(url)
+    assert "keepalives_idle" not in given and given["tcp_user_timeout"] == 8000
+    assert str(given["options"]).startswith("-c statement_timeout=8000 ")  # ours first …
+    assert str(given["options"]).endswith(" -csearch_path=mine")  # … so the URL's settings win

@@ -19,6 +19,7 @@ Failures are logged on ``logging.getLogger("degcore.storage")``.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
@@ -129,7 +130,7 @@ class _Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._watch, name="degcore-pg-watchdog", daemon=True)
                 self._thread.start()
-            elif len(self._armed) == 1:
+            elif self._due[0][1] == token:  # the earliest deadline now: the thread must wait less
                 self._cond.notify()
             return token
 
@@ -165,13 +166,10 @@ class _Watchdog:
 def _cut(conn: Any) -> None:
     """Shut down a connection's socket (libpq's next wait fails at once; closing it is the owner's)."""
     try:
-        fd = conn.fileno()
-        with socket.socket(fileno=os.dup(fd)) as sock:
+        with socket.socket(fileno=os.dup(conn.fileno())) as sock:
             sock.shutdown(socket.SHUT_RDWR)
-    except (OSError, ValueError, TypeError) as exc:  # closed already: nothing is waiting on it
+    except Exception as exc:  # closed already (OSError, or psycopg's own error): nothing waits on it
         _log.debug("watchdog: the connection was already closed: %s", exc)
-    except Exception as exc:  # psycopg's own error from fileno() on a closed connection
-        _log.debug("watchdog: could not cut the connection: %s", exc)
 
 
 class _Pool:
@@ -205,16 +203,16 @@ class _Pool:
             return False
         if now - idle.returned <= self._options.idle_check:
             return True
-        # An unbounded operation (a long read) still bounds its ping.
-        token = self._watchdog.arm(idle.conn, min(deadline, now + self._options.operation_timeout))
-        try:
-            idle.conn.execute("SELECT 1")
+        try:  # an unbounded operation (a long read) still bounds its ping
+            with self.bounded(idle.conn, min(deadline, now + self._options.operation_timeout)):
+                idle.conn.execute("SELECT 1")
             return True
         except self._psycopg.Error:
             self._invalidate()
             return False
-        finally:
-            self._watchdog.disarm(token)
+        except StorageError:  # the server hangs: every idle connection is as stale as this one
+            self._invalidate()
+            raise
 
     def _invalidate(self) -> None:
         with self._lock:
@@ -261,18 +259,11 @@ class _Pool:
         try:
             deadline = time.monotonic() + self._options.operation_timeout
             idle = self._checkout(deadline if bounded else math.inf)
-            token = self._watchdog.arm(idle.conn, deadline) if bounded else None
-            cut = False
             try:
-                yield idle.conn
-            except self._psycopg.Error as exc:
-                cut = token is not None and self._watchdog.disarm(token)
-                if cut:
-                    raise self._timed_out() from exc
-                raise
+                with self.bounded(idle.conn, deadline) if bounded else contextlib.nullcontext():
+                    yield idle.conn
             finally:
-                cut = cut or (token is not None and self._watchdog.disarm(token))
-                if cut or idle.conn.broken or idle.conn.closed:
+                if idle.conn.broken or idle.conn.closed:
                     _log.warning("%s: a PostgreSQL connection broke; reconnecting on next use", self._what)
                     self._invalidate()
                     idle.conn.close()
@@ -284,17 +275,24 @@ class _Pool:
             self._slots.release()
 
     @contextmanager
-    def page(self, conn: Any) -> Iterator[None]:
-        """One round trip of an unbounded operation (a long read), within ``operation_timeout``."""
-        token = self._watchdog.arm(conn, time.monotonic() + self._options.operation_timeout)
+    def bounded(self, conn: Any, deadline: float | None = None) -> Iterator[None]:
+        """Work on ``conn`` until ``deadline`` (default: ``operation_timeout`` from now), else StorageError.
+
+        A connection the watchdog cut is closed here, so the pool discards it.
+        """
+        if deadline is None:
+            deadline = time.monotonic() + self._options.operation_timeout
+        token = self._watchdog.arm(conn, deadline)
         try:
             yield
         except self._psycopg.Error as exc:
             if self._watchdog.disarm(token):
+                conn.close()
                 raise self._timed_out() from exc
             raise
         finally:
-            self._watchdog.disarm(token)
+            if self._watchdog.disarm(token):  # cut just as it finished: its socket is dead all the same
+                conn.close()
 
     def close(self) -> None:
         """Close every idle connection."""
@@ -393,10 +391,10 @@ class PostgresDatabase:
             conn.transaction(),
             conn.cursor(name="degcore_stream") as cursor,
         ):
-            with self._pool.page(conn):
+            with self._pool.bounded(conn):
                 cursor.execute(sql.replace("?", "%s"), tuple(params))
             while True:
-                with self._pool.page(conn):
+                with self._pool.bounded(conn):
                     rows = cursor.fetchmany(1000)
                 if not rows:
                     return
