@@ -310,6 +310,17 @@ def _checked(args: argparse.Namespace, command: str) -> Report | int:
         bar.close()
 
 
+def _add_executor_options(parser: argparse.ArgumentParser) -> None:
+    """``--dask-scheduler`` and ``--workers``: where the ballot checks run (read by :func:`_executor`)."""
+    parser.add_argument("--dask-scheduler", metavar="ADDRESS", help="run the ballot checks on a Dask cluster")
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        metavar="N",
+        help="worker processes for the ballot checks (default: one per usable CPU, or $DEGCORE_WORKERS)",
+    )
+
+
 def _executor(args: argparse.Namespace, stack: contextlib.ExitStack) -> Executor | None:
     """The cluster of ``--dask-scheduler``, a pool of ``--workers`` processes, or the default pool."""
     if args.dask_scheduler:
@@ -436,13 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify.add_argument("record", help="the record directory (e.g. DIR/record written by 'degcore demo')")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.add_argument("--output", metavar="FILE", help="write the report to FILE instead of printing it")
-    verify.add_argument("--dask-scheduler", metavar="ADDRESS", help="run the ballot checks on a Dask cluster")
-    verify.add_argument(
-        "--workers",
-        type=_positive,
-        metavar="N",
-        help="worker processes for the ballot checks (default: one per usable CPU, or $DEGCORE_WORKERS)",
-    )
+    _add_executor_options(verify)
     verify.add_argument(
         "--expect-sha256",
         metavar="HEX",
@@ -477,13 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result.add_argument("record", help="the record directory")
     result.add_argument("--json", action="store_true", help="print the result as JSON")
     result.add_argument("--output", metavar="FILE", help="write it to FILE instead of printing it")
-    result.add_argument("--dask-scheduler", metavar="ADDRESS", help="run the ballot checks on a Dask cluster")
-    result.add_argument(
-        "--workers",
-        type=_positive,
-        metavar="N",
-        help="worker processes for the ballot checks (default: one per usable CPU, or $DEGCORE_WORKERS)",
-    )
+    _add_executor_options(result)
     result.add_argument(
         "--unverified",
         action="store_true",
