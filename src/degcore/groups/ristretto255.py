@@ -34,6 +34,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from types import ModuleType
+from typing import Any
 
 from degcore.errors import InvalidInput
 from degcore.groups.base import Element, FixedBase, Group
@@ -56,7 +57,7 @@ def native_module() -> ModuleType | None:
     return None if os.environ.get("DEGCORE_NATIVE", "1") == "0" else _built
 
 
-def _import_libsodium() -> ModuleType:
+def _import_libsodium() -> Any:  # rbcl has no type information
     """rbcl, less the copy of libsodium that its import writes to the temporary folder.
 
     rbcl ships libsodium inside a Python string and loads it from a file it writes with
