@@ -50,7 +50,7 @@ from degcore.errors import (
 )
 from degcore.hashing import sha256
 from degcore.parallel import map_chunks
-from degcore.storage import PostgresOptions
+from degcore.storage import PostgresOptions, SqliteOptions
 
 __all__ = ["BallotBox"]
 
@@ -111,7 +111,8 @@ class BallotBox(BoxReader):
     """One election's ballot box over a SQLite file or a PostgreSQL database (``location``).
 
     ``clock`` gives the time of every entry unless a call passes ``now`` (tests, replays);
-    ``postgres`` sets how a PostgreSQL store connects and recovers.
+    ``postgres`` sets how a PostgreSQL store connects, bounds each operation and recovers;
+    ``sqlite`` how long a SQLite store's writer waits for the lock.
     """
 
     def __init__(
@@ -123,6 +124,7 @@ class BallotBox(BoxReader):
         *,
         policy: Policy | str | None = None,
         postgres: PostgresOptions | None = None,
+        sqlite: SqliteOptions | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.context = context
@@ -133,7 +135,7 @@ class BallotBox(BoxReader):
         self._clock = clock
         if setup is not None:
             _check_setup(setup, self.public_key, self.policy, self.issuer_keys)
-        self._store = open_box_store(location, postgres=postgres)
+        self._store = open_box_store(location, postgres=postgres, sqlite=sqlite)
         try:
             self._bind_store()
         except BaseException:

@@ -17,7 +17,7 @@ from degcore.board.cast import CastBallot
 from degcore.board.log import GENESIS, LogEntry
 from degcore.board.store import BoxStore, open_box_store
 from degcore.errors import InvalidInput
-from degcore.storage import PostgresOptions, StoreService
+from degcore.storage import PostgresOptions, SqliteOptions, StoreService
 
 __all__ = ["BoxReader"]
 
@@ -34,10 +34,15 @@ class BoxReader(StoreService):
     _store: BoxStore
 
     def __init__(
-        self, location: str | Path, context: ElectionContext, *, postgres: PostgresOptions | None = None
+        self,
+        location: str | Path,
+        context: ElectionContext,
+        *,
+        postgres: PostgresOptions | None = None,
+        sqlite: SqliteOptions | None = None,
     ) -> None:
         self.context = context
-        self._store = open_box_store(location, postgres=postgres)
+        self._store = open_box_store(location, postgres=postgres, sqlite=sqlite)
         rows = self._store.read("SELECT value FROM state WHERE key = 'election'")
         if not rows or rows[0][0] != context.base_hash.hex():
             self._store.close()

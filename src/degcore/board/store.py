@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from degcore.storage import Database, PostgresOptions, Transaction, open_database
+from degcore.storage import Database, PostgresOptions, SqliteOptions, Transaction, open_database
 
 __all__ = ["BoxStore", "Transaction", "open_box_store"]
 
@@ -54,6 +54,10 @@ CREATE TABLE IF NOT EXISTS state (
 BoxStore = Database
 
 
-def open_box_store(location: str | Path, *, postgres: PostgresOptions | None = None) -> BoxStore:
+def open_box_store(
+    location: str | Path, *, postgres: PostgresOptions | None = None, sqlite: SqliteOptions | None = None
+) -> BoxStore:
     """The box's store: ``postgresql://…``, ``sqlite:///path`` or a plain path (parsed strictly)."""
-    return open_database(location, "ballot box", schema=_SCHEMA, lock_tables=("log",), postgres=postgres)
+    return open_database(
+        location, "ballot box", schema=_SCHEMA, lock_tables=("log",), postgres=postgres, sqlite=sqlite
+    )

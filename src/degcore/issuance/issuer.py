@@ -49,7 +49,7 @@ from degcore.issuance import rsabssa
 from degcore.issuance.eligibility import EligibilityOracle
 from degcore.issuance.enrollment import check_request_signature
 from degcore.issuance.log import ISSUANCE_TAG, IssuanceReceipt, close_payload, coarsen, issued_payload
-from degcore.storage import Database, StoreService, Transaction, open_database
+from degcore.storage import Database, PostgresOptions, SqliteOptions, StoreService, Transaction, open_database
 
 __all__ = [
     "DEFAULT_GRANULARITY",
@@ -97,7 +97,10 @@ _ENTRY_COLUMNS = "log.position, log.kind, log.payload, log.at, log.prev, log.has
 
 
 class Issuer(StoreService):
-    """Issues at most one blind-signed credential per voter, inside a window, and logs each one."""
+    """Issues at most one blind-signed credential per voter, inside a window, and logs each one.
+
+    ``postgres`` and ``sqlite`` are the store engine's options (time bounds; docs/deployment.md).
+    """
 
     def __init__(
         self,
@@ -109,6 +112,8 @@ class Issuer(StoreService):
         log_key: SigningKey,
         window: tuple[datetime, datetime],
         granularity: timedelta = DEFAULT_GRANULARITY,
+        postgres: PostgresOptions | None = None,
+        sqlite: SqliteOptions | None = None,
     ) -> None:
         self.election_id = check_id(election_id, "election_id")
         if not keys:
@@ -133,7 +138,7 @@ class Issuer(StoreService):
         self._eligibility = eligibility
         self._log_key = log_key
         self._store: Database = open_database(
-            location, "issuance store", schema=_SCHEMA, lock_tables=("log",)
+            location, "issuance store", schema=_SCHEMA, lock_tables=("log",), postgres=postgres, sqlite=sqlite
         )
         with self._store.write() as tx:
             for name, value in (("election", self.election_id), ("log_key", self.log_public_key.hex())):

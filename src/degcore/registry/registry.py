@@ -58,7 +58,7 @@ from degcore.registry.publish import Publishing
 from degcore.registry.schedule import require_aware
 from degcore.registry.status import TRANSITIONS, RejectionReason, Status
 from degcore.registry.store import ACTIVE_SQL, open_store
-from degcore.storage import StoreService, Transaction
+from degcore.storage import PostgresOptions, SqliteOptions, StoreService, Transaction
 
 __all__ = ["CONSENT_KINDS", "Application", "ElectionSettings", "Registry", "StatusChanged", "Transition"]
 
@@ -85,6 +85,8 @@ class Registry(Publishing, StoreService):
     ``code_key`` (≥ 32 random bytes) keys the one-time codes; ``signing_key`` (Ed25519) is the
     registry's own: it signs the audit head, the frozen remote list and its counts, and its
     public half (:attr:`public_key`) is published. Both live outside the database.
+    ``postgres`` and ``sqlite`` are the store engine's options (time bounds; docs/deployment.md):
+    a process importing a large voter list in one operation passes a larger ``operation_timeout``.
     """
 
     def __init__(
@@ -95,6 +97,8 @@ class Registry(Publishing, StoreService):
         code_key: bytes,
         signing_key: SigningKey,
         on_event: Callable[[StatusChanged], None] | None = None,
+        postgres: PostgresOptions | None = None,
+        sqlite: SqliteOptions | None = None,
     ) -> None:
         codes.code_mac(code_key, "", "")  # checks the key length
         if not isinstance(signing_key, SigningKey):
@@ -104,7 +108,7 @@ class Registry(Publishing, StoreService):
         self._signing_key = signing_key
         self._on_event = on_event
         self._events: list[StatusChanged] = []
-        self._store = open_store(path)
+        self._store = open_store(path, postgres=postgres, sqlite=sqlite)
 
     # --- plumbing -------------------------------------------------------------------------
     def _run(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from degcore.registry.status import ACTIVE_STATES
-from degcore.storage import Database, open_database
+from degcore.storage import Database, PostgresOptions, SqliteOptions, open_database
 
 __all__ = ["ACTIVE_SQL", "open_store"]
 
@@ -145,10 +145,14 @@ CREATE TABLE IF NOT EXISTS aggregates (
 """
 
 
-def open_store(location: str | Path) -> Database:
+def open_store(
+    location: str | Path, *, postgres: PostgresOptions | None = None, sqlite: SqliteOptions | None = None
+) -> Database:
     """Open the registry's store (a SQLite path or a ``postgresql://`` URL), creating its tables.
 
     On PostgreSQL every write transaction locks the audit table: each operation appends to the
     audit chain, so the operations are serialised exactly as SQLite's write lock serialises them.
     """
-    return open_database(location, "registry store", schema=SCHEMA, lock_tables=("audit",))
+    return open_database(
+        location, "registry store", schema=SCHEMA, lock_tables=("audit",), postgres=postgres, sqlite=sqlite
+    )

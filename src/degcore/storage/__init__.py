@@ -10,7 +10,7 @@ docs/deployment.md §1. :mod:`degcore.storage.sqlite` is the SQLite engine
 :mod:`degcore.storage.base` holds the protocols every engine implements.
 
 PostgreSQL (:mod:`degcore.storage.postgres`) takes :class:`PostgresOptions`: timeouts, pool size
-and how it reconnects.
+and how it reconnects; SQLite takes :class:`SqliteOptions`: how long a writer waits for the lock.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Literal
 from degcore.errors import InvalidInput
 from degcore.storage.base import Database, StoreService, Transaction
 from degcore.storage.postgres import PostgresDatabase, PostgresOptions, postgres_schema
-from degcore.storage.sqlite import SqliteDatabase, connect, immediate
+from degcore.storage.sqlite import SqliteDatabase, SqliteOptions, connect, immediate
 
 __all__ = [
     "Database",
@@ -32,6 +32,7 @@ __all__ = [
     "PostgresDatabase",
     "PostgresOptions",
     "SqliteDatabase",
+    "SqliteOptions",
     "StoreService",
     "Transaction",
     "connect",
@@ -84,12 +85,13 @@ def open_database(
     schema: str,
     lock_tables: Sequence[str],
     postgres: PostgresOptions | None = None,
+    sqlite: SqliteOptions | None = None,
 ) -> Database:
-    """The store a location names (:func:`parse_location`); ``postgres`` applies to PostgreSQL only.
+    """The store a location names (:func:`parse_location`) with the options of its engine.
 
     ``schema`` is written for SQLite; PostgreSQL gets :func:`postgres_schema` of it.
     """
     parsed = parse_location(location, what)
     if parsed.engine == "postgresql":
         return PostgresDatabase(parsed.target, what, postgres_schema(schema), lock_tables, postgres)
-    return SqliteDatabase(parsed.target, what, schema)
+    return SqliteDatabase(parsed.target, what, schema, sqlite)

@@ -13,24 +13,39 @@ import sqlite3
 import time
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from degcore.errors import StorageError
+from degcore.errors import InvalidInput, StorageError
 from degcore.storage.base import Transaction
 
-__all__ = ["LOCK_TIMEOUT", "SqliteDatabase", "connect", "immediate"]
+__all__ = ["LOCK_TIMEOUT", "SqliteDatabase", "SqliteOptions", "connect", "immediate"]
 
 
-#: Seconds a writer waits for the lock before giving up (busy timeout).
-LOCK_TIMEOUT = 60
+#: Default seconds a writer waits for another's write lock before it fails (SQLite's busy timeout).
+LOCK_TIMEOUT = 60.0
 
 
-def connect(path: str | Path, what: str) -> sqlite3.Connection:
+@dataclass(frozen=True, slots=True)
+class SqliteOptions:
+    """How long an operation on a SQLite store may wait for the file's write lock (docs/deployment.md)."""
+
+    #: Seconds a writer waits while another process holds the write lock, then fails with
+    #: StorageError ("database is locked"); the same bound covers switching a new file to WAL.
+    lock_timeout: float = LOCK_TIMEOUT
+
+    def __post_init__(self) -> None:
+        if not 0.1 <= self.lock_timeout <= 86_400:
+            raise InvalidInput("SqliteOptions: lock_timeout must be between 0.1 s and a day")
+
+
+def connect(path: str | Path, what: str, options: SqliteOptions | None = None) -> sqlite3.Connection:
     """Open (creating if needed) the SQLite file at ``path``; ``what`` names the store in errors."""
+    lock_timeout = (options or SqliteOptions()).lock_timeout
     try:
-        conn = sqlite3.connect(str(path), timeout=LOCK_TIMEOUT, isolation_level=None, check_same_thread=False)
-        _wal(conn)
+        conn = sqlite3.connect(str(path), timeout=lock_timeout, isolation_level=None, check_same_thread=False)
+        _wal(conn, lock_timeout)
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         # Deleted personal data is overwritten, not left in free pages (retention, REQUIREMENTS R25).
@@ -40,9 +55,9 @@ def connect(path: str | Path, what: str) -> sqlite3.Connection:
         raise StorageError(f"cannot open the {what} at {path}: {exc}") from exc
 
 
-def _wal(conn: sqlite3.Connection) -> None:
+def _wal(conn: sqlite3.Connection, lock_timeout: float) -> None:
     """Switch to WAL; a new file opened by several processes at once makes all but one wait here."""
-    deadline = time.monotonic() + LOCK_TIMEOUT
+    deadline = time.monotonic() + lock_timeout
     while True:
         try:
             conn.execute("PRAGMA journal_mode=WAL")  # SQLite's busy handler does not cover this step
@@ -78,9 +93,11 @@ class SqliteDatabase:
     dialect = "sqlite"
     integrity_errors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
 
-    def __init__(self, path: str | Path, what: str, schema: str) -> None:
+    def __init__(
+        self, path: str | Path, what: str, schema: str, options: SqliteOptions | None = None
+    ) -> None:
         self.what = what
-        self._connection: sqlite3.Connection | None = connect(path, what)
+        self._connection: sqlite3.Connection | None = connect(path, what, options)
         with immediate(self._conn, f"creating the {what}") as conn:
             for statement in schema.split(";"):
                 if statement.strip():
