@@ -7,7 +7,8 @@ chunk through ``executor.submit`` and joins the results in order. ``executor`` i
 usable CPU, see :func:`worker_count`), :data:`SERIAL` runs inline, and a Dask
 ``Client.get_executor()`` runs on a cluster.
 
-Worker processes start with ``forkserver`` where the platform has it, else ``spawn``, never a bare
+Worker processes start with ``forkserver`` where the platform has it (and the temporary folder's
+path is short enough for its socket), else ``spawn``, never a bare
 ``fork()`` of a caller that may hold threads and locks. They import the degcore modules their
 parent had imported, so a group is found by name on either side (``degcore.groups.base`` pickles
 an element as its group and canonical bytes; a worker never re-checks membership of what its
@@ -28,6 +29,7 @@ import math
 import multiprocessing
 import os
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -139,11 +141,19 @@ def _ratio(fields: list[str]) -> list[float]:
     return [quota / period] if quota > 0 and period > 0 else []
 
 
+# The fork server listens on an AF_UNIX socket at TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX; Linux
+# takes at most 107 bytes of socket path, so a long TMPDIR would make every pool fail to start.
+_SOCKET_PATH_MAX = 107
+_FORKSERVER_SUFFIX = len("/pymp-xxxxxxxx/listener-xxxxxxxx")
+
+
 def mp_context() -> BaseContext:
-    """The multiprocessing context of degcore's pools: ``forkserver`` where available, else ``spawn``."""
+    """The multiprocessing context of degcore's pools: ``forkserver`` where it can run, else ``spawn``."""
     # fork() copies a parent's threads' locks mid-use (Python 3.12 warns, 3.14 stops defaulting to it).
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method)
+    forkserver = "forkserver" in multiprocessing.get_all_start_methods()
+    if forkserver and len(os.fsencode(tempfile.gettempdir())) + _FORKSERVER_SUFFIX > _SOCKET_PATH_MAX:
+        forkserver = False  # spawn needs no socket: slower to start workers, but it works
+    return multiprocessing.get_context("forkserver" if forkserver else "spawn")
 
 
 def _start_worker(names: Sequence[str]) -> None:

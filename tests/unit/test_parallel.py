@@ -228,3 +228,19 @@ def test_a_program_read_from_standard_input_runs_serially() -> None:
         check=False,
     )
     assert done.stdout.split() == [str(sum(i * i for i in range(200)))], done.stderr
+
+
+def test_a_long_temporary_folder_path_still_runs_a_pool(tmp_path: Path) -> None:
+    # The fork server's socket would not fit in AF_UNIX's 107 bytes under this folder.
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    guarded = tmp_path / "guarded.py"
+    body = "".join(f"    {line}\n" for line in _UNGUARDED.strip().splitlines())
+    guarded.write_text(f'if __name__ == "__main__":\n{body}')
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo), WORKERS_ENV: "2", "TMPDIR": str(deep)}
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, str(guarded)], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert done.stdout.split() == [str(sum(i * i for i in range(200)))], done.stderr
+    assert list(deep.iterdir()) == []  # and nothing left there
