@@ -4,6 +4,8 @@
 if ``DEGCORE_POSTGRES_URL`` is set, against PostgreSQL (a fresh schema per run), and prints
 accepted ballots/s, p50/p99 latency per cast, and how each cast's time splits between the checks
 (credential, signature, proofs) and storage (the transaction with its fsync and log signature).
+Each run also prints the mean time per cast in each tenth of the run, so a store whose casts slow
+down as the log grows shows it (``python -m benchmarks.load_box 50000 1 2 4`` for docs/performance.md).
 ``python -m benchmarks.load_box --faults [BALLOTS]`` runs the fault runs of
 ``benchmarks/_box_faults.py`` (clients SIGKILLed on SQLite; a PostgreSQL server of its own
 crashed twice while clients cast) and checks that every receipt and every committed ballot
@@ -50,6 +52,9 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     check_share: float
+    #: Mean milliseconds per cast in each tenth of the run (each client's casts in order): how the
+    #: time per cast grows with the log.
+    tenths_ms: tuple[float, ...] = ()
 
     def line(self) -> str:
         """A row of the report."""
@@ -166,12 +171,21 @@ def run(
             p.join()
         if check_integrity:
             _check_integrity(location, context, keys, len(casts) - sum(r for _, _, r in results))  # type: ignore[arg-type]
+    tenths_ms = tuple(
+        1000
+        * statistics.fmean(
+            x for lat, _, _ in results for x in lat[k * len(lat) // 10 : (k + 1) * len(lat) // 10]
+        )
+        for k in range(10)
+    )
     latencies = sorted(x for lat, _, _ in results for x in lat)
     total = sum(latencies)
     checking = sum(c for _, c, _ in results)
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
     p50 = statistics.median(latencies)
-    return LoadResult(store, processes, len(casts), seconds, 1000 * p50, 1000 * p99, checking / total)
+    return LoadResult(
+        store, processes, len(casts), seconds, 1000 * p50, 1000 * p99, checking / total, tenths_ms
+    )
 
 
 def prepare(ballots: int, reuse_every: int = 0) -> tuple[ElectionContext, bytes, list[str]]:
@@ -197,6 +211,8 @@ def main(ballots: int = 2000, process_counts: tuple[int, ...] = (1, 2, 4, 8)) ->
         for n in process_counts:
             result = run(store, n, casts, context, pem)
             print(result.line(), flush=True)
+            tenths = " ".join(f"{ms:.2f}" for ms in result.tenths_ms)
+            print(f"{'':<11}ms per cast by tenth of the log: {tenths}", flush=True)
             results.append(result)
     return results
 
@@ -230,4 +246,5 @@ if __name__ == "__main__":
     elif len(sys.argv) > 1 and sys.argv[1] == "--faults":
         faults(int(sys.argv[2]) if len(sys.argv) > 2 else 2000)
     else:
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+        counts = tuple(int(n) for n in sys.argv[2:]) or (1, 2, 4, 8)
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000, counts)
