@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 
 from degcore.ballot import ElectionContext, EncryptedBallot
 from degcore.board.cast import CastBallot
@@ -78,8 +79,13 @@ def _without(
     return out
 
 
-def check_mixnet(
-    reader: RecordReader, report: Report, context: ElectionContext, facts: LogFacts, counted: dict[int, str]
+def check_mixnet(  # noqa: PLR0917 - the record, the report, the context, what the log gave
+    reader: RecordReader,
+    report: Report,
+    context: ElectionContext,
+    facts: LogFacts,
+    counted: dict[int, str],
+    executor: Executor | None = None,
 ) -> Mixed:
     """V12 and V13: each contest's cascade, signed stage by stage by its servers, then its partials."""
     report.checks_run.update({"V12", "V13"})
@@ -107,7 +113,11 @@ def check_mixnet(
                 for stage, server in zip(stages, cascade, strict=True):
                     stage.verify(server)
                 verify_cascade(
-                    context.public_key, rows, [s.stage for s in stages], contest_base(context, contest_id)
+                    context.public_key,
+                    rows,
+                    [s.stage for s in stages],
+                    contest_base(context, contest_id),
+                    executor=executor,
                 )
                 last = stages[-1].stage.rows
             except DegcoreError as exc:
@@ -116,7 +126,8 @@ def check_mixnet(
                 continue
         config = context.ceremony.config
         partials = _read_partials(report.check("V13"), reader.mix_partial_files(config, contest_id))
-        mixed[contest_id] = (last, _mix_partials(report.check("V13"), context, contest_id, last, partials))
+        accepted = _mix_partials(report.check("V13"), context, contest_id, last, partials, executor)
+        mixed[contest_id] = (last, accepted)
     return mixed
 
 
@@ -134,16 +145,17 @@ def _read_partials(
     return good
 
 
-def _mix_partials(
+def _mix_partials(  # noqa: PLR0917 - private, called once
     check: CheckResult,
     context: ElectionContext,
     contest_id: str,
     rows: Sequence[Row],
     partials: list[PartialDecryption],
+    executor: Executor | None,
 ) -> list[PartialDecryption]:
     if not rows:
         return partials
-    session = ThresholdDecryption(context, context.ceremony, flatten(rows))
+    session = ThresholdDecryption(context, context.ceremony, flatten(rows), executor=executor)
     return _accepted(session, partials, lambda trustee, why: check.fail(f"{contest_id}/{trustee}", why))
 
 
@@ -161,14 +173,19 @@ def _accepted(
     return good
 
 
-def check_decryption(
-    reader: RecordReader, report: Report, context: ElectionContext, tally: EncryptedTally, mixed: Mixed
+def check_decryption(  # noqa: PLR0917 - the record, the report, the context, what was checked before
+    reader: RecordReader,
+    report: Report,
+    context: ElectionContext,
+    tally: EncryptedTally,
+    mixed: Mixed,
+    executor: Executor | None = None,
 ) -> None:
     """V10 and V11: the tally's partials, then the result recomputed from the accepted ones."""
     report.checks_run.update({"V10", "V11"})
     v10, v11 = report.check("V10"), report.check("V11")
     partials = _read_partials(v10, reader.partial_files(context.ceremony.config))
-    session = ThresholdDecryption(context, context.ceremony, tally.ciphertexts())
+    session = ThresholdDecryption(context, context.ceremony, tally.ciphertexts(), executor=executor)
     good = _accepted(session, partials, v10.fail)
     v11.items = len(tally.ciphertexts()) + sum(len(rows) for rows, _ in mixed.values())
     try:
@@ -177,7 +194,7 @@ def check_decryption(
         v11.fail(layout.RESULT, str(exc))
         return
     try:
-        recomputed = decrypt_tally(context, tally, good, mixed=mixed).to_json()
+        recomputed = decrypt_tally(context, tally, good, mixed=mixed, executor=executor).to_json()
     except DegcoreError as exc:
         v11.fail("result", str(exc))
         return

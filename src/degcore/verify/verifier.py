@@ -164,11 +164,11 @@ def _run(
     if not wanted("V10", "V11", "V12", "V13"):
         return
     report.current = "V12"
-    mixed = check_mixnet(reader, report, context, facts, counted)
+    mixed = check_mixnet(reader, report, context, facts, counted, executor)
     if not wanted("V10", "V11"):
         return
     report.current = "V10"
-    check_decryption(reader, report, context, tally, mixed)
+    check_decryption(reader, report, context, tally, mixed, executor)
 
 
 def _parties(  # noqa: PLR0917 - the record, the report, the setup, then what to run
