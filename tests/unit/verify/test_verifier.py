@@ -15,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.signing import SigningKey
 
+from degcore import parallel
 from degcore.cli import main
 from degcore.demo import run_demo
 from degcore.encoding import canonical_json
@@ -306,3 +307,16 @@ def test_v11_a_changed_anonymous_ballot(record: Path) -> None:
 
     _edit_json(record, layout.RESULT, flip)
     _assert_only(_verify(record), {"V11": "anonymous_ballots"})
+
+
+def test_every_phase_runs_on_the_executor_it_is_given(honest: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given an executor, no check falls back to the default pool (``--workers 1``, a Dask cluster)."""
+
+    def no_default_pool() -> None:
+        raise AssertionError("a check asked for the default process pool")
+
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 0)  # even the smallest map would use it
+    monkeypatch.setattr(parallel, "default_executor", no_default_pool)
+    report = _verify(honest)
+    assert report.ok, report.to_text()
+    assert {"V10", "V11", "V12", "V13"} <= report.checks_run
