@@ -47,10 +47,13 @@ __all__ = [
     "SerialExecutor",
     "dask_executor",
     "default_executor",
+    "executor_workers",
+    "is_serial",
     "map_chunks",
     "mp_context",
     "per_chunk",
     "process_pool",
+    "resolve_executor",
     "shutdown_default_pool",
     "worker_count",
 ]
@@ -213,6 +216,25 @@ def default_executor() -> Executor:
         return _pool[0]
 
 
+def resolve_executor(executor: Executor | None, items: int) -> Executor:
+    """``executor``; for ``None``, the default one, or :data:`SERIAL` for work of fewer items than pays."""
+    if executor is not None:
+        return executor
+    return SERIAL if items < MIN_PARALLEL_ITEMS else default_executor()
+
+
+def is_serial(executor: Executor) -> bool:
+    """True when ``executor`` runs its tasks inline (nothing gained by splitting work for it)."""
+    return isinstance(executor, SerialExecutor)
+
+
+def executor_workers(executor: Executor) -> int:
+    """How many tasks ``executor`` runs at once: 1 inline, a pool's size, else :func:`worker_count`."""
+    if is_serial(executor):
+        return 1
+    return int(getattr(executor, "_max_workers", 0) or worker_count())
+
+
 def shutdown_default_pool() -> None:
     """Stop the shared pool's workers now (the next parallel map starts a new pool)."""
     with _pool_lock:
@@ -230,11 +252,10 @@ def _broken(executor: Executor, exc: BrokenProcessPool) -> BrokenProcessPool:
 
 
 def _plan(items: Sequence[T], executor: Executor | None, chunk_size: int | None) -> tuple[Executor, int]:
-    if executor is None:
-        executor = SERIAL if len(items) < MIN_PARALLEL_ITEMS else default_executor()
+    executor = resolve_executor(executor, len(items))
     if chunk_size is None:
         # Four chunks per worker balance uneven workers without drowning in round trips.
-        workers = 1 if isinstance(executor, SerialExecutor) else worker_count()
+        workers = executor_workers(executor)
         chunk_size = max(1, -(-len(items) // (4 * workers)))
     return executor, chunk_size
 

@@ -30,14 +30,16 @@ from degcore.encoding import canonical_json, from_rfc3339, parse_canonical
 from degcore.errors import DegcoreError
 from degcore.groups import Element
 from degcore.hashing import sha256
-from degcore.parallel import per_chunk
+from degcore.parallel import executor_workers, per_chunk, resolve_executor
 from degcore.tally.aggregate import Columns, TallyKey, multiply_into
 
 __all__ = ["LogFacts", "LogLine", "scan_log"]
 
-#: Lines per worker task, and tasks per batch held by the parent.
+#: Most lines per worker task, and tasks per batch held by the parent.
 CHUNK = 512
 BATCH = 16
+#: Fewest lines per task on a pool: below this the batch of proofs is too small to pay a round trip.
+MIN_CHUNK = 32
 
 Problem = Callable[[str, str, str], None]  # (check id, item, reason)
 Products = dict[TallyKey, list[Element]]
@@ -194,7 +196,11 @@ def scan_log(
     work = functools.partial(_check_chunk, context, issuer_pems, box_key)
     prev, position = GENESIS, 1
     for batch in _batches(iter(lines), CHUNK * BATCH):
-        for chunk_facts, products in per_chunk(work, batch, executor=executor, chunk_size=CHUNK):
+        pool = resolve_executor(executor, len(batch))
+        workers = executor_workers(pool)
+        # A short log (or its last batch) in at least two tasks per worker, so none sits idle.
+        size = CHUNK if workers == 1 else max(MIN_CHUNK, min(CHUNK, -(-len(batch) // (2 * workers))))
+        for chunk_facts, products in per_chunk(work, batch, executor=pool, chunk_size=size):
             for key, values in products.items():
                 multiply_into(context.group, facts.products, key, values)
             for line in chunk_facts:
