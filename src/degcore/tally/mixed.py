@@ -134,21 +134,40 @@ def contest_base(context: ElectionContext, contest_id: str) -> bytes:
     return sha256(b"degcore/4/mix-contest", context.base_hash, contest_id.encode())
 
 
+def checked_session(
+    context: ElectionContext,
+    ciphertexts: Sequence[Ciphertext],
+    partials: Sequence[PartialDecryption] | ThresholdDecryption,
+    executor: Executor | None,
+) -> ThresholdDecryption:
+    """A decryption session of ``ciphertexts`` holding ``partials``, each checked once."""
+    if isinstance(partials, ThresholdDecryption):
+        if not partials.holds(ciphertexts):
+            raise InvalidInput("the checked decryption session is of other ciphertexts")
+        return partials
+    session = ThresholdDecryption(context, context.ceremony, ciphertexts, executor=executor)
+    for partial in partials:
+        session.add(partial)
+    return session
+
+
 def decrypt_rows(
     context: ElectionContext,
     contest_id: str,
     rows: Sequence[Row],
-    partials: Sequence[PartialDecryption],
+    partials: Sequence[PartialDecryption] | ThresholdDecryption,
     *,
     executor: Executor | None = None,
 ) -> list[tuple[int, ...]]:
-    """Check the partial decryptions of the flattened rows, combine them and read each anonymous ballot."""
+    """Check the partial decryptions of the flattened rows, combine them and read each anonymous ballot.
+
+    ``partials`` may instead be a session of these rows whose partials were checked already (the
+    verifier's V13), so that no proof is checked twice.
+    """
     if not rows:
         return []
     contest = context.manifest.contest(contest_id)
-    session = ThresholdDecryption(context, context.ceremony, flatten(rows), executor=executor)
-    for partial in partials:
-        session.add(partial)
+    session = checked_session(context, flatten(rows), partials, executor)
     values = []
     for i, element in enumerate(session.combine()):
         try:

@@ -12,7 +12,7 @@ from degcore.encoding import JsonValue, record_header
 from degcore.errors import VerificationFailed
 from degcore.mixnet import Row
 from degcore.tally.aggregate import EncryptedTally
-from degcore.tally.mixed import decrypt_rows
+from degcore.tally.mixed import checked_session, decrypt_rows
 from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption
 
 __all__ = ["Result", "decrypt_tally"]
@@ -50,18 +50,19 @@ class Result:
 def decrypt_tally(
     context: ElectionContext,
     tally: EncryptedTally,
-    partials: Sequence[PartialDecryption],
+    partials: Sequence[PartialDecryption] | ThresholdDecryption,
     *,
-    mixed: Mapping[str, tuple[Sequence[Row], Sequence[PartialDecryption]]] | None = None,
+    mixed: Mapping[str, tuple[Sequence[Row], Sequence[PartialDecryption] | ThresholdDecryption]]
+    | None = None,
     executor: Executor | None = None,
 ) -> Result:
     """Check every partial (a bad one raises naming its trustee), combine t of them, take discrete logs.
 
-    Raises RuleViolation(not_enough_trustees) if fewer than t valid partials are given.
+    A :class:`ThresholdDecryption` in place of a list of partials is a session of the same
+    ciphertexts whose partials were checked already (the verifier's V10 and V13): they are not
+    checked again. Raises RuleViolation(not_enough_trustees) if fewer than t valid partials are given.
     """
-    session = ThresholdDecryption(context, context.ceremony, tally.ciphertexts(), executor=executor)
-    for partial in partials:
-        session.add(partial)
+    session = checked_session(context, tally.ciphertexts(), partials, executor)
     plain = session.combine()
     manifest = context.manifest
     by_style: dict[str, Counts] = {}
@@ -96,5 +97,5 @@ def decrypt_tally(
         options = [o.option_id for o in manifest.contest(contest_id).options]
         totals[contest_id] = {o: sum(row[i] for row in decoded) for i, o in enumerate(options)}
     used = session.present[: context.ceremony.config.threshold]
-    proofs = tuple(p for p in partials if p.trustee_id in used)
+    proofs = tuple(p for p in session.accepted if p.trustee_id in used)
     return Result(totals, by_style, by_district, dict(tally.ballots), used, proofs, anonymous)

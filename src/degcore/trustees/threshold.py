@@ -283,6 +283,15 @@ class ThresholdDecryption:
         """The trustees whose partials were accepted, in roster order."""
         return tuple(t for t in self.result.qualified if t in self._accepted)
 
+    @property
+    def accepted(self) -> tuple[PartialDecryption, ...]:
+        """The accepted partials (every proof checked), in roster order."""
+        return tuple(self._accepted[t] for t in self.present)
+
+    def holds(self, ciphertexts: Sequence[Ciphertext]) -> bool:
+        """Whether this session decrypts exactly ``ciphertexts``, in this order."""
+        return self.ciphertexts == tuple(ciphertexts)
+
     def add(self, partial: PartialDecryption) -> None:
         """Check every proof of ``partial``; accept it, or raise naming the trustee and the ciphertexts."""
         who = partial.trustee_id

@@ -29,7 +29,8 @@ from degcore.verify.report import CheckResult, Report
 
 __all__ = ["Mixed", "check_aggregation", "check_decryption", "check_mixnet"]
 
-Mixed = dict[str, tuple[Sequence[Row], list[PartialDecryption]]]
+#: Per mix-net contest: the rows the cascade output, and the session of their accepted partials.
+Mixed = dict[str, tuple[Sequence[Row], ThresholdDecryption | list[PartialDecryption]]]
 _RESULT_KEYS = ("totals", "by_style", "by_district", "ballots", "trustees", "anonymous_ballots")
 
 
@@ -152,25 +153,23 @@ def _mix_partials(  # noqa: PLR0917 - private, called once
     rows: Sequence[Row],
     partials: list[PartialDecryption],
     executor: Executor | None,
-) -> list[PartialDecryption]:
+) -> ThresholdDecryption | list[PartialDecryption]:
     if not rows:
         return partials
     session = ThresholdDecryption(context, context.ceremony, flatten(rows), executor=executor)
-    return _accepted(session, partials, lambda trustee, why: check.fail(f"{contest_id}/{trustee}", why))
+    _accept(session, partials, lambda trustee, why: check.fail(f"{contest_id}/{trustee}", why))
+    return session
 
 
-def _accepted(
+def _accept(
     session: ThresholdDecryption, partials: list[PartialDecryption], fail: Callable[[str, str], None]
-) -> list[PartialDecryption]:
-    """The partials whose every proof holds; each other one is reported through ``fail``."""
-    good = []
+) -> None:
+    """Add each partial whose every proof holds to ``session``; report each other one through ``fail``."""
     for partial in partials:
         try:
             session.add(partial)
-            good.append(partial)
         except DegcoreError as exc:
             fail(partial.trustee_id, str(exc))
-    return good
 
 
 def check_decryption(  # noqa: PLR0917 - the record, the report, the context, what was checked before
@@ -186,7 +185,7 @@ def check_decryption(  # noqa: PLR0917 - the record, the report, the context, wh
     v10, v11 = report.check("V10"), report.check("V11")
     partials = _read_partials(v10, reader.partial_files(context.ceremony.config))
     session = ThresholdDecryption(context, context.ceremony, tally.ciphertexts(), executor=executor)
-    good = _accepted(session, partials, v10.fail)
+    _accept(session, partials, v10.fail)
     v11.items = len(tally.ciphertexts()) + sum(len(rows) for rows, _ in mixed.values())
     try:
         published = reader.result()
@@ -194,7 +193,8 @@ def check_decryption(  # noqa: PLR0917 - the record, the report, the context, wh
         v11.fail(layout.RESULT, str(exc))
         return
     try:
-        recomputed = decrypt_tally(context, tally, good, mixed=mixed, executor=executor).to_json()
+        # The sessions hold the partials V10 and V13 accepted: no proof is checked a second time.
+        recomputed = decrypt_tally(context, tally, session, mixed=mixed, executor=executor).to_json()
     except DegcoreError as exc:
         v11.fail("result", str(exc))
         return
