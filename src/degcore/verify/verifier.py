@@ -10,7 +10,7 @@ Ballot checks run on ``executor`` (default: a process pool over all cores; a Das
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -21,10 +21,11 @@ from degcore.ballot.cosign import fingerprints
 from degcore.board.cast import Policy
 from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
 from degcore.issuance import rsabssa
+from degcore.parallel import is_serial, resolve_executor
 from degcore.record import Limits, RecordReader, layout
 from degcore.trustees.dkg import CeremonyConfig, CeremonyResult, check_commitments, finalize
 from degcore.trustees.signing import SignedMessage, verify_message
-from degcore.verify.ballots import LogFacts, scan_log
+from degcore.verify.ballots import LogFacts, Problem, scan_log
 from degcore.verify.report import CheckResult, Outcome, Report, with_dependencies
 from degcore.verify.tally_checks import check_aggregation, check_decryption, check_mixnet
 from degcore.verify.trust import (
@@ -121,6 +122,8 @@ def _run(
         check_index(report.check("V1"), index, manifest)
     setup = context.setup
     assert setup is not None  # noqa: S101 - _parameters always reads the setup
+    log_lines = _stream_lines(index, layout.LOG)
+    ahead = _scan_ahead(reader, report, context, executor, advance, log_lines) if wanted("V5") else None
     if wanted("V14"):
         _start(report, "V14")
         check_setup(reader, report.check("V14"), context, config)
@@ -136,19 +139,11 @@ def _run(
             check_voter_authorised(report.check("V18"), setup, issuance)
     if not wanted("V4"):
         return
-    pems = _issuer_keys(report, setup)
+    # In order when no pool scans ahead: V4 now, the scan when finish() is called.
+    ahead = ahead or _prepare_scan(reader, report, context, executor, advance, ahead=False)
     if not wanted("V5"):
         return
-    _start(report, "V5")
-    facts = scan_log(
-        context,
-        pems,
-        setup.box_key,
-        reader.lines(layout.LOG),
-        _problem(report),
-        executor=executor,
-        advance=advance,
-    )
+    facts = ahead.finish(report)
     counted = _uniqueness(report, facts, setup.box_policy)
     _close_and_challenges(report, facts, counted, context)
     if issuance is not None and wanted("V16"):
@@ -169,6 +164,90 @@ def _run(
         return
     report.current = "V10"
     check_decryption(reader, report, context, tally, mixed, executor)
+
+
+class _ScanAhead:
+    """The log scan (V5–V8) started early on a thread whose only job is to feed the worker pool.
+
+    With a pool the parent otherwise waits while the workers check ballots, and the workers wait
+    while the parent checks the index, the ceremony and the issuance log; run side by side, both
+    cores stay busy. Problems are held and reported in order when the scan is joined.
+    """
+
+    def __init__(
+        self, pems: dict[str, bytes] | _Skip, run: Callable[[Problem], LogFacts] | None, *, ahead: bool
+    ) -> None:
+        self._pems = pems
+        self._run = run
+        self._problems: list[tuple[str, str, str]] = []
+        self._thread: ThreadPoolExecutor | None = None
+        self._future: Future[LogFacts] | None = None
+        if run is not None and ahead:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="degcore-scan")
+            self._future = self._thread.submit(run, lambda *problem: self._problems.append(problem))
+
+    def finish(self, report: Report) -> LogFacts:
+        """The scan's facts, its problems now in the report (raises as the scan did, or V4's skip)."""
+        _start(report, "V4")
+        if isinstance(self._pems, _Skip):
+            raise self._pems
+        _start(report, "V5")
+        assert self._run is not None  # noqa: S101 - set with the pems
+        if self._future is None:
+            return self._run(_problem(report))
+        assert self._thread is not None  # noqa: S101 - set with the future
+        try:
+            return self._future.result()
+        finally:
+            self._thread.shutdown()
+            problem = _problem(report)
+            for item in self._problems:
+                problem(*item)
+
+
+def _stream_lines(index: dict[str, object] | None, name: str) -> int:
+    """How many lines the index says stream ``name`` has (0 if unknown)."""
+    lines = index.get("lines") if index is not None else None
+    count = lines.get(name) if isinstance(lines, dict) else None
+    return count if type(count) is int else 0
+
+
+def _scan_ahead(  # noqa: PLR0917 - the record, the report, the context, how to run, the log's size
+    reader: RecordReader,
+    report: Report,
+    context: ElectionContext,
+    executor: Executor | None,
+    advance: Callable[[int], object] | None,
+    log_lines: int,
+) -> _ScanAhead | None:
+    """A scan started now when a worker pool will do it (None: scan in order, as on one core)."""
+    if is_serial(executor or resolve_executor(None, log_lines)):
+        return None
+    return _prepare_scan(reader, report, context, executor, advance, ahead=True)
+
+
+def _prepare_scan(
+    reader: RecordReader,
+    report: Report,
+    context: ElectionContext,
+    executor: Executor | None,
+    advance: Callable[[int], object] | None,
+    *,
+    ahead: bool,
+) -> _ScanAhead:
+    setup = context.setup
+    assert setup is not None  # noqa: S101 - _parameters always reads the setup
+    try:
+        pems = _issuer_keys(report, setup)
+    except _Skip as skip:
+        return _ScanAhead(skip, None, ahead=False)
+    box_key = setup.box_key
+
+    def run(problem: Problem) -> LogFacts:
+        lines = reader.lines(layout.LOG)
+        return scan_log(context, pems, box_key, lines, problem, executor=executor, advance=advance)
+
+    return _ScanAhead(pems, run, ahead=ahead)
 
 
 def _parties(  # noqa: PLR0917 - the record, the report, the setup, then what to run

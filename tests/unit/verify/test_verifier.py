@@ -21,7 +21,7 @@ from degcore.demo import run_demo
 from degcore.encoding import canonical_json
 from degcore.groups import get_group
 from degcore.issuance import public_key_pem
-from degcore.parallel import SERIAL
+from degcore.parallel import SERIAL, process_pool
 from degcore.record import layout
 from degcore.verify import CATALOGUE, Outcome, Report, verify_record
 from tests.record_fixtures import (
@@ -320,3 +320,18 @@ def test_every_phase_runs_on_the_executor_it_is_given(honest: Path, monkeypatch:
     report = _verify(honest)
     assert report.ok, report.to_text()
     assert {"V10", "V11", "V12", "V13"} <= report.checks_run
+
+
+def test_a_pool_finds_exactly_what_one_core_finds(record: Path) -> None:
+    """With workers the log is scanned ahead, beside the other checks: the report must not change."""
+    entries = _log(record)
+    contest = entries[0]["payload"]["ballot"]["contests"][0]
+    proof = contest["proofs"][1]
+    contest["proofs"][1] = proof[:-2] + ("00" if proof[-2:] != "00" else "01")
+    entries[2]["signature"] = SigningKey.generate().sign(bytes.fromhex(entries[2]["hash"])).signature.hex()
+    _write_log(record, entries, resign=False)
+    serial = _verify(record)
+    _assert_only(serial, {"V5": "entry 3", "V6": "entry 1"})
+    with process_pool(2) as pool:
+        pooled = verify_record(record, executor=pool)
+    assert pooled.to_json() == serial.to_json()
