@@ -30,6 +30,7 @@ by the RFC 9496 §4.3.4 element derivation (libsodium ``from_hash``).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -42,11 +43,32 @@ from degcore.hashing import expand_message_xmd
 
 __all__ = ["NATIVE_BUILT", "Ristretto255", "native_module"]
 
-_built: ModuleType | None
-try:
-    from degcore.groups import _ristretto255 as _built
-except ImportError:  # the optional extension was not compiled (setup.py): the pure path serves
-    _built = None
+
+def _load_built() -> ModuleType | None:
+    """The compiled extension, or None if it was not built.
+
+    ``DEGCORE_NATIVE_MODULE=/path/to/_ristretto255.cpython-….so`` loads that build instead of the
+    installed one (CI's AddressSanitizer and UBSan build, .ci/sanitize.sh); a file that does not
+    load is an error then, never a silent fallback. (Whoever sets the environment can preload any
+    library anyway, so the variable grants nothing new.)
+    """
+    path = os.environ.get("DEGCORE_NATIVE_MODULE")
+    if path:
+        spec = importlib.util.spec_from_file_location("degcore.groups._ristretto255", path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"DEGCORE_NATIVE_MODULE={path} is not an extension module")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[spec.name] = module  # a later import of the name gets this build, not the other
+        return module
+    try:
+        from degcore.groups import _ristretto255  # noqa: PLC0415
+    except ImportError:  # the optional extension was not compiled (setup.py): the pure path serves
+        return None
+    return _ristretto255
+
+
+_built = _load_built()
 
 #: Whether the native extension was compiled and imports (whatever ``DEGCORE_NATIVE`` says).
 NATIVE_BUILT = _built is not None
