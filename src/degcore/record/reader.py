@@ -11,6 +11,7 @@ codecs of their types.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from collections.abc import Iterator
@@ -174,6 +175,44 @@ class RecordReader:
             )
         return read_record(obj, "record", {"election_id", "files", "lines", "signature"})
 
+    def check_complete(self, index: dict[str, object]) -> None:
+        """InvalidInput naming the first file the index lists that is missing or cut short.
+
+        A record copied while its writer was being killed (issue 27) is not a record that fails a
+        check but one that cannot be read: ``degcore verify`` exits 3 on it, naming the file and,
+        in a JSON Lines stream, the line. Cut short means: a stream whose last line has no
+        newline or that has fewer lines than the index counts, or a JSON file that does not
+        parse (truncated) and whose bytes are not the indexed ones. A complete file with other
+        bytes is left to the checks (V1 and the others: tampering, exit 1).
+        """
+        files, counts = index.get("files"), index.get("lines")
+        if not isinstance(files, dict):
+            return
+        counts = counts if isinstance(counts, dict) else {}
+        for name in sorted(files):
+            if not isinstance(name, str):
+                continue
+            if not os.path.lexists(self.path(name)):
+                raise InvalidInput(f"record file {name} is missing (the index lists it): an incomplete copy?")
+            path = self.regular(name)
+            if name.endswith(".jsonl"):
+                lines = self.file_hash_and_lines(name)[1]
+                size = path.stat().st_size
+                if size and _last_byte(path) != b"\n":
+                    raise InvalidInput(
+                        f"{name} line {lines + 1} is cut short (no newline at the end of the file)"
+                    )
+                expected = counts.get(name)
+                if isinstance(expected, int) and lines < expected:
+                    raise InvalidInput(
+                        f"{name} is cut short after line {lines}: the index counts {expected} lines"
+                    )
+            elif name.endswith(".json") and self.file_hash(name) != files[name]:
+                try:
+                    json.loads(self.raw(name))
+                except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+                    raise InvalidInput(f"record file {name} is cut short or is not JSON: {exc}") from None
+
     def record_sha256(self) -> str:
         """The SHA-256 of ``record.json``: one value that fixes every byte of the record."""
         return hashlib.sha256(self.raw(layout.INDEX)).hexdigest()
@@ -270,6 +309,12 @@ class RecordReader:
     def result(self) -> object:
         """``tally/result.json`` as published (compared with the recomputed result)."""
         return self.load(layout.RESULT)
+
+
+def _last_byte(path: Path) -> bytes:
+    with path.open("rb") as stream:
+        stream.seek(-1, os.SEEK_END)
+        return stream.read(1)
 
 
 def load_context(folder: str | Path) -> ElectionContext:

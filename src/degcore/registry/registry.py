@@ -37,6 +37,7 @@ from degcore.errors import (
     InvalidInput,
     Rule,
     RuleViolation,
+    StorageError,
     VerificationFailed,
     reason_code,
 )
@@ -127,6 +128,12 @@ class Registry(Publishing, StoreService):
                 result = work(conn)
                 outcome = result.outcome if isinstance(result, _Refused) else "ok"
                 audit.append(conn, now, actor=actor, action=action, subject=subject, result=outcome)
+        except StorageError:
+            # The store failed (a full disk, a lost server): nothing was refused and nothing was
+            # written, so no "refused" entry either; a second write on a failing store would only
+            # fail again or, where one page still had room, audit a refusal that never happened
+            # (tests/integration/test_disk_full.py). The caller retries the identical request.
+            raise
         except DegcoreError as exc:
             with self._store.write() as conn:
                 refused = f"refused: {_describe(exc)}"

@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from typing import Any, Protocol, Self
 
-__all__ = ["Database", "StoreService", "Transaction"]
+__all__ = ["DISK_FULL", "Database", "StoreService", "Transaction"]
+
+#: What every engine says when the file system holding the store is full (SQLITE_FULL, PostgreSQL's
+#: SQLSTATE 53100): the transaction was rolled back whole, so the caller may retry it (issue 27).
+DISK_FULL = (
+    "the disk holding the store is full (no space left on device); nothing was written:"
+    " once space is freed, send the identical request again"
+)
 
 
 class Transaction(Protocol):

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from degcore.errors import InvalidInput, StorageError
+from degcore.storage.base import DISK_FULL
 
 __all__ = ["PostgresDatabase", "PostgresOptions", "postgres_schema"]
 
@@ -361,7 +362,7 @@ class PostgresDatabase:
             raise
         except self._psycopg.Error as exc:
             _log.error("%s (PostgreSQL) failed: %s", self.what, exc)
-            raise StorageError(f"{self.what} (PostgreSQL) failed: {exc}") from exc
+            raise self._failed(exc) from exc
 
     @contextmanager
     def reading(self) -> Iterator[_PostgresTransaction]:
@@ -374,7 +375,17 @@ class PostgresDatabase:
         try:
             yield
         except self._psycopg.Error as exc:
-            raise StorageError(f"{self.what} (PostgreSQL) failed: {exc}") from exc
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: Exception) -> StorageError:
+        """The StorageError of a failed operation; a full disk (SQLSTATE 53100) says so plainly.
+
+        The server's text ("could not extend file …: No space left on device") names a file the
+        caller cannot act on; the transaction was rolled back, so the identical request is safe.
+        """
+        if getattr(exc, "sqlstate", None) == "53100":  # disk_full
+            return StorageError(f"{self.what} (PostgreSQL) failed: {DISK_FULL} ({exc})")
+        return StorageError(f"{self.what} (PostgreSQL) failed: {exc}")
 
     def read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """All rows."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from degcore.errors import InvalidInput, StorageError
-from degcore.storage.base import Transaction
+from degcore.storage.base import DISK_FULL, Transaction
 
 __all__ = ["LOCK_TIMEOUT", "SqliteDatabase", "SqliteOptions", "connect", "immediate"]
 
@@ -81,10 +81,21 @@ def immediate(conn: sqlite3.Connection, what: str) -> Iterator[sqlite3.Connectio
     except sqlite3.IntegrityError:
         raise
     except sqlite3.Error as exc:
-        raise StorageError(f"{what} failed: {exc}") from exc
+        raise _failed(what, exc) from exc
     finally:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+
+
+def _failed(what: str, exc: sqlite3.Error) -> StorageError:
+    """The StorageError of a failed write; SQLITE_FULL (the file system is full) says so plainly.
+
+    SQLite's own text ("database or disk is full") does not tell the operator what to do, and the
+    caller needs to know that the transaction was rolled back whole (tests/integration/test_disk_full.py).
+    """
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return StorageError(f"{what} failed: {DISK_FULL} ({exc})")
+    return StorageError(f"{what} failed: {exc}")
 
 
 class SqliteDatabase:
