@@ -22,8 +22,11 @@ from degcore.demo import ABSENT, DemoSummary, demo_manifest, run_demo
 from degcore.errors import DegcoreError, InvalidInput
 from degcore.groups import GROUP_NAMES
 from degcore.interop.verificatum.cli import add_parser as add_vmnv_parser
+from degcore.observe.cli import add_observe_parsers, observed_check
 from degcore.parallel import SERIAL, dask_executor, process_pool
 from degcore.record import RecordReader, layout
+from degcore.site import build_site
+from degcore.site import check_target as check_site_target
 from degcore.tools.trustee import add_parser as add_trustee_parser
 from degcore.verify import verify_record
 from degcore.verify.receipts import BallotStatus, Lookup, check_receipt, find_ballot
@@ -85,6 +88,10 @@ def _print_summary(summary: DemoSummary, out: Path, seconds: float, group: str) 
             f"  the same voters' signed enrollment receipts are in {enrolled.parent}; each checks hers with:"
         )
         print(f"    degcore find-voter {summary.record} {enrolled}")
+    if summary.site:
+        page = (summary.site / "index.html").resolve().as_uri()
+        print(f"  the election's public site is in {summary.site}; open {page}")
+        print(f"    (or serve it: python3 -m http.server -d {summary.site})")
     print(f"  done in {seconds:.1f} s")
 
 
@@ -125,7 +132,9 @@ def _demo(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     started = time.perf_counter()
     try:
-        summary = run_demo(out, args.voters, group_name=args.group, progress=_Bars(args.quiet))
+        summary = run_demo(
+            out, args.voters, group_name=args.group, progress=_Bars(args.quiet), observe=args.observe
+        )
     except DegcoreError as exc:
         print(f"degcore demo: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -143,7 +152,8 @@ EXIT_OK, EXIT_FAILS, EXIT_USAGE, EXIT_UNREADABLE, EXIT_INFRASTRUCTURE, EXIT_NOT_
 _EXIT_HELP = """exit status:
   0  the record verifies (with --receipt or find: the ballot is in the log and counted)
   1  the record does not verify (with --receipt or find: the ballot is not where the receipt says,
-     or the receipt is forged: keep it, it is evidence)
+     or the receipt is forged: keep it, it is evidence; with --observed: the log lacks or changed
+     an entry the observer saw, named by its position)
   2  usage error
   3  not a readable degcore record
   4  infrastructure: the Dask scheduler could not be reached
@@ -284,9 +294,13 @@ def _checked(args: argparse.Namespace, command: str) -> Report | int:
         return EXIT_USAGE
     try:
         reader = RecordReader(args.record)
-        lines = reader.index().get("lines", {})
+        index = reader.index()
+        # A torn copy (a file missing or cut short) is unreadable, exit 3 naming the file, not a
+        # record whose checks fail (exit 1): issue 27, tests/test_torn_record.py.
+        reader.check_complete(index)
+        lines = index.get("lines", {})
         total = lines.get(layout.LOG, 0) if isinstance(lines, dict) else 0
-    except DegcoreError as exc:
+    except (DegcoreError, OSError) as exc:  # OSError: a file vanished or went unreadable while read
         print(f"degcore {command}: {exc}", file=sys.stderr)
         if args.json:
             print(json.dumps({"record": str(args.record), "ok": False, "error": str(exc)}))
@@ -357,8 +371,64 @@ def _verify(args: argparse.Namespace) -> int:
     obj = report.to_json()
     if expected:
         obj["expected_sha256"], obj["sha256_matches"] = expected, not mismatch
+    if args.observed:  # the published log holds every entry an observer saw (docs/verifier.md)
+        observed, observed_text, obj["observed"] = observed_check(args.record, args.observed)
+        text += f"\n  {observed_text}"
+        mismatch = mismatch or not observed
     _emit(args, text, obj)
     return EXIT_OK if report.ok and not mismatch else EXIT_FAILS
+
+
+_SITE_HELP = """exit status:
+  0  the record verifies: its site (result, charts, checks, lookup, documents) is in OUT
+  1  the record does not verify: OUT holds pages that say so, with the checks and no result
+  2  usage error (OUT is a file, not empty and not a site degcore wrote, or inside the record)
+  3  not a readable degcore record: nothing is written
+  4  infrastructure: the Dask scheduler could not be reached
+"""
+
+
+def _add_site_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    site = sub.add_parser(
+        "site",
+        help="verify a record, then write its public site (static files: result, checks, voters' lookup)",
+        epilog=_SITE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    site.add_argument("record", help="the record directory")
+    site.add_argument("out", help="the site's folder (new, empty, or a site degcore wrote: replaced)")
+    _add_executor_options(site)
+    site.add_argument("--quiet", action="store_true", help="no progress bar, no output: only the exit status")
+    site.set_defaults(json=False, run=_site)
+
+
+def _site(args: argparse.Namespace) -> int:
+    """Verify the record as ``degcore verify`` does, then write its static site (docs/site.md)."""
+    for check, status in ((lambda: RecordReader(args.record), EXIT_UNREADABLE),
+                          (lambda: check_site_target(args.record, args.out), EXIT_USAGE)):  # fmt: skip
+        try:
+            check()
+        except DegcoreError as exc:
+            print(f"degcore site: {exc}", file=sys.stderr)
+            return status
+    report = _checked(args, "site")
+    if isinstance(report, int):
+        return report
+    try:
+        site = build_site(args.record, args.out, report=report)
+    except DegcoreError as exc:
+        print(f"degcore site: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except OSError as exc:
+        print(f"degcore site: cannot write {args.out}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.quiet:
+        verdict = "the record verifies" if site.verified else "THE RECORD DOES NOT VERIFY: no result shown"
+        print(f"degcore site {args.record}: {verdict}; site written to {site.out}")
+        print(
+            f"  open {(site.out / 'index.html').resolve().as_uri()} or serve the folder from any web server"
+        )
+    return EXIT_OK if site.verified else EXIT_FAILS
 
 
 def _result(args: argparse.Namespace) -> int:
@@ -491,8 +561,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     result.add_argument(
         "--quiet", action="store_true", help="no progress bar, no output: only the exit status"
     )
+    _add_site_parser(sub)
     add_vmnv_parser(sub)
     add_trustee_parser(sub)
+    add_observe_parsers(sub, demo, verify)  # observe, board serve, demo --observe, verify --observed
     find = sub.add_parser(
         "find",
         help="a voter's lookup: is the ballot with this tracking code in the record's log, and counted?",
@@ -528,7 +600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _find_voter(args)
     if args.command == "result":
         return _result(args)
-    return int(args.run(args))  # degcore vmnv and degcore trustee (their add_parser sets run)
+    return int(args.run(args))  # degcore site, vmnv and trustee (their parsers set run)
 
 
 if __name__ == "__main__":  # pragma: no cover

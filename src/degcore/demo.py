@@ -54,8 +54,10 @@ from degcore.issuance import (
     rsabssa,
 )
 from degcore.mixnet.cascade import flatten
+from degcore.observe.watch import Watch
 from degcore.record import sign_record, write_record
 from degcore.registry import ElectionSettings, Registry, Schedule
+from degcore.site import build_site
 from degcore.tally import (
     EncryptedTally,
     MixedContest,
@@ -154,6 +156,8 @@ class DemoSummary:
     receipts: list[Path] = field(default_factory=list)
     #: The same voters' signed enrollment receipts (``<out>/receipts/enrollment/<tracking code>.json``).
     enrollment_receipts: list[Path] = field(default_factory=list)
+    #: The election's public site (``<out>/site``, docs/site.md), built from the verified record.
+    site: Path | None = None
 
 
 def _no_progress(items: Iterable[T], label: str, total: int) -> Iterator[T]:
@@ -219,9 +223,17 @@ class _Keys:
 
 
 def run_demo(
-    out: Path, voters: int, *, group_name: str = "ristretto255", progress: Progress = _no_progress
+    out: Path,
+    voters: int,
+    *,
+    group_name: str = "ristretto255",
+    progress: Progress = _no_progress,
+    observe: bool = False,
 ) -> DemoSummary:
-    """Run the whole election with ``voters`` voters, files under ``out``; see the module docstring."""
+    """Run the whole election with ``voters`` voters, files under ``out``; see the module docstring.
+
+    ``observe``: an observer follows the box's feed while voting runs (docs/integration.md).
+    """
     out.mkdir(parents=True, exist_ok=True)
     keys = _Keys()
     manifest = demo_manifest(group_name, bytes(keys.authority.verify_key))
@@ -279,8 +291,11 @@ def run_demo(
     # 4. Credentials from the issuer, which holds only its keys and the registry's signed list.
     wallets, issuer = _issue(election, voters, issuer_keys, remote, keys.issuance_log)
     box = BallotBox(out / "box.sqlite", election.context, issuer.public_keys(), keys.box)
+    watch = Watch(out, out / "box.sqlite", election.context, signed_announcement) if observe else None
     receipts = _vote(election, box, wallets)
     box.close()
+    if watch is not None:
+        summary.checks.append(watch.finish())
     issuer.close_log(VOTING_ENDS)
     # 5. The tally, the mix-net and the record, from the box's store read without its key.
     reader = BoxReader(out / "box.sqlite", election.context)
@@ -301,11 +316,18 @@ def run_demo(
         cosignatures=cosignatures,
     )
     summary.record_sha256 = sign_record(summary.record, keys.authority)
+    if watch is not None:
+        summary.checks.append(watch.check_record(summary.record))
     _lookups(summary.record, receipts, keys.box, summary)
     _keep_enrollment_receipts(election, receipts)
     summary.checks.append(
         f"record written and its index signed by the authority: SHA-256 {summary.record_sha256}"
     )
+    site = build_site(summary.record, out / "site")
+    if not site.verified:
+        raise VerificationFailed("site", str(site.out), "the record does not verify")
+    summary.site = site.out
+    summary.checks.append(f"public site written from the verified record: {len(site.pages)} pages")
     registry.close()
     reader.close()
     issuer.close()

@@ -66,6 +66,22 @@ class BoxReader(StoreService):
             for row in rows:
                 yield LogEntry(*row)
 
+    def entries(self, start: int, limit: int) -> list[LogEntry]:
+        """At most ``limit`` log entries from position ``start`` on, in order (the feed's page)."""
+        query = (
+            "SELECT position, kind, payload, at, prev, hash, signature FROM log"
+            " WHERE position >= ? ORDER BY position LIMIT ?"
+        )
+        return [
+            LogEntry(r[0], r[1], bytes(r[2]), r[3], bytes(r[4]), bytes(r[5]), bytes(r[6]))
+            for r in self._store.read(query, (start, limit))
+        ]
+
+    def head_position(self) -> tuple[int, bytes]:
+        """The position and hash of the last log entry ((0, GENESIS) for an empty log)."""
+        rows = self._store.read("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1")
+        return (0, GENESIS) if not rows else (int(rows[0][0]), bytes(rows[0][1]))
+
     def head(self) -> bytes:
         """The hash of the last log entry (GENESIS for an empty log)."""
         rows = self._store.read("SELECT hash FROM log ORDER BY position DESC LIMIT 1")

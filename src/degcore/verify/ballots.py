@@ -190,11 +190,17 @@ def scan_log(
     *,
     executor: Executor | None = None,
     advance: Callable[[int], object] | None = None,
+    facts: LogFacts | None = None,
+    prev: bytes = GENESIS,
 ) -> LogFacts:
-    """Stream the log through the workers; link the chain here; report problems through ``problem``."""
-    facts = LogFacts()
+    """Stream the log through the workers; link the chain here; report problems through ``problem``.
+
+    ``facts`` and ``prev`` continue an earlier pass (an observer's next batch): the first line is
+    then entry ``facts.entries + 1`` and must link to ``prev``; the facts are updated in place.
+    """
+    facts = LogFacts() if facts is None else facts
     work = functools.partial(_check_chunk, context, issuer_pems, box_key)
-    prev, position = GENESIS, 1
+    position = facts.entries + 1
     for batch in _batches(iter(lines), CHUNK * BATCH):
         pool = resolve_executor(executor, len(batch))
         workers = executor_workers(pool)

@@ -1,0 +1,31 @@
+"""Observers who check the ballot box while voting runs (docs/integration.md §Following the feed).
+
+:class:`Observer` follows a box's feed (:mod:`degcore.board.feed`) with a state folder, checks
+every new entry with the verifier's own log pass, and resumes from its state; :func:`check_proof`
+re-checks an equivocation proof; :func:`compare_logs` compares two observers' copies and
+:func:`check_observed` a record against what an observer saw.
+"""
+
+from __future__ import annotations
+
+from degcore.observe.feeds import Feed, HttpFeed, StoreFeed, open_feed
+from degcore.observe.follow import Observer, Published, load_published
+from degcore.observe.forks import Divergence, EquivocationProof, check_observed, check_proof, compare_logs
+from degcore.observe.state import ObserverState, Problem
+
+__all__ = [
+    "Divergence",
+    "EquivocationProof",
+    "Feed",
+    "HttpFeed",
+    "Observer",
+    "ObserverState",
+    "Problem",
+    "Published",
+    "StoreFeed",
+    "check_observed",
+    "check_proof",
+    "compare_logs",
+    "load_published",
+    "open_feed",
+]

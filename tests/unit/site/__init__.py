@@ -1,0 +1,1 @@
+"""Tests of the public site (degcore.site)."""
