@@ -81,8 +81,6 @@ def test_box_cast_rate_one_core(
     record_throughput(
         benchmark, f"box: cast one by one from {source}, one core (SQLite)", len(casts), "ballots"
     )
-    rate = len(casts) / benchmark.stats.stats.median  # type: ignore[attr-defined]
-    print(f"\nbox cast rate ({source}): {rate:.1f} ballots/s")
 
 
 def test_observer_rate_one_core(
@@ -110,4 +108,3 @@ def test_observer_rate_one_core(
 
     benchmark.pedantic(run, setup=setup, rounds=2)  # type: ignore[attr-defined]
     record_throughput(benchmark, "observer: follow and check, one core", len(casts), "entries")
-    print(f"\nobserver rate: {len(casts) / benchmark.stats.stats.median:.1f} entries/s")  # type: ignore[attr-defined]
