@@ -22,7 +22,7 @@ from degcore.mixnet.cascade import flatten, verify_cascade
 from degcore.record import RecordReader, layout
 from degcore.tally import EncryptedTally, aggregate, decrypt_tally
 from degcore.tally.aggregate import multiply_into
-from degcore.tally.mixed import contest_base, mixnet_contests
+from degcore.tally.mixed import SignedStage, contest_base, mixnet_contests
 from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption
 from degcore.verify.ballots import LogFacts, Products
 from degcore.verify.report import CheckResult, Report
@@ -30,6 +30,7 @@ from degcore.verify.report import CheckResult, Report
 __all__ = ["Mixed", "check_aggregation", "check_decryption", "check_mixnet"]
 
 #: Per mix-net contest: the rows the cascade output, and the session of their accepted partials.
+PartialFiles = list[tuple[str, PartialDecryption | DegcoreError]]
 Mixed = dict[str, tuple[Sequence[Row], ThresholdDecryption | list[PartialDecryption]]]
 _RESULT_KEYS = ("totals", "by_style", "by_district", "ballots", "trustees", "anonymous_ballots")
 
@@ -80,6 +81,55 @@ def _without(
     return out
 
 
+class MixFiles:
+    """Each mix-net contest's stages and trustees' partials, parsed (or the error of parsing them).
+
+    Read while the workers scan the log (:func:`MixFiles.read`), so that the parent's parsing of
+    thousands of rows does not leave the pool idle later; read on demand otherwise.
+    """
+
+    def __init__(self, reader: RecordReader, context: ElectionContext) -> None:
+        self._reader, self._context = reader, context
+        # Whatever reading raised is kept and raised where the file is used, so it is reported
+        # under the check that uses it, as when the files are read on demand.
+        self._read: dict[str, tuple[list[SignedStage] | Exception, PartialFiles | Exception]] = {}
+
+    def read(self) -> MixFiles:
+        """Parse every mix-net contest's files now."""
+        for contest_id in mixnet_contests(self._context):
+            self._files(contest_id)
+        return self
+
+    def _files(self, contest_id: str) -> tuple[list[SignedStage] | Exception, PartialFiles | Exception]:
+        if contest_id not in self._read:
+            stages: list[SignedStage] | Exception
+            partials: PartialFiles | Exception
+            try:
+                stages = self._reader.mix_stages(self._context, contest_id)
+            except Exception as exc:  # raised again where the stages are used
+                stages = exc
+            try:
+                partials = self._reader.mix_partial_files(self._context.ceremony.config, contest_id)
+            except Exception as exc:  # raised again where the partials are used
+                partials = exc
+            self._read[contest_id] = (stages, partials)
+        return self._read[contest_id]
+
+    def stages(self, contest_id: str) -> list[SignedStage]:
+        """The contest's stages in order; raises what parsing them raised."""
+        stages = self._files(contest_id)[0]
+        if isinstance(stages, Exception):
+            raise stages
+        return stages
+
+    def partials(self, contest_id: str) -> PartialFiles:
+        """Every trustee's partial decryption of the contest's last output, each parsed or its error."""
+        partials = self._files(contest_id)[1]
+        if isinstance(partials, Exception):
+            raise partials
+        return partials
+
+
 def check_mixnet(  # noqa: PLR0917 - the record, the report, the context, what the log gave
     reader: RecordReader,
     report: Report,
@@ -87,17 +137,19 @@ def check_mixnet(  # noqa: PLR0917 - the record, the report, the context, what t
     facts: LogFacts,
     counted: dict[int, str],
     executor: Executor | None = None,
+    files: MixFiles | None = None,
 ) -> Mixed:
     """V12 and V13: each contest's cascade, signed stage by stage by its servers, then its partials."""
     report.checks_run.update({"V12", "V13"})
     v12 = report.check("V12")
     servers = context.setup.mix_servers if context.setup is not None else {}
     mixed: Mixed = {}
+    files = files or MixFiles(reader, context)
     for contest_id in mixnet_contests(context):
         rows = [row for position, row in facts.mix_rows.get(contest_id, []) if position in counted]
         cascade = servers.get(contest_id, ())
         try:
-            stages = reader.mix_stages(context, contest_id)
+            stages = files.stages(contest_id)
         except DegcoreError as exc:
             v12.fail(contest_id, str(exc))
             continue
@@ -125,16 +177,13 @@ def check_mixnet(  # noqa: PLR0917 - the record, the report, the context, what t
                 where = f"{contest_id} {getattr(exc, 'subject', '')}".strip()
                 v12.fail(where, getattr(exc, "detail", "") or str(exc))
                 continue
-        config = context.ceremony.config
-        partials = _read_partials(report.check("V13"), reader.mix_partial_files(config, contest_id))
+        partials = _read_partials(report.check("V13"), files.partials(contest_id))
         accepted = _mix_partials(report.check("V13"), context, contest_id, last, partials, executor)
         mixed[contest_id] = (last, accepted)
     return mixed
 
 
-def _read_partials(
-    check: CheckResult, files: list[tuple[str, PartialDecryption | DegcoreError]]
-) -> list[PartialDecryption]:
+def _read_partials(check: CheckResult, files: PartialFiles) -> list[PartialDecryption]:
     """The partials that parsed; each file that did not fails on its own."""
     good = []
     for name, partial in files:

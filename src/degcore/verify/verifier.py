@@ -27,7 +27,7 @@ from degcore.trustees.dkg import CeremonyConfig, CeremonyResult, check_commitmen
 from degcore.trustees.signing import SignedMessage, verify_message
 from degcore.verify.ballots import LogFacts, Problem, scan_log
 from degcore.verify.report import CheckResult, Outcome, Report, with_dependencies
-from degcore.verify.tally_checks import check_aggregation, check_decryption, check_mixnet
+from degcore.verify.tally_checks import MixFiles, check_aggregation, check_decryption, check_mixnet
 from degcore.verify.trust import (
     check_accounting,
     check_cosigned,
@@ -143,6 +143,8 @@ def _run(
     ahead = ahead or _prepare_scan(reader, report, context, executor, advance, ahead=False)
     if not wanted("V5"):
         return
+    # While a pool scans, the parent parses the mix-net's files it will need after the scan.
+    mix_files = MixFiles(reader, context).read() if ahead.scanning and wanted("V12") else None
     facts = ahead.finish(report)
     counted = _uniqueness(report, facts, setup.box_policy)
     _close_and_challenges(report, facts, counted, context)
@@ -159,7 +161,7 @@ def _run(
     if not wanted("V10", "V11", "V12", "V13"):
         return
     report.current = "V12"
-    mixed = check_mixnet(reader, report, context, facts, counted, executor)
+    mixed = check_mixnet(reader, report, context, facts, counted, executor, mix_files)
     if not wanted("V10", "V11"):
         return
     report.current = "V10"
@@ -185,6 +187,11 @@ class _ScanAhead:
         if run is not None and ahead:
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="degcore-scan")
             self._future = self._thread.submit(run, lambda *problem: self._problems.append(problem))
+
+    @property
+    def scanning(self) -> bool:
+        """Whether the scan runs on its thread now."""
+        return self._future is not None
 
     def finish(self, report: Report) -> LogFacts:
         """The scan's facts, its problems now in the report (raises as the scan did, or V4's skip)."""

@@ -335,3 +335,17 @@ def test_a_pool_finds_exactly_what_one_core_finds(record: Path) -> None:
     with process_pool(2) as pool:
         pooled = verify_record(record, executor=pool)
     assert pooled.to_json() == serial.to_json()
+
+
+def test_a_pool_reads_the_mix_net_files_ahead_and_finds_what_one_core_finds(record: Path) -> None:
+    def swap(stage: dict) -> None:  # type: ignore[type-arg]
+        stage["rows"][0] = stage["rows"][1]
+
+    edit_json(record, layout.mix_stage_file("vote", 1), swap, resign=MIX_KEYS[0])
+    (record / layout.mix_partial_file("vote", "t2")).unlink()
+    reindex(record)
+    serial = _verify(record)
+    assert not serial.ok and serial.check("V12").failures
+    with process_pool(2) as pool:
+        pooled = verify_record(record, executor=pool)
+    assert pooled.to_json() == serial.to_json()
