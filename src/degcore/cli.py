@@ -11,14 +11,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tqdm import tqdm
 
 from degcore import __version__
 from degcore.ballot import Manifest
 from degcore.ballot.cosign import parse_pins
-from degcore.demo import ABSENT, DemoSummary, demo_manifest, run_demo
 from degcore.errors import DegcoreError, InvalidInput
 from degcore.groups import GROUP_NAMES
 from degcore.interop.verificatum.cli import add_parser as add_vmnv_parser
@@ -32,6 +31,9 @@ from degcore.verify import verify_record
 from degcore.verify.receipts import BallotStatus, Lookup, check_receipt, find_ballot
 from degcore.verify.report import Outcome, Report, with_dependencies
 from degcore.verify.voter import VoterLookup, VoterStatus, find_voter
+
+if TYPE_CHECKING:
+    from degcore.demo import DemoSummary
 
 __all__ = ["main"]
 
@@ -51,6 +53,8 @@ class _Bars:
 
 
 def _print_summary(summary: DemoSummary, out: Path, seconds: float, group: str) -> None:
+    from degcore.demo import ABSENT, demo_manifest  # noqa: PLC0415 - see _demo
+
     result = summary.result
     if result is None:  # pragma: no cover - run_demo always sets it
         raise TypeError("demo finished without a result")
@@ -130,6 +134,9 @@ def _demo(args: argparse.Namespace) -> int:
     if problem:
         print(f"degcore demo: {out} {problem}; give a new or empty directory", file=sys.stderr)
         return EXIT_USAGE
+    # Imported here: the demo brings the registry and its validators, which `degcore verify` never needs.
+    from degcore.demo import run_demo  # noqa: PLC0415
+
     started = time.perf_counter()
     try:
         summary = run_demo(

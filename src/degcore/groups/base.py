@@ -274,6 +274,11 @@ _REGISTRY: dict[str, Group] = {}
 
 def _group_named(name: str) -> Group:
     """The constructed group called ``name`` (unpickling)."""
+    if name not in _REGISTRY:
+        # A backend is imported on first use (degcore.groups), so a worker may not have loaded it yet.
+        from degcore.groups import get_group  # noqa: PLC0415 - the package imports this module
+
+        get_group(name)
     try:
         return _REGISTRY[name]
     except KeyError:

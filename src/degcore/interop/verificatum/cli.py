@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from tqdm import tqdm
 
 from degcore.errors import DegcoreError
-from degcore.interop.verificatum.verifier import TYPES, verify_run
+from degcore.interop.verificatum.report import TYPES
 
 __all__ = ["add_parser", "main", "run"]
 
@@ -44,6 +44,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
 
 def run(args: argparse.Namespace) -> int:
     """Run ``degcore vmnv`` with parsed arguments; returns the exit code."""
+    # Imported here: Verificatum's groups (P-256, the modp groups) load libraries no other command needs.
+    from degcore.interop.verificatum.verifier import verify_run  # noqa: PLC0415
+
     bar = tqdm(
         desc="  ciphertexts", unit="ct", file=sys.stderr, leave=False,
         disable=args.quiet or args.json or not sys.stderr.isatty(),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["FAIL", "PASS", "SKIP", "CheckResult", "RunReport"]
+__all__ = ["FAIL", "PASS", "SKIP", "TYPES", "CheckResult", "RunReport"]
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
+
+#: vmn's session types (``MixNetElGamalSession``: MIX_TYPE, SHUFFLE_TYPE, DECRYPT_TYPE).
+TYPES = ("mixing", "shuffling", "decryption")
 
 
 @dataclass

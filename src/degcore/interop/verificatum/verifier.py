@@ -27,7 +27,7 @@ from degcore.interop.verificatum.bytetree import ByteTree, children
 from degcore.interop.verificatum.decryption import verify_decryption
 from degcore.interop.verificatum.groups import VGroup, minimal_hex
 from degcore.interop.verificatum.oracle import derive_rho
-from degcore.interop.verificatum.report import FAIL, PASS, SKIP, CheckResult, RunReport
+from degcore.interop.verificatum.report import FAIL, PASS, SKIP, TYPES, CheckResult, RunReport
 from degcore.interop.verificatum.run import (
     ProofDirectory,
     ProtInfo,
@@ -138,10 +138,6 @@ def _verify_party(
             raise
         check.detail = str(exc)
     return check
-
-
-#: vmn's session types (``MixNetElGamalSession``: MIX_TYPE, SHUFFLE_TYPE, DECRYPT_TYPE).
-TYPES = ("mixing", "shuffling", "decryption")
 
 
 def _open(
