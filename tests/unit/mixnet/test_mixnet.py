@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import json
 
 import pytest
@@ -22,7 +23,7 @@ from degcore.elgamal import (
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Group, get_group
 from degcore.mixnet.cascade import flatten, mix, stage_context, unflatten, verify_cascade
-from degcore.mixnet.equations import ShuffleEquationFailed, check_shuffle, power_product
+from degcore.mixnet.equations import ShuffleEquationFailed, _all_hold, check_shuffle, power_product
 from degcore.mixnet.proof import _NAMES, _DegcoreTranscript, _Statement
 from degcore.parallel import SERIAL
 from degcore.trustees import threshold
@@ -273,3 +274,64 @@ def test_secret_power_products_never_take_the_variable_time_product(monkeypatch:
     assert power_product(group, items, secret=True, executor=SERIAL) == expected
     with pytest.raises(AssertionError):
         power_product(group, items, secret=False, executor=SERIAL)  # the public path may use it
+
+
+def _fixed_transcript_args(group: Group, pk: PublicKey, rows: list, out: list, proof: object) -> dict:
+    """The honest generators, u and challenge: the equations as the dishonest prover must meet them."""
+    transcript = _DegcoreTranscript(_Statement(group, CONTEXT, pk, rows, out))
+    return {
+        "generators": transcript.generators(len(rows)),
+        "u": transcript.batching(proof.commitments),  # type: ignore[attr-defined]
+        "challenge": transcript.challenge(proof.commitments, proof.chain, proof.t, proof.t_hat),  # type: ignore[attr-defined]
+    }
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_the_one_multi_exponentiation_holds_for_an_honest_proof_and_for_no_changed_part(
+    data: st.DataObject,
+) -> None:
+    """check_shuffle's first, combined check: every part of the proof and of the output is in it."""
+    group = group_by_name("toy")
+    pk = keygen(group).public
+    n, width = data.draw(st.integers(1, 8)), data.draw(st.integers(1, 3))
+    rows = _rows(pk, n, width)
+    out, witness = mixnet.shuffle(pk, rows, executor=SERIAL)
+    proof = mixnet.prove(pk, rows, out, witness, CONTEXT, executor=SERIAL)
+    args = _fixed_transcript_args(group, pk, rows, out, proof)
+    h, hs = args["generators"]
+    power = functools.partial(power_product, group, secret=False, executor=SERIAL)
+
+    def holds(p: mixnet.ShuffleProof, rows_out: list) -> bool:
+        return _all_hold(pk, rows, rows_out, p, h, hs, args["u"], args["challenge"], power)
+
+    assert holds(proof, out)
+    q, g = group.order, group.generator()
+    i, k = data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, width - 1))
+    delta = data.draw(st.integers(1, q - 1))
+
+    def bump(values: tuple, j: int) -> tuple:
+        return (*values[:j], (values[j] + delta) % q, *values[j + 1 :])
+
+    def moved(values: tuple, j: int) -> tuple:
+        return (*values[:j], values[j] * group.exp_g(delta), *values[j + 1 :])
+
+    changed = {
+        "s1": dataclasses.replace(proof, s1=(proof.s1 + delta) % q),
+        "s2": dataclasses.replace(proof, s2=(proof.s2 + delta) % q),
+        "s3": dataclasses.replace(proof, s3=(proof.s3 + delta) % q),
+        "s4": dataclasses.replace(proof, s4=bump(proof.s4, k)),
+        "s_hat": dataclasses.replace(proof, s_hat=bump(proof.s_hat, i)),
+        "s_prime": dataclasses.replace(proof, s_prime=bump(proof.s_prime, i)),
+        "t": dataclasses.replace(proof, t=moved(proof.t, data.draw(st.integers(0, 2 + 2 * width)))),
+        "t_hat": dataclasses.replace(proof, t_hat=moved(proof.t_hat, i)),
+        "chain": dataclasses.replace(proof, chain=moved(proof.chain, i)),
+        "commitments": dataclasses.replace(proof, commitments=moved(proof.commitments, i)),
+    }
+    for name, bad in changed.items():
+        assert not holds(bad, out), name
+    row = list(out[i])
+    side = data.draw(st.sampled_from("ab"))
+    ct = row[k]
+    row[k] = Ciphertext(ct.a * g, ct.b) if side == "a" else Ciphertext(ct.a, ct.b * g)
+    assert not holds(proof, [*out[:i], tuple(row), *out[i + 1 :]])
