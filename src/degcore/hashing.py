@@ -131,6 +131,12 @@ class Transcript:
         self.text("group", group_name)
         self.raw("context", context)
 
+    def copy(self) -> Transcript:
+        """An independent transcript with every field so far: a shared prefix is hashed once."""
+        twin = Transcript.__new__(Transcript)
+        twin._dst, twin._h = self._dst, self._h.copy()
+        return twin
+
     def _field(self, kind: bytes, label: str, value: bytes) -> None:
         name = label.encode()
         self._h.update(kind + len(name).to_bytes(4, "big") + name + len(value).to_bytes(4, "big") + value)

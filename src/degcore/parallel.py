@@ -63,6 +63,8 @@ R = TypeVar("R")
 
 #: Below this many items the default executor runs the work inline: a pool round trip costs more.
 MIN_PARALLEL_ITEMS = 64
+#: Items per chunk when the executor runs chunks inline (map_chunks, per_chunk without a size).
+SERIAL_CHUNK = 8192
 #: The environment variable that sets the number of worker processes (a positive integer).
 WORKERS_ENV = "DEGCORE_WORKERS"
 
@@ -253,7 +255,10 @@ def _broken(executor: Executor, exc: BrokenProcessPool) -> BrokenProcessPool:
 
 def _plan(items: Sequence[T], executor: Executor | None, chunk_size: int | None) -> tuple[Executor, int]:
     executor = resolve_executor(executor, len(items))
-    if chunk_size is None:
+    if chunk_size is None and is_serial(executor):
+        # Inline, chunks only bound memory: a batch of proofs costs less per item the larger it is.
+        chunk_size = SERIAL_CHUNK
+    elif chunk_size is None:
         # Four chunks per worker balance uneven workers without drowning in round trips.
         workers = executor_workers(executor)
         chunk_size = max(1, -(-len(items) // (4 * workers)))

@@ -125,6 +125,18 @@ def _check_dleq(group: Group, data: st.DataObject) -> None:
     with pytest.raises(VerificationFailed):
         dleq.verify(group, lie, lying, CONTEXT)
     _batch_rejects(group, honest, functools.partial(dleq.equations, group, lie, lying, CONTEXT, "bad"))
+    # all_hold, the one-MSM check of many proofs under one (g1, y1): a trustee's partial decryptions.
+    bases = [group.exp_g(group.random_nonzero_scalar()) for _ in range(3)]
+    same_key = [dleq.DleqStatement(g, st_.y1, b, b**x) for b in bases]
+    pairs = [(s.g2, s.y2) for s in same_key]
+    proofs = [dleq.prove(group, x, s, CONTEXT) for s in same_key]
+    assert dleq.all_hold(group, g, st_.y1, pairs, proofs, context=CONTEXT)
+    for bad_st, bad_proof, ctx in [*cases, (lie, lying, CONTEXT)]:
+        at = data.draw(st.integers(min_value=0, max_value=len(pairs)))
+        bad_pairs = [*pairs[:at], (bad_st.g2, bad_st.y2), *pairs[at:]]
+        bad_proofs = [*proofs[:at], bad_proof, *proofs[at:]]
+        assert not dleq.all_hold(group, bad_st.g1, bad_st.y1, bad_pairs, bad_proofs, context=ctx)
+    assert not dleq.all_hold(group, g, st_.y1, pairs, proofs[:-1], context=CONTEXT)
 
 
 test_dleq, test_dleq_modp4096 = group_property(_check_dleq)

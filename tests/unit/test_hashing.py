@@ -92,3 +92,13 @@ def test_challenge_is_hash_to_scalar_of_the_framed_fields(name: str) -> None:
 def test_sha256_is_length_prefixed() -> None:
     assert sha256(b"ab", b"c") != sha256(b"a", b"bc")
     assert len(sha256(b"")) == 32
+
+
+def test_a_copied_transcript_continues_independently_from_the_shared_prefix() -> None:
+    group = get_group("ristretto255")
+    prefix = Transcript("degcore/4/test", group.name, bytes(32)).text("x", "shared")
+    fork = prefix.copy().text("y", "one")
+    fresh = Transcript("degcore/4/test", group.name, bytes(32)).text("x", "shared").text("y", "one")
+    assert fork.challenge(group) == fresh.challenge(group)
+    assert prefix.challenge(group) != fork.challenge(group)  # the prefix was not changed by the fork
+    assert prefix.copy().text("y", "two").challenge(group) != fork.challenge(group)

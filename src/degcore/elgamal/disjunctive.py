@@ -20,7 +20,7 @@ every option ciphertext (which fix the product), and the verifier never multipli
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from degcore.elgamal._scalars import check_reduced, decode_parts, encode_parts, parts_size
@@ -88,37 +88,31 @@ def _start(tag: str, pk: PublicKey, context: bytes, lo: int, hi: int) -> Transcr
     return t.integer("lo", lo).integer("hi", hi)
 
 
-def _shifted(group: Group, b: Element, lo: int, hi: int) -> Iterator[tuple[int, Element]]:
-    """(j, b / g^j) for j = lo … hi, one division per step and none wasted (lo, hi are public)."""
-    current = b if lo == 0 else b / group.exp_g_vartime(lo)
-    g = group.generator()
-    for j in range(lo, hi + 1):
-        yield j, current
-        if j < hi:
-            current = current / g
-
-
 def _prove(
     pk: PublicKey, ct: Ciphertext, m: int, r: int, *, lo: int, hi: int, t: Transcript, nonces: Sequence[int]
 ) -> RangeProof:
     """``nonces`` are u, then (c_j, v_j) for every j ≠ m in order; drawn by the caller."""
     group, q = pk.group, pk.group.order
+    g = group.generator()
     draws = iter(nonces)
     u = next(draws)
     cs: list[int] = []
     vs: list[int] = []
     commitments: list[Element] = []
-    for j, b_over in _shifted(group, ct.b, lo, hi):
+    for j in range(lo, hi + 1):
         if j == m:
-            cs.append(0)
-            vs.append(0)
-            commitments += [group.exp_g(u), pk.exp(u)]
+            c_j = v_j = 0
+            s, t_j = u, 0
         else:
             c_j, v_j = next(draws), next(draws)
-            cs.append(c_j)
-            vs.append(v_j)
-            # Constant time in (c_j, v_j): which branch is simulated is the vote.
-            commitments += [group.exp_g_mul(v_j, ct.a, c_j), pk.fixed_base.exp_mul(v_j, b_over, c_j)]
+            # The prover knows r: a simulated A_j = g^v_j · a^c_j is g^(v_j + r·c_j), and
+            # B_j = h^v_j · (b / g^j)^c_j is h^(v_j + r·c_j) · g^((m − j)·c_j).
+            s, t_j = (v_j + r * c_j) % q, (m - j) * c_j % q
+        cs.append(c_j)
+        vs.append(v_j)
+        # Every branch, real or simulated (which one is the vote), costs the same two constant-time
+        # fixed-base powers: g^s from g's table, h^s · g^t from h's and g's.
+        commitments += [group.exp_g(s), pk.fixed_base.exp_mul(s, g, t_j)]
     c = t.elements("commitments", commitments).challenge(group)
     k = m - lo
     cs[k] = (c - sum(cs)) % q

@@ -13,16 +13,18 @@ Encoding: ``enc(A1) ‖ enc(A2) ‖ enc(v)``.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Self
 
 from degcore.elgamal._scalars import check_reduced, decode_parts, encode_parts, parts_size
-from degcore.elgamal.batch import Batch
+from degcore.elgamal.batch import WEIGHT_BITS, Batch
 from degcore.errors import VerificationFailed
 from degcore.groups import Element, Group
 from degcore.hashing import Transcript
 
-__all__ = ["TAG", "DleqProof", "DleqStatement", "equations", "prove", "verify"]
+__all__ = ["TAG", "DleqProof", "DleqStatement", "all_hold", "equations", "prove", "verify"]
 
 TAG = "degcore/4/dleq"
 
@@ -105,6 +107,50 @@ def equations(  # noqa: PLR0917 - verify's arguments, then the batch to add to
     # (as A^-1 it would cost an inversion, and as A^(q-1) a full-length exponent).
     batch.add(("dleq", subject, EQUATIONS[0]), [(proof.A1, 1), (st.g1, -proof.v), (st.y1, -c)])
     batch.add(("dleq", subject, EQUATIONS[1]), [(proof.A2, 1), (st.g2, -proof.v), (st.y2, -c)])
+
+
+def all_hold(
+    group: Group,
+    g1: Element,
+    y1: Element,
+    pairs: Sequence[tuple[Element, Element]],
+    proofs: Sequence[DleqProof],
+    *,
+    context: bytes,
+) -> bool:
+    """Whether every proof of log_g1 y1 = log_g2 y2, for each (g2, y2) of ``pairs``, holds: one MSM.
+
+    What a :class:`Batch` of :func:`equations` checks, for the common case of one (g1, y1) — a
+    trustee's partial decryptions: the transcript's prefix up to y1 is hashed once, and g1 and y1
+    enter the multi-exponentiation once. Each equation has its own 128-bit weight from ``secrets``
+    (docs/protocol.md §4.5). False, or an unreduced response, sends the caller to :func:`verify`
+    one proof at a time, which says which one fails.
+    """
+    q = group.order
+    if len(pairs) != len(proofs):
+        return False
+    prefix = Transcript(TAG, group.name, context).element("g1", g1).element("y1", y1)
+    weight_bytes = WEIGHT_BITS // 8
+    pool = secrets.token_bytes(2 * weight_bytes * len(proofs))
+    bases: list[Element] = []
+    scalars: list[int] = []
+    g1_scalar = y1_scalar = 0
+    for i, ((g2, y2), proof) in enumerate(zip(pairs, proofs, strict=True)):
+        if not 0 <= proof.v < q:
+            return False
+        t = prefix.copy().element("g2", g2).element("y2", y2)
+        c = t.element("A1", proof.A1).element("A2", proof.A2).challenge(group)
+        at = 2 * weight_bytes * i
+        w1 = int.from_bytes(pool[at : at + weight_bytes], "big")
+        w2 = int.from_bytes(pool[at + weight_bytes : at + 2 * weight_bytes], "big")
+        # w1 · (A1 · g1^-v · y1^-c) and w2 · (A2 · g2^-v · y2^-c), as equations() writes them.
+        g1_scalar -= w1 * proof.v
+        y1_scalar -= w1 * c
+        bases += (proof.A1, proof.A2, g2, y2)
+        scalars += (w1, w2, -w2 * proof.v % q, -w2 * c % q)
+    bases += (g1, y1)
+    scalars += (g1_scalar % q, y1_scalar % q)
+    return group.is_identity(group.multi_exp(bases, scalars))
 
 
 def verify(group: Group, st: DleqStatement, proof: DleqProof, context: bytes, subject: str = "") -> None:
