@@ -15,6 +15,7 @@ The uniform hashes are RFC 9380 ``expand_message_xmd`` with SHA-512:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from typing import Literal, Protocol
@@ -110,6 +111,13 @@ def hash_to_scalar(msg: bytes, dst: bytes, field: ScalarField) -> int:
     return _reduce(expand_message_xmd(msg, dst, SCALAR_HASH_BYTES), field)
 
 
+@functools.lru_cache(maxsize=1024)
+def _frame(kind: bytes, label: str) -> bytes:
+    """``type || u32(len(label)) || label``: a field's framing up to its value (labels repeat)."""
+    name = label.encode()
+    return kind + len(name).to_bytes(4, "big") + name
+
+
 class Transcript:
     """The Fiat–Shamir transcript of one proof: tag, group, context, then typed fields.
 
@@ -138,8 +146,7 @@ class Transcript:
         return twin
 
     def _field(self, kind: bytes, label: str, value: bytes) -> None:
-        name = label.encode()
-        self._h.update(kind + len(name).to_bytes(4, "big") + name + len(value).to_bytes(4, "big") + value)
+        self._h.update(_frame(kind, label) + len(value).to_bytes(4, "big") + value)
 
     def raw(self, label: str, value: bytes) -> Transcript:
         """Append raw bytes."""

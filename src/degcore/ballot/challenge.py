@@ -7,17 +7,18 @@ can never be cast (the ballot box refuses its tracking code).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from degcore.ballot.context import ElectionContext
 from degcore.ballot.encrypt import BallotNonces, EncryptedBallot
 from degcore.elgamal import Ciphertext, verify_opening
 from degcore.elgamal._codec import json_list, scalar_from_hex
+from degcore.elgamal.batch import Batch
 from degcore.encoding import JsonValue, read_record, record_header
 from degcore.errors import InvalidInput, VerificationFailed
 
-__all__ = ["OpenedBallot", "open_ballot", "verify_opened"]
+__all__ = ["OpenedBallot", "open_ballot", "opening_equations", "verify_opened"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,17 +87,36 @@ def _recover(context: ElectionContext, ct: Ciphertext, r: int, bound: int) -> in
     raise InvalidInput("the nonces do not open this ballot")
 
 
-def verify_opened(context: ElectionContext, opened: OpenedBallot) -> None:
-    """Check that every ciphertext of the opened ballot encrypts the shown vote with the shown nonce."""
+def _openings(opened: OpenedBallot) -> Iterator[tuple[str, int, Ciphertext, int, int]]:
+    """(contest, index, ciphertext, vote, nonce) for every option; VerificationFailed if any is missing."""
     for contest in opened.ballot.contests:
         votes = opened.votes.get(contest.contest_id)
         nonces = opened.nonces.get(contest.contest_id)
         if votes is None or nonces is None or not len(votes) == len(nonces) == len(contest.ciphertexts):
             raise VerificationFailed("opened-ballot", contest.contest_id, "votes or nonces missing")
         for i, (ct, m, r) in enumerate(zip(contest.ciphertexts, votes, nonces, strict=True)):
-            try:
-                verify_opening(context.public_key, ct, m, r)
-            except VerificationFailed:
-                raise VerificationFailed(
-                    "opened-ballot", f"{contest.contest_id}[{i}]", f"ciphertext does not encrypt {m}"
-                ) from None
+            yield contest.contest_id, i, ct, m, r
+
+
+def opening_equations(context: ElectionContext, opened: OpenedBallot, batch: Batch) -> None:
+    """Add a = g^r and b = h^r · g^m for every option to ``batch`` (the votes and nonces are public now).
+
+    What :func:`verify_opened` checks, as equations a verifier checks with many others in one
+    multi-exponentiation; raises VerificationFailed at once if votes or nonces are missing.
+    """
+    g, h = context.group.generator(), context.public_key.h
+    for contest_id, i, ct, m, r in _openings(opened):
+        subject = f"{contest_id}[{i}]"
+        batch.add(("opened-ballot", subject, "a = g^r"), [(ct.a, 1), (g, -r)])
+        batch.add(("opened-ballot", subject, "b = h^r · g^m"), [(ct.b, 1), (h, -r), (g, -m)])
+
+
+def verify_opened(context: ElectionContext, opened: OpenedBallot) -> None:
+    """Check that every ciphertext of the opened ballot encrypts the shown vote with the shown nonce."""
+    for contest_id, i, ct, m, r in _openings(opened):
+        try:
+            verify_opening(context.public_key, ct, m, r)
+        except VerificationFailed:
+            raise VerificationFailed(
+                "opened-ballot", f"{contest_id}[{i}]", f"ciphertext does not encrypt {m}"
+            ) from None

@@ -20,14 +20,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from degcore.ballot import ElectionContext, OpenedBallot, verify_ballot, verify_opened
+from degcore.ballot import ElectionContext, OpenedBallot, ballot_equations, verify_ballot, verify_opened
+from degcore.ballot.challenge import opening_equations
 from degcore.board.cast import CastBallot, check_cast_deferred
 from degcore.board.log import GENESIS, entry_hash
 from degcore.chain import entry_from_line
 from degcore.elgamal import Ciphertext
 from degcore.elgamal.batch import Batch, verify_each
 from degcore.encoding import canonical_json, from_rfc3339, parse_canonical
-from degcore.errors import DegcoreError
+from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import Element
 from degcore.hashing import sha256
 from degcore.parallel import executor_workers, per_chunk, resolve_executor
@@ -62,6 +63,26 @@ class LogLine:
     mix_rows: list[tuple[str, tuple[Ciphertext, ...]]] = field(default_factory=list)  # mix-net contests
 
 
+@dataclass(slots=True)
+class Deferred:
+    """A line's equations, checked with the rest of its chunk; on failure, who reports it and how."""
+
+    facts: LogLine
+    batch: Batch
+    check: str
+    exactly: Callable[[], None] | None = None  # the exact checks, for their message (else the batch's)
+
+    def report(self, failure: VerificationFailed) -> None:
+        """Record the failure under this line's check, in the words of the exact checks if there are any."""
+        shown: DegcoreError = failure
+        if self.exactly is not None:
+            try:
+                self.exactly()
+            except DegcoreError as exc:
+                shown = exc
+        self.facts.problems.append((self.check, f"{type(shown).__name__}: {shown}"))
+
+
 def _keys(issuer_pems: Mapping[str, bytes]) -> dict[str, rsa.RSAPublicKey]:
     keys = {}
     for style, pem in issuer_pems.items():
@@ -76,7 +97,7 @@ LineColumns = list[tuple[TallyKey, tuple[Ciphertext, ...]]]
 
 def _check_line(
     context: ElectionContext, keys: Mapping[str, rsa.RSAPublicKey], box_key: bytes, line: bytes
-) -> tuple[LogLine, LineColumns, Batch | None]:
+) -> tuple[LogLine, LineColumns, Deferred | None]:
     """The line's facts, its ciphertext columns and, for a ballot, its proofs' equations (unchecked)."""
     facts = LogLine()
     try:
@@ -100,8 +121,8 @@ def _check_line(
     if facts.kind == "challenge":
         if not context.manifest.voting_open(facts.at):
             facts.problems.append(("V5", f"a challenge at {at}, outside the voting window"))
-        _challenge(context, f["payload"], facts)
-    elif facts.kind == "close":
+        return facts, [], _challenge(context, f["payload"], facts)
+    if facts.kind == "close":
         facts.summary = f["payload"]
     else:
         facts.problems.append(("V5", f"unknown entry kind {facts.kind!r}"))
@@ -110,7 +131,7 @@ def _check_line(
 
 def _ballot(
     context: ElectionContext, keys: Mapping[str, rsa.RSAPublicKey], payload: object, at: str, facts: LogLine
-) -> tuple[LogLine, LineColumns, Batch | None]:
+) -> tuple[LogLine, LineColumns, Deferred | None]:
     try:
         cast = CastBallot.from_json(context, payload)
     except DegcoreError as exc:
@@ -125,18 +146,28 @@ def _ballot(
         facts.tracking_code, proofs = check_cast_deferred(context, keys, cast, from_rfc3339(at, "at"), digest)
     except DegcoreError as exc:
         facts.problems.append(("V6", f"{type(exc).__name__}: {exc}"))
-        facts.tracking_code, proofs = ballot.tracking_code(context), None
-    return facts, [((ballot.style_id, c.contest_id), c.ciphertexts) for c in ballot.contests], proofs
+        facts.tracking_code, deferred = ballot.tracking_code(context), None
+    else:
+        deferred = Deferred(facts, proofs, "V6")
+    return facts, [((ballot.style_id, c.contest_id), c.ciphertexts) for c in ballot.contests], deferred
 
 
-def _challenge(context: ElectionContext, payload: object, facts: LogLine) -> None:
+def _challenge(context: ElectionContext, payload: object, facts: LogLine) -> Deferred | None:
+    """The opened ballot's proofs and openings as equations for the chunk's batch (None: failed now)."""
     try:
         opened = OpenedBallot.from_json(context, payload)
         facts.tracking_code = opened.ballot.tracking_code(context)
-        verify_ballot(context, opened.ballot)
-        verify_opened(context, opened)
+        batch = ballot_equations(context, opened.ballot)
+        opening_equations(context, opened, batch)
     except DegcoreError as exc:
         facts.problems.append(("V8", f"{type(exc).__name__}: {exc}"))
+        return None
+
+    def exactly() -> None:  # the one-by-one checks, which name the first false one
+        verify_ballot(context, opened.ballot)
+        verify_opened(context, opened)
+
+    return Deferred(facts, batch, "V8", exactly)
 
 
 def _check_chunk(
@@ -146,21 +177,21 @@ def _check_chunk(
     mixnet = {c.contest_id for c in context.manifest.contests if c.tally == "mixnet"}
     facts: list[LogLine] = []
     products = Columns()
-    deferred: list[tuple[LogLine, Batch]] = []
+    deferred: list[Deferred] = []
     for line in lines:
         fact, columns, proofs = _check_line(context, keys, box_key, line)
         facts.append(fact)
         if proofs is not None:
-            deferred.append((fact, proofs))
+            deferred.append(proofs)
         for key, cts in columns:
             if key[1] in mixnet:  # a row for the mix-net (V12), not a term of the encrypted tally (V9)
                 fact.mix_rows.append((key[1], cts))
             else:
                 products.add(key, [e for ct in cts for e in (ct.a, ct.b)])
-    # Every ballot proof of the chunk as one batch; if it fails, each ballot's alone names the bad ones.
-    for (fact, _), failure in zip(deferred, verify_each([b for _, b in deferred]), strict=True):
+    # Every proof and opening of the chunk as one batch; if it fails, each line's alone names the bad ones.
+    for line_deferred, failure in zip(deferred, verify_each([d.batch for d in deferred]), strict=True):
         if failure is not None:
-            fact.problems.append(("V6", f"{type(failure).__name__}: {failure}"))
+            line_deferred.report(failure)
     return facts, products.products(context.group)
 
 

@@ -215,6 +215,31 @@ def test_v8_a_false_opening(record: Path) -> None:
     _assert_only(_verify(record), {"V8": "entry"})
 
 
+def test_v8_a_false_nonce_is_named_by_its_option(record: Path) -> None:
+    """The opening is checked in the chunk's batch; a failure is reported in the exact check's words."""
+    entries = _log(record)
+    challenge = next(e for e in entries if e["kind"] == "challenge")
+    nonces = challenge["payload"]["nonces"]["mayor"]
+    nonces[1], nonces[2] = nonces[2], nonces[1]
+    _write_log(record, entries)
+    report = _verify(record)
+    _assert_only(report, {"V8": "entry"})
+    assert "mayor[1]" in str(report.check("V8").failures) and "does not encrypt" in str(
+        report.check("V8").failures
+    )
+
+
+def test_v8_a_challenged_ballot_with_a_false_proof(record: Path) -> None:
+    entries = _log(record)
+    challenge = next(e for e in entries if e["kind"] == "challenge")
+    contest = challenge["payload"]["ballot"]["contests"][0]
+    contest["proofs"][0], contest["proofs"][1] = contest["proofs"][1], contest["proofs"][0]
+    _write_log(record, entries)
+    report = _verify(record)
+    _assert_only(report, {"V8": "entry"})
+    assert "range" in str(report.check("V8").failures)
+
+
 def test_v9_an_altered_encrypted_tally(record: Path) -> None:
     def change(tally: dict) -> None:  # type: ignore[type-arg]
         first, second = tally["totals"][0]["ciphertexts"][:2]
