@@ -24,6 +24,7 @@ own) and in a program read from standard input (which no worker could import).
 from __future__ import annotations
 
 import atexit
+import gc
 import importlib
 import math
 import multiprocessing
@@ -48,6 +49,7 @@ __all__ = [
     "dask_executor",
     "default_executor",
     "executor_workers",
+    "fewer_collections",
     "is_serial",
     "map_chunks",
     "mp_context",
@@ -161,8 +163,39 @@ def mp_context() -> BaseContext:
     return multiprocessing.get_context("forkserver" if forkserver else "spawn")
 
 
+#: The cyclic collector's first threshold while degcore works through a record or a log: a
+#: verification allocates millions of short-lived objects and holds hundreds of thousands of live
+#: ones, and at Python's default (700) the collector's passes over them took 14% of a 3,000-voter
+#: verification. Reference counting still frees everything at once; cycles wait a little longer.
+BULK_GC_THRESHOLD = 100_000
+_gc_lock = threading.Lock()
+_gc_saved: list[tuple[int, int, int]] = []  # one entry per open block, in any thread; the first is restored
+
+
+def _raise_gc_threshold() -> None:
+    first, second, third = gc.get_threshold()
+    gc.set_threshold(max(first, BULK_GC_THRESHOLD), second, third)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Raise the cyclic GC's first threshold to :data:`BULK_GC_THRESHOLD` for the block (nestable)."""
+    with _gc_lock:
+        _gc_saved.append(gc.get_threshold())
+        _raise_gc_threshold()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            first = _gc_saved[0]
+            _gc_saved.pop()
+            if not _gc_saved:
+                gc.set_threshold(*first)
+
+
 def _start_worker(names: Sequence[str]) -> None:
     _worker.append(True)
+    _raise_gc_threshold()  # a worker process only ever runs degcore's bulk tasks
     for name in names:
         try:
             importlib.import_module(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import subprocess
 import sys
@@ -16,7 +17,16 @@ import pytest
 from degcore import parallel
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Element, Group
-from degcore.parallel import SERIAL, WORKERS_ENV, default_executor, map_chunks, process_pool, worker_count
+from degcore.parallel import (
+    BULK_GC_THRESHOLD,
+    SERIAL,
+    WORKERS_ENV,
+    default_executor,
+    fewer_collections,
+    map_chunks,
+    process_pool,
+    worker_count,
+)
 
 #: Changed by a test at run time: a forked worker would see the change, a started one does not.
 MARK = "as imported"
@@ -244,3 +254,20 @@ def test_a_long_temporary_folder_path_still_runs_a_pool(tmp_path: Path) -> None:
     )
     assert done.stdout.split() == [str(sum(i * i for i in range(200)))], done.stderr
     assert list(deep.iterdir()) == []  # and nothing left there
+
+
+def test_fewer_collections_raises_the_threshold_and_restores_it_after_nested_blocks() -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with fewer_collections():
+            assert gc.get_threshold() == (BULK_GC_THRESHOLD, 10, 10)
+            with fewer_collections():
+                assert gc.get_threshold()[0] == BULK_GC_THRESHOLD
+            assert gc.get_threshold()[0] == BULK_GC_THRESHOLD  # the outer block is still open
+        assert gc.get_threshold() == (700, 10, 10)
+        with pytest.raises(RuntimeError), fewer_collections():
+            raise RuntimeError("restored on the way out too")
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)

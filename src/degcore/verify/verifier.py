@@ -21,7 +21,7 @@ from degcore.ballot.cosign import fingerprints
 from degcore.board.cast import Policy
 from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
 from degcore.issuance import rsabssa
-from degcore.parallel import is_serial, resolve_executor
+from degcore.parallel import fewer_collections, is_serial, resolve_executor
 from degcore.record import Limits, RecordReader, layout
 from degcore.trustees.dkg import CeremonyConfig, CeremonyResult, check_commitments, finalize
 from degcore.trustees.signing import SignedMessage, verify_message
@@ -71,7 +71,8 @@ def verify_record(
         report.finish()
         return report
     try:
-        _run(reader, report, executor, advance, dict(pins or {}))
+        with fewer_collections():
+            _run(reader, report, executor, advance, dict(pins or {}))
     except _Skip:
         pass
     except Exception as exc:
