@@ -9,8 +9,9 @@ election. After the last stage the trustees decrypt every ciphertext of every ou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import Executor
+import itertools
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 from degcore.elgamal import Ciphertext, PublicKey
@@ -20,7 +21,7 @@ from degcore.mixnet.proof import ShuffleProof, prove, verify
 from degcore.mixnet.shuffle import Row, check_rows, shuffle
 from degcore.parallel import SERIAL, is_serial, resolve_executor
 
-__all__ = ["MixStage", "flatten", "mix", "stage_context", "unflatten", "verify_cascade"]
+__all__ = ["MixStage", "flatten", "mix", "stage_context", "start_later_stages", "unflatten", "verify_cascade"]
 
 
 def stage_context(base_hash: bytes, stage: int) -> bytes:
@@ -46,6 +47,23 @@ def mix(
     return MixStage(stage, tuple(out), proof)
 
 
+def start_later_stages(
+    pk: PublicKey, stages: Sequence[MixStage], base_hash: bytes, executor: Executor
+) -> dict[int, Future[None]]:
+    """Submit the check of every stage after the first, whose input is published: stage → its future.
+
+    A verifier starts these while it still reads the first stage's input from the ballot box log,
+    and hands them to :func:`verify_cascade` as ``started``. Nothing is started for stages that are
+    not numbered 1, 2, … in order (verify_cascade refuses those first).
+    """
+    if [s.stage for s in stages] != list(range(1, len(stages) + 1)):
+        return {}
+    return {
+        stage.stage: executor.submit(_verify_stage, pk, previous.rows, stage, base_hash, SERIAL)
+        for previous, stage in itertools.pairwise(stages)
+    }
+
+
 def verify_cascade(
     pk: PublicKey,
     rows: Sequence[Row],
@@ -53,8 +71,13 @@ def verify_cascade(
     base_hash: bytes,
     *,
     executor: Executor | None = None,
+    started: Mapping[int, Future[None]] | None = None,
 ) -> None:
-    """Check every stage's proof against the previous output; VerificationFailed names the stage."""
+    """Check every stage's proof against the previous output; VerificationFailed names the stage.
+
+    ``started``: checks of later stages already submitted by :func:`start_later_stages` for these
+    stages; their outcomes are taken in stage order, as if each were checked here.
+    """
     if not stages:
         raise InvalidInput("a cascade needs at least one mix stage")
     for expected, stage in enumerate(stages, start=1):
@@ -62,6 +85,15 @@ def verify_cascade(
             raise VerificationFailed("shuffle", f"stage {stage.stage}", f"expected stage {expected}")
     inputs = [rows, *(stage.rows for stage in stages[:-1])]
     pool = resolve_executor(executor, len(rows))
+    if started:
+        # The others run on the pool already: this one here, where its data is.
+        for previous, stage in zip(inputs, stages, strict=True):
+            future = started.get(stage.stage)
+            if future is None:
+                _verify_stage(pk, previous, stage, base_hash, SERIAL)
+            else:
+                future.result()
+        return
     if len(stages) == 1 or is_serial(pool):
         for previous, stage in zip(inputs, stages, strict=True):
             _verify_stage(pk, previous, stage, base_hash, pool)

@@ -17,7 +17,7 @@ Any t valid partials from a set S of trustees give a^x = ∏_{j∈S} M_j^{λ_j} 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -286,8 +286,27 @@ class ThresholdDecryption:
         """Whether this session decrypts exactly ``ciphertexts``, in this order."""
         return self.ciphertexts == tuple(ciphertexts)
 
-    def add(self, partial: PartialDecryption) -> None:
-        """Check every proof of ``partial``; accept it, or raise naming the trustee and the ciphertexts."""
+    def proof_check(self, partial: PartialDecryption) -> Callable[[], list[bool]] | None:
+        """The check of ``partial``'s proofs as a picklable task, to run anywhere before :meth:`add`.
+
+        Its result is what ``add`` computes itself (per ciphertext, whether its proof holds); pass
+        it as ``proofs_ok``. None if ``add`` would refuse the partial before looking at a proof.
+        """
+        key = self.result.verification_keys.get(partial.trustee_id)
+        n = len(self.ciphertexts)
+        if key is None or len(partial.values) != n or len(partial.proofs) != n:
+            return None
+        items = [
+            (ct.a, m, p) for ct, m, p in zip(self.ciphertexts, partial.values, partial.proofs, strict=True)
+        ]
+        return functools.partial(_check_chunk, self.result.config.group, key, self.context, items)
+
+    def add(self, partial: PartialDecryption, *, proofs_ok: Sequence[bool] | None = None) -> None:
+        """Check every proof of ``partial``; accept it, or raise naming the trustee and the ciphertexts.
+
+        ``proofs_ok``: the result of :meth:`proof_check`'s task for this partial, if it ran
+        already; the signature and the sizes are checked here either way.
+        """
         who = partial.trustee_id
         if who not in self.result.verification_keys:
             raise InvalidInput(f"{who!r} is not a qualified trustee of this ceremony")
@@ -302,12 +321,16 @@ class ThresholdDecryption:
             raise VerificationFailed(
                 "partial-decryption", who, f"{len(partial.values)} values for {n} ciphertexts"
             )
-        group = self.result.config.group
-        work = functools.partial(_check_chunk, group, self.result.verification_keys[who], self.context)
-        items = [
-            (ct.a, m, p) for ct, m, p in zip(self.ciphertexts, partial.values, partial.proofs, strict=True)
-        ]
-        ok = map_chunks(work, items, executor=self.executor)
+        if proofs_ok is not None and len(proofs_ok) == n:
+            ok = list(proofs_ok)
+        else:
+            group = self.result.config.group
+            work = functools.partial(_check_chunk, group, self.result.verification_keys[who], self.context)
+            items = [
+                (ct.a, m, p)
+                for ct, m, p in zip(self.ciphertexts, partial.values, partial.proofs, strict=True)
+            ]
+            ok = map_chunks(work, items, executor=self.executor)
         bad = [i for i, good in enumerate(ok) if not good]
         if bad:
             shown = ", ".join(map(str, bad[:10])) + (" …" if len(bad) > 10 else "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 
 from degcore.ballot import ElectionContext, EncryptedBallot
 from degcore.board.cast import CastBallot
@@ -18,7 +18,8 @@ from degcore.encoding import JsonValue, canonical_json
 from degcore.errors import DegcoreError
 from degcore.groups import Element
 from degcore.mixnet import Row
-from degcore.mixnet.cascade import flatten, verify_cascade
+from degcore.mixnet.cascade import flatten, start_later_stages, verify_cascade
+from degcore.parallel import SERIAL
 from degcore.record import RecordReader, layout
 from degcore.tally import EncryptedTally, aggregate, decrypt_tally
 from degcore.tally.aggregate import multiply_into
@@ -93,12 +94,48 @@ class MixFiles:
         # Whatever reading raised is kept and raised where the file is used, so it is reported
         # under the check that uses it, as when the files are read on demand.
         self._read: dict[str, tuple[list[SignedStage] | Exception, PartialFiles | Exception]] = {}
+        self._stages_started: dict[str, dict[int, Future[None]]] = {}
+        self._proofs_started: dict[tuple[str, str], Future[list[bool]]] = {}
 
     def read(self) -> MixFiles:
         """Parse every mix-net contest's files now."""
         for contest_id in mixnet_contests(self._context):
             self._files(contest_id)
         return self
+
+    def start(self, executor: Executor) -> MixFiles:
+        """Submit to ``executor`` the checks that need none of the log: later stages, every partial's proofs.
+
+        :func:`check_mixnet` takes their outcomes where it would have computed them, so the report
+        is the one of checking in order; only the pool is kept busy while the log is scanned.
+        """
+        context = self._context
+        for contest_id in mixnet_contests(context):
+            stages, partials = self._files(contest_id)
+            if isinstance(stages, Exception) or not stages:
+                continue
+            self._stages_started[contest_id] = start_later_stages(
+                context.public_key, [s.stage for s in stages], contest_base(context, contest_id), SERIAL
+            )
+            if isinstance(partials, Exception):
+                continue
+            session = ThresholdDecryption(context, context.ceremony, flatten(stages[-1].stage.rows))
+            for _, partial in partials:
+                if isinstance(partial, DegcoreError):
+                    continue
+                task = session.proof_check(partial)
+                if task is not None:
+                    self._proofs_started[(contest_id, partial.trustee_id)] = executor.submit(task)
+        return self
+
+    def started_stages(self, contest_id: str) -> dict[int, Future[None]]:
+        """The stage checks :meth:`start` submitted for the contest (none if it did not run)."""
+        return self._stages_started.get(contest_id, {})
+
+    def proofs_ok(self, contest_id: str, trustee_id: str) -> list[bool] | None:
+        """The outcome of the partial's proof check :meth:`start` submitted (None if none was)."""
+        future = self._proofs_started.get((contest_id, trustee_id))
+        return None if future is None else future.result()
 
     def _files(self, contest_id: str) -> tuple[list[SignedStage] | Exception, PartialFiles | Exception]:
         if contest_id not in self._read:
@@ -171,6 +208,7 @@ def check_mixnet(  # noqa: PLR0917 - the record, the report, the context, what t
                     [s.stage for s in stages],
                     contest_base(context, contest_id),
                     executor=executor,
+                    started=files.started_stages(contest_id),
                 )
                 last = stages[-1].stage.rows
             except DegcoreError as exc:
@@ -178,7 +216,8 @@ def check_mixnet(  # noqa: PLR0917 - the record, the report, the context, what t
                 v12.fail(where, getattr(exc, "detail", "") or str(exc))
                 continue
         partials = _read_partials(report.check("V13"), files.partials(contest_id))
-        accepted = _mix_partials(report.check("V13"), context, contest_id, last, partials, executor)
+        checked = {p.trustee_id: files.proofs_ok(contest_id, p.trustee_id) for p in partials}
+        accepted = _mix_partials(report.check("V13"), context, contest_id, last, partials, executor, checked)
         mixed[contest_id] = (last, accepted)
     return mixed
 
@@ -202,21 +241,28 @@ def _mix_partials(  # noqa: PLR0917 - private, called once
     rows: Sequence[Row],
     partials: list[PartialDecryption],
     executor: Executor | None,
+    checked: Mapping[str, list[bool] | None],
 ) -> ThresholdDecryption | list[PartialDecryption]:
     if not rows:
         return partials
     session = ThresholdDecryption(context, context.ceremony, flatten(rows), executor=executor)
-    _accept(session, partials, lambda trustee, why: check.fail(f"{contest_id}/{trustee}", why))
+    _accept(session, partials, lambda trustee, why: check.fail(f"{contest_id}/{trustee}", why), checked)
     return session
 
 
 def _accept(
-    session: ThresholdDecryption, partials: list[PartialDecryption], fail: Callable[[str, str], None]
+    session: ThresholdDecryption,
+    partials: list[PartialDecryption],
+    fail: Callable[[str, str], None],
+    checked: Mapping[str, list[bool] | None] | None = None,
 ) -> None:
-    """Add each partial whose every proof holds to ``session``; report each other one through ``fail``."""
+    """Add each partial whose every proof holds to ``session``; report each other one through ``fail``.
+
+    ``checked``: per trustee, its proofs' outcomes if they were checked already (MixFiles.start).
+    """
     for partial in partials:
         try:
-            session.add(partial)
+            session.add(partial, proofs_ok=(checked or {}).get(partial.trustee_id))
         except DegcoreError as exc:
             fail(partial.trustee_id, str(exc))
 

@@ -145,7 +145,9 @@ def _run(
     if not wanted("V5"):
         return
     # While a pool scans, the parent parses the mix-net's files it will need after the scan.
-    mix_files = MixFiles(reader, context).read() if ahead.scanning and wanted("V12") else None
+    mix_files = (
+        _mix_files_ahead(reader, context, executor, log_lines) if ahead.scanning and wanted("V12") else None
+    )
     facts = ahead.finish(report)
     counted = _uniqueness(report, facts, setup.box_policy)
     _close_and_challenges(report, facts, counted, context)
@@ -167,6 +169,13 @@ def _run(
         return
     report.current = "V10"
     check_decryption(reader, report, context, tally, mixed, executor)
+
+
+def _mix_files_ahead(
+    reader: RecordReader, context: ElectionContext, executor: Executor | None, log_lines: int
+) -> MixFiles:
+    """The mix-net's files parsed, and the checks that need none of the log started on the pool."""
+    return MixFiles(reader, context).read().start(resolve_executor(executor, log_lines))
 
 
 class _ScanAhead:

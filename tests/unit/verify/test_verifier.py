@@ -6,6 +6,7 @@ re-chained and re-signed like a dishonest box would: then only the check that mu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Callable
@@ -23,11 +24,14 @@ from degcore.groups import get_group
 from degcore.issuance import public_key_pem
 from degcore.parallel import SERIAL, process_pool
 from degcore.record import layout
+from degcore.trustees.signing import sign_message
+from degcore.trustees.threshold import PartialDecryption
 from degcore.verify import CATALOGUE, Outcome, Report, verify_record
 from tests.record_fixtures import (
     AUTHORITY,
     BOX_KEY,
     MIX_KEYS,
+    _ceremony,
     build_record,
     edit_json,
     lines,
@@ -371,6 +375,42 @@ def test_a_pool_reads_the_mix_net_files_ahead_and_finds_what_one_core_finds(reco
     reindex(record)
     serial = _verify(record)
     assert not serial.ok and serial.check("V12").failures
+    with process_pool(2) as pool:
+        pooled = verify_record(record, executor=pool)
+    assert pooled.to_json() == serial.to_json()
+
+
+def test_a_pool_checks_later_stages_and_partials_during_the_scan_and_reports_as_one_core(
+    record: Path,
+) -> None:
+    """Stage 2 and the partials' proofs are checked while the log is scanned: same report, same order."""
+
+    def swap(stage: dict) -> None:  # type: ignore[type-arg]
+        stage["rows"][0], stage["rows"][1] = stage["rows"][1], stage["rows"][0]
+
+    edit_json(record, layout.mix_stage_file("vote", 2), swap, resign=MIX_KEYS[1])
+    serial = _verify(record)
+    assert "vote stage 2" in str(serial.check("V12").failures)
+    with process_pool(2) as pool:
+        pooled = verify_record(record, executor=pool)
+    assert pooled.to_json() == serial.to_json()
+
+
+def test_a_pool_checks_a_false_partial_during_the_scan_and_names_its_trustee(record: Path) -> None:
+    """Trustee t3 publishes a wrong share for one ciphertext and signs it: only its proofs can tell."""
+    group = get_group("ristretto255")
+    share = _ceremony(group)[1]["t3"]
+    name = layout.mix_partial_file("vote", "t3")
+    honest = PartialDecryption.from_json(share.config, json.loads((record / name).read_bytes()))
+    values = (honest.values[0] * group.generator(), *honest.values[1:])
+    forged = dataclasses.replace(honest, values=values, signature=b"")
+    (record / name).write_bytes(
+        canonical_json(sign_message(share.config, share.signing_key, forged).to_json(share.config))
+    )
+    reindex(record)
+    serial = _verify(record)
+    assert "proof fails for 1 of" in str(serial.check("V13").failures)
+    _assert_only(serial, {"V13": "vote/t3"})
     with process_pool(2) as pool:
         pooled = verify_record(record, executor=pool)
     assert pooled.to_json() == serial.to_json()
