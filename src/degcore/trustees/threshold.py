@@ -17,9 +17,11 @@ Any t valid partials from a set S of trustees give a^x = ∏_{j∈S} M_j^{λ_j} 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Protocol, runtime_checkable
 
 from nacl.signing import SigningKey
@@ -42,6 +44,7 @@ __all__ = [
     "ThresholdDecryption",
     "TrusteeShare",
     "lagrange_at_zero",
+    "lagrange_integers",
     "partial_decrypt",
     "threshold_decrypt",
 ]
@@ -242,6 +245,38 @@ def lagrange_at_zero(indices: Sequence[int], q: int) -> list[int]:
     return out
 
 
+def lagrange_integers(indices: Sequence[int]) -> tuple[int, list[int]]:
+    """(D, [n_j]) with λ_j = n_j / D exactly, as rationals: D the least common denominator.
+
+    The coefficients at zero of a few small trustee indices are small fractions (8/3, −2, 1/3 for
+    trustees 1, 2 and 4), so D·λ_j are small integers and (∏ M_j^{λ_j})^D costs a few additions.
+    """
+    if len(set(indices)) != len(indices) or not all(j > 0 for j in indices):
+        raise InvalidInput("Lagrange indices must be distinct and positive")
+    fractions = []
+    for j in indices:
+        value = Fraction(1)
+        for k in indices:
+            if k != j:
+                value *= Fraction(k, k - j)
+        fractions.append(value)
+    scale = math.lcm(*(f.denominator for f in fractions))
+    return scale, [int(f * scale) for f in fractions]
+
+
+def _combine_scaled_chunk(
+    group: Group, scale: int, numerators: Sequence[int], items: Sequence[tuple[Element, tuple[Element, ...]]]
+) -> list[Element]:
+    """(b / ∏ M_j^{λ_j})^D = b^D · ∏ M_j^{−n_j}: two small-exponent multi-exponentiations, a division."""
+    up = [j for j, n in enumerate(numerators) if n < 0]
+    down = [j for j, n in enumerate(numerators) if n > 0]
+    out = []
+    for b, ms in items:
+        top = group.multi_exp([b, *(ms[j] for j in up)], [scale, *(-numerators[j] for j in up)])
+        out.append(top / group.multi_exp([ms[j] for j in down], [numerators[j] for j in down]))
+    return out
+
+
 def _combine_chunk(
     group: Group, lambdas: Sequence[int], items: Sequence[tuple[Element, tuple[Element, ...]]]
 ) -> list[Element]:
@@ -339,8 +374,22 @@ class ThresholdDecryption:
             )
         self._accepted[who] = partial
 
-    def combine(self) -> list[Element]:
-        """g^m for every ciphertext from t accepted partials; RuleViolation if fewer than t are present."""
+    def combine_scaled(self) -> tuple[int, list[Element]]:
+        """(D, [g^(m·D)]) for every ciphertext: :meth:`combine` raised to the small integer D.
+
+        With λ_j = n_j / D (:func:`lagrange_integers`) no full-length exponent is needed; a caller
+        that looks m up among a few values compares with (g^D)^m (the mix-net's anonymous ballots).
+        """
+        chosen = self._chosen()
+        group = self.result.config.group
+        scale, numerators = lagrange_integers([self.result.config.index(t) for t in chosen])
+        columns = [self._accepted[t].values for t in chosen]
+        items = [(ct.b, tuple(col[i] for col in columns)) for i, ct in enumerate(self.ciphertexts)]
+        work = functools.partial(_combine_scaled_chunk, group, scale, numerators)
+        return scale, map_chunks(work, items, executor=self.executor)
+
+    def _chosen(self) -> tuple[str, ...]:
+        """The first t accepted trustees in roster order; RuleViolation if fewer than t are present."""
         config = self.result.config
         present = self.present
         if len(present) < config.threshold:
@@ -349,7 +398,12 @@ class ThresholdDecryption:
                 f"{len(present)} valid partial decryptions ({', '.join(present) or 'none'}), "
                 f"{config.threshold} needed",
             )
-        chosen = present[: config.threshold]
+        return present[: config.threshold]
+
+    def combine(self) -> list[Element]:
+        """g^m for every ciphertext from t accepted partials; RuleViolation if fewer than t are present."""
+        config = self.result.config
+        chosen = self._chosen()
         group = config.group
         lambdas = lagrange_at_zero([config.index(t) for t in chosen], group.order)
         columns = [self._accepted[t].values for t in chosen]

@@ -26,8 +26,10 @@ from degcore.mixnet.cascade import flatten, mix, stage_context, unflatten, verif
 from degcore.mixnet.equations import ShuffleEquationFailed, _all_hold, check_shuffle, power_product
 from degcore.mixnet.proof import _NAMES, _DegcoreTranscript, _Statement
 from degcore.parallel import SERIAL
+from degcore.tally.mixed import decrypt_rows
 from degcore.trustees import threshold
 from tests.conftest import group_by_name
+from tests.record_fixtures import _ceremony, setup_for
 from tests.trustee_keys import local_ceremony, test_config
 
 CONTEXT = b"base hash of the election"
@@ -335,3 +337,24 @@ def test_the_one_multi_exponentiation_holds_for_an_honest_proof_and_for_no_chang
     ct = row[k]
     row[k] = Ciphertext(ct.a * g, ct.b) if side == "a" else Ciphertext(ct.a, ct.b * g)
     assert not holds(proof, [*out[:i], tuple(row), *out[i + 1 :]])
+
+
+def test_decrypted_rows_are_read_from_the_scaled_combination_and_a_non_vote_is_named() -> None:
+    """decrypt_rows looks each g^(m·D) up among the contest's few values; anything else is no vote."""
+    group = get_group("ristretto255")
+    context, _ = setup_for(group)
+    shares = _ceremony(group)[1]
+    contest = context.manifest.contest("vote")
+    width = len(contest.options)
+    pk = context.public_key
+    votes = [tuple(1 if k == i % width else 0 for k in range(width)) for i in range(5)]
+    rows = [tuple(encrypt(pk, m) for m in row) for row in votes]
+
+    def partials(cts_rows: list) -> list:  # type: ignore[type-arg]
+        return [threshold.partial_decrypt(context, shares[t], flatten(cts_rows)) for t in ("t1", "t2", "t4")]
+
+    assert decrypt_rows(context, "vote", rows, partials(rows), executor=SERIAL) == votes
+    bad = [*rows[:3], (encrypt(pk, contest.max_per_option + 1), *rows[3][1:]), rows[4]]
+    with pytest.raises(VerificationFailed, match="row 3") as info:
+        decrypt_rows(context, "vote", bad, partials(bad), executor=SERIAL)
+    assert info.value.check == "mixnet-decryption"

@@ -178,6 +178,29 @@ def test_lagrange_coefficients_interpolate_at_zero() -> None:
         threshold.lagrange_at_zero([0, 1], q)
 
 
+def test_integer_lagrange_coefficients_are_the_exact_fractions() -> None:
+    q = get_group("ristretto255").order
+    for indices in ([1, 2, 3], [1, 2, 4], [2, 4, 5], [1, 3, 5], [3], [1, 2, 3, 4, 5]):
+        scale, numerators = threshold.lagrange_integers(indices)
+        assert scale >= 1
+        assert [n * pow(scale, -1, q) % q for n in numerators] == threshold.lagrange_at_zero(indices, q)
+    assert threshold.lagrange_integers([1, 2, 4]) == (3, [8, -6, 1])  # 8/3, -2, 1/3
+    with pytest.raises(InvalidInput):
+        threshold.lagrange_integers([2, 2])
+
+
+@pytest.mark.parametrize("present", [("t1", "t2", "t3"), ("t1", "t2", "t4"), ("t2", "t4", "t5")])
+def test_the_scaled_combination_is_the_combination_raised_to_d(ceremony, present) -> None:  # type: ignore[no-untyped-def]
+    result, cts, partials = _setup(ceremony)
+    session = ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
+    for t in present:
+        session.add(partials[t])
+    scale, powers = session.combine_scaled()
+    group = result.config.group
+    assert powers == [group.exp_vartime(e, scale) for e in session.combine()]
+    assert powers == [group.exp_g_vartime(scale * (m % 4)) for m in range(len(cts))]
+
+
 @pytest.mark.parametrize("executor", [None, "threads"])
 def test_executors_give_the_same_answer(ceremony, executor) -> None:  # type: ignore[no-untyped-def]
     """``None`` is the default process pool (used above 64 ciphertexts); results match the serial run."""
