@@ -41,6 +41,33 @@ __all__ = ["Limits", "RecordReader", "load_context"]
 Parsed = PartialDecryption | DegcoreError
 
 
+def mix_partials_folder(contest_id: str) -> str:
+    """The folder of a mix-net contest's partial decryptions."""
+    return layout.mix_partial_file(contest_id, "x").rsplit("/", 1)[0]
+
+
+def parse_partial(config: CeremonyConfig, name: str, obj: object) -> Parsed:
+    """The partial decryption of record file ``name`` (named after its trustee), or why it is not one.
+
+    ``obj`` is the file's JSON, or the error of loading it (:meth:`RecordReader.partial_sources`).
+    """
+    if isinstance(obj, DegcoreError):
+        return obj
+    try:
+        partial = PartialDecryption.from_json(config, obj)
+        if name.rsplit("/", 1)[-1] != f"{partial.trustee_id}.json":
+            raise InvalidInput(f"{name} holds the partial of {partial.trustee_id!r}")
+    except DegcoreError as exc:
+        return exc
+    return partial
+
+
+def in_roster_order(config: CeremonyConfig, parsed: list[tuple[str, Parsed]]) -> list[tuple[str, Parsed]]:
+    """Parsed partials in the ceremony's roster order; files that failed last, by name."""
+    order = {t: i for i, t in enumerate(config.trustees)}
+    return sorted(parsed, key=lambda p: (order.get(getattr(p[1], "trustee_id", ""), len(order)), p[0]))
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Caps on what the reader accepts (docs/record.md §Limits); anything above is a failed check."""
@@ -263,21 +290,22 @@ class RecordReader:
         self, folder: str, config: CeremonyConfig
     ) -> list[tuple[str, PartialDecryption | DegcoreError]]:
         """Every partial file of ``folder``, each parsed on its own: one bad file fails only itself."""
+        parsed = [(name, parse_partial(config, name, obj)) for name, obj in self.partial_sources(folder)]
+        return in_roster_order(config, parsed)
+
+    def partial_sources(self, folder: str) -> list[tuple[str, object]]:
+        """Every file of a folder of partials, loaded as JSON (or the error of loading it), by name."""
         if not self.exists(folder):
             return []
         path = self.regular_folder(folder)
-        out: list[tuple[str, Parsed]] = []
+        out: list[tuple[str, object]] = []
         for entry in sorted(path.iterdir()):
             name = f"{folder}/{entry.name}"
             try:
-                partial = PartialDecryption.from_json(config, self.load(name))
-                if name != f"{folder}/{partial.trustee_id}.json":
-                    raise InvalidInput(f"{name} holds the partial of {partial.trustee_id!r}")
-                out.append((name, partial))
+                out.append((name, self.load(name)))
             except DegcoreError as exc:
                 out.append((name, exc))
-        order = {t: i for i, t in enumerate(config.trustees)}
-        return sorted(out, key=lambda p: (order.get(getattr(p[1], "trustee_id", ""), len(order)), p[0]))
+        return out
 
     def regular_folder(self, folder: str) -> Path:
         """The path of a folder of the record that is a real folder (not a symlink)."""
@@ -304,7 +332,7 @@ class RecordReader:
         self, config: CeremonyConfig, contest_id: str
     ) -> list[tuple[str, PartialDecryption | DegcoreError]]:
         """Every trustee's partial decryption of a mix-net contest's last output, each parsed or its error."""
-        return self._partials(layout.mix_partial_file(contest_id, "x").rsplit("/", 1)[0], config)
+        return self._partials(mix_partials_folder(contest_id), config)
 
     def result(self) -> object:
         """``tally/result.json`` as published (compared with the recomputed result)."""

@@ -43,6 +43,8 @@ __all__ = [
     "PartialDecryption",
     "ThresholdDecryption",
     "TrusteeShare",
+    "check_proofs",
+    "context_bytes",
     "lagrange_at_zero",
     "lagrange_integers",
     "partial_decrypt",
@@ -230,6 +232,14 @@ def _check_chunk(
     return ok
 
 
+def check_proofs(
+    group: Group, key: Element, context: bytes, ciphertexts: Sequence[Ciphertext], partial: PartialDecryption
+) -> list[bool]:
+    """Per ciphertext, whether ``partial``'s proof of it holds under the trustee's ``key`` (sizes match)."""
+    items = [(ct.a, m, p) for ct, m, p in zip(ciphertexts, partial.values, partial.proofs, strict=True)]
+    return _check_chunk(group, key, context, items)
+
+
 def lagrange_at_zero(indices: Sequence[int], q: int) -> list[int]:
     """λ_j = ∏_{k≠j} k / (k − j) mod q for each j of ``indices`` (distinct, in [1, q))."""
     if len(set(indices)) != len(indices) or not all(0 < j < q for j in indices):
@@ -331,10 +341,9 @@ class ThresholdDecryption:
         n = len(self.ciphertexts)
         if key is None or len(partial.values) != n or len(partial.proofs) != n:
             return None
-        items = [
-            (ct.a, m, p) for ct, m, p in zip(self.ciphertexts, partial.values, partial.proofs, strict=True)
-        ]
-        return functools.partial(_check_chunk, self.result.config.group, key, self.context, items)
+        return functools.partial(
+            check_proofs, self.result.config.group, key, self.context, self.ciphertexts, partial
+        )
 
     def add(self, partial: PartialDecryption, *, proofs_ok: Sequence[bool] | None = None) -> None:
         """Check every proof of ``partial``; accept it, or raise naming the trustee and the ciphertexts.

@@ -6,6 +6,7 @@ homomorphic contests' V10 and V11 to run; a bad partial fails that trustee's par
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -21,10 +22,12 @@ from degcore.mixnet import Row
 from degcore.mixnet.cascade import flatten, start_later_stages, verify_cascade
 from degcore.parallel import SERIAL
 from degcore.record import RecordReader, layout
+from degcore.record.reader import Parsed, in_roster_order, mix_partials_folder, parse_partial
 from degcore.tally import EncryptedTally, aggregate, decrypt_tally
 from degcore.tally.aggregate import multiply_into
 from degcore.tally.mixed import SignedStage, contest_base, mixnet_contests
-from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption
+from degcore.trustees.dkg import CeremonyConfig
+from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption, check_proofs, context_bytes
 from degcore.verify.ballots import LogFacts, Products
 from degcore.verify.report import CheckResult, Report
 
@@ -85,8 +88,11 @@ def _without(
 class MixFiles:
     """Each mix-net contest's stages and trustees' partials, parsed (or the error of parsing them).
 
-    Read while the workers scan the log (:func:`MixFiles.read`), so that the parent's parsing of
-    thousands of rows does not leave the pool idle later; read on demand otherwise.
+    On a pool (:meth:`start`), while the workers scan the log: the parent parses the stages and
+    checks every stage after the first (their inputs are published), and the pool parses each
+    trustee's partial and checks its proofs. :func:`check_mixnet` takes these outcomes where it
+    would have computed them, so the report is the one of checking in order. Without ``start``
+    the files are read on demand.
     """
 
     def __init__(self, reader: RecordReader, context: ElectionContext) -> None:
@@ -94,38 +100,41 @@ class MixFiles:
         # Whatever reading raised is kept and raised where the file is used, so it is reported
         # under the check that uses it, as when the files are read on demand.
         self._read: dict[str, tuple[list[SignedStage] | Exception, PartialFiles | Exception]] = {}
+        self._pending: dict[str, list[tuple[str, Future[tuple[Parsed, list[bool] | None]]]]] = {}
         self._stages_started: dict[str, dict[int, Future[None]]] = {}
-        self._proofs_started: dict[tuple[str, str], Future[list[bool]]] = {}
-
-    def read(self) -> MixFiles:
-        """Parse every mix-net contest's files now."""
-        for contest_id in mixnet_contests(self._context):
-            self._files(contest_id)
-        return self
+        self._proofs_ok: dict[tuple[str, str], list[bool] | None] = {}
 
     def start(self, executor: Executor) -> MixFiles:
-        """Submit to ``executor`` the checks that need none of the log: later stages, every partial's proofs.
-
-        :func:`check_mixnet` takes their outcomes where it would have computed them, so the report
-        is the one of checking in order; only the pool is kept busy while the log is scanned.
-        """
+        """Read every mix-net contest's files, and start the checks that need none of the log."""
         context = self._context
+        config = context.ceremony.config
         for contest_id in mixnet_contests(context):
-            stages, partials = self._files(contest_id)
+            stages: list[SignedStage] | Exception
+            try:
+                stages = self._reader.mix_stages(context, contest_id)
+            except Exception as exc:  # raised again where the stages are used
+                stages = exc
+            try:
+                sources = self._reader.partial_sources(mix_partials_folder(contest_id))
+            except Exception as exc:  # raised again where the partials are used
+                self._read[contest_id] = (stages, exc)
+                continue
             if isinstance(stages, Exception) or not stages:
+                parsed = [(name, parse_partial(config, name, obj)) for name, obj in sources]
+                self._read[contest_id] = (stages, in_roster_order(config, parsed))
                 continue
             self._stages_started[contest_id] = start_later_stages(
                 context.public_key, [s.stage for s in stages], contest_base(context, contest_id), SERIAL
             )
-            if isinstance(partials, Exception):
-                continue
-            session = ThresholdDecryption(context, context.ceremony, flatten(stages[-1].stage.rows))
-            for _, partial in partials:
-                if isinstance(partial, DegcoreError):
-                    continue
-                task = session.proof_check(partial)
-                if task is not None:
-                    self._proofs_started[(contest_id, partial.trustee_id)] = executor.submit(task)
+            work = functools.partial(
+                _partial_task,
+                config,
+                dict(context.ceremony.verification_keys),
+                context_bytes(context),
+                tuple(flatten(stages[-1].stage.rows)),
+            )
+            self._pending[contest_id] = [(name, executor.submit(work, name, obj)) for name, obj in sources]
+            self._read[contest_id] = (stages, [])
         return self
 
     def started_stages(self, contest_id: str) -> dict[int, Future[None]]:
@@ -133,23 +142,33 @@ class MixFiles:
         return self._stages_started.get(contest_id, {})
 
     def proofs_ok(self, contest_id: str, trustee_id: str) -> list[bool] | None:
-        """The outcome of the partial's proof check :meth:`start` submitted (None if none was)."""
-        future = self._proofs_started.get((contest_id, trustee_id))
-        return None if future is None else future.result()
+        """Per ciphertext, whether the trustee's proof holds, if :meth:`start` had it checked (else None)."""
+        self.partials(contest_id)
+        return self._proofs_ok.get((contest_id, trustee_id))
 
     def _files(self, contest_id: str) -> tuple[list[SignedStage] | Exception, PartialFiles | Exception]:
+        pending = self._pending.pop(contest_id, None)
+        if pending is not None:
+            parsed: list[tuple[str, Parsed]] = []
+            for name, future in pending:
+                partial, ok = future.result()
+                parsed.append((name, partial))
+                if ok is not None and isinstance(partial, PartialDecryption):
+                    self._proofs_ok[(contest_id, partial.trustee_id)] = ok
+            stages = self._read[contest_id][0]
+            self._read[contest_id] = (stages, in_roster_order(self._context.ceremony.config, parsed))
         if contest_id not in self._read:
-            stages: list[SignedStage] | Exception
+            stages_read: list[SignedStage] | Exception
             partials: PartialFiles | Exception
             try:
-                stages = self._reader.mix_stages(self._context, contest_id)
+                stages_read = self._reader.mix_stages(self._context, contest_id)
             except Exception as exc:  # raised again where the stages are used
-                stages = exc
+                stages_read = exc
             try:
                 partials = self._reader.mix_partial_files(self._context.ceremony.config, contest_id)
             except Exception as exc:  # raised again where the partials are used
                 partials = exc
-            self._read[contest_id] = (stages, partials)
+            self._read[contest_id] = (stages_read, partials)
         return self._read[contest_id]
 
     def stages(self, contest_id: str) -> list[SignedStage]:
@@ -165,6 +184,25 @@ class MixFiles:
         if isinstance(partials, Exception):
             raise partials
         return partials
+
+
+def _partial_task(  # noqa: PLR0917 - a pool task: what it needs, then its file
+    config: CeremonyConfig,
+    keys: dict[str, Element],
+    bound: bytes,
+    ciphertexts: tuple[Ciphertext, ...],
+    name: str,
+    obj: object,
+) -> tuple[Parsed, list[bool] | None]:
+    """On a worker: one trustee's partial parsed from its file, and its proofs checked if it can be used."""
+    partial = parse_partial(config, name, obj)
+    if not isinstance(partial, PartialDecryption):
+        return partial, None
+    key = keys.get(partial.trustee_id)
+    n = len(ciphertexts)
+    if key is None or len(partial.values) != n or len(partial.proofs) != n:
+        return partial, None
+    return partial, check_proofs(config.group, key, bound, ciphertexts, partial)
 
 
 def check_mixnet(  # noqa: PLR0917 - the record, the report, the context, what the log gave

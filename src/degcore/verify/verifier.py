@@ -175,7 +175,7 @@ def _mix_files_ahead(
     reader: RecordReader, context: ElectionContext, executor: Executor | None, log_lines: int
 ) -> MixFiles:
     """The mix-net's files parsed, and the checks that need none of the log started on the pool."""
-    return MixFiles(reader, context).read().start(resolve_executor(executor, log_lines))
+    return MixFiles(reader, context).start(resolve_executor(executor, log_lines))
 
 
 class _ScanAhead:
