@@ -130,19 +130,15 @@ def all_hold(
     if len(pairs) != len(proofs):
         return False
     prefix = Transcript(TAG, group.name, context).element("g1", g1).element("y1", y1)
-    weight_bytes = WEIGHT_BITS // 8
-    pool = secrets.token_bytes(2 * weight_bytes * len(proofs))
     bases: list[Element] = []
     scalars: list[int] = []
     g1_scalar = y1_scalar = 0
-    for i, ((g2, y2), proof) in enumerate(zip(pairs, proofs, strict=True)):
+    for (g2, y2), proof in zip(pairs, proofs, strict=True):
         if not 0 <= proof.v < q:
             return False
         t = prefix.copy().element("g2", g2).element("y2", y2)
         c = t.element("A1", proof.A1).element("A2", proof.A2).challenge(group)
-        at = 2 * weight_bytes * i
-        w1 = int.from_bytes(pool[at : at + weight_bytes], "big")
-        w2 = int.from_bytes(pool[at + weight_bytes : at + 2 * weight_bytes], "big")
+        w1, w2 = secrets.randbits(WEIGHT_BITS), secrets.randbits(WEIGHT_BITS)
         # w1 · (A1 · g1^-v · y1^-c) and w2 · (A2 · g2^-v · y2^-c), as equations() writes them.
         g1_scalar -= w1 * proof.v
         y1_scalar -= w1 * c

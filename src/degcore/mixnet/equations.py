@@ -104,8 +104,7 @@ def power_product(
     pool = resolve_executor(executor, len(items))
     workers = 1 if is_serial(pool) else worker_count()
     size = None if secret else max(1, -(-len(items) // workers))
-    executor = pool
-    partials = per_chunk(work, items, executor=executor, chunk_size=size)
+    partials = per_chunk(work, items, executor=pool, chunk_size=size)
     return _secret_product(group, partials) if secret else group.product(partials)
 
 
@@ -164,6 +163,7 @@ def _all_hold(  # noqa: PLR0917 - check_shuffle's statement, spelled out
     h: Element,
     hs: Sequence[Element],
     u: Sequence[int],
+    u_product: int,
     challenge: int,
     power: functools.partial[Element],
 ) -> bool:
@@ -186,9 +186,6 @@ def _all_hold(  # noqa: PLR0917 - check_shuffle's statement, spelled out
     def weight() -> int:
         return secrets.randbits(BATCH_WEIGHT_BITS)
 
-    u_product = 1
-    for ui in u:
-        u_product = u_product * ui % q
     w1, w2, w3 = weight(), weight(), weight()
     # permutation-commitment: (∏c_i / ∏h_i)^c · g^{s_1} · t_1^-1 = 1
     # batched-commitment:     (∏c_i^{u_i})^c · g^{s_3} · ∏h_i^{s'_i} · t_3^-1 = 1
@@ -264,7 +261,7 @@ def check_shuffle(
     if (
         group.batches
         and intermediates is None
-        and _all_hold(pk, rows_in, rows_out, proof, h, hs, u, challenge, power)
+        and _all_hold(pk, rows_in, rows_out, proof, h, hs, u, u_product, challenge, power)
     ):
         return
     c_bar = group.product(c) / group.product(hs)

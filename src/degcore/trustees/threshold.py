@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -43,7 +43,7 @@ __all__ = [
     "PartialDecryption",
     "ThresholdDecryption",
     "TrusteeShare",
-    "check_proofs",
+    "check_partial_proofs",
     "context_bytes",
     "lagrange_at_zero",
     "lagrange_integers",
@@ -232,10 +232,23 @@ def _check_chunk(
     return ok
 
 
-def check_proofs(
-    group: Group, key: Element, context: bytes, ciphertexts: Sequence[Ciphertext], partial: PartialDecryption
-) -> list[bool]:
-    """Per ciphertext, whether ``partial``'s proof of it holds under the trustee's ``key`` (sizes match)."""
+def check_partial_proofs(
+    group: Group,
+    keys: Mapping[str, Element],
+    context: bytes,
+    ciphertexts: Sequence[Ciphertext],
+    partial: PartialDecryption,
+) -> list[bool] | None:
+    """Per ciphertext, whether ``partial``'s proof of it holds under its trustee's verification key.
+
+    What :meth:`ThresholdDecryption.add` checks of the proofs, as a task to run elsewhere (a pool
+    worker) and hand to ``add`` as ``proofs_ok``. None where ``add`` refuses the partial before
+    looking at a proof: a trustee not in ``keys``, or not one value and one proof per ciphertext.
+    """
+    key = keys.get(partial.trustee_id)
+    n = len(ciphertexts)
+    if key is None or len(partial.values) != n or len(partial.proofs) != n:
+        return None
     items = [(ct.a, m, p) for ct, m, p in zip(ciphertexts, partial.values, partial.proofs, strict=True)]
     return _check_chunk(group, key, context, items)
 
@@ -331,25 +344,12 @@ class ThresholdDecryption:
         """Whether this session decrypts exactly ``ciphertexts``, in this order."""
         return self.ciphertexts == tuple(ciphertexts)
 
-    def proof_check(self, partial: PartialDecryption) -> Callable[[], list[bool]] | None:
-        """The check of ``partial``'s proofs as a picklable task, to run anywhere before :meth:`add`.
-
-        Its result is what ``add`` computes itself (per ciphertext, whether its proof holds); pass
-        it as ``proofs_ok``. None if ``add`` would refuse the partial before looking at a proof.
-        """
-        key = self.result.verification_keys.get(partial.trustee_id)
-        n = len(self.ciphertexts)
-        if key is None or len(partial.values) != n or len(partial.proofs) != n:
-            return None
-        return functools.partial(
-            check_proofs, self.result.config.group, key, self.context, self.ciphertexts, partial
-        )
-
     def add(self, partial: PartialDecryption, *, proofs_ok: Sequence[bool] | None = None) -> None:
         """Check every proof of ``partial``; accept it, or raise naming the trustee and the ciphertexts.
 
-        ``proofs_ok``: the result of :meth:`proof_check`'s task for this partial, if it ran
-        already; the signature and the sizes are checked here either way.
+        ``proofs_ok``: what :func:`check_partial_proofs` returned for this partial and this
+        session's ciphertexts, if it ran already (on a worker); the trustee, the signature and the
+        sizes are checked here either way. Anything else in its place would skip the proofs.
         """
         who = partial.trustee_id
         if who not in self.result.verification_keys:

@@ -27,7 +27,12 @@ from degcore.tally import EncryptedTally, aggregate, decrypt_tally
 from degcore.tally.aggregate import multiply_into
 from degcore.tally.mixed import SignedStage, contest_base, mixnet_contests
 from degcore.trustees.dkg import CeremonyConfig
-from degcore.trustees.threshold import PartialDecryption, ThresholdDecryption, check_proofs, context_bytes
+from degcore.trustees.threshold import (
+    PartialDecryption,
+    ThresholdDecryption,
+    check_partial_proofs,
+    context_bytes,
+)
 from degcore.verify.ballots import LogFacts, Products
 from degcore.verify.report import CheckResult, Report
 
@@ -198,11 +203,7 @@ def _partial_task(  # noqa: PLR0917 - a pool task: what it needs, then its file
     partial = parse_partial(config, name, obj)
     if not isinstance(partial, PartialDecryption):
         return partial, None
-    key = keys.get(partial.trustee_id)
-    n = len(ciphertexts)
-    if key is None or len(partial.values) != n or len(partial.proofs) != n:
-        return partial, None
-    return partial, check_proofs(config.group, key, bound, ciphertexts, partial)
+    return partial, check_partial_proofs(config.group, keys, bound, ciphertexts, partial)
 
 
 def check_mixnet(  # noqa: PLR0917 - the record, the report, the context, what the log gave

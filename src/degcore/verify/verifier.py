@@ -144,7 +144,7 @@ def _run(
     ahead = ahead or _prepare_scan(reader, report, context, executor, advance, ahead=False)
     if not wanted("V5"):
         return
-    # While a pool scans, the parent parses the mix-net's files it will need after the scan.
+    # While a pool scans: the mix-net's files parsed, later stages and the partials' proofs checked.
     mix_files = (
         _mix_files_ahead(reader, context, executor, log_lines) if ahead.scanning and wanted("V12") else None
     )

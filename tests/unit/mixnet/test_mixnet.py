@@ -303,9 +303,10 @@ def test_the_one_multi_exponentiation_holds_for_an_honest_proof_and_for_no_chang
     args = _fixed_transcript_args(group, pk, rows, out, proof)
     h, hs = args["generators"]
     power = functools.partial(power_product, group, secret=False, executor=SERIAL)
+    u_product = functools.reduce(lambda x, y: x * y % group.order, args["u"], 1)
 
     def holds(p: mixnet.ShuffleProof, rows_out: list) -> bool:
-        return _all_hold(pk, rows, rows_out, p, h, hs, args["u"], args["challenge"], power)
+        return _all_hold(pk, rows, rows_out, p, h, hs, args["u"], u_product, args["challenge"], power)
 
     assert holds(proof, out)
     q, g = group.order, group.generator()

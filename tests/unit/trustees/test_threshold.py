@@ -322,3 +322,27 @@ def test_a_partial_not_signed_by_its_trustee_is_refused_naming_it(ceremony) -> N
     with pytest.raises(InvalidInput, match="roster key of t2"):
         sign_message(result.config, trustee_key("t3"), honest)
     session.add(honest)
+
+
+def test_proofs_checked_elsewhere_are_what_add_would_find(ceremony) -> None:  # type: ignore[no-untyped-def]
+    """check_partial_proofs is add's proof check as a worker's task; add takes its outcome as is."""
+    result, cts, partials = _setup(ceremony)
+    group, keys = result.config.group, result.verification_keys
+    honest = partials["t2"]
+    assert threshold.check_partial_proofs(group, keys, CONTEXT, cts, honest) == [True] * len(cts)
+    forged = _tampered(result, honest)
+    assert threshold.check_partial_proofs(group, keys, CONTEXT, cts, forged["value"]) == [False] + [True] * (
+        len(cts) - 1
+    )
+    assert threshold.check_partial_proofs(group, keys, CONTEXT, cts, forged["short"]) is None
+    stranger = dataclasses.replace(honest, trustee_id="t9")
+    assert threshold.check_partial_proofs(group, keys, CONTEXT, cts, stranger) is None
+    signed = sign_message(
+        result.config, ceremony[1]["t2"].signing_key, dataclasses.replace(forged["value"], signature=b"")
+    )
+    session = ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
+    outcome = threshold.check_partial_proofs(group, keys, CONTEXT, cts, signed)
+    with pytest.raises(VerificationFailed, match=r"proof fails for 1 of 6 ciphertexts \(index 0\)"):
+        session.add(signed, proofs_ok=outcome)
+    session.add(honest, proofs_ok=threshold.check_partial_proofs(group, keys, CONTEXT, cts, honest))
+    assert session.present == ("t2",)
