@@ -118,6 +118,26 @@ def _frame(kind: bytes, label: str) -> bytes:
     return kind + len(name).to_bytes(4, "big") + name
 
 
+@functools.lru_cache(maxsize=64)
+def _frames(label: str, count: int) -> tuple[bytes, ...]:
+    """The framings of ``label[0]`` … ``label[count-1]`` as element fields (lists repeat their shapes)."""
+    names = (f"{label}[{i}]".encode() for i in range(count))
+    return tuple(_T_ELEMENT + _length(name) + name for name in names)
+
+
+def _length(value: bytes) -> bytes:
+    return len(value).to_bytes(4, "big")
+
+
+@functools.lru_cache(maxsize=64)
+def _header(protocol: str, group_name: str) -> hashlib._Hash:
+    """The hash state after a transcript's first two fields (copied, never updated: tags repeat)."""
+    h = _xmd_start(protocol.encode())
+    for label, value in (("protocol", protocol), ("group", group_name)):
+        h.update(_frame(_T_TEXT, label) + _length(value.encode()) + value.encode())
+    return h
+
+
 class Transcript:
     """The Fiat–Shamir transcript of one proof: tag, group, context, then typed fields.
 
@@ -134,9 +154,7 @@ class Transcript:
         if not protocol.startswith("degcore/4/"):
             raise InvalidInput(f"transcript tag must start with 'degcore/4/', got {protocol!r}")
         self._dst = protocol.encode()
-        self._h = _xmd_start(self._dst)
-        self.text("protocol", protocol)
-        self.text("group", group_name)
+        self._h = _header(protocol, group_name).copy()
         self.raw("context", context)
 
     def copy(self) -> Transcript:
@@ -173,11 +191,10 @@ class Transcript:
     def elements(self, label: str, values: Sequence[SupportsBytes]) -> Transcript:
         """Append a list of elements: its length, then each element labelled ``label[i]``."""
         self.integer(f"{label}.len", len(values))
-        parts: list[bytes] = []
-        for i, v in enumerate(values):  # one hash update for the whole list: the same bytes, less overhead
-            name, data = f"{label}[{i}]".encode(), bytes(v)
-            parts += (_T_ELEMENT, len(name).to_bytes(4, "big"), name, len(data).to_bytes(4, "big"), data)
-        self._h.update(b"".join(parts))
+        # One hash update for the whole list: the same bytes as a field per element, less overhead.
+        frames = _frames(label, len(values))
+        data = map(bytes, values)
+        self._h.update(b"".join([frame + _length(d) + d for frame, d in zip(frames, data, strict=True)]))
         return self
 
     def scalar(self, label: str, value: bytes) -> Transcript:

@@ -19,16 +19,27 @@ equation alone, and callers fall back to their one-item-at-a-time checks to name
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from degcore.errors import VerificationFailed
 from degcore.groups import Element, Group
 
-__all__ = ["WEIGHT_BITS", "Batch", "Label", "verify_each"]
+__all__ = ["WEIGHT_BITS", "Batch", "Label", "random_weights", "verify_each"]
 
 #: Bits per random weight: a false batch passes with probability at most 2^-WEIGHT_BITS.
 WEIGHT_BITS = 128
 _WEIGHT_BYTES = WEIGHT_BITS // 8
+_POOL_WEIGHTS = 64
+
+
+def random_weights(count: int) -> list[int]:
+    """``count`` independent 128-bit weights from the OS's CSPRNG, in one read of ``secrets``.
+
+    One ``token_bytes`` call for all of them: a read per weight was a tenth of a shuffle check.
+    """
+    pool = secrets.token_bytes(_WEIGHT_BYTES * count)
+    return [int.from_bytes(pool[i : i + _WEIGHT_BYTES], "big") for i in range(0, len(pool), _WEIGHT_BYTES)]
+
 
 Terms = Sequence[tuple[Element, int]]
 Label = tuple[str, str, str]  # (check, subject, which equation): what a failure names
@@ -37,56 +48,90 @@ Label = tuple[str, str, str]  # (check, subject, which equation): what a failure
 class Batch:
     """Equations ∏ bᵢ^kᵢ = 1, each labelled, checked together with random 128-bit weights."""
 
-    __slots__ = ("_equations", "_labels", "_pool", "_scalars", "group")
+    __slots__ = ("_bases", "_count", "_exact", "_pool", "_scalars", "_values", "group")
 
     def __init__(self, group: Group) -> None:
         """An empty batch over ``group``."""
         self.group = group
-        self._equations: list[Terms] = []
-        self._labels: list[Label] = []
-        self._scalars: dict[Element, int] = {}  # Σ over equations of weight · exponent, per base
-        self._pool = b""
+        self._count = 0
+        # Per equation (or per group of equations added at once), what failing() checks alone:
+        # the (label, terms) pairs, or a function that writes them out only when a batch fails.
+        self._exact: list[Sequence[tuple[Label, Terms]] | Callable[[], Sequence[tuple[Label, Terms]]]] = []
+        self._scalars: dict[Element, int] = {}  # Σ over equations of weight · exponent, per shared base
+        self._bases: list[Element] = []  # bases of a single equation (a proof's commitments), unmerged
+        self._values: list[int] = []
+        self._pool: list[int] = []
 
     def __len__(self) -> int:
-        return len(self._equations)
+        return self._count
 
     def _weight(self) -> int:
         if not self._pool:
-            self._pool = secrets.token_bytes(_WEIGHT_BYTES * 64)  # the OS's CSPRNG, 64 weights at a time
-        weight, self._pool = self._pool[:_WEIGHT_BYTES], self._pool[_WEIGHT_BYTES:]
-        return int.from_bytes(weight, "big")
+            self._pool = random_weights(_POOL_WEIGHTS)
+        return self._pool.pop()
+
+    def weights(self, count: int) -> list[int]:
+        """``count`` fresh weights for :meth:`add_weighted` (drawn now: after the caller has the proof)."""
+        return random_weights(count)
 
     def add(self, label: Label, terms: Terms) -> None:
         """Add the equation ∏ base^scalar = 1 over ``terms`` (public values, members already checked).
 
         Its weight is drawn now, after the caller has the proof: the prover never learns it.
         """
-        self._equations.append(terms)
-        self._labels.append(label)
+        self._count += 1
+        self._exact.append(((label, terms),))
         weight, scalars = self._weight(), self._scalars
         for base, k in terms:
             scalars[base] = scalars.get(base, 0) + weight * k
 
+    def add_weighted(
+        self,
+        count: int,
+        single: Iterable[tuple[Element, int]],
+        shared: Iterable[tuple[Element, int]],
+        exact: Callable[[], Sequence[tuple[Label, Terms]]],
+    ) -> None:
+        """Add ``count`` equations already raised to weights from :meth:`weights` and multiplied out.
+
+        ``single``: terms whose base is in one equation only (a commitment), kept as they are;
+        ``shared``: terms whose base recurs (g, a key, a ciphertext), added up per base. ``exact``
+        writes the same equations unweighted, for :meth:`failing`. The weighted product is what
+        :meth:`add` would have accumulated, without a dictionary update per term.
+        """
+        self._count += count
+        self._exact.append(exact)
+        for base, k in single:
+            self._bases.append(base)
+            self._values.append(k)
+        scalars = self._scalars
+        for base, k in shared:
+            scalars[base] = scalars.get(base, 0) + k
+
     def extend(self, other: Batch) -> None:
         """Add every equation of ``other``, with its label and weight."""
-        self._equations += other._equations
-        self._labels += other._labels
+        self._count += other._count
+        self._exact += other._exact
+        self._bases += other._bases
+        self._values += other._values
         scalars = self._scalars
         for base, k in other._scalars.items():
             scalars[base] = scalars.get(base, 0) + k
 
     def holds(self) -> bool:
         """Whether every equation holds, up to the 2^-128 soundness error (one multi-exponentiation)."""
-        if not self._scalars:
+        if not self._scalars and not self._bases:
             return True
-        return self.group.is_identity(self.group.multi_exp(list(self._scalars), list(self._scalars.values())))
+        bases, scalars = self._bases + list(self._scalars), self._values + list(self._scalars.values())
+        return self.group.is_identity(self.group.multi_exp(bases, scalars))
 
     def failing(self) -> list[Label]:
         """The labels of the equations that do not hold, each checked alone (exact, no weights)."""
         group = self.group
         return [
             label
-            for label, terms in zip(self._labels, self._equations, strict=True)
+            for item in self._exact
+            for label, terms in (item() if callable(item) else item)
             if not group.is_identity(group.multi_exp([b for b, _ in terms], [k for _, k in terms]))
         ]
 

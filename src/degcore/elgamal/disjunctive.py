@@ -20,11 +20,12 @@ every option ciphertext (which fix the product), and the verifier never multipli
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from degcore.elgamal._scalars import check_reduced, decode_parts, encode_parts, parts_size
-from degcore.elgamal.batch import Batch
+from degcore.elgamal.batch import Batch, Label
 from degcore.elgamal.ciphertext import Ciphertext, add
 from degcore.elgamal.keys import PublicKey
 from degcore.errors import InvalidInput, VerificationFailed
@@ -146,15 +147,53 @@ def _equations(
     c = t.elements("commitments", proof.commitments).challenge(group)
     challenges = (*proof.challenges, (c - sum(proof.challenges)) % group.order)
     g, h = group.generator(), pk.h
-    for j, c_j, v_j in zip(range(lo, hi + 1), challenges, proof.responses, strict=True):
-        k = 2 * (j - lo)
-        # Each as A_j · g^-v_j · a^-c_j = 1: the commitment's batch exponent is its 128-bit weight.
+    # The 2w equations, each raised to its own weight, multiplied out here: the commitments
+    # (A_lo, B_lo, A_lo+1, …) take their weights, and g, h, every a_i and every b_i one scalar each.
+    weights = batch.weights(2 * width)
+    g_k = h_k = a_k = b_k = 0
+    for i, (j, c_j, v_j) in enumerate(zip(range(lo, hi + 1), challenges, proof.responses, strict=True)):
+        w_a, w_b = weights[2 * i], weights[2 * i + 1]
+        g_k += w_b * j * c_j - w_a * v_j
+        h_k -= w_b * v_j
+        a_k -= w_a * c_j
+        b_k -= w_b * c_j
+    batch.add_weighted(
+        2 * width,
+        zip(proof.commitments, weights, strict=True),
+        [(g, g_k), (h, h_k), *((a, a_k) for a in a_parts), *((b, b_k) for b in b_parts)],
+        functools.partial(_exact_equations, pk, a_parts, b_parts, proof, lo, challenges, check, subject),
+    )
+
+
+def _exact_equations(  # noqa: PLR0917 - what _equations had at hand
+    pk: PublicKey,
+    a_parts: Sequence[Element],
+    b_parts: Sequence[Element],
+    proof: RangeProof,
+    lo: int,
+    challenges: Sequence[int],
+    check: str,
+    subject: str,
+) -> list[tuple[Label, list[tuple[Element, int]]]]:
+    """The proof's equations one by one, unweighted: what a failed batch checks to name the false one.
+
+    A_j = g^v_j · a^c_j and B_j = h^v_j · (b / g^j)^c_j, as A_j · g^-v_j · ∏ a_i^-c_j = 1 and
+    B_j · h^-v_j · g^(j·c_j) · ∏ b_i^-c_j = 1.
+    """
+    g, h = pk.group.generator(), pk.h
+    out: list[tuple[Label, list[tuple[Element, int]]]] = []
+    for k, (c_j, v_j) in enumerate(zip(challenges, proof.responses, strict=True)):
+        j = lo + k
         a_terms = [(a, -c_j) for a in a_parts]
         b_terms = [(b, -c_j) for b in b_parts]
-        batch.add((check, subject, f"A[{j}]"), [(proof.commitments[k], 1), (g, -v_j), *a_terms])
-        batch.add(
-            (check, subject, f"B[{j}]"), [(proof.commitments[k + 1], 1), (h, -v_j), (g, j * c_j), *b_terms]
+        out.append(((check, subject, f"A[{j}]"), [(proof.commitments[2 * k], 1), (g, -v_j), *a_terms]))
+        out.append(
+            (
+                (check, subject, f"B[{j}]"),
+                [(proof.commitments[2 * k + 1], 1), (h, -v_j), (g, j * c_j), *b_terms],
+            )
         )
+    return out
 
 
 def _draw(pk: PublicKey, width: int) -> list[int]:

@@ -13,13 +13,12 @@ Encoding: ``enc(A1) ‖ enc(A2) ‖ enc(v)``.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Self
 
 from degcore.elgamal._scalars import check_reduced, decode_parts, encode_parts, parts_size
-from degcore.elgamal.batch import WEIGHT_BITS, Batch
+from degcore.elgamal.batch import Batch, random_weights
 from degcore.errors import VerificationFailed
 from degcore.groups import Element, Group
 from degcore.hashing import Transcript
@@ -133,12 +132,13 @@ def all_hold(
     bases: list[Element] = []
     scalars: list[int] = []
     g1_scalar = y1_scalar = 0
+    weights = iter(random_weights(2 * len(proofs)))
     for (g2, y2), proof in zip(pairs, proofs, strict=True):
         if not 0 <= proof.v < q:
             return False
         t = prefix.copy().element("g2", g2).element("y2", y2)
         c = t.element("A1", proof.A1).element("A2", proof.A2).challenge(group)
-        w1, w2 = secrets.randbits(WEIGHT_BITS), secrets.randbits(WEIGHT_BITS)
+        w1, w2 = next(weights), next(weights)
         # w1 · (A1 · g1^-v · y1^-c) and w2 · (A2 · g2^-v · y2^-c), as equations() writes them.
         g1_scalar -= w1 * proof.v
         y1_scalar -= w1 * c

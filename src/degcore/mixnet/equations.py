@@ -20,12 +20,12 @@ exponent is spent on it.
 from __future__ import annotations
 
 import functools
-import secrets
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from degcore.elgamal import PublicKey
+from degcore.elgamal.batch import random_weights
 from degcore.errors import VerificationFailed
 from degcore.groups import Element, Group
 from degcore.mixnet.shuffle import Row
@@ -118,11 +118,6 @@ def _chain_link_chunk(
     ]
 
 
-#: Bits of the random weights of the batched chain-link check: a false link passes with
-#: probability at most 2^-128 (docs/protocol.md §4.5).
-BATCH_WEIGHT_BITS = 128
-
-
 def _chain_links_hold(
     group: Group,
     *,
@@ -139,7 +134,7 @@ def _chain_links_hold(
     """
     q = group.order
     n = len(chain)
-    weights = [secrets.randbits(BATCH_WEIGHT_BITS) for _ in range(n)]
+    weights = random_weights(n)
     # ĉ_0 = h carries only the first link's s'_1; ĉ_i (i ≥ 1) its own c·w_i and the next link's s'.
     exponents = [proof.s_prime[0] * weights[0] % q]
     for i in range(1, n + 1):
@@ -183,8 +178,10 @@ def _all_hold(  # noqa: PLR0917 - check_shuffle's statement, spelled out
     def add(base: Element, k: int) -> None:
         scalars[base] = scalars.get(base, 0) + k
 
+    weights = iter(random_weights(3 + 2 * width + n))
+
     def weight() -> int:
-        return secrets.randbits(BATCH_WEIGHT_BITS)
+        return next(weights)
 
     w1, w2, w3 = weight(), weight(), weight()
     # permutation-commitment: (∏c_i / ∏h_i)^c · g^{s_1} · t_1^-1 = 1
