@@ -49,7 +49,10 @@ def elements_from_hex(
 ) -> tuple[Element, ...]:
     """Decode a JSON array of hex elements."""
     items = json_list(value, what, length)
-    return tuple(element_from_hex(group, item, f"{what}[{i}]") for i, item in enumerate(items))
+    try:  # one decoding call for the list; a bad item is then found again, by name, one at a time
+        return tuple(group.decode_many(b"".join(from_hex(item, group.element_bytes, what) for item in items)))
+    except InvalidInput:
+        return tuple(element_from_hex(group, item, f"{what}[{i}]") for i, item in enumerate(items))
 
 
 def proofs_from_hex(

@@ -47,7 +47,7 @@ def decode_parts(
     e, s = group.element_bytes, group.scalar_bytes
     cut = elements * e
     try:
-        decoded = tuple(group.decode(bytes(data[i : i + e])) for i in range(0, cut, e))
+        decoded = tuple(group.decode_many(bytes(data[:cut])))
         values = tuple(group.decode_scalar(bytes(data[i : i + s])) for i in range(cut, size, s))
     except InvalidInput as exc:
         raise type(exc)(f"{what}: {exc}") from None

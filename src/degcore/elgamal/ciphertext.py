@@ -43,7 +43,8 @@ class Ciphertext:
         n = group.element_bytes
         if len(data) != 2 * n:
             raise InvalidInput(f"{group.name}: a ciphertext is {2 * n} bytes, got {len(data)}")
-        return cls(group.decode(data[:n]), group.decode(data[n:]))
+        a, b = group.decode_many(bytes(data))
+        return cls(a, b)
 
 
 def _encrypt_with_nonce(pk: PublicKey, m: int, r: int) -> Ciphertext:

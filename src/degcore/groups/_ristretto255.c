@@ -936,6 +936,39 @@ static PyObject *py_decode_point(PyObject *self, PyObject *arg) {
     return PyBytes_FromStringAndSize((const char *)out, RAW_POINT);
 }
 
+/* Decode n concatenated encodings at once: a list of n decoded points, or ValueError naming the
+ * first invalid one. One call for a proof's or a row's elements instead of one each. */
+static PyObject *py_decode_points(PyObject *self, PyObject *arg) {
+    Py_buffer in;
+    (void)self;
+    if (PyObject_GetBuffer(arg, &in, PyBUF_SIMPLE) < 0) return NULL;
+    if (check_len(&in, "decode_points") < 0) {
+        PyBuffer_Release(&in);
+        return NULL;
+    }
+    const Py_ssize_t n = in.len / 32;
+    const uint8_t *buf = in.buf;
+    PyObject *out = PyList_New(n);
+    if (out == NULL) goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        ge_p3 p;
+        if (ge_decode(&p, buf + 32 * i) != 0) {
+            PyErr_Format(PyExc_ValueError, "element %zd: not a canonical ristretto255 encoding", i);
+            goto fail;
+        }
+        PyObject *point = PyBytes_FromStringAndSize(NULL, RAW_POINT);
+        if (point == NULL) goto fail;
+        raw_store((uint8_t *)PyBytes_AS_STRING(point), &p);
+        PyList_SET_ITEM(out, i, point);
+    }
+    PyBuffer_Release(&in);
+    return out;
+fail:
+    Py_XDECREF(out); /* a list's unset items are NULL, which its deallocation skips */
+    PyBuffer_Release(&in);
+    return NULL;
+}
+
 static PyObject *py_precompute(PyObject *self, PyObject *arg) {
     ge_p3 p;
     (void)self;
@@ -1245,6 +1278,9 @@ static PyMethodDef methods[] = {
      "is invalid); variable time (public data only)."},
     {"decode", py_decode, METH_O,
      "decode(data: bytes) -> bytes: check an RFC 9496 encoding (ValueError if invalid) and re-encode it."},
+    {"decode_points", py_decode_points, METH_O,
+     "decode_points(data: bytes) -> list[bytes]: check n concatenated RFC 9496 encodings (ValueError "
+     "naming the first invalid one) and return their decoded points for multi_exp(raw=1)."},
     {"decode_point", py_decode_point, METH_O,
      "decode_point(data: bytes) -> bytes: check an RFC 9496 encoding (ValueError if invalid) and return "
      "the decoded point for multi_exp(raw=1)."},

@@ -216,6 +216,13 @@ class Group(ABC):
     def decode(self, data: bytes) -> Element:
         """Decode and check membership; raise InvalidInput for anything else."""
 
+    def decode_many(self, data: bytes) -> list[Element]:
+        """Decode concatenated encodings (``element_bytes`` each), checking each as :meth:`decode` does."""
+        size = self.element_bytes
+        if len(data) % size:
+            raise InvalidInput(f"{self.name}: {len(data)} bytes is not a whole number of elements")
+        return [self.decode(data[i : i + size]) for i in range(0, len(data), size)]
+
     def _decode_trusted(self, data: bytes) -> Element:
         """Decode bytes this process or its parent encoded from an element (pickling only)."""
         return self.decode(data)

@@ -38,6 +38,36 @@ def test_invalid_encodings_rfc9496_a2() -> None:
             G.decode(bytes.fromhex(case["encoding"]))
 
 
+def test_decode_many_accepts_and_refuses_what_decode_does() -> None:
+    """RFC 9496's multiples decode together as one by one; an invalid one raises decode's own error."""
+    data = load_vector("ristretto255/rfc9496_ristretto255_vectors.json")
+    valid = [bytes.fromhex(c["encoding"]) for c in data["generator_multiples"]]
+    assert G.decode_many(b"".join(valid)) == [G.decode(v) for v in valid]
+    assert G.decode_many(b"") == []
+    for case in data["invalid_encodings"]:
+        bad = bytes.fromhex(case["encoding"])
+        with pytest.raises(InvalidInput) as many:
+            G.decode_many(valid[0] + bad + valid[1])
+        with pytest.raises(InvalidInput) as one:
+            G.decode(bad)
+        assert str(many.value) == str(one.value)
+    with pytest.raises(InvalidInput, match="whole number of elements"):
+        G.decode_many(valid[0] + b"\x00")
+
+
+def test_multi_exp_matches_its_terms() -> None:
+    """The one-pass multi_exp: zero and unreduced scalars, repeated bases, no terms, the identity."""
+    g, x = G.generator(), G.exp_g(12345)
+    q = G.order
+    bases = [g, x, g, G.identity(), x]
+    scalars = [3, q + 5, 0, 7, -2]
+    assert G.multi_exp(bases, scalars) == G.exp_g(3) * G.exp(x, 3)
+    assert G.multi_exp([], []) == G.identity()
+    assert G.multi_exp([x], [q]) == G.identity()
+    with pytest.raises(InvalidInput):
+        G.multi_exp([g, x], [1])
+
+
 def test_from_uniform_bytes_rfc9496_a3() -> None:
     data = load_vector("ristretto255/rfc9496_ristretto255_vectors.json")
     assert isinstance(G, Ristretto255)

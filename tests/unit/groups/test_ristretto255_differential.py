@@ -156,6 +156,7 @@ def test_decoding_accepts_exactly_what_libsodium_accepts() -> None:
             _same(N.decode(data), data, f"decode({data.hex()})")
             raw = N.decode_point(data)
             _same(N.multi_exp(raw, _k(1), raw=1), data, f"decode_point({data.hex()})")
+            assert N.decode_points(g + data) == [N.decode_point(g), raw], data.hex()
             _same(N.sum(data + g), _add(data, g), f"sum of {data.hex()} and g")
             continue
         refused += 1
@@ -165,6 +166,7 @@ def test_decoding_accepts_exactly_what_libsodium_accepts() -> None:
             lambda d: N.sum(g + d),
             lambda d: N.multi_exp(g + d, _k(1) + _k(2)),
             lambda d: N.ct_multi(g + d, _k(1) + _k(2)),
+            lambda d: N.decode_points(g + g + d + g),
         ):
             with pytest.raises(ValueError, match="canonical"):
                 call(data)
@@ -173,6 +175,21 @@ def test_decoding_accepts_exactly_what_libsodium_accepts() -> None:
         with pytest.raises(InvalidInput):
             RISTRETTO255.decode(data)
     assert accepted >= 300 * SCALE and refused >= 2000 * SCALE, (accepted, refused)
+
+
+def test_decoding_many_at_once() -> None:
+    """decode_points: one decoded point per encoding, in order; the first bad one is named by index."""
+    rng = _rng("decode_points")
+    valid = [_point(rng) for _ in range(40)]
+    assert N.decode_points(b"".join(valid)) == [N.decode_point(v) for v in valid]
+    assert N.decode_points(b"") == []
+    bad = b"\xff" * 32
+    with pytest.raises(ValueError, match="element 3: not a canonical"):
+        N.decode_points(b"".join(valid[:3]) + bad + valid[3] + bad)
+    with pytest.raises(ValueError, match="multiple of 32"):
+        N.decode_points(b"".join(valid[:2]) + b"\x00")
+    with pytest.raises(TypeError):
+        N.decode_points("00" * 32)
 
 
 def test_decoding_the_constructed_edge_cases() -> None:
