@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import strategies as st
 
@@ -106,3 +108,32 @@ def test_a_base_of_another_group_is_a_bug_not_a_verdict() -> None:
     batch.add(("check", "x", "e"), [(get_group("secp256k1").generator(), 1)])
     with pytest.raises(TypeError):
         batch.holds()
+
+
+def test_weights_are_fresh_128_bit_values_never_handed_out_twice() -> None:
+    """Every weight from the process's pool is used once: 5,000 of them across batches, all distinct."""
+    group = get_group("ristretto255")
+    drawn = [w for _ in range(50) for w in Batch(group).weights(100)]
+    assert len(set(drawn)) == len(drawn) == 5000
+    assert all(0 <= w < 1 << 128 for w in drawn)
+    assert max(drawn).bit_length() > 120  # not small numbers: the soundness bound needs the full range
+
+
+def test_a_forked_child_does_not_reuse_its_parents_weights() -> None:
+    """The pool is emptied in a forked child, so parent and child never weigh with the same values."""
+    group = get_group("ristretto255")
+    Batch(group).weights(1)  # the parent's pool now holds unused weights the child would inherit
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its first weights and leave at once
+        try:
+            os.write(write, b"".join(w.to_bytes(16, "big") for w in Batch(group).weights(8)))
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    child = {int.from_bytes(data[i : i + 16], "big") for i in range(0, len(data), 16)}
+    assert len(child) == 8
+    assert child.isdisjoint(Batch(group).weights(8))

@@ -2,9 +2,10 @@
 
 A commitment-carrying proof is checked by equations of the form ∏ bᵢ^kᵢ = 1 over public elements
 and scalars. :class:`Batch` collects such equations from many proofs, then checks them at once: it
-draws a 128-bit weight wₑ for every equation e from the OS (``secrets``) as the equation arrives, and
-tests ∏ₑ (∏ bᵢ^kᵢ)^wₑ = 1 as one multi-exponentiation, with the scalars of a base that occurs in
-several equations (g, the election key, a ciphertext) added up as they arrive.
+takes a fresh 128-bit weight wₑ for every equation e from the OS (``secrets``, through the
+process's pool of unused weights) as the equation arrives, and tests ∏ₑ (∏ bᵢ^kᵢ)^wₑ = 1 as one
+multi-exponentiation, with the scalars of a base that occurs in several equations (g, the
+election key, a ciphertext) added up as they arrive.
 
 Soundness: if some equation does not hold, the weighted product is the identity for at most one
 value of that equation's weight given all the others, so a batch with a false equation passes
@@ -18,7 +19,9 @@ equation alone, and callers fall back to their one-item-at-a-time checks to name
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Sequence
 
 from degcore.errors import VerificationFailed
@@ -29,16 +32,39 @@ __all__ = ["WEIGHT_BITS", "Batch", "Label", "random_weights", "verify_each"]
 #: Bits per random weight: a false batch passes with probability at most 2^-WEIGHT_BITS.
 WEIGHT_BITS = 128
 _WEIGHT_BYTES = WEIGHT_BITS // 8
-_POOL_WEIGHTS = 64
+_POOL_WEIGHTS = 1024
 
 
 def random_weights(count: int) -> list[int]:
-    """``count`` independent 128-bit weights from the OS's CSPRNG, in one read of ``secrets``.
+    """``count`` independent 128-bit weights from the OS's CSPRNG (``secrets``), in one read."""
+    data = secrets.token_bytes(_WEIGHT_BYTES * count)
+    return [int.from_bytes(data[i : i + _WEIGHT_BYTES], "big") for i in range(0, len(data), _WEIGHT_BYTES)]
 
-    One ``token_bytes`` call for all of them: a read per weight was a tenth of a shuffle check.
-    """
-    pool = secrets.token_bytes(_WEIGHT_BYTES * count)
-    return [int.from_bytes(pool[i : i + _WEIGHT_BYTES], "big") for i in range(0, len(pool), _WEIGHT_BYTES)]
+
+# Weights for small batches (a ballot's proofs) come from this process's pool, read from the OS
+# a thousand at a time: one read per proof was a tenth of its check. A weight is used once and
+# never leaves the process, so the prover learns none; a forked child starts with an empty pool,
+# so no two processes share one.
+_pool: list[int] = []
+_pool_lock = threading.Lock()
+
+
+def _forked() -> None:
+    _pool.clear()
+    _pool_lock.release()  # held across the fork, so that no other thread was mid-way through it
+
+
+os.register_at_fork(before=_pool_lock.acquire, after_in_parent=_pool_lock.release, after_in_child=_forked)
+
+
+def _take(count: int) -> list[int]:
+    with _pool_lock:
+        if len(_pool) < count:
+            _pool.extend(random_weights(max(count, _POOL_WEIGHTS)))
+        cut = len(_pool) - count
+        drawn = _pool[cut:]
+        del _pool[cut:]
+    return drawn
 
 
 Terms = Sequence[tuple[Element, int]]
@@ -48,7 +74,7 @@ Label = tuple[str, str, str]  # (check, subject, which equation): what a failure
 class Batch:
     """Equations ∏ bᵢ^kᵢ = 1, each labelled, checked together with random 128-bit weights."""
 
-    __slots__ = ("_bases", "_count", "_exact", "_pool", "_scalars", "_values", "group")
+    __slots__ = ("_bases", "_count", "_exact", "_scalars", "_values", "group")
 
     def __init__(self, group: Group) -> None:
         """An empty batch over ``group``."""
@@ -60,28 +86,22 @@ class Batch:
         self._scalars: dict[Element, int] = {}  # Σ over equations of weight · exponent, per shared base
         self._bases: list[Element] = []  # bases of a single equation (a proof's commitments), unmerged
         self._values: list[int] = []
-        self._pool: list[int] = []
 
     def __len__(self) -> int:
         return self._count
 
-    def _weight(self) -> int:
-        if not self._pool:
-            self._pool = random_weights(_POOL_WEIGHTS)
-        return self._pool.pop()
-
     def weights(self, count: int) -> list[int]:
-        """``count`` fresh weights for :meth:`add_weighted` (drawn now: after the caller has the proof)."""
-        return random_weights(count)
+        """``count`` fresh weights for :meth:`add_weighted`, never used before (the process's pool)."""
+        return _take(count)
 
     def add(self, label: Label, terms: Terms) -> None:
         """Add the equation ∏ base^scalar = 1 over ``terms`` (public values, members already checked).
 
-        Its weight is drawn now, after the caller has the proof: the prover never learns it.
+        Its weight is fresh from the process's pool (read from the OS): the prover never learns it.
         """
         self._count += 1
         self._exact.append(((label, terms),))
-        weight, scalars = self._weight(), self._scalars
+        weight, scalars = _take(1)[0], self._scalars
         for base, k in terms:
             scalars[base] = scalars.get(base, 0) + weight * k
 

@@ -92,18 +92,20 @@ def sign_message(config: Roster, key: SigningKey, message: M) -> M:
 
 def verify_message(config: Roster, message: SignedMessage) -> None:
     """Check the signature under the signer's roster key; VerificationFailed naming trustee and message."""
-    name = message_name(config, message)
     try:
         key = config.signing_key(message.signer)
     except InvalidInput:
         raise VerificationFailed(
-            "trustee-signature", name, f"{message.signer} is not on the roster"
+            "trustee-signature", message_name(config, message), f"{message.signer} is not on the roster"
         ) from None
     try:
         VerifyKey(key).verify(_unsigned_bytes(config, message), message.signature)
     except (BadSignatureError, ValueError, TypeError):
+        # Named only on failure: naming writes the message out again (a partial has 10^5 proofs).
         raise VerificationFailed(
-            "trustee-signature", name, f"signature does not verify under {message.signer}'s roster key"
+            "trustee-signature",
+            message_name(config, message),
+            f"signature does not verify under {message.signer}'s roster key",
         ) from None
 
 
