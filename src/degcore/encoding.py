@@ -19,6 +19,7 @@ __all__ = [
     "FORMAT",
     "JsonValue",
     "canonical_json",
+    "canonical_part",
     "from_hex",
     "from_rfc3339",
     "parse_canonical",
@@ -127,12 +128,23 @@ def parse_canonical(data: bytes, what: str) -> object:
     Malformed JSON, invalid UTF-8, nesting too deep for the parser, and any other spelling of a
     value (spaces, escapes, ``6.0`` for ``6``, duplicate keys, another key order) raise.
     """
+    fast = _Plainness()
     try:
-        obj = json.loads(data)
+        obj = json.loads(data, parse_float=fast.number, parse_constant=fast.number)
     except RecursionError:
         raise InvalidInput(f"{what}: nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{what}: not JSON ({exc})") from None
+    if fast.holds(data):
+        # Nothing that _plain refuses can be in it, so the C encoder's bytes are the RFC 8785 ones.
+        try:
+            again = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        except (RecursionError, UnicodeEncodeError):
+            again = None  # the general path below says why
+        if again is not None:
+            if again != data:
+                raise NonCanonical(f"{what}: not the canonical JSON bytes of its object (RFC 8785)")
+            return obj
     try:
         again = canonical_json(obj)
     except RecursionError:
@@ -142,6 +154,42 @@ def parse_canonical(data: bytes, what: str) -> object:
     if again != data:
         raise NonCanonical(f"{what}: not the canonical JSON bytes of its object (RFC 8785)")
     return obj
+
+
+#: An integer token of 16 digits or more: maybe beyond ±(2^53−1) (a string's digits follow a quote).
+_LONG_INTEGER = re.compile(rb"[:,\[]-?[0-9]{16}")
+
+
+class _Plainness:
+    """Whether parsed bytes can hold only what ``json.dumps`` writes as RFC 8785 does (see _plain).
+
+    The parser reports every float and NaN/Infinity to it; the bytes themselves tell the rest:
+    ASCII only (so no key sorts differently in UTF-16 and no string is a lone surrogate once
+    written), no ``null`` anywhere, no integer long enough to pass 2^53. Strings that merely
+    contain ``null`` or such digits send a line down the general path, which decides exactly.
+    """
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def number(self, text: str) -> float:
+        """The parser's hook for a float or NaN/Infinity: noted, and parsed as the default does."""
+        self.seen = True
+        return float(text)
+
+    def holds(self, data: bytes) -> bool:
+        return not self.seen and data.isascii() and b"null" not in data and not _LONG_INTEGER.search(data)
+
+
+def canonical_part(value: JsonValue) -> bytes:
+    """The canonical bytes of a value inside what :func:`parse_canonical` returned (not re-checked).
+
+    A part of a canonical document is canonical as it stands, so only the C encoder runs; for any
+    other value use :func:`canonical_json`.
+    """
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 def record_header(record_type: str) -> dict[str, str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from degcore.encoding import canonical_json, from_hex, to_hex
+from degcore.encoding import canonical_json, from_hex, parse_canonical, to_hex
 from degcore.errors import InvalidInput, NonCanonical
 
 
@@ -63,3 +65,94 @@ def test_keys_above_the_bmp_sort_by_utf16_code_units() -> None:
     value = {"\U0001f600": 1, "\uff61": 2}  # U+1F600 sorts before U+FF61 in UTF-16, after it by code point
     assert canonical_json(value) == bytes(rfc8785.dumps(value))
     assert canonical_json(value).index("\U0001f600".encode()) < canonical_json(value).index("\uff61".encode())
+
+
+_any_json = st.recursive(
+    st.one_of(
+        st.text(),
+        st.booleans(),
+        st.none(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.integers(min_value=-(2**60), max_value=2**60),
+        st.sampled_from(["null", "1234567890123456789", "x:1234567890123456", "é", "\U0001f600"]),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _reference_verdict(data: bytes) -> object:
+    """What parse_canonical must return for ``data``: the value, or NonCanonical (one spelling only)."""
+    value = json.loads(data)
+    try:
+        if bytes(rfc8785.dumps(value)) != data:
+            return NonCanonical
+        canonical_json(value)  # refuses floats, null, integers beyond ±(2^53−1)
+    except Exception:
+        return NonCanonical
+    return value
+
+
+@settings(max_examples=400)
+@given(
+    _any_json,
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([(",", ":"), (", ", ": "), (",", ": ")]),
+)
+def test_parsing_accepts_exactly_the_canonical_spelling(
+    value: object, sort_keys: bool, ensure_ascii: bool, separators: tuple[str, str]
+) -> None:
+    """Every spelling json.dumps can give of any value (floats, nulls, long integers, non-ASCII keys
+    and strings included): parse_canonical accepts exactly RFC 8785's bytes of a degcore value."""
+    data = json.dumps(value, sort_keys=sort_keys, ensure_ascii=ensure_ascii, separators=separators).encode()
+    expected = _reference_verdict(data)
+    if expected is NonCanonical:
+        with pytest.raises(InvalidInput):
+            parse_canonical(data, "test")
+    else:
+        assert parse_canonical(data, "test") == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a":1.0}',
+        b'{"a":1e3}',
+        b'{"a":NaN}',
+        b'{"a":Infinity}',
+        b'{"a":null}',
+        b'{"a":9007199254740992}',
+        b'{"a":-9007199254740992}',
+        b'{"a":"\\ud800"}',
+        b'{"a":1,"a":1}',
+        b'{"b":1,"a":2}',
+        b'{"a":"\\u0041"}',
+        b'{"a": 1}',
+    ],
+)
+def test_parsing_refuses_each_other_spelling(data: bytes) -> None:
+    with pytest.raises(InvalidInput):
+        parse_canonical(data, "test")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a":9007199254740991}',
+        b'{"a":"null"}',
+        b'{"k":"x:1234567890123456789"}',
+        b'{"\\u00e9":1}',
+        bytes(rfc8785.dumps({"\U0001f600": 1, "\uff61": 2})),  # UTF-16 key order, not code points
+    ],
+)
+def test_parsing_takes_values_that_only_look_unusual(data: bytes) -> None:
+    """The fast path's byte tests send these to the general path, which takes them."""
+    if data == b'{"\\u00e9":1}':  # é must be written as itself: its escape is another spelling
+        with pytest.raises(NonCanonical):
+            parse_canonical(data, "test")
+        assert parse_canonical('{"é":1}'.encode(), "test") == {"é": 1}
+        return
+    assert parse_canonical(data, "test") == json.loads(data)
