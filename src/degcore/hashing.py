@@ -119,10 +119,12 @@ def _frame(kind: bytes, label: str) -> bytes:
 
 
 @functools.lru_cache(maxsize=64)
-def _frames(label: str, count: int) -> tuple[bytes, ...]:
-    """The framings of ``label[0]`` … ``label[count-1]`` as element fields (lists repeat their shapes)."""
+def _frames(label: str, count: int) -> tuple[bytes, tuple[bytes, ...]]:
+    """A list's length field (``label.len`` = count) and the framings of ``label[0]`` … as element
+    fields: lists repeat their shapes."""
     names = (f"{label}[{i}]".encode() for i in range(count))
-    return tuple(_T_ELEMENT + _length(name) + name for name in names)
+    length = _frame(_T_INT, f"{label}.len") + _length(bytes(8)) + count.to_bytes(8, "big")
+    return length, tuple(_T_ELEMENT + _length(name) + name for name in names)
 
 
 def _length(value: bytes) -> bytes:
@@ -190,11 +192,12 @@ class Transcript:
 
     def elements(self, label: str, values: Sequence[SupportsBytes]) -> Transcript:
         """Append a list of elements: its length, then each element labelled ``label[i]``."""
-        self.integer(f"{label}.len", len(values))
-        # One hash update for the whole list: the same bytes as a field per element, less overhead.
-        frames = _frames(label, len(values))
+        # One hash update for the length and the whole list: the same bytes as a field each.
+        length, frames = _frames(label, len(values))
         data = map(bytes, values)
-        self._h.update(b"".join([frame + _length(d) + d for frame, d in zip(frames, data, strict=True)]))
+        self._h.update(
+            length + b"".join([frame + _length(d) + d for frame, d in zip(frames, data, strict=True)])
+        )
         return self
 
     def scalar(self, label: str, value: bytes) -> Transcript:
