@@ -19,10 +19,10 @@ __all__ = [
     "FORMAT",
     "JsonValue",
     "canonical_json",
-    "canonical_part",
     "from_hex",
     "from_rfc3339",
     "parse_canonical",
+    "plain_canonical_json",
     "read_record",
     "record_header",
     "to_hex",
@@ -156,8 +156,9 @@ def parse_canonical(data: bytes, what: str) -> object:
     return obj
 
 
-#: An integer token of 16 digits or more: maybe beyond ±(2^53−1) (a string's digits follow a quote).
-_LONG_INTEGER = re.compile(rb"[:,\[]-?[0-9]{16}")
+#: An integer token of 16 digits or more, maybe beyond ±(2^53−1): at the start, or after ':', ',' or '['
+#: (a string's digits follow a quote).
+_LONG_INTEGER = re.compile(rb"(?:^|[:,\[])-?[0-9]{16}")
 
 
 class _Plainness:
@@ -183,11 +184,12 @@ class _Plainness:
         return not self.seen and data.isascii() and b"null" not in data and not _LONG_INTEGER.search(data)
 
 
-def canonical_part(value: JsonValue) -> bytes:
-    """The canonical bytes of a value inside what :func:`parse_canonical` returned (not re-checked).
+def plain_canonical_json(value: JsonValue) -> bytes:
+    """:func:`canonical_json` without its check, for a value known to pass it: only the C encoder runs.
 
-    A part of a canonical document is canonical as it stands, so only the C encoder runs; for any
-    other value use :func:`canonical_json`.
+    Known means: a part of what :func:`parse_canonical` returned (a part of a canonical document
+    is canonical as it stands), or an object written from fixed ASCII keys, hex, ids and small
+    integers (a ballot's or a credential's own ``to_json``). Anything else: :func:`canonical_json`.
     """
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 

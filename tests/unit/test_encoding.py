@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from degcore.encoding import canonical_json, from_hex, parse_canonical, to_hex
+from degcore.encoding import canonical_json, from_hex, parse_canonical, plain_canonical_json, to_hex
 from degcore.errors import InvalidInput, NonCanonical
 
 
@@ -126,6 +126,8 @@ def test_parsing_accepts_exactly_the_canonical_spelling(
         b'{"a":null}',
         b'{"a":9007199254740992}',
         b'{"a":-9007199254740992}',
+        b"9007199254740992",
+        b"[1,-9007199254740992]",
         b'{"a":"\\ud800"}',
         b'{"a":1,"a":1}',
         b'{"b":1,"a":2}',
@@ -156,3 +158,29 @@ def test_parsing_takes_values_that_only_look_unusual(data: bytes) -> None:
         assert parse_canonical('{"é":1}'.encode(), "test") == {"é": 1}
         return
     assert parse_canonical(data, "test") == json.loads(data)
+
+
+_plain_values = st.recursive(
+    st.one_of(st.text(), st.booleans(), st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.text(alphabet=st.characters(max_codepoint=0xFFFF)), children, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300)
+@given(_plain_values)
+def test_the_unchecked_writer_agrees_where_it_is_used(value: object) -> None:
+    """plain_canonical_json is canonical_json for values with keys in the BMP (ids, fixed keys) and any
+    strings; and every part of a parsed canonical document comes back as its own bytes."""
+    try:
+        expected = canonical_json(value)  # type: ignore[arg-type]
+    except InvalidInput:  # a lone surrogate: neither writes it
+        return
+    assert plain_canonical_json(value) == expected  # type: ignore[arg-type]
+    parsed = parse_canonical(expected, "test")
+    if isinstance(parsed, dict):
+        for part in parsed.values():
+            assert plain_canonical_json(part) in expected

@@ -16,7 +16,7 @@ from degcore.ballot.context import ElectionContext
 from degcore.ballot.plaintext import PlaintextBallot
 from degcore.elgamal import Ciphertext, disjunctive, encrypt_revealable
 from degcore.elgamal._codec import json_list
-from degcore.encoding import JsonValue, canonical_json, from_hex, read_record, record_header
+from degcore.encoding import JsonValue, from_hex, plain_canonical_json, read_record, record_header
 from degcore.errors import InvalidInput
 from degcore.hashing import sha256
 from degcore.ids import check_id
@@ -64,7 +64,7 @@ class EncryptedBallot:
 
     def digest(self, context: ElectionContext) -> bytes:
         """SHA-256 of the canonical JSON: the tracking code, and what the credential key signs."""
-        return sha256(b"degcore/4/ballot", canonical_json(self.to_json(context)))
+        return sha256(b"degcore/4/ballot", plain_canonical_json(self.to_json(context)))
 
     def tracking_code(self, context: ElectionContext) -> str:
         """The digest in hex, as shown to the voter."""

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from degcore.encoding import canonical_json, from_hex, read_record, record_header
+from degcore.encoding import canonical_json, from_hex, plain_canonical_json, read_record, record_header
 from degcore.errors import InvalidInput, NonCanonical, VerificationFailed
 from degcore.ids import check_id
 from degcore.issuance import rsabssa
@@ -57,7 +57,7 @@ def credential_message(election_id: str, ballot_style: str, public_key: bytes) -
     check_id(ballot_style, "ballot_style")
     if len(public_key) != 32:
         raise InvalidInput("credential public key must be a 32-byte Ed25519 key")
-    return canonical_json(
+    return plain_canonical_json(  # ids checked above, the rest fixed keys and hex
         {
             **record_header("credential"),
             "election_id": election_id,

@@ -27,7 +27,7 @@ from degcore.board.log import GENESIS, entry_hash
 from degcore.chain import entry_from_line
 from degcore.elgamal import Ciphertext
 from degcore.elgamal.batch import Batch, verify_each
-from degcore.encoding import canonical_part, from_rfc3339, parse_canonical
+from degcore.encoding import from_rfc3339, parse_canonical, plain_canonical_json
 from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import Element
 from degcore.hashing import sha256
@@ -141,7 +141,7 @@ def _ballot(
     facts.credential, facts.style = cast.credential.id, ballot.style_id
     try:
         # A strictly parsed ballot re-encodes to exactly the JSON it came from: hash that directly.
-        digest = sha256(b"degcore/4/ballot", canonical_part(payload["ballot"]))  # type: ignore[index]
+        digest = sha256(b"degcore/4/ballot", plain_canonical_json(payload["ballot"]))  # type: ignore[index]
         # The window is checked at the logged time; the tracking code comes with the checks.
         facts.tracking_code, proofs = check_cast_deferred(context, keys, cast, from_rfc3339(at, "at"), digest)
     except DegcoreError as exc:
