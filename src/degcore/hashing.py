@@ -140,6 +140,29 @@ def _header(protocol: str, group_name: str) -> hashlib._Hash:
     return h
 
 
+class Fields:
+    """Framed transcript fields written once and appended to many transcripts (a statement's fixed part).
+
+    ``Transcript(...).fields(f)`` hashes exactly what the same ``element``/``integer`` calls would.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes = b"") -> None:
+        self.data = data
+
+    def element(self, label: str, value: SupportsBytes) -> Fields:
+        """These fields and an element, as :meth:`Transcript.element` frames it."""
+        data = bytes(value)
+        return Fields(self.data + _frame(_T_ELEMENT, label) + _length(data) + data)
+
+    def integer(self, label: str, value: int) -> Fields:
+        """These fields and an integer below 2^64, as :meth:`Transcript.integer` frames it."""
+        if not 0 <= value < 1 << 64:
+            raise InvalidInput(f"transcript integer {label!r} out of range: {value}")
+        return Fields(self.data + _frame(_T_INT, label) + _length(bytes(8)) + value.to_bytes(8, "big"))
+
+
 class Transcript:
     """The Fiat–Shamir transcript of one proof: tag, group, context, then typed fields.
 
@@ -164,6 +187,11 @@ class Transcript:
         twin = Transcript.__new__(Transcript)
         twin._dst, twin._h = self._dst, self._h.copy()
         return twin
+
+    def fields(self, fields: Fields) -> Transcript:
+        """Append fields framed once beforehand (:class:`Fields`)."""
+        self._h.update(fields.data)
+        return self
 
     def _field(self, kind: bytes, label: str, value: bytes) -> None:
         self._h.update(_frame(kind, label) + len(value).to_bytes(4, "big") + value)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from degcore.errors import InvalidInput
 from degcore.groups import get_group
-from degcore.hashing import Transcript, expand_message_xmd, hash_to_scalar, sha256
+from degcore.hashing import Fields, Transcript, expand_message_xmd, hash_to_scalar, sha256
 from tests.conftest import load_vector
 
 
@@ -102,3 +102,23 @@ def test_a_copied_transcript_continues_independently_from_the_shared_prefix() ->
     assert fork.challenge(group) == fresh.challenge(group)
     assert prefix.challenge(group) != fork.challenge(group)  # the prefix was not changed by the fork
     assert prefix.copy().text("y", "two").challenge(group) != fork.challenge(group)
+
+
+@given(st.binary(max_size=40), st.integers(0, 2**64 - 1), st.integers(0, 5))
+def test_prepared_fields_hash_as_the_calls_they_stand_for(context: bytes, k: int, count: int) -> None:
+    """Fields framed beforehand, a list's framing reused: the same challenge as field by field."""
+    group = get_group("ristretto255")
+    a, b = group.exp_g(3), group.exp_g(5)
+    values = [group.exp_g(7 + i) for i in range(count)]
+    direct = Transcript("degcore/4/test", group.name, context).element("h", a).integer("k", k)
+    direct.integer("xs.len", count)
+    for i, v in enumerate(values):
+        direct.element(f"xs[{i}]", v)
+    prepared = Transcript("degcore/4/test", group.name, context).fields(
+        Fields().element("h", a).integer("k", k)
+    )
+    prepared.elements("xs", values)
+    assert prepared.challenge(group) == direct.challenge(group)
+    assert prepared.element("b", b).challenge(group) == direct.element("b", b).challenge(group)
+    with pytest.raises(InvalidInput):
+        Fields().integer("k", 2**64)

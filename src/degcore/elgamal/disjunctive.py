@@ -30,7 +30,7 @@ from degcore.elgamal.ciphertext import Ciphertext, add
 from degcore.elgamal.keys import PublicKey
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Element, Group
-from degcore.hashing import Transcript
+from degcore.hashing import Fields, Transcript
 
 __all__ = [
     "RANGE_TAG",
@@ -85,8 +85,13 @@ def _check_bounds(lo: int, hi: int) -> None:
 
 
 def _start(tag: str, pk: PublicKey, context: bytes, lo: int, hi: int) -> Transcript:
-    t = Transcript(tag, pk.group.name, context).element("h", pk.h)
-    return t.integer("lo", lo).integer("hi", hi)
+    return Transcript(tag, pk.group.name, context).fields(_key_and_bounds(pk.h, lo, hi))
+
+
+@functools.lru_cache(maxsize=64)
+def _key_and_bounds(h: Element, lo: int, hi: int) -> Fields:
+    """The fields after the context, the same for every proof of a contest: framed once."""
+    return Fields().element("h", h).integer("lo", lo).integer("hi", hi)
 
 
 def _prove(
