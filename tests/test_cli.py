@@ -129,3 +129,17 @@ def test_a_demo_and_a_verification_on_two_workers_leave_nothing_in_the_temporary
     left = sorted(p.name for p in temporary.iterdir())
     shutil.rmtree(temporary)
     assert left == []
+
+
+def test_the_command_line_starts_without_what_verify_does_not_use() -> None:
+    """`degcore verify` pays for its own imports only: no tqdm (a quiet or piped run draws no bar), no
+    gmpy2 (the blind signer's arithmetic), no observer, feed server or site builder, no demo."""
+    code = (
+        "import sys, degcore.cli; "
+        "print(','.join(sorted(m for m in ('tqdm', 'gmpy2', 'degcore.observe.follow', 'degcore.board.feed', "
+        "'degcore.site', 'degcore.demo', 'degcore.groups.modp') if m in sys.modules)))"
+    )
+    loaded = subprocess.run(  # noqa: S603 - our interpreter and our code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == ""

@@ -13,8 +13,6 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from tqdm import tqdm
-
 from degcore import __version__
 from degcore.ballot import Manifest
 from degcore.ballot.cosign import parse_pins
@@ -24,8 +22,6 @@ from degcore.interop.verificatum.cli import add_parser as add_vmnv_parser
 from degcore.observe.cli import add_observe_parsers, observed_check
 from degcore.parallel import SERIAL, dask_executor, process_pool
 from degcore.record import RecordReader, layout
-from degcore.site import build_site
-from degcore.site import check_target as check_site_target
 from degcore.tools.trustee import add_parser as add_trustee_parser
 from degcore.verify import verify_record
 from degcore.verify.receipts import BallotStatus, Lookup, check_receipt, find_ballot
@@ -48,8 +44,12 @@ class _Bars:
 
     def __call__(self, items: Iterable[T], label: str, total: int) -> Iterator[T]:
         # On a terminal only: a log file or a pipe gets no carriage-return frames.
-        hidden = self.quiet or not sys.stderr.isatty()
-        yield from tqdm(items, desc=f"  {label}", total=total, disable=hidden, file=sys.stderr, leave=False)
+        if self.quiet or not sys.stderr.isatty():
+            yield from items
+            return
+        from tqdm import tqdm  # noqa: PLC0415 - only for a bar that is shown: tqdm costs 30 ms to import
+
+        yield from tqdm(items, desc=f"  {label}", total=total, file=sys.stderr, leave=False)
 
 
 def _print_summary(summary: DemoSummary, out: Path, seconds: float, group: str) -> None:
@@ -282,6 +282,23 @@ def _answer(args: argparse.Namespace, command: str, lookup_of: Callable[[], Look
     return _lookup_exit(lookup)
 
 
+class _NoBar:
+    """A progress bar that is not shown (with --quiet, --json or off a terminal): tqdm not imported."""
+
+    def update(self, n: int = 1) -> None:
+        """Nothing to draw."""
+
+    def close(self) -> None:
+        """Nothing to clear."""
+
+
+def _log_bar(total: int) -> _NoBar:
+    """The log's progress bar on standard error."""
+    from tqdm import tqdm  # noqa: PLC0415 - only for a bar that is shown: tqdm costs 30 ms to import
+
+    return tqdm(total=total, desc="  log entries", file=sys.stderr, leave=False)  # type: ignore[return-value]
+
+
 def _checked(args: argparse.Namespace, command: str) -> Report | int:
     """Run the verifier as ``degcore verify`` does: the report, or the exit status if it could not run."""
     if problem := _output_problem(args):
@@ -306,13 +323,7 @@ def _checked(args: argparse.Namespace, command: str) -> Report | int:
         total = lines.get(layout.LOG, 0) if isinstance(lines, dict) else 0
     except (DegcoreError, OSError) as exc:  # OSError: a file vanished or went unreadable while read
         return _unreadable(args, command, exc)
-    bar = tqdm(
-        total=total,
-        desc="  log entries",
-        disable=args.quiet or args.json or not sys.stderr.isatty(),
-        file=sys.stderr,
-        leave=False,
-    )
+    bar = _NoBar() if args.quiet or args.json or not sys.stderr.isatty() else _log_bar(total)
     try:
         with contextlib.ExitStack() as stack:
             try:
@@ -424,6 +435,9 @@ def _add_site_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def _site(args: argparse.Namespace) -> int:
     """Verify the record as ``degcore verify`` does, then write its static site (docs/site.md)."""
+    from degcore.site import build_site  # noqa: PLC0415 - only this command writes a site
+    from degcore.site import check_target as check_site_target  # noqa: PLC0415
+
     for check, status in ((lambda: RecordReader(args.record), EXIT_UNREADABLE),
                           (lambda: check_site_target(args.record, args.out), EXIT_USAGE)):  # fmt: skip
         try:

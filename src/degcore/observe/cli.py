@@ -12,20 +12,18 @@ import time
 from concurrent.futures import Executor
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Never
+from typing import TYPE_CHECKING, Never
 
-from tqdm import tqdm
-
-from degcore.board.feed import serve
-from degcore.board.reader import BoxReader
-from degcore.encoding import JsonValue
 from degcore.errors import DegcoreError, StorageError, VerificationFailed
-from degcore.observe.feeds import open_feed
-from degcore.observe.follow import Event, Observer, load_published
-from degcore.observe.forks import check_observed, check_proof, compare_logs, read_lines
-from degcore.observe.state import STATE, parse_state
-from degcore.parallel import SERIAL, process_pool
-from degcore.record import RecordReader, layout
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from degcore.encoding import JsonValue
+    from degcore.observe.follow import Event, Observer
+
+# The observer's modules, the feed's HTTP server and tqdm are imported by the commands that use
+# them: every `degcore` command builds this module's parsers, and `degcore verify` needs none of it.
 
 __all__ = [
     "EXIT_CLEAN",
@@ -123,6 +121,12 @@ def _print(args: argparse.Namespace, event: Event) -> None:
 
 
 def _observe(args: argparse.Namespace) -> int:
+    from tqdm import tqdm  # noqa: PLC0415 - see the module's imports
+
+    from degcore.observe.feeds import open_feed  # noqa: PLC0415
+    from degcore.observe.follow import Observer, load_published  # noqa: PLC0415
+    from degcore.parallel import SERIAL, process_pool  # noqa: PLC0415
+
     if args.check_proof:
         return _check_proof(args)
     if args.compare:
@@ -219,6 +223,8 @@ def _report(args: argparse.Namespace, observer: Observer) -> int:
 
 
 def _state_key(path: Path) -> bytes | None:
+    from degcore.observe.state import STATE, parse_state  # noqa: PLC0415 - see the module's imports
+
     folder = path if path.is_dir() else path.parent
     if not (folder / STATE).is_file():
         return None
@@ -226,6 +232,9 @@ def _state_key(path: Path) -> bytes | None:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from degcore.observe.forks import compare_logs, read_lines  # noqa: PLC0415 - see the module's imports
+    from degcore.observe.state import STATE  # noqa: PLC0415
+
     ours, other = (Path(p) for p in args.compare)
     try:
         key = _state_key(ours)
@@ -267,6 +276,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _check_proof(args: argparse.Namespace) -> int:
+    from degcore.observe.forks import check_proof  # noqa: PLC0415 - see the module's imports
+
     try:
         proof = check_proof(Path(args.check_proof).read_bytes())
     except OSError as exc:
@@ -289,6 +300,10 @@ def _check_proof(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from degcore.board.feed import serve  # noqa: PLC0415 - see the module's imports
+    from degcore.board.reader import BoxReader  # noqa: PLC0415
+    from degcore.observe.follow import load_published  # noqa: PLC0415
+
     try:
         published = load_published(args.published)
         with BoxReader(args.store, published.context) as reader:
@@ -308,6 +323,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 def observed_check(record: str | Path, state: str | Path) -> tuple[bool, str, dict[str, JsonValue]]:
     """``degcore verify RECORD --observed STATE``: (holds, text, JSON) of :func:`check_observed`."""
+    from degcore.observe.forks import check_observed  # noqa: PLC0415 - see the module's imports
+    from degcore.observe.state import STATE, parse_state  # noqa: PLC0415
+    from degcore.record import RecordReader, layout  # noqa: PLC0415
+
     try:
         reader = RecordReader(record)
         found = check_observed(reader.lines(layout.LOG), Path(state), reader.setup().box_key)

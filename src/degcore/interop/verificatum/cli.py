@@ -12,8 +12,6 @@ import json
 import sys
 from collections.abc import Sequence
 
-from tqdm import tqdm
-
 from degcore.errors import DegcoreError
 from degcore.interop.verificatum.report import TYPES
 
@@ -45,6 +43,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
 def run(args: argparse.Namespace) -> int:
     """Run ``degcore vmnv`` with parsed arguments; returns the exit code."""
     # Imported here: Verificatum's groups (P-256, the modp groups) load libraries no other command needs.
+    from tqdm import tqdm  # noqa: PLC0415 - nor does any other command need tqdm at start-up
+
     from degcore.interop.verificatum.verifier import verify_run  # noqa: PLC0415
 
     bar = tqdm(
