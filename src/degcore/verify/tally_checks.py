@@ -148,11 +148,15 @@ class MixFiles:
 
     def proofs_ok(self, contest_id: str, trustee_id: str) -> list[bool] | None:
         """Per ciphertext, whether the trustee's proof holds, if :meth:`start` had it checked (else None)."""
-        self.partials(contest_id)
+        self._files(contest_id, with_partials=True)
         return self._proofs_ok.get((contest_id, trustee_id))
 
-    def _files(self, contest_id: str) -> tuple[list[SignedStage] | Exception, PartialFiles | Exception]:
-        pending = self._pending.pop(contest_id, None)
+    def _files(
+        self, contest_id: str, *, with_partials: bool
+    ) -> tuple[list[SignedStage] | Exception, PartialFiles | Exception]:
+        # The stages are asked for first, and the first stage is checked in the parent while the
+        # pool still parses the partials: so only a caller of the partials waits for them.
+        pending = self._pending.pop(contest_id, None) if with_partials else None
         if pending is not None:
             parsed: list[tuple[str, Parsed]] = []
             for name, future in pending:
@@ -178,14 +182,14 @@ class MixFiles:
 
     def stages(self, contest_id: str) -> list[SignedStage]:
         """The contest's stages in order; raises what parsing them raised."""
-        stages = self._files(contest_id)[0]
+        stages = self._files(contest_id, with_partials=False)[0]
         if isinstance(stages, Exception):
             raise stages
         return stages
 
     def partials(self, contest_id: str) -> PartialFiles:
         """Every trustee's partial decryption of the contest's last output, each parsed or its error."""
-        partials = self._files(contest_id)[1]
+        partials = self._files(contest_id, with_partials=True)[1]
         if isinstance(partials, Exception):
             raise partials
         return partials
