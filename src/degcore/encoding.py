@@ -130,7 +130,7 @@ def parse_canonical(data: bytes, what: str) -> object:
     """
     fast = _Plainness()
     try:
-        obj = json.loads(data, parse_float=fast.number, parse_constant=fast.number)
+        obj = json.loads(data, parse_int=fast.integer, parse_float=fast.number, parse_constant=fast.number)
     except RecursionError:
         raise InvalidInput(f"{what}: nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -156,18 +156,14 @@ def parse_canonical(data: bytes, what: str) -> object:
     return obj
 
 
-#: An integer token of 16 digits or more, maybe beyond ±(2^53−1): at the start, or after ':', ',' or '['
-#: (a string's digits follow a quote).
-_LONG_INTEGER = re.compile(rb"(?:^|[:,\[])-?[0-9]{16}")
-
-
 class _Plainness:
     """Whether parsed bytes can hold only what ``json.dumps`` writes as RFC 8785 does (see _plain).
 
-    The parser reports every float and NaN/Infinity to it; the bytes themselves tell the rest:
-    ASCII only (so no key sorts differently in UTF-16 and no string is a lone surrogate once
-    written), no ``null`` anywhere, no integer long enough to pass 2^53. Strings that merely
-    contain ``null`` or such digits send a line down the general path, which decides exactly.
+    The parser reports every float, NaN/Infinity and integer token to it (an integer of 16 digits
+    or more may pass 2^53); the bytes tell the rest: ASCII only (so no key sorts differently in
+    UTF-16 and no string is a lone surrogate once written) and no ``null`` anywhere. A string
+    that merely contains ``null`` sends a line down the general path, which decides exactly.
+    (A regular expression over the bytes for long integers cost more than the parse itself.)
     """
 
     __slots__ = ("seen",)
@@ -180,8 +176,14 @@ class _Plainness:
         self.seen = True
         return float(text)
 
+    def integer(self, text: str) -> int:
+        """The parser's hook for an integer: a long one is noted, and parsed as the default does."""
+        if len(text) >= 16:
+            self.seen = True
+        return int(text)
+
     def holds(self, data: bytes) -> bool:
-        return not self.seen and data.isascii() and b"null" not in data and not _LONG_INTEGER.search(data)
+        return not self.seen and data.isascii() and b"null" not in data
 
 
 def plain_canonical_json(value: JsonValue) -> bytes:
