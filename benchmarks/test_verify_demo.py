@@ -121,3 +121,40 @@ def test_verify_demo_record_on_two_workers(benchmark: object, demo: tuple[int, P
         _one_core[voters] / 2,
         f"one core's time / 2 (speed-up {speedup:.2f}×)",
     )
+
+
+def _timed_serial_verification(record: str) -> float:
+    """On a worker: seconds of one verification on that worker alone (SERIAL)."""
+    started = time.perf_counter()
+    report = verify_record(record, executor=SERIAL)
+    assert report.ok, report.to_text()
+    return time.perf_counter() - started
+
+
+def test_two_serial_verifications_at_once(benchmark: object, demo: tuple[int, Path]) -> None:
+    """The machine's own ceiling for two workers: two independent one-core verifications side by side.
+
+    Each runs on its own worker process, with nothing shared; measured against one alone, the
+    ratio 2 × alone / side by side is the best speed-up two workers can reach on this machine
+    (2 where two cores do not slow each other down; less where they share caches or a host core).
+    """
+    voters, record = demo
+    with process_pool(2) as pool:
+        list(pool.map(_timed_serial_verification, [str(record)] * 2))  # warms both workers
+        alone = [pool.submit(_timed_serial_verification, str(record)).result() for _ in range(3)]
+
+        def side_by_side() -> None:
+            list(pool.map(_timed_serial_verification, [str(record)] * 2))
+
+        benchmark.pedantic(side_by_side, rounds=3, iterations=1)  # type: ignore[attr-defined]
+    stats = getattr(benchmark, "stats", None)
+    if stats is None:
+        return
+    ceiling = 2 * statistics.median(alone) / stats.stats.median
+    benchmark.extra_info["two_core_ceiling"] = ceiling  # type: ignore[attr-defined]
+    record_ratio(
+        benchmark,
+        f"two one-core verifications at once ({voters})",
+        statistics.median(alone),
+        f"one alone (ceiling for 2 workers {ceiling:.2f}×)",
+    )

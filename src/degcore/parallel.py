@@ -24,6 +24,7 @@ own) and in a program read from standard input (which no worker could import).
 from __future__ import annotations
 
 import atexit
+import collections
 import gc
 import importlib
 import math
@@ -32,7 +33,7 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -54,6 +55,7 @@ __all__ = [
     "map_chunks",
     "mp_context",
     "per_chunk",
+    "per_chunk_streamed",
     "process_pool",
     "resolve_executor",
     "shutdown_default_pool",
@@ -314,6 +316,33 @@ def per_chunk(
         return [future.result() for future in futures]
     except BrokenProcessPool as exc:
         raise _broken(executor, exc) from exc
+
+
+def per_chunk_streamed(
+    fn: Callable[[Sequence[T]], R],
+    chunks: Iterable[Sequence[T]],
+    *,
+    executor: Executor,
+    ahead: int,
+) -> Iterator[R]:
+    """``fn`` over each chunk on ``executor``, results in order, with at most ``ahead`` chunks in flight.
+
+    Chunks are submitted as they are read, so the first task starts before the input is all read
+    and the workers never drain between batches; the bound keeps memory flat for any input.
+    """
+    pending: collections.deque[Future[R]] = collections.deque()
+    try:
+        for chunk in chunks:
+            pending.append(executor.submit(fn, chunk))
+            if len(pending) >= max(1, ahead):
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    except BrokenProcessPool as exc:
+        raise _broken(executor, exc) from exc
+    finally:
+        for future in pending:  # the consumer stopped early (an error): nothing is left running for it
+            future.cancel()
 
 
 def map_chunks(

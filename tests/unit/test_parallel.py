@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import gc
 import os
@@ -24,6 +25,7 @@ from degcore.parallel import (
     default_executor,
     fewer_collections,
     map_chunks,
+    per_chunk_streamed,
     process_pool,
     worker_count,
 )
@@ -271,3 +273,57 @@ def test_fewer_collections_raises_the_threshold_and_restores_it_after_nested_blo
         assert gc.get_threshold() == (700, 10, 10)
     finally:
         gc.set_threshold(*before)
+
+
+class _CountingExecutor(concurrent.futures.ThreadPoolExecutor):
+    """A real thread pool that records how many submitted tasks were not yet taken back."""
+
+    def __init__(self) -> None:
+        super().__init__(2)
+        self.in_flight = self.most = 0
+        self.lock = threading.Lock()
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_streamed_chunks_come_back_in_order_with_a_bounded_number_in_flight() -> None:
+    """Chunks read lazily: results in input order, never more than ``ahead`` submitted and unread."""
+    pool = _CountingExecutor()
+    read: list[int] = []
+
+    def chunks() -> Iterator[list[int]]:
+        for start in range(0, 100, 10):
+            read.append(start)
+            yield list(range(start, start + 10))
+
+    try:
+        out = []
+        for result in per_chunk_streamed(_square_all, chunks(), executor=pool, ahead=3):
+            with pool.lock:
+                pool.in_flight -= 1
+            out += result
+            assert len(read) <= len(out) // 10 + 3  # the input is read only as far as needed
+        assert out == [i * i for i in range(100)]
+        assert pool.most <= 3
+    finally:
+        pool.shutdown()
+    assert list(per_chunk_streamed(_square_all, iter([]), executor=SERIAL, ahead=2)) == []
+
+
+def test_a_streamed_failure_reaches_the_caller_and_cancels_what_was_waiting() -> None:
+    """The first failing chunk raises in order; chunks not yet started are cancelled, not run."""
+    started: list[int] = []
+
+    def slow(items: Sequence[int]) -> list[int]:
+        started.append(items[0])
+        return _fail_on_seven(items)
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        chunks = ([i] for i in range(20))
+        with pytest.raises(VerificationFailed, match="item 7"):
+            list(per_chunk_streamed(slow, chunks, executor=pool, ahead=4))
+    assert 7 in started and max(started) <= 7 + 4

@@ -9,6 +9,7 @@ V9), so the parent holds at most one batch of lines at a time.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -31,12 +32,12 @@ from degcore.encoding import from_rfc3339, parse_canonical, plain_canonical_json
 from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import Element
 from degcore.hashing import sha256
-from degcore.parallel import executor_workers, per_chunk, resolve_executor
+from degcore.parallel import executor_workers, per_chunk_streamed, resolve_executor, worker_count
 from degcore.tally.aggregate import Columns, TallyKey, multiply_into
 
 __all__ = ["LogFacts", "LogLine", "scan_log"]
 
-#: Most lines per worker task, and tasks per batch held by the parent.
+#: Most lines per worker task, and most tasks in flight (submitted, not yet linked by the parent).
 CHUNK = 512
 BATCH = 16
 #: Fewest lines per task on a pool: below this the batch of proofs is too small to pay a round trip.
@@ -238,19 +239,27 @@ def scan_log(
     facts = LogFacts() if facts is None else facts
     work = functools.partial(_check_chunk, context, issuer_pems, box_key)
     position = facts.entries + 1
-    for batch in _batches(iter(lines), CHUNK * BATCH):
-        pool = resolve_executor(executor, len(batch))
-        workers = executor_workers(pool)
-        # A short log (or its last batch) in at least two tasks per worker, so none sits idle.
-        size = CHUNK if workers == 1 else max(MIN_CHUNK, min(CHUNK, -(-len(batch) // (2 * workers))))
-        for chunk_facts, products in per_chunk(work, batch, executor=pool, chunk_size=size):
-            for key, values in products.items():
-                multiply_into(context.group, facts.products, key, values)
-            for line in chunk_facts:
-                prev, position = _link(facts, line, prev, position, problem)
+    stream = iter(lines)
+    # A short log (the first lines tell) in at least two tasks per worker, so none sits idle.
+    first = list(islice(stream, CHUNK * 2 * _probe_workers(executor)))
+    pool = resolve_executor(executor, len(first))
+    workers = executor_workers(pool)
+    size = CHUNK if workers == 1 else max(MIN_CHUNK, min(CHUNK, -(-len(first) // (2 * workers))))
+    chunks = _chunks(itertools.chain(first, stream), size)
+    # BATCH chunks in flight at most: the parent holds that many lines and results at a time.
+    for chunk_facts, products in per_chunk_streamed(work, chunks, executor=pool, ahead=BATCH):
+        for key, values in products.items():
+            multiply_into(context.group, facts.products, key, values)
+        for line in chunk_facts:
+            prev, position = _link(facts, line, prev, position, problem)
         if advance is not None:
-            advance(len(batch))
+            advance(len(chunk_facts))
     return facts
+
+
+def _probe_workers(executor: Executor | None) -> int:
+    """How many workers the scan may have (to size the first read), without starting a pool."""
+    return worker_count() if executor is None else executor_workers(executor)
 
 
 def _link(facts: LogFacts, line: LogLine, prev: bytes, position: int, problem: Problem) -> tuple[bytes, int]:
@@ -282,6 +291,6 @@ def _link(facts: LogFacts, line: LogLine, prev: bytes, position: int, problem: P
     return line.hash, position + 1
 
 
-def _batches(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
-    while batch := list(islice(lines, size)):
-        yield batch
+def _chunks(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
+    while chunk := list(islice(lines, size)):
+        yield chunk
