@@ -20,7 +20,7 @@ from degcore.errors import DegcoreError, InvalidInput
 from degcore.groups import GROUP_NAMES
 from degcore.interop.verificatum.cli import add_parser as add_vmnv_parser
 from degcore.observe.cli import add_observe_parsers, observed_check
-from degcore.parallel import SERIAL, dask_executor, process_pool
+from degcore.parallel import SERIAL, dask_executor, process_pool, start_workers
 from degcore.record import RecordReader, layout
 from degcore.tools.trustee import add_parser as add_trustee_parser
 from degcore.verify import verify_record
@@ -373,7 +373,9 @@ def _executor(args: argparse.Namespace, stack: contextlib.ExitStack) -> Executor
     if args.workers == 1:
         return SERIAL
     if args.workers:
-        return stack.enter_context(process_pool(args.workers))
+        pool = stack.enter_context(process_pool(args.workers))
+        start_workers(pool)  # while the parent reads the record's first files
+        return pool
     return None
 
 

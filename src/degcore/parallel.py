@@ -59,6 +59,7 @@ __all__ = [
     "process_pool",
     "resolve_executor",
     "shutdown_default_pool",
+    "start_workers",
     "worker_count",
 ]
 
@@ -203,6 +204,21 @@ def _start_worker(names: Sequence[str]) -> None:
             importlib.import_module(name)
         except ImportError:  # a task that needs it fails with its own clear error
             continue
+
+
+def _ready() -> None:
+    """A task that does nothing: submitting it starts a worker process."""
+
+
+def start_workers(pool: Executor) -> None:
+    """Start a process pool's workers now, without waiting for them (a pool starts them on first use).
+
+    A worker's start (the fork server importing degcore, then the fork) overlaps whatever the
+    caller does before its first real task, instead of delaying that task.
+    """
+    if isinstance(pool, ProcessPoolExecutor):
+        for _ in range(executor_workers(pool)):
+            pool.submit(_ready)
 
 
 def process_pool(workers: int | None = None) -> ProcessPoolExecutor:

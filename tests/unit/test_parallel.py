@@ -27,6 +27,7 @@ from degcore.parallel import (
     map_chunks,
     per_chunk_streamed,
     process_pool,
+    start_workers,
     worker_count,
 )
 
@@ -327,3 +328,14 @@ def test_a_streamed_failure_reaches_the_caller_and_cancels_what_was_waiting() ->
         with pytest.raises(VerificationFailed, match="item 7"):
             list(per_chunk_streamed(slow, chunks, executor=pool, ahead=4))
     assert 7 in started and max(started) <= 7 + 4
+
+
+def test_workers_started_ahead_are_running_before_the_first_task() -> None:
+    """start_workers spawns every worker of a process pool at once; other executors are left alone."""
+    with process_pool(2) as pool:
+        start_workers(pool)
+        processes = dict(pool._processes)  # type: ignore[attr-defined]
+        assert len(processes) == 2
+        assert map_chunks(_square_all, list(range(10)), executor=pool) == [i * i for i in range(10)]
+        assert set(pool._processes) == set(processes)  # type: ignore[attr-defined] # the same two served it
+    start_workers(SERIAL)  # nothing to start
