@@ -218,6 +218,15 @@ class Transcript:
         self._field(_T_ELEMENT, label, bytes(value))
         return self
 
+    def named_elements(self, *fields: tuple[str, SupportsBytes]) -> Transcript:
+        """Append several elements, each under its own label: ``element`` for each, in one update."""
+        parts: list[bytes] = []
+        for label, value in fields:
+            data = bytes(value)
+            parts += (_frame(_T_ELEMENT, label), _length(data), data)
+        self._h.update(b"".join(parts))
+        return self
+
     def elements(self, label: str, values: Sequence[SupportsBytes]) -> Transcript:
         """Append a list of elements: its length, then each element labelled ``label[i]``."""
         # One hash update for the length and the whole list: the same bytes as a field each.

@@ -120,5 +120,8 @@ def test_prepared_fields_hash_as_the_calls_they_stand_for(context: bytes, k: int
     prepared.elements("xs", values)
     assert prepared.challenge(group) == direct.challenge(group)
     assert prepared.element("b", b).challenge(group) == direct.element("b", b).challenge(group)
+    both = Transcript("degcore/4/test", group.name, context).named_elements(("a", a), ("b", b))
+    one_by_one = Transcript("degcore/4/test", group.name, context).element("a", a).element("b", b)
+    assert both.challenge(group) == one_by_one.challenge(group)
     with pytest.raises(InvalidInput):
         Fields().integer("k", 2**64)

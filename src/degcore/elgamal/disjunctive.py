@@ -206,7 +206,7 @@ def _draw(pk: PublicKey, width: int) -> list[int]:
 
 
 def _range_transcript(pk: PublicKey, ct: Ciphertext, context: bytes, lo: int, hi: int) -> Transcript:
-    return _start(RANGE_TAG, pk, context, lo, hi).element("a", ct.a).element("b", ct.b)
+    return _start(RANGE_TAG, pk, context, lo, hi).named_elements(("a", ct.a), ("b", ct.b))
 
 
 def prove(

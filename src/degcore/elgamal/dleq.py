@@ -136,8 +136,8 @@ def all_hold(
     for (g2, y2), proof in zip(pairs, proofs, strict=True):
         if not 0 <= proof.v < q:
             return False
-        t = prefix.copy().element("g2", g2).element("y2", y2)
-        c = t.element("A1", proof.A1).element("A2", proof.A2).challenge(group)
+        t = prefix.copy().named_elements(("g2", g2), ("y2", y2), ("A1", proof.A1), ("A2", proof.A2))
+        c = t.challenge(group)
         w1, w2 = next(weights), next(weights)
         # w1 · (A1 · g1^-v · y1^-c) and w2 · (A2 · g2^-v · y2^-c), as equations() writes them.
         g1_scalar -= w1 * proof.v
