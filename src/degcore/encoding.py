@@ -34,7 +34,6 @@ FORMAT = "degcore/4"
 
 JsonValue = str | int | bool | Sequence["JsonValue"] | Mapping[str, "JsonValue"]
 
-_HEX = re.compile(r"[0-9a-f]*")
 _MAX_SAFE_INT = 2**53 - 1
 
 
@@ -49,9 +48,14 @@ def from_hex(text: object, length: int, what: str = "value") -> bytes:
         raise InvalidInput(f"{what}: expected a hex string, got {type(text).__name__}")
     if len(text) != 2 * length:
         raise NonCanonical(f"{what}: expected {2 * length} hex digits, got {len(text)}")
-    if not _HEX.fullmatch(text):
+    try:
+        data = bytes.fromhex(text)
+    except ValueError:
+        raise NonCanonical(f"{what}: not lowercase hex") from None
+    # fromhex also reads upper case and skips spaces (then fewer bytes come out): both refused.
+    if len(data) != length or text.lower() != text:
         raise NonCanonical(f"{what}: not lowercase hex")
-    return bytes.fromhex(text)
+    return data
 
 
 def _problem(value: object, path: str) -> str | None:

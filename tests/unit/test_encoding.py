@@ -184,3 +184,15 @@ def test_the_unchecked_writer_agrees_where_it_is_used(value: object) -> None:
     if isinstance(parsed, dict):
         for part in parsed.values():
             assert plain_canonical_json(part) in expected
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet="0123456789abcdefABCDEF \t\nxé", max_size=10), st.integers(0, 5))
+def test_hex_accepts_exactly_lowercase_digits_of_the_length(text: str, length: int) -> None:
+    """from_hex against its definition: 2·length characters, each 0-9 or a-f; anything else refused."""
+    valid = len(text) == 2 * length and all(c in "0123456789abcdef" for c in text)
+    if valid:
+        assert from_hex(text, length) == bytes.fromhex(text)
+    else:
+        with pytest.raises(NonCanonical):
+            from_hex(text, length)
