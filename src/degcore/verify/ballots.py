@@ -3,7 +3,8 @@
 Workers receive raw lines, so JSON parsing, element decoding, hashes, signatures and every proof
 run in parallel. A worker returns, per line, what the parent needs to link the chain and apply the
 uniqueness rules, and per chunk the product of the option ciphertexts of its ballot entries (for
-V9), so the parent holds at most one batch of lines at a time.
+V9). Chunks are submitted as the log is read, at most ``BATCH`` in flight, so the parent holds
+that many chunks of lines and results at a time, for a log of any length.
 """
 
 from __future__ import annotations
