@@ -18,6 +18,7 @@ from degcore.elgamal import Ciphertext, disjunctive, encrypt_revealable
 from degcore.elgamal._codec import json_list
 from degcore.encoding import JsonValue, from_hex, plain_canonical_json, read_record, record_header
 from degcore.errors import InvalidInput
+from degcore.groups import Group
 from degcore.hashing import sha256
 from degcore.ids import check_id
 
@@ -74,26 +75,65 @@ class EncryptedBallot:
     def from_json(cls, context: ElectionContext, obj: object) -> EncryptedBallot:
         """Parse strictly; every element is decoded with its membership check."""
         f = read_record(obj, "encrypted-ballot", {"election", "style", "credential_key", "contests"})
-        group = context.group
-        contests = []
-        for i, item in enumerate(json_list(f["contests"], "contests")):
-            if not isinstance(item, dict) or set(item) != {"contest", "ciphertexts", "proofs", "sum_proof"}:
-                raise InvalidInput(f"contests[{i}]: expected contest, ciphertexts, proofs, sum_proof")
-            cts = tuple(
-                Ciphertext.decode(group, from_hex(c, 2 * group.element_bytes, f"contests[{i}].ciphertexts"))
-                for c in json_list(item["ciphertexts"], "ciphertexts")
-            )
-            proofs = tuple(
-                disjunctive.RangeProof.from_bytes(group, _hex(p)) for p in json_list(item["proofs"], "proofs")
-            )
-            total = disjunctive.RangeProof.from_bytes(group, _hex(item["sum_proof"]))
-            contests.append(EncryptedContest(str(check_id(item["contest"], "contest")), cts, proofs, total))
+        try:
+            contests = _contests_at_once(context.group, f["contests"])
+        except InvalidInput:  # read again one item at a time: the first wrong one is named, in order
+            contests = _contests_one_by_one(context.group, f["contests"])
         return cls(
             from_hex(f["election"], 32, "election"),
             str(check_id(f["style"], "style")),
             from_hex(f["credential_key"], 32, "credential_key"),
-            tuple(contests),
+            contests,
         )
+
+
+_CONTEST_KEYS = {"contest", "ciphertexts", "proofs", "sum_proof"}
+
+
+def _contest_item(i: int, item: object) -> dict[str, object]:
+    if not isinstance(item, dict) or set(item) != _CONTEST_KEYS:
+        raise InvalidInput(f"contests[{i}]: expected contest, ciphertexts, proofs, sum_proof")
+    return item
+
+
+def _contests_one_by_one(group: Group, value: object) -> tuple[EncryptedContest, ...]:
+    """The contests, each element decoded as it is read (the first problem raises, in order)."""
+    contests = []
+    for i, raw in enumerate(json_list(value, "contests")):
+        item = _contest_item(i, raw)
+        cts = tuple(
+            Ciphertext.decode(group, from_hex(c, 2 * group.element_bytes, f"contests[{i}].ciphertexts"))
+            for c in json_list(item["ciphertexts"], "ciphertexts")
+        )
+        proofs = tuple(
+            disjunctive.RangeProof.from_bytes(group, _hex(p)) for p in json_list(item["proofs"], "proofs")
+        )
+        total = disjunctive.RangeProof.from_bytes(group, _hex(item["sum_proof"]))
+        contests.append(EncryptedContest(str(check_id(item["contest"], "contest")), cts, proofs, total))
+    return tuple(contests)
+
+
+def _contests_at_once(group: Group, value: object) -> tuple[EncryptedContest, ...]:
+    """The same checks as :func:`_contests_one_by_one`, every ciphertext and every proof's
+    commitments decoded in two native calls; InvalidInput without naming the item if any fails."""
+    shapes: list[tuple[str, int, int]] = []
+    ciphertexts: list[bytes] = []
+    proofs: list[bytes] = []
+    for i, raw in enumerate(json_list(value, "contests")):
+        item = _contest_item(i, raw)
+        cts = [from_hex(c, 2 * group.element_bytes, "ciphertext") for c in json_list(item["ciphertexts"], "")]
+        ps = [_hex(p) for p in json_list(item["proofs"], "proofs")] + [_hex(item["sum_proof"])]
+        shapes.append((str(check_id(item["contest"], "contest")), len(cts), len(ps)))
+        ciphertexts += cts
+        proofs += ps
+    elements = iter(group.decode_many(b"".join(ciphertexts)))
+    decoded = iter(disjunctive.RangeProof.many_from_bytes(group, proofs))
+    contests = []
+    for contest_id, n_cts, n_proofs in shapes:
+        cts_ = tuple(Ciphertext(next(elements), next(elements)) for _ in range(n_cts))
+        ps_ = [next(decoded) for _ in range(n_proofs)]
+        contests.append(EncryptedContest(contest_id, cts_, tuple(ps_[:-1]), ps_[-1]))
+    return tuple(contests)
 
 
 def _hex(value: object) -> bytes:

@@ -78,6 +78,30 @@ class RangeProof:
         commitments, values = decode_parts(group, data, 2 * width, 2 * width - 1, "range proof")
         return cls(commitments, values[: width - 1], values[width - 1 :])
 
+    @classmethod
+    def many_from_bytes(cls, group: Group, datas: Sequence[bytes]) -> list[RangeProof]:
+        """Decode proofs as :meth:`from_bytes` does each, all their commitments in one decoding call.
+
+        Raises InvalidInput if any is not a proof, without saying which: :meth:`from_bytes` one at
+        a time names it.
+        """
+        size, e, s = parts_size(group, 2, 2), group.element_bytes, group.scalar_bytes
+        widths = []
+        for data in datas:
+            width, rest = divmod(len(data) + s, size)
+            if width < 1 or rest:
+                raise InvalidInput(f"range proof: {len(data)} bytes is not the size of a proof of any width")
+            widths.append(width)
+        commitments = iter(
+            group.decode_many(b"".join(d[: 2 * w * e] for d, w in zip(datas, widths, strict=True)))
+        )
+        out = []
+        for data, width in zip(datas, widths, strict=True):
+            values = tuple(group.decode_scalar(data[i : i + s]) for i in range(2 * width * e, len(data), s))
+            elements = tuple(next(commitments) for _ in range(2 * width))
+            out.append(cls(elements, values[: width - 1], values[width - 1 :]))
+        return out
+
 
 def _check_bounds(lo: int, hi: int) -> None:
     if not 0 <= lo <= hi:

@@ -167,3 +167,53 @@ def test_a_challenged_ballot_opens_and_a_false_opening_does_not(context: Electio
         verify_opened(context, lie)
     with pytest.raises(VerificationFailed):
         verify_opened(context, dataclasses.replace(opened, nonces={"mayor": opened.nonces["mayor"]}))
+
+
+def _one_by_one(context: ElectionContext, obj: dict) -> object:
+    """The reference reading: every item decoded as it is read (what from_json falls back to)."""
+    from degcore.ballot import encrypt as module  # noqa: PLC0415 - the private reader under test
+
+    try:
+        return module._contests_one_by_one(context.group, obj["contests"])
+    except InvalidInput as exc:
+        return type(exc)
+
+
+def test_reading_a_ballot_at_once_accepts_and_refuses_exactly_as_one_by_one(context: ElectionContext) -> None:
+    """Every element and scalar of a ballot changed in turn: the bulk decoding takes exactly what the
+    item-by-item reading takes, and a refusal names the same item, in the same words."""
+    plain = PlaintextBallot("a", {"mayor": {"m2": 1}, "council": {"c1": 2, "c3": 1}})
+    ballot, _ = encrypt_ballot(context, plain, KEY)
+    good = ballot.to_json(context)
+    size = 2 * context.group.element_bytes
+    changed = 0
+    for ci, contest in enumerate(good["contests"]):  # type: ignore[arg-type, union-attr]
+        for field in ("ciphertexts", "proofs"):
+            for k, text in enumerate(contest[field]):
+                for at, swap in ((0, "ff"), (size // 2, "00"), (len(text) - 2, "ff"), (len(text) - 64, "ff")):
+                    bad = json.loads(json.dumps(good))
+                    bad["contests"][ci][field][k] = text[:at] + swap + text[at + 2 :]
+                    expected = _one_by_one(context, bad)
+                    if isinstance(expected, type):
+                        with pytest.raises(expected) as refused:
+                            EncryptedBallot.from_json(context, bad)
+                        with pytest.raises(expected) as reference:
+                            _one_by_one_raising(context, bad)
+                        assert str(refused.value) == str(reference.value)
+                        changed += 1
+                    else:
+                        assert EncryptedBallot.from_json(context, bad).contests == expected
+    assert changed > 10
+    bad = json.loads(json.dumps(good))
+    bad["contests"][0]["sum_proof"] = bad["contests"][0]["sum_proof"][:-1]
+    with pytest.raises(InvalidInput, match="even-length"):
+        EncryptedBallot.from_json(context, bad)
+    bad["contests"][0]["sum_proof"] = good["contests"][0]["sum_proof"][:-2]  # type: ignore[index]
+    with pytest.raises(InvalidInput, match="not the size of a proof"):
+        EncryptedBallot.from_json(context, bad)
+
+
+def _one_by_one_raising(context: ElectionContext, obj: dict) -> object:
+    from degcore.ballot import encrypt as module  # noqa: PLC0415 - the private reader under test
+
+    return module._contests_one_by_one(context.group, obj["contests"])
