@@ -117,7 +117,7 @@ def canonical_json(value: JsonValue) -> bytes:
     """
     try:
         if _plain(value):
-            return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+            return plain_canonical_json(value)
     except UnicodeEncodeError:
         raise InvalidInput("strings must be valid Unicode (no lone surrogates)") from None
     problem = _problem(value, "$")
@@ -142,7 +142,7 @@ def parse_canonical(data: bytes, what: str) -> object:
     if fast.holds(data):
         # Nothing that _plain refuses can be in it, so the C encoder's bytes are the RFC 8785 ones.
         try:
-            again = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+            again = plain_canonical_json(obj)
         except (RecursionError, UnicodeEncodeError):
             again = None  # the general path below says why
         if again is not None:

@@ -123,7 +123,7 @@ def _frames(label: str, count: int) -> tuple[bytes, tuple[bytes, ...]]:
     """A list's length field (``label.len`` = count) and the framings of ``label[0]`` … as element
     fields: lists repeat their shapes."""
     names = (f"{label}[{i}]".encode() for i in range(count))
-    length = _frame(_T_INT, f"{label}.len") + _length(bytes(8)) + count.to_bytes(8, "big")
+    length = _framed(_T_INT, f"{label}.len", _integer(label, count))
     return length, tuple(_T_ELEMENT + _length(name) + name for name in names)
 
 
@@ -131,12 +131,24 @@ def _length(value: bytes) -> bytes:
     return len(value).to_bytes(4, "big")
 
 
+def _framed(kind: bytes, label: str, value: bytes) -> bytes:
+    """One field as the transcript hashes it: its framing, ``u32(len(value))``, then the value."""
+    return _frame(kind, label) + _length(value) + value
+
+
+def _integer(label: str, value: int) -> bytes:
+    """An integer field's value: 8 bytes big-endian, for 0 ≤ value < 2^64 only."""
+    if not 0 <= value < 1 << 64:
+        raise InvalidInput(f"transcript integer {label!r} out of range: {value}")
+    return value.to_bytes(8, "big")
+
+
 @functools.lru_cache(maxsize=64)
 def _header(protocol: str, group_name: str) -> hashlib._Hash:
     """The hash state after a transcript's first two fields (copied, never updated: tags repeat)."""
     h = _xmd_start(protocol.encode())
     for label, value in (("protocol", protocol), ("group", group_name)):
-        h.update(_frame(_T_TEXT, label) + _length(value.encode()) + value.encode())
+        h.update(_framed(_T_TEXT, label, value.encode()))
     return h
 
 
@@ -153,14 +165,11 @@ class Fields:
 
     def element(self, label: str, value: SupportsBytes) -> Fields:
         """These fields and an element, as :meth:`Transcript.element` frames it."""
-        data = bytes(value)
-        return Fields(self.data + _frame(_T_ELEMENT, label) + _length(data) + data)
+        return Fields(self.data + _framed(_T_ELEMENT, label, bytes(value)))
 
     def integer(self, label: str, value: int) -> Fields:
         """These fields and an integer below 2^64, as :meth:`Transcript.integer` frames it."""
-        if not 0 <= value < 1 << 64:
-            raise InvalidInput(f"transcript integer {label!r} out of range: {value}")
-        return Fields(self.data + _frame(_T_INT, label) + _length(bytes(8)) + value.to_bytes(8, "big"))
+        return Fields(self.data + _framed(_T_INT, label, _integer(label, value)))
 
 
 class Transcript:
@@ -194,7 +203,7 @@ class Transcript:
         return self
 
     def _field(self, kind: bytes, label: str, value: bytes) -> None:
-        self._h.update(_frame(kind, label) + len(value).to_bytes(4, "big") + value)
+        self._h.update(_framed(kind, label, value))
 
     def raw(self, label: str, value: bytes) -> Transcript:
         """Append raw bytes."""
@@ -208,9 +217,7 @@ class Transcript:
 
     def integer(self, label: str, value: int) -> Transcript:
         """Append a non-negative integer below 2^64 as 8 bytes big-endian (counts, bounds, indices)."""
-        if not 0 <= value < 1 << 64:
-            raise InvalidInput(f"transcript integer {label!r} out of range: {value}")
-        self._field(_T_INT, label, value.to_bytes(8, "big"))
+        self._field(_T_INT, label, _integer(label, value))
         return self
 
     def element(self, label: str, value: SupportsBytes) -> Transcript:
@@ -220,11 +227,7 @@ class Transcript:
 
     def named_elements(self, *fields: tuple[str, SupportsBytes]) -> Transcript:
         """Append several elements, each under its own label: ``element`` for each, in one update."""
-        parts: list[bytes] = []
-        for label, value in fields:
-            data = bytes(value)
-            parts += (_frame(_T_ELEMENT, label), _length(data), data)
-        self._h.update(b"".join(parts))
+        self._h.update(b"".join([_framed(_T_ELEMENT, label, bytes(value)) for label, value in fields]))
         return self
 
     def elements(self, label: str, values: Sequence[SupportsBytes]) -> Transcript:
