@@ -327,11 +327,8 @@ def per_chunk(
     if not items:
         return []
     executor, size = _plan(items, executor, chunk_size)
-    try:
-        futures = [executor.submit(fn, items[i : i + size]) for i in range(0, len(items), size)]
-        return [future.result() for future in futures]
-    except BrokenProcessPool as exc:
-        raise _broken(executor, exc) from exc
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    return list(per_chunk_streamed(fn, chunks, executor=executor, ahead=len(chunks)))  # all at once
 
 
 def per_chunk_streamed(

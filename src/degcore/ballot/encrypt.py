@@ -121,7 +121,10 @@ def _contests_at_once(group: Group, value: object) -> tuple[EncryptedContest, ..
     proofs: list[bytes] = []
     for i, raw in enumerate(json_list(value, "contests")):
         item = _contest_item(i, raw)
-        cts = [from_hex(c, 2 * group.element_bytes, "ciphertext") for c in json_list(item["ciphertexts"], "")]
+        cts = [
+            from_hex(c, 2 * group.element_bytes, "ciphertext")
+            for c in json_list(item["ciphertexts"], "ciphertexts")
+        ]
         ps = [_hex(p) for p in json_list(item["proofs"], "proofs")] + [_hex(item["sum_proof"])]
         shapes.append((str(check_id(item["contest"], "contest")), len(cts), len(ps)))
         ciphertexts += cts

@@ -249,8 +249,14 @@ def check_partial_proofs(
     n = len(ciphertexts)
     if key is None or len(partial.values) != n or len(partial.proofs) != n:
         return None
-    items = [(ct.a, m, p) for ct, m, p in zip(ciphertexts, partial.values, partial.proofs, strict=True)]
-    return _check_chunk(group, key, context, items)
+    return _check_chunk(group, key, context, _proof_items(ciphertexts, partial))
+
+
+def _proof_items(
+    ciphertexts: Sequence[Ciphertext], partial: PartialDecryption
+) -> list[tuple[Element, Element, dleq.DleqProof]]:
+    """(a, M, proof) per ciphertext: what each of a partial's proofs is checked against."""
+    return [(ct.a, m, p) for ct, m, p in zip(ciphertexts, partial.values, partial.proofs, strict=True)]
 
 
 def lagrange_at_zero(indices: Sequence[int], q: int) -> list[int]:
@@ -370,11 +376,7 @@ class ThresholdDecryption:
         else:
             group = self.result.config.group
             work = functools.partial(_check_chunk, group, self.result.verification_keys[who], self.context)
-            items = [
-                (ct.a, m, p)
-                for ct, m, p in zip(self.ciphertexts, partial.values, partial.proofs, strict=True)
-            ]
-            ok = map_chunks(work, items, executor=self.executor)
+            ok = map_chunks(work, _proof_items(self.ciphertexts, partial), executor=self.executor)
         bad = [i for i, good in enumerate(ok) if not good]
         if bad:
             shown = ", ".join(map(str, bad[:10])) + (" …" if len(bad) > 10 else "")
