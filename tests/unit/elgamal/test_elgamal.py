@@ -20,6 +20,7 @@ from degcore.elgamal import (
     schnorr,
     verify_opening,
 )
+from degcore.elgamal.batch import Batch
 from degcore.elgamal.dlog import DiscreteLogTable
 from degcore.errors import InvalidInput, NonCanonical, VerificationFailed
 from degcore.groups import Group, get_group
@@ -138,3 +139,31 @@ def test_dlog_table_boundaries() -> None:
         assert table.find(TOY.exp_g(m), 119) == m
     with pytest.raises(VerificationFailed):
         table.find(TOY.exp_g(120), 119)
+
+
+def test_a_range_proof_whose_errors_cancel_between_its_equations_is_refused(group: Group) -> None:
+    """A dishonest voter proves 2 ∈ [0, 1] by making two of its proof's equations false by opposite
+    amounts: A_j = g^u_j, B_j = h^u_j, then c_0 = −c and c_1 = 2c (the challenges are not hashed,
+    only the commitments). Both A equations hold; B[0] is off by g^(2c), B[1] by g^(−2c). A verifier
+    that weighed a proof's equations alike would accept; each equation has its own weight."""
+    pk = keygen(group).public
+    q, g = group.order, group.generator()
+    r = group.random_scalar()
+    ct = Ciphertext(group.exp_g(r), pk.fixed_base.exp_mul(r, g, 2))  # encrypts 2
+    context = b"voter-proof-context"
+    u = [group.random_scalar(), group.random_scalar()]
+    commitments = (group.exp_g(u[0]), pk.fixed_base.exp(u[0]), group.exp_g(u[1]), pk.fixed_base.exp(u[1]))
+    transcript = disjunctive._range_transcript(pk, ct, context, 0, 1)  # the voter's own transcript
+    c = transcript.elements("commitments", commitments).challenge(group)
+    c0, c1 = -c % q, 2 * c % q
+    responses = ((u[0] - c0 * r) % q, (u[1] - c1 * r) % q)
+    forged = disjunctive.RangeProof(commitments, (c0,), responses)
+    with pytest.raises(VerificationFailed, match=r"B\[0\] does not hold"):
+        disjunctive.verify(pk, ct, forged, hi=1, context=context)
+    honest_ct, honest_r = encrypt_revealable(pk, 1)
+    honest = disjunctive.prove(pk, honest_ct, 1, honest_r, hi=1, context=context)
+    batch = Batch(group)
+    disjunctive.equations(pk, honest_ct, honest, hi=1, context=context, batch=batch)
+    disjunctive.equations(pk, ct, forged, hi=1, context=context, subject="forged", batch=batch)
+    assert not batch.holds()
+    assert [label[1:] for label in batch.failing()] == [("forged", "B[0]"), ("forged", "B[1]")]
