@@ -143,3 +143,48 @@ def test_the_command_line_starts_without_what_verify_does_not_use() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert loaded.stdout.strip() == ""
+
+
+def _on_a_terminal(args: list[str]) -> tuple[int, bytes]:
+    """``degcore ARGS`` with standard error on a 120-column pseudo-terminal: (status, what it drew)."""
+    import fcntl  # noqa: PLC0415 - POSIX only, like the terminal itself
+    import pty  # noqa: PLC0415
+    import select  # noqa: PLC0415
+    import struct  # noqa: PLC0415
+    import termios  # noqa: PLC0415
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "degcore", *args], stdout=subprocess.DEVNULL, stderr=slave
+    )
+    os.close(slave)
+    drawn = b""
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                drawn += chunk
+            elif child.poll() is not None:
+                break
+    finally:
+        os.close(master)
+        status = child.wait()
+    return status, drawn
+
+
+def test_progress_bars_are_drawn_on_a_terminal_and_not_with_quiet(tmp_path: Path) -> None:
+    """What a person at a terminal sees: the demo's and the verifier's bars; --quiet draws none."""
+    status, drawn = _on_a_terminal(["demo", "--voters", "5", "--out", str(tmp_path / "e")])
+    assert status == 0 and b"applications:" in drawn and b"%|" in drawn
+    record = str(tmp_path / "e" / "record")
+    status, drawn = _on_a_terminal(["verify", record, "--workers", "1"])
+    assert status == 0 and b"log entries" in drawn
+    status, drawn = _on_a_terminal(["verify", record, "--workers", "1", "--quiet"])
+    assert status == 0 and b"\r" not in drawn

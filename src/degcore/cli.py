@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from degcore import __version__
 from degcore.ballot import Manifest
@@ -44,12 +44,13 @@ class _Bars:
 
     def __call__(self, items: Iterable[T], label: str, total: int) -> Iterator[T]:
         # On a terminal only: a log file or a pipe gets no carriage-return frames.
-        if self.quiet or not sys.stderr.isatty():
-            yield from items
-            return
-        from tqdm import tqdm  # noqa: PLC0415 - only for a bar that is shown: tqdm costs 30 ms to import
-
-        yield from tqdm(items, desc=f"  {label}", total=total, file=sys.stderr, leave=False)
+        bar = _bar(total, f"  {label}", shown=not self.quiet and sys.stderr.isatty())
+        try:
+            for item in items:
+                yield item
+                bar.update(1)
+        finally:
+            bar.close()
 
 
 def _print_summary(summary: DemoSummary, out: Path, seconds: float, group: str) -> None:
@@ -282,6 +283,18 @@ def _answer(args: argparse.Namespace, command: str, lookup_of: Callable[[], Look
     return _lookup_exit(lookup)
 
 
+class _Bar(Protocol):
+    """What degcore's commands use of a progress bar."""
+
+    def update(self, n: int = 1) -> object:
+        """Count ``n`` more items done."""
+        ...
+
+    def close(self) -> None:
+        """Clear the bar."""
+        ...
+
+
 class _NoBar:
     """A progress bar that is not shown (with --quiet, --json or off a terminal): tqdm not imported."""
 
@@ -292,11 +305,13 @@ class _NoBar:
         """Nothing to clear."""
 
 
-def _log_bar(total: int) -> _NoBar:
-    """The log's progress bar on standard error."""
-    from tqdm import tqdm  # noqa: PLC0415 - only for a bar that is shown: tqdm costs 30 ms to import
+def _bar(total: int, desc: str, *, shown: bool) -> _Bar:
+    """A progress bar on standard error, or none: tqdm (30 ms to import) only for one that is shown."""
+    if not shown:
+        return _NoBar()
+    from tqdm import tqdm  # noqa: PLC0415 - see the docstring
 
-    return tqdm(total=total, desc="  log entries", file=sys.stderr, leave=False)  # type: ignore[return-value]
+    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False)
 
 
 def _checked(args: argparse.Namespace, command: str) -> Report | int:
@@ -323,7 +338,7 @@ def _checked(args: argparse.Namespace, command: str) -> Report | int:
         total = lines.get(layout.LOG, 0) if isinstance(lines, dict) else 0
     except (DegcoreError, OSError) as exc:  # OSError: a file vanished or went unreadable while read
         return _unreadable(args, command, exc)
-    bar = _NoBar() if args.quiet or args.json or not sys.stderr.isatty() else _log_bar(total)
+    bar = _bar(total, "  log entries", shown=not (args.quiet or args.json) and sys.stderr.isatty())
     try:
         with contextlib.ExitStack() as stack:
             try:
