@@ -28,7 +28,16 @@ from datetime import datetime
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from degcore.encoding import JsonValue, canonical_json, from_hex, from_rfc3339, read_record, record_header
+from degcore.encoding import (
+    JsonValue,
+    canonical_json,
+    from_hex,
+    from_rfc3339,
+    member_bytes,
+    parse_canonical,
+    read_record,
+    record_header,
+)
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.hashing import sha256
 
@@ -38,6 +47,7 @@ __all__ = [
     "entry_from_line",
     "entry_line",
     "link_hash",
+    "parse_entry_line",
     "sign_object",
     "verify_chain",
     "verify_object",
@@ -82,6 +92,22 @@ def entry_line(record_type: str, entry: ChainEntry) -> dict[str, JsonValue]:
 
 def entry_from_line(record_type: str, obj: object) -> ChainEntry:
     """Parse a record line strictly back into its entry (the payload's bytes are its canonical JSON)."""
+    return _entry(record_type, obj, None)
+
+
+def parse_entry_line(record_type: str, line: bytes, what: str) -> tuple[ChainEntry, dict[str, object]]:
+    """A record line's bytes (a final newline allowed), strictly: its entry and its parsed object.
+
+    The line must be the canonical JSON of its object, so the payload's canonical bytes are cut
+    out of the line rather than written again.
+    """
+    data = line[:-1] if line.endswith(b"\n") else line
+    obj = parse_canonical(data, what)
+    return _entry(record_type, obj, data), obj  # type: ignore[return-value] # _entry checked it is an object
+
+
+def _entry(record_type: str, obj: object, canonical: bytes | None) -> ChainEntry:
+    """:func:`entry_from_line`; ``canonical``: the object's own canonical bytes, if at hand."""
     f = read_record(obj, record_type, _LINE_KEYS)
     position, kind, at, payload = f["position"], f["kind"], f["at"], f["payload"]
     if type(position) is not int or position < 1:
@@ -89,15 +115,18 @@ def entry_from_line(record_type: str, obj: object) -> ChainEntry:
     if not isinstance(kind, str) or not isinstance(payload, Mapping):
         raise InvalidInput(f"{record_type}: kind must be text and payload an object")
     from_rfc3339(at, f"{record_type} at")
-    return ChainEntry(
-        position,
-        kind,
-        canonical_json(payload),
-        str(at),
+    prev, hash_, signature = (
         from_hex(f["prev"], 32, "prev"),
         from_hex(f["hash"], 32, "hash"),
         from_hex(f["signature"], 64, "signature"),
     )
+    # Sorted, the members are at, format, hash, kind, payload, position, prev, signature, type: all
+    # but the payload are checked strings and an integer by now, as member_bytes requires.
+    if canonical is None:
+        payload_bytes = canonical_json(payload)
+    else:
+        payload_bytes = member_bytes(canonical, "payload", "position")
+    return ChainEntry(position, kind, payload_bytes, str(at), prev, hash_, signature)
 
 
 def verify_chain(

@@ -200,6 +200,30 @@ def plain_canonical_json(value: JsonValue) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
+def member_bytes(document: bytes, key: str, next_key: str) -> bytes:
+    """The canonical bytes of member ``key`` of a canonical JSON object, cut out of ``document``.
+
+    The same bytes as :func:`plain_canonical_json` of that member's value, without writing them
+    again. In canonical bytes every quote inside a string is escaped, so ``,"name":`` occurs only
+    where an object member ``name`` begins (a first member begins ``{"name":``). The caller must
+    know, from a strict parse of ``document``, that ``key`` is a top-level member whose earlier
+    members hold only strings and numbers, and that ``next_key`` is the member after it and no
+    object from there on holds a member ``next_key`` (so its last occurrence is the top-level one).
+    """
+    opening = f'{{"{key}":'.encode()
+    if document.startswith(opening):
+        start = len(opening)
+    else:
+        start = document.find(f',"{key}":'.encode())
+        if start < 0:
+            raise InvalidInput(f"no member {key!r} in the document")
+        start += len(opening)
+    end = document.rfind(f',"{next_key}":'.encode())
+    if end < start:
+        raise InvalidInput(f"no member {next_key!r} after {key!r} in the document")
+    return document[start:end]
+
+
 def record_header(record_type: str) -> dict[str, str]:
     """The two fields every record object starts with: ``format`` and ``type``."""
     return {"format": FORMAT, "type": record_type}

@@ -9,7 +9,14 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from degcore.encoding import canonical_json, from_hex, parse_canonical, plain_canonical_json, to_hex
+from degcore.encoding import (
+    canonical_json,
+    from_hex,
+    member_bytes,
+    parse_canonical,
+    plain_canonical_json,
+    to_hex,
+)
 from degcore.errors import InvalidInput, NonCanonical
 
 
@@ -196,3 +203,42 @@ def test_hex_accepts_exactly_lowercase_digits_of_the_length(text: str, length: i
     else:
         with pytest.raises(NonCanonical):
             from_hex(text, length)
+
+
+# Strings that spell out member boundaries, to be escaped wherever they appear inside a value.
+_tricky_text = st.one_of(
+    st.text(), st.sampled_from([',"next":', '"key":', '{"key":', '\\",\\"next\\":', "\\"])
+)
+_tricky_values = st.recursive(
+    st.one_of(_tricky_text, st.booleans(), st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.one_of(_tricky_text, st.sampled_from(["key", "next"])), children, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    before=st.dictionaries(st.sampled_from(["a", "b", "c"]), st.one_of(_tricky_text, st.integers(0, 9))),
+    value=_tricky_values,
+    after=st.dictionaries(st.sampled_from(["nexu", "x", "y"]), _tricky_text, max_size=3),
+    next_value=st.one_of(_tricky_text, st.dictionaries(_tricky_text, _tricky_text, max_size=3)),
+)
+@settings(max_examples=300)
+def test_a_member_cut_from_canonical_bytes_is_its_canonical_json(
+    before: dict[str, object], value: object, after: dict[str, str], next_value: object
+) -> None:
+    """member_bytes under its stated conditions: earlier members plain, no later member named next."""
+    document = {**before, "key": value, "next": next_value, **after}
+    if isinstance(next_value, dict) and "next" in next_value:
+        return  # outside what member_bytes promises
+    data = canonical_json(document)  # type: ignore[arg-type]
+    assert member_bytes(data, "key", "next") == canonical_json(value)  # type: ignore[arg-type]
+
+
+def test_member_bytes_says_which_member_is_missing() -> None:
+    with pytest.raises(InvalidInput, match="'key'"):
+        member_bytes(b'{"a":1}', "key", "next")
+    with pytest.raises(InvalidInput, match="'next'"):
+        member_bytes(b'{"key":1,"z":2}', "key", "next")

@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from degcore.chain import ChainEntry, entry_from_line, entry_line, link_hash
+from degcore.chain import ChainEntry, entry_line, link_hash, parse_entry_line
 from degcore.encoding import (
     JsonValue,
     canonical_json,
@@ -184,9 +184,8 @@ def parse_issuance_line(line: str | bytes) -> tuple[ChainEntry, Issued | Closed]
     and a hash that matches the line's own fields (the signature is :func:`degcore.chain.verify_chain`'s).
     """
     raw = line.encode() if isinstance(line, str) else line
-    obj = parse_canonical(raw[:-1] if raw.endswith(b"\n") else raw, "issuance log line")
-    entry = entry_from_line("issuance-entry", obj)
-    parsed = _payload_object(entry.kind, obj["payload"])  # type: ignore[index]
+    entry, obj = parse_entry_line("issuance-entry", raw, "issuance log line")
+    parsed = _payload_object(entry.kind, obj["payload"])
     expected = link_hash(
         ISSUANCE_TAG, entry.prev, entry.position, kind=entry.kind, payload=entry.payload, at=entry.at
     )

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from degcore.chain import GENESIS, ChainEntry, entry_from_line
+from degcore.chain import GENESIS, ChainEntry, parse_entry_line
 from degcore.encoding import JsonValue, canonical_json, from_hex, parse_canonical, read_record, record_header
 from degcore.errors import InvalidInput
 
@@ -221,7 +221,7 @@ def last_line(path: Path) -> bytes:
 
 
 def _entry(line: bytes, what: str) -> ChainEntry:
-    return entry_from_line("log-entry", parse_canonical(line.rstrip(b"\n"), what))
+    return parse_entry_line("log-entry", line.rstrip(b"\n"), what)[0]
 
 
 def mirror_entries(lines: Iterable[bytes], what: str) -> Iterator[tuple[ChainEntry | None, bytes]]:

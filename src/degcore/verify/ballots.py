@@ -26,10 +26,10 @@ from degcore.ballot import ElectionContext, OpenedBallot, ballot_equations, veri
 from degcore.ballot.challenge import opening_equations
 from degcore.board.cast import CastBallot, check_cast_deferred
 from degcore.board.log import GENESIS, entry_hash
-from degcore.chain import entry_from_line
+from degcore.chain import parse_entry_line
 from degcore.elgamal import Ciphertext
 from degcore.elgamal.batch import Batch, verify_each
-from degcore.encoding import from_rfc3339, parse_canonical, plain_canonical_json
+from degcore.encoding import from_rfc3339, member_bytes
 from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import Element
 from degcore.hashing import sha256
@@ -103,9 +103,7 @@ def _check_line(
     """The line's facts, its ciphertext columns and, for a ballot, its proofs' equations (unchecked)."""
     facts = LogLine()
     try:
-        obj = parse_canonical(line[:-1] if line.endswith(b"\n") else line, "log line")
-        entry = entry_from_line("log-entry", obj)
-        f = obj if isinstance(obj, dict) else {}
+        entry, f = parse_entry_line("log-entry", line, "log line")
         facts.position, facts.kind, at = entry.position, entry.kind, entry.at
         facts.prev, facts.hash = entry.prev, entry.hash
         facts.at = from_rfc3339(at, "at")
@@ -121,7 +119,7 @@ def _check_line(
     except (BadSignatureError, ValueError):
         facts.problems.append(("V5", "box signature does not verify"))
     if facts.kind == "ballot":
-        return _ballot(context, keys, f["payload"], at, facts)
+        return _ballot(context, keys, f["payload"], entry.payload, at, facts)
     if facts.kind == "challenge":
         if not context.manifest.voting_open(facts.at):
             facts.problems.append(("V5", f"a challenge at {at}, outside the voting window"))
@@ -133,8 +131,13 @@ def _check_line(
     return facts, [], None
 
 
-def _ballot(
-    context: ElectionContext, keys: Mapping[str, rsa.RSAPublicKey], payload: object, at: str, facts: LogLine
+def _ballot(  # noqa: PLR0917 - the line's parts, as _check_line has them
+    context: ElectionContext,
+    keys: Mapping[str, rsa.RSAPublicKey],
+    payload: object,
+    payload_bytes: bytes,
+    at: str,
+    facts: LogLine,
 ) -> tuple[LogLine, LineColumns, Deferred | None]:
     try:
         cast = CastBallot.from_json(context, payload)
@@ -144,8 +147,9 @@ def _ballot(
     ballot = cast.ballot
     facts.credential, facts.style = cast.credential.id, ballot.style_id
     try:
-        # A strictly parsed ballot re-encodes to exactly the JSON it came from: hash that directly.
-        digest = sha256(b"degcore/4/ballot", plain_canonical_json(payload["ballot"]))  # type: ignore[index]
+        # The payload parsed strictly as a cast ballot (ballot, credential of checked strings, format,
+        # signature, type): the ballot's canonical bytes are cut from the payload's, and hashed.
+        digest = sha256(b"degcore/4/ballot", member_bytes(payload_bytes, "ballot", "credential"))
         # The window is checked at the logged time; the tracking code comes with the checks.
         facts.tracking_code, proofs = check_cast_deferred(context, keys, cast, from_rfc3339(at, "at"), digest)
     except DegcoreError as exc:

@@ -20,8 +20,8 @@ from nacl.signing import VerifyKey
 from degcore.ballot import ElectionContext, ElectionSetup
 from degcore.board.cast import Receipt
 from degcore.board.log import TAG as BOARD_TAG
-from degcore.chain import ChainEntry, entry_from_line, link_hash
-from degcore.encoding import JsonValue, canonical_json, from_hex, parse_canonical
+from degcore.chain import ChainEntry, link_hash, parse_entry_line
+from degcore.encoding import JsonValue, canonical_json, from_hex
 from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
 from degcore.hashing import sha256
 from degcore.record import RecordReader, layout, load_context
@@ -103,12 +103,11 @@ def _scan(
     problems: list[str] = []
     for number, line in enumerate(reader.lines(layout.LOG), start=1):
         try:
-            obj = parse_canonical(line[:-1], f"log line {number}")
-            entry = entry_from_line("log-entry", obj)
+            entry, obj = parse_entry_line("log-entry", line, f"log line {number}")
         except DegcoreError as exc:
             problems.append(str(exc))
             continue
-        payload = obj["payload"]  # type: ignore[index]
+        payload = obj["payload"]
         kind, entry_code, credential = _describe(entry.kind, payload)
         if expected is not None and entry.position == expected[0]:
             problems.extend(_compare_entry(entry, entry_code, code, expected, verifier))
