@@ -1118,21 +1118,27 @@ done:
     return result;
 }
 
-static PyObject *py_sum(PyObject *self, PyObject *arg) {
+static PyObject *py_sum(PyObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"points", "raw", NULL};
     Py_buffer in;
+    int raw = 0;
     ge_p3 acc, p;
     uint8_t out[32];
     (void)self;
-    if (PyObject_GetBuffer(arg, &in, PyBUF_SIMPLE) < 0) return NULL;
-    if (check_len(&in, "points") < 0) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|i:sum", keywords, &in, &raw)) return NULL;
+    const size_t record = raw ? RAW_POINT : 32;
+    if ((size_t)in.len % record != 0) {
+        PyErr_Format(PyExc_ValueError, "points: length %zd is not a multiple of %zu", in.len, record);
         PyBuffer_Release(&in);
         return NULL;
     }
     const uint8_t *bytes = in.buf;
-    const Py_ssize_t n = in.len / 32;
+    const Py_ssize_t n = in.len / (Py_ssize_t)record;
     ge_identity(&acc);
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (ge_decode(&p, bytes + 32 * i)) {
+        if (raw) {
+            raw_load(&p, bytes + record * (size_t)i);
+        } else if (ge_decode(&p, bytes + 32 * i)) {
             PyBuffer_Release(&in);
             PyErr_Format(PyExc_ValueError, "point %zd is not a canonical ristretto255 encoding", i);
             return NULL;
@@ -1273,9 +1279,9 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"sum", py_sum, METH_O,
-     "sum(points: bytes) -> bytes: the encoding of the sum of the 32-byte points (ValueError if one "
-     "is invalid); variable time (public data only)."},
+    {"sum", (PyCFunction)(void (*)(void))py_sum, METH_VARARGS | METH_KEYWORDS,
+     "sum(points: bytes, raw=0) -> bytes: the encoding of the sum of the 32-byte points (ValueError if "
+     "one is invalid); variable time (public data only). raw=1: the points are decode_point's results."},
     {"decode", py_decode, METH_O,
      "decode(data: bytes) -> bytes: check an RFC 9496 encoding (ValueError if invalid) and re-encode it."},
     {"decode_points", py_decode_points, METH_O,

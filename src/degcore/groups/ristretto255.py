@@ -135,6 +135,16 @@ def _b(a: Element) -> bytes:
     return a.b
 
 
+def _point(native: ModuleType, a: Element) -> bytes:
+    """``a``'s decoded point for the native module's raw calls, decoded now if it was not kept."""
+    if type(a) is not _RistrettoElement:
+        raise TypeError(f"not a ristretto255 element: {a!r}")
+    point = a.p
+    if point is None:
+        point = a.p = native.decode_point(a.b)
+    return point
+
+
 class Ristretto255(Group):
     """The ristretto255 group of prime order ℓ."""
 
@@ -198,11 +208,15 @@ class Ristretto255(Group):
         return _RistrettoElement(self._native.multi_exp(_b(a), k.to_bytes(32, "little")))
 
     def product(self, elements: Iterable[Element]) -> Element:
-        """The product of public ``elements``: natively (variable time) a decode and an addition each."""
+        """The product of public ``elements``: natively (variable time) an addition each.
+
+        An element decoded from outside keeps its point, so only computed ones are decoded here.
+        """
+        native = self._native
         items = list(elements)
-        if self._native is None or len(items) < 3:  # a libsodium addition decodes two and encodes one
+        if native is None or len(items) < 3:  # a libsodium addition decodes two and encodes one
             return super().product(items)
-        return _RistrettoElement(self._native.sum(b"".join(map(_b, items))))
+        return _RistrettoElement(native.sum(b"".join([_point(native, a) for a in items]), raw=1))
 
     def multi_exp(self, bases: Sequence[Element], scalars: Sequence[int]) -> Element:
         """∏ ``bases[i] ** scalars[i]`` for public scalars: one native call (else :meth:`Group.multi_exp`)."""
@@ -218,12 +232,7 @@ class Ristretto255(Group):
             k = scalar % _L
             if not k:
                 continue
-            if type(a) is not _RistrettoElement:
-                raise TypeError(f"not a ristretto255 element: {a!r}")
-            point = a.p
-            if point is None:
-                point = a.p = native.decode_point(a.b)
-            points.append(point)
+            points.append(_point(native, a))
             encoded.append(k.to_bytes(32, "little"))
         if not points:
             return self._one

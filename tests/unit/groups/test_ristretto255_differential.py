@@ -218,6 +218,8 @@ def test_sums_and_differences() -> None:
         _same(N.sum(b + neg_b), IDENTITY, "b - b")
         terms = [rng.choice(pool) for _ in range(rng.randrange(0, 40))]
         _same(N.sum(b"".join(terms)), _reference(terms, [1] * len(terms)), f"sum of {len(terms)}")
+        raw = b"".join(map(N.decode_point, terms))
+        _same(N.sum(raw, raw=1), _reference(terms, [1] * len(terms)), f"raw sum of {len(terms)}")
 
 
 # --- multi-scalar multiplication -----------------------------------------------------------------
@@ -411,6 +413,7 @@ def _bad_inputs() -> list[tuple[str, type[Exception], Callable[[], object]]]:
         ("sum: 33 bytes", ValueError, lambda: N.sum(g + b"\0")),
         ("sum: an invalid point", ValueError, lambda: N.sum(g + big)),
         ("sum: a str", TypeError, lambda: N.sum("ab")),
+        ("sum: raw, 32 bytes", ValueError, lambda: N.sum(g, raw=1)),
         ("precompute: invalid", ValueError, lambda: N.precompute(big)),
         ("precompute: 31 bytes", ValueError, lambda: N.precompute(g[:31])),
         ("precompute_ct: invalid", ValueError, lambda: N.precompute_ct(bad)),

@@ -169,6 +169,7 @@ def test_sum_equals_the_rbcl_sum(data: st.DataObject) -> None:
     assert N is not None
     points, _ = _terms(data, 40)
     assert N.sum(b"".join(points)) == _rbcl_sum(points, [1] * len(points))
+    assert N.sum(b"".join(map(N.decode_point, points)), raw=1) == _rbcl_sum(points, [1] * len(points))
     assert RISTRETTO255.product(RISTRETTO255.decode(p) for p in points).__bytes__() == _rbcl_sum(
         points, [1] * len(points)
     )
