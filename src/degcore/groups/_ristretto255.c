@@ -141,8 +141,9 @@ static void fe_mul(fe *h, const fe *f, const fe *g) {
     fe_fold(h, r0, r1, r2, r3, r4);
 }
 
-/* Squaring: the cross products f_i f_j (i != j) appear twice, so 15 products instead of 25. */
-static void fe_sq(fe *h, const fe *f) {
+/* Squaring: the cross products f_i f_j (i != j) appear twice, so 15 products instead of 25.
+ * Inlined: square roots and inverses are chains of hundreds of squarings (fe_sq_times). */
+static inline __attribute__((always_inline)) void fe_sq(fe *h, const fe *f) {
     const uint64_t f0 = f->v[0], f1 = f->v[1], f2 = f->v[2], f3 = f->v[3], f4 = f->v[4];
     const uint64_t d0 = 2 * f0, d1 = 2 * f1, d2 = 2 * f2, d3 = 2 * f3;
     const uint64_t f3_19 = 19 * f3, f4_19 = 19 * f4;
@@ -154,9 +155,12 @@ static void fe_sq(fe *h, const fe *f) {
     fe_fold(h, r0, r1, r2, r3, r4);
 }
 
+/* h = f^(2^n), n >= 1; the value stays in a local (in registers) between the squarings. */
 static void fe_sq_times(fe *h, const fe *f, int n) {
-    fe_sq(h, f);
-    for (int i = 1; i < n; i++) fe_sq(h, h);
+    fe t;
+    fe_sq(&t, f);
+    for (int i = 1; i < n; i++) fe_sq(&t, &t);
+    *h = t;
 }
 
 /* The canonical 32-byte little-endian encoding (the unique representative below p). */
