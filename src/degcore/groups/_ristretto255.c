@@ -129,7 +129,7 @@ static inline void fe_fold(fe *h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) {
 }
 
 /* Schoolbook product; a limb product at column i + j >= 5 wraps around times 19 (2^255 = 19). */
-static void fe_mul(fe *h, const fe *f, const fe *g) {
+static inline __attribute__((always_inline)) void fe_mul(fe *h, const fe *f, const fe *g) {
     const uint64_t f0 = f->v[0], f1 = f->v[1], f2 = f->v[2], f3 = f->v[3], f4 = f->v[4];
     const uint64_t g0 = g->v[0], g1 = g->v[1], g2 = g->v[2], g3 = g->v[3], g4 = g->v[4];
     const uint64_t g1_19 = 19 * g1, g2_19 = 19 * g2, g3_19 = 19 * g3, g4_19 = 19 * g4;
