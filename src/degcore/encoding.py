@@ -6,6 +6,7 @@ One value has one spelling. Writers emit it; readers reject every other spelling
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -254,12 +255,32 @@ def to_rfc3339(moment: datetime) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidInput("times in records must be timezone-aware")
     utc = moment.astimezone(UTC)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    # Not strftime: its %Y does not pad a year below 1000 to the four digits RFC 3339 requires.
+    text = f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
     return f"{text}.{utc.microsecond:06d}Z" if utc.microsecond else f"{text}Z"
+
+
+@functools.lru_cache(maxsize=256)
+def _canonical_time(text: str) -> datetime | None:
+    """The instant ``text`` spells canonically, else None (:func:`from_rfc3339` then says why).
+
+    Cached: a log line's time is read by the entry's parser, the scan and the window check.
+    """
+    if not _RFC3339_UTC.fullmatch(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return moment if to_rfc3339(moment) == text else None
 
 
 def from_rfc3339(text: object, what: str = "time") -> datetime:
     """Parse :func:`to_rfc3339` output strictly (UTC, ``Z``, one spelling per instant)."""
+    if isinstance(text, str):
+        moment = _canonical_time(text)
+        if moment is not None:
+            return moment
     if not isinstance(text, str) or not _RFC3339_UTC.fullmatch(text):
         raise NonCanonical(f"{what}: expected RFC 3339 UTC like 2026-09-18T05:00:00Z, got {text!r}")
     try:

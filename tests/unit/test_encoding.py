@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 import rfc8785
@@ -12,10 +13,12 @@ from hypothesis import strategies as st
 from degcore.encoding import (
     canonical_json,
     from_hex,
+    from_rfc3339,
     member_bytes,
     parse_canonical,
     plain_canonical_json,
     to_hex,
+    to_rfc3339,
 )
 from degcore.errors import InvalidInput, NonCanonical
 
@@ -242,3 +245,42 @@ def test_member_bytes_says_which_member_is_missing() -> None:
         member_bytes(b'{"a":1}', "key", "next")
     with pytest.raises(InvalidInput, match="'next'"):
         member_bytes(b'{"key":1,"z":2}', "key", "next")
+
+
+@given(st.datetimes(timezones=st.just(UTC)))
+def test_a_time_reads_back_from_its_one_spelling(moment: datetime) -> None:
+    text = to_rfc3339(moment)
+    assert from_rfc3339(text) == moment
+    assert from_rfc3339(text) == moment  # the second read comes from the cache, and is the same
+
+
+@given(st.text(alphabet="0123456789-:TZ.+ ", max_size=32))
+def test_any_text_is_read_as_a_time_only_in_its_canonical_spelling(text: str) -> None:
+    try:
+        moment = from_rfc3339(text, "at")
+    except (InvalidInput, NonCanonical) as exc:
+        assert str(exc).startswith("at: ")
+    else:
+        assert to_rfc3339(moment) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-09-18T05:00:00+00:00",
+        "2026-09-18T05:00:00",
+        "2026-09-18T05:00:00.000000Z",
+        "2026-09-18 05:00:00Z",
+        "2026-02-30T05:00:00Z",
+        "2026-09-18T05:00:00.5Z",
+    ],
+)
+def test_other_spellings_of_a_time_are_refused_every_time(text: str) -> None:
+    for _ in range(2):  # a refusal is not cached as an instant
+        with pytest.raises(InvalidInput, match=r"^when: "):
+            from_rfc3339(text, "when")
+
+
+def test_a_time_must_be_text() -> None:
+    with pytest.raises(NonCanonical, match=r"^at: "):
+        from_rfc3339(1_790_000_000, "at")
