@@ -37,6 +37,7 @@ __all__ = [
     "ShuffleEquationFailed",
     "check_shuffle",
     "power_product",
+    "shuffle_terms",
 ]
 
 #: The equation ids, in the order they are checked.
@@ -150,7 +151,7 @@ def _chain_links_hold(
     return bool(left == right)
 
 
-def _all_hold(  # noqa: PLR0917 - check_shuffle's statement, spelled out
+def _weighted_terms(  # noqa: PLR0917 - check_shuffle's statement, spelled out
     pk: PublicKey,
     rows_in: Sequence[Row],
     rows_out: Sequence[Row],
@@ -160,17 +161,16 @@ def _all_hold(  # noqa: PLR0917 - check_shuffle's statement, spelled out
     u: Sequence[int],
     u_product: int,
     challenge: int,
-    power: functools.partial[Element],
-) -> bool:
-    """Every equation at once: each, written ∏ base^k = 1, raised to its own random 128-bit weight.
+) -> dict[Element, int]:
+    """Every equation, written ∏ base^k = 1 and raised to its own random 128-bit weight, multiplied out.
 
-    One multi-exponentiation over the commitments, the generators, the chain, t̂ and both sides'
-    ciphertexts (12N terms for rows of two) instead of 2 + 4·width products of N terms and the
-    chain links' two. The weights are drawn from ``secrets`` after the proof is fixed, so a false
-    equation passes with probability at most 2^-128 (docs/protocol.md §4.5); False sends the caller
-    to the equation-by-equation check, which names the one that fails.
+    The result is the exponent of each base in the product (unreduced): over the commitments, the
+    generators, the chain, t̂ and both sides' ciphertexts (12N terms for rows of two) instead of
+    2 + 4·width products of N terms and the chain links' two. The weights are drawn from
+    ``secrets`` after the proof is fixed, so if any equation is false the product is the identity
+    with probability at most 2^-128 (docs/protocol.md §4.5).
     """
-    group, q = pk.group, pk.group.order
+    group = pk.group
     n, width = len(rows_in), len(rows_in[0])
     g, c = group.generator(), challenge
     scalars: dict[Element, int] = {}
@@ -218,7 +218,35 @@ def _all_hold(  # noqa: PLR0917 - check_shuffle's statement, spelled out
         add(previous[i], wi * proof.s_prime[i])
         add(g, wi * proof.s_hat[i])
         add(proof.t_hat[i], -wi)
-    return group.is_identity(power([(base, k % q) for base, k in scalars.items()]))
+    return scalars
+
+
+def shuffle_terms(
+    pk: PublicKey,
+    rows_in: Sequence[Row],
+    rows_out: Sequence[Row],
+    proof: ShuffleArgument,
+    *,
+    generators: tuple[Element, Sequence[Element]],
+    u: Sequence[int],
+    challenge: int,
+) -> dict[Element, int]:
+    """:func:`check_shuffle`'s five equations, weighted and multiplied out, for a caller's own MSM.
+
+    A product of several proofs' terms (the stages of a cascade) is the identity, up to 2^-128,
+    only if every equation of every proof holds; if it is not, :func:`check_shuffle` on each
+    proof names the one that fails. The caller has checked the sizes and that every response is
+    reduced mod q, as for check_shuffle.
+    """
+    h, hs = generators
+    return _weighted_terms(pk, rows_in, rows_out, proof, h, hs, u, _product_mod(pk.group.order, u), challenge)
+
+
+def _product_mod(q: int, values: Sequence[int]) -> int:
+    out = 1
+    for value in values:
+        out = out * value % q
+    return out
 
 
 def _fail(subject: str, names: Mapping[str, str], equation: str, index: int | None = None) -> None:
@@ -251,16 +279,13 @@ def check_shuffle(
     width = len(rows_in[0])
     h, hs = generators
     c, chain = list(proof.commitments), list(proof.chain)
-    u_product = 1
-    for ui in u:
-        u_product = u_product * ui % q
+    u_product = _product_mod(q, u)
     power = functools.partial(power_product, group, secret=False, executor=executor)
-    if (
-        group.batches
-        and intermediates is None
-        and _all_hold(pk, rows_in, rows_out, proof, h, hs, u, u_product, challenge, power)
-    ):
-        return
+    if group.batches and intermediates is None:
+        # Every equation at once; False sends us to the equation-by-equation check that names one.
+        terms = _weighted_terms(pk, rows_in, rows_out, proof, h, hs, u, u_product, challenge)
+        if group.is_identity(power([(base, k % q) for base, k in terms.items()])):
+            return
     c_bar = group.product(c) / group.product(hs)
     c_hat = chain[-1] / group.exp_vartime(h, u_product)
     c_tilde = power(list(zip(c, u, strict=True)))

@@ -22,7 +22,7 @@ from degcore.encoding import JsonValue, read_record, record_header
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Element, Group
 from degcore.hashing import Transcript, sha256
-from degcore.mixnet.equations import ShuffleArgument, check_shuffle, power_product
+from degcore.mixnet.equations import ShuffleArgument, check_shuffle, power_product, shuffle_terms
 from degcore.mixnet.shuffle import Row, ShuffleSecrets, check_rows
 from degcore.parallel import map_chunks
 
@@ -34,6 +34,7 @@ __all__ = [
     "prove",
     "prove_with",
     "verify",
+    "weighted_terms",
 ]
 
 #: Bits of the challenges u_i (as CHVote's τ and Verificatum's n_e): soundness error 2^−128.
@@ -275,6 +276,23 @@ def check_proof_shape(
         raise VerificationFailed("shuffle", subject, "a proof scalar is not reduced mod q")
 
 
+def _prepared(
+    pk: PublicKey,
+    rows_in: Sequence[Row],
+    rows_out: Sequence[Row],
+    proof: ShuffleProof,
+    context: bytes,
+    *,
+    subject: str,
+) -> tuple[tuple[Element, list[Element]], list[int], int]:
+    """The proof's shape checked, then its generators, batching vector u and challenge."""
+    check_proof_shape(pk.group, rows_in, rows_out, proof, subject)
+    transcript = _DegcoreTranscript(_Statement(pk.group, context, pk, rows_in, rows_out))
+    gens = transcript.generators(len(rows_in))
+    u = transcript.batching(proof.commitments)
+    return gens, u, transcript.challenge(proof.commitments, proof.chain, proof.t, proof.t_hat)
+
+
 def verify(
     pk: PublicKey,
     rows_in: Sequence[Row],
@@ -286,12 +304,20 @@ def verify(
     subject: str = "",
 ) -> None:
     """Check a shuffle proof; VerificationFailed("shuffle") names the equation that does not hold."""
-    check_proof_shape(pk.group, rows_in, rows_out, proof, subject)
-    transcript = _DegcoreTranscript(_Statement(pk.group, context, pk, rows_in, rows_out))
-    gens = transcript.generators(len(rows_in))
-    u = transcript.batching(proof.commitments)
-    ch = transcript.challenge(proof.commitments, proof.chain, proof.t, proof.t_hat)
+    gens, u, ch = _prepared(pk, rows_in, rows_out, proof, context, subject=subject)
     check_shuffle(
         pk, rows_in, rows_out, proof,
         generators=gens, u=u, challenge=ch, names=_NAMES, executor=executor, subject=subject,
     )  # fmt: skip
+
+
+def weighted_terms(
+    pk: PublicKey, rows_in: Sequence[Row], rows_out: Sequence[Row], proof: ShuffleProof, context: bytes
+) -> dict[Element, int]:
+    """The proof's equations weighted and multiplied out (:func:`shuffle_terms`), for a shared MSM.
+
+    Raises as :func:`verify` does if the proof's shape is wrong; the terms say nothing until the
+    caller's product of them is the identity, and a failed product is named by :func:`verify`.
+    """
+    gens, u, ch = _prepared(pk, rows_in, rows_out, proof, context, subject="")
+    return shuffle_terms(pk, rows_in, rows_out, proof, generators=gens, u=u, challenge=ch)

@@ -22,8 +22,8 @@ from degcore.elgamal import (
 )
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Group, get_group
-from degcore.mixnet.cascade import flatten, mix, stage_context, unflatten, verify_cascade
-from degcore.mixnet.equations import ShuffleEquationFailed, _all_hold, check_shuffle, power_product
+from degcore.mixnet.cascade import _stages_hold, flatten, mix, stage_context, unflatten, verify_cascade
+from degcore.mixnet.equations import ShuffleEquationFailed, _weighted_terms, check_shuffle, power_product
 from degcore.mixnet.proof import _NAMES, _DegcoreTranscript, _Statement
 from degcore.parallel import SERIAL
 from degcore.tally.mixed import decrypt_rows
@@ -168,6 +168,57 @@ def test_a_cascade_of_three_then_threshold_decryption() -> None:
     assert decrypted == expected
 
 
+def _three_stages(n: int = 6) -> tuple[PublicKey, list, list]:
+    group = get_group("ristretto255")
+    pk = keygen(group).public
+    rows = _rows(pk, n, 1)
+    stages, current = [], rows
+    for k in (1, 2, 3):
+        stages.append(mix(pk, current, CONTEXT, k, executor=SERIAL))
+        current = list(stages[-1].rows)
+    return pk, rows, stages
+
+
+def _bumped(values: tuple, j: int, delta: int, q: int) -> tuple:
+    return (*values[:j], (values[j] + delta) % q, *values[j + 1 :])
+
+
+def test_one_multi_exponentiation_for_every_stage_still_names_the_false_one() -> None:
+    """A dishonest mix server (stage 2) changes its own proof's response ŝ_0 (not hashed, so only link
+    0 is false); the whole cascade is checked in one MSM first, and the failure is named stage by
+    stage, equation by equation."""
+    pk, rows, stages = _three_stages()
+    verify_cascade(pk, rows, stages, CONTEXT, executor=SERIAL)
+    q = pk.group.order
+    bad = dataclasses.replace(stages[1].proof, s_hat=_bumped(stages[1].proof.s_hat, 0, 1, q))
+    with pytest.raises(ShuffleEquationFailed, match=r"stage 2.*link 0") as caught:
+        verify_cascade(pk, rows, [stages[0], dataclasses.replace(stages[1], proof=bad), stages[2]], CONTEXT)
+    assert caught.value.equation == "chain-link"
+
+
+def test_errors_in_two_stages_that_cancel_without_weights_fail_the_shared_check() -> None:
+    """Stage 1's server raises ŝ_0 by δ and stage 2's lowers it by δ: link 0 of each is off by g^δ
+    and g^-δ, which cancel under one weight for both stages. Each stage's own weights refuse
+    them in the shared MSM, and stage 1 is named."""
+    pk, rows, stages = _three_stages()
+    q, delta = pk.group.order, 12345
+    one = dataclasses.replace(stages[0].proof, s_hat=_bumped(stages[0].proof.s_hat, 0, delta, q))
+    two = dataclasses.replace(stages[1].proof, s_hat=_bumped(stages[1].proof.s_hat, 0, -delta, q))
+    forged = [dataclasses.replace(stages[0], proof=one), dataclasses.replace(stages[1], proof=two), stages[2]]
+    assert not _stages_hold(pk, [rows, *(s.rows for s in forged[:-1])], forged, CONTEXT)
+    with pytest.raises(ShuffleEquationFailed, match=r"stage 1.*link 0"):
+        verify_cascade(pk, rows, forged, CONTEXT, executor=SERIAL)
+
+
+def test_a_malformed_stage_leaves_the_shared_check_to_the_stage_by_stage_one() -> None:
+    pk, rows, stages = _three_stages()
+    short = dataclasses.replace(stages[2].proof, s_hat=stages[2].proof.s_hat[:-1])
+    forged = [*stages[:2], dataclasses.replace(stages[2], proof=short)]
+    assert not _stages_hold(pk, [rows, *(s.rows for s in forged[:-1])], forged, CONTEXT)
+    with pytest.raises(VerificationFailed, match=r"stage 3.*proof sizes"):
+        verify_cascade(pk, rows, forged, CONTEXT, executor=SERIAL)
+
+
 def test_shuffling_and_proving_on_a_process_pool_gives_a_valid_proof() -> None:
     group = get_group("ristretto255")
     pk = keygen(group).public
@@ -306,7 +357,8 @@ def test_the_one_multi_exponentiation_holds_for_an_honest_proof_and_for_no_chang
     u_product = functools.reduce(lambda x, y: x * y % group.order, args["u"], 1)
 
     def holds(p: mixnet.ShuffleProof, rows_out: list) -> bool:
-        return _all_hold(pk, rows, rows_out, p, h, hs, args["u"], u_product, args["challenge"], power)
+        terms = _weighted_terms(pk, rows, rows_out, p, h, hs, args["u"], u_product, args["challenge"])
+        return group.is_identity(power([(base, k % group.order) for base, k in terms.items()]))
 
     assert holds(proof, out)
     q, g = group.order, group.generator()
