@@ -35,7 +35,7 @@ __all__ = [
 #: Bytes of uniform output reduced mod q in :func:`hash_to_scalar` (RFC 9497 uses 64 for ristretto255).
 SCALAR_HASH_BYTES = 64
 
-_XMD_HASH = "sha512"
+_XMD_HASH = hashlib.sha512
 _XMD_OUT = 64  # b_in_bytes of SHA-512
 _XMD_BLOCK = 128  # s_in_bytes of SHA-512
 
@@ -72,26 +72,36 @@ def sha256(*parts: bytes) -> bytes:
 def _xmd_start(dst: bytes) -> hashlib._Hash:
     if len(dst) > 255:
         raise InvalidInput(f"domain separation tag longer than 255 bytes ({len(dst)})")
-    h = hashlib.new(_XMD_HASH)
+    h = _XMD_HASH()
     h.update(bytes(_XMD_BLOCK))  # Z_pad
     return h
 
 
 def _xmd_finish(h: hashlib._Hash, dst: bytes, length: int) -> bytes:
     """Finish RFC 9380 §5.3.1 given a hash already fed ``Z_pad || msg``."""
+    b0_suffix, b1_suffix, dst_prime = _xmd_suffixes(dst, length)
+    h.update(b0_suffix)
+    b0 = h.digest()
+    b_prev = _XMD_HASH(b0 + b1_suffix).digest()
+    if length <= _XMD_OUT:  # a scalar's 64 bytes: b_1 is all of it
+        return b_prev[:length]
+    out = [b_prev]
+    for i in range(2, -(-length // _XMD_OUT) + 1):
+        mixed = bytes(x ^ y for x, y in zip(b0, b_prev, strict=True))
+        b_prev = _XMD_HASH(mixed + bytes([i]) + dst_prime).digest()
+        out.append(b_prev)
+    return b"".join(out)[:length]
+
+
+@functools.lru_cache(maxsize=256)
+def _xmd_suffixes(dst: bytes, length: int) -> tuple[bytes, bytes, bytes]:
+    """What follows ``msg`` in b_0 (``l_i_b_str || 0 || DST'``), what follows b_0 in b_1 (``1 || DST'``),
+    and DST' itself: the same for every transcript of a tag."""
     ell = -(-length // _XMD_OUT)
     if ell > 255 or length > 65535 or length <= 0:
         raise InvalidInput(f"expand_message_xmd cannot produce {length} bytes")
     dst_prime = dst + bytes([len(dst)])
-    h.update(length.to_bytes(2, "big") + b"\x00" + dst_prime)
-    b0 = h.digest()
-    b_prev = hashlib.new(_XMD_HASH, b0 + b"\x01" + dst_prime).digest()
-    out = [b_prev]
-    for i in range(2, ell + 1):
-        mixed = bytes(x ^ y for x, y in zip(b0, b_prev, strict=True))
-        b_prev = hashlib.new(_XMD_HASH, mixed + bytes([i]) + dst_prime).digest()
-        out.append(b_prev)
-    return b"".join(out)[:length]
+    return length.to_bytes(2, "big") + b"\x00" + dst_prime, b"\x01" + dst_prime, dst_prime
 
 
 def expand_message_xmd(msg: bytes, dst: bytes, length: int) -> bytes:
