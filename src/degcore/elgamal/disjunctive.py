@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from degcore.elgamal._scalars import check_reduced, decode_parts, encode_parts, parts_size
 from degcore.elgamal.batch import Batch, Label
@@ -59,6 +59,9 @@ class RangeProof:
     commitments: tuple[Element, ...]
     challenges: tuple[int, ...]
     responses: tuple[int, ...]
+    # The bytes a proof was read from: decoding is strict, so they are exactly what to_bytes writes.
+    # Not an __init__ field, so dataclasses.replace (a changed proof) starts without them.
+    _encoded: bytes = field(default=b"", init=False, compare=False, repr=False)
 
     @property
     def width(self) -> int:
@@ -67,7 +70,13 @@ class RangeProof:
 
     def to_bytes(self, group: Group) -> bytes:
         """``A_lo ‖ B_lo ‖ … ‖ A_hi ‖ B_hi ‖ c_lo ‖ … ‖ c_(hi−1) ‖ v_lo ‖ … ‖ v_hi``, canonical encodings."""
+        if self._encoded:
+            return self._encoded
         return encode_parts(group, self.commitments, self.challenges + self.responses)
+
+    def _read_from(self, data: bytes) -> RangeProof:
+        object.__setattr__(self, "_encoded", bytes(data))
+        return self
 
     @classmethod
     def from_bytes(cls, group: Group, data: bytes) -> RangeProof:
@@ -76,7 +85,7 @@ class RangeProof:
         if width < 1 or rest:
             raise InvalidInput(f"range proof: {len(data)} bytes is not the size of a proof of any width")
         commitments, values = decode_parts(group, data, 2 * width, 2 * width - 1, "range proof")
-        return cls(commitments, values[: width - 1], values[width - 1 :])
+        return cls(commitments, values[: width - 1], values[width - 1 :])._read_from(data)
 
     @classmethod
     def many_from_bytes(cls, group: Group, datas: Sequence[bytes]) -> list[RangeProof]:
@@ -99,7 +108,7 @@ class RangeProof:
         for data, width in zip(datas, widths, strict=True):
             values = tuple(group.decode_scalar(data[i : i + s]) for i in range(2 * width * e, len(data), s))
             elements = tuple(next(commitments) for _ in range(2 * width))
-            out.append(cls(elements, values[: width - 1], values[width - 1 :]))
+            out.append(cls(elements, values[: width - 1], values[width - 1 :])._read_from(data))
         return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from degcore.elgamal import (
@@ -167,3 +169,21 @@ def test_a_range_proof_whose_errors_cancel_between_its_equations_is_refused(grou
     disjunctive.equations(pk, ct, forged, hi=1, context=context, subject="forged", batch=batch)
     assert not batch.holds()
     assert [label[1:] for label in batch.failing()] == [("forged", "B[0]"), ("forged", "B[1]")]
+
+
+def test_a_range_proof_read_from_bytes_writes_them_back_and_a_changed_copy_does_not(group: Group) -> None:
+    """to_bytes answers from the bytes a proof was read from; a proof changed with replace() is
+    written from its fields (the copy must not keep the bytes of the original)."""
+    kp = keygen(group)
+    ct, r = encrypt_revealable(kp.public, 1)
+    proof = disjunctive.prove(kp.public, ct, 1, r, hi=1, context=b"ctx")
+    data = proof.to_bytes(group)
+    proof_type = disjunctive.RangeProof
+    reads = [proof_type.from_bytes(group, data), *proof_type.many_from_bytes(group, [data])]
+    for read in reads:
+        assert read == proof
+        assert read.to_bytes(group) == data
+        bumped = (read.responses[0], (read.responses[1] + 1) % group.order)
+        changed = dataclasses.replace(read, responses=bumped)
+        assert changed.to_bytes(group) != data
+        assert disjunctive.RangeProof.from_bytes(group, changed.to_bytes(group)) == changed
