@@ -3,13 +3,14 @@
 ``degcore demo``'s election — a party list, a single-member district, a referendum through the
 mix-net — for each voter count in ``DEGCORE_BENCH_DEMO_VOTERS`` (default ``300,3000``), built once
 and cached under ``$DEGCORE_BENCH_CACHE`` (default: the system temp directory). Each record is
-verified on one core (:data:`SERIAL`) and on a pool of two worker processes, and reported three
-ways, all measured in the same run:
+verified on one core (:data:`SERIAL`), on a pool of two worker processes and on a Dask
+LocalCluster of two processes (with the ``distributed`` extra), and reported three ways, all
+measured in the same run:
 
 - against its operation bound (the group operations of a serial verification, counted);
 - per ballot, in units of one rbcl (libsodium) scalar multiplication timed before every round
   (the unit of issue 28's goals: ≤ 40 at 300 voters, ≤ 30 at 3,000);
-- the two-worker speed-up over one core (goal ≥ 1.8).
+- the two-worker speed-up over one core (goal ≥ 1.8), on the pool and on the Dask cluster.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from benchmarks.conftest import costs_for, record_ratio
 from degcore.demo import run_demo
 from degcore.encoding import FORMAT
 from degcore.groups import get_group
-from degcore.parallel import SERIAL, process_pool
+from degcore.parallel import SERIAL, dask_executor, process_pool
 from degcore.verify import verify_record
 
 VOTERS = [int(n) for n in os.environ.get("DEGCORE_BENCH_DEMO_VOTERS", "300,3000").split(",")]
@@ -118,6 +119,36 @@ def test_verify_demo_record_on_two_workers(benchmark: object, demo: tuple[int, P
     record_ratio(
         benchmark,
         f"verify demo {voters} voters, 2 workers",
+        _one_core[voters] / 2,
+        f"one core's time / 2 (speed-up {speedup:.2f}×)",
+    )
+
+
+def test_verify_demo_record_on_a_dask_local_cluster(
+    benchmark: object, demo: tuple[int, Path], tmp_path: Path
+) -> None:
+    """The same verification on a Dask LocalCluster of two worker processes (one thread each)."""
+    distributed = pytest.importorskip("distributed")
+    import dask  # noqa: PLC0415 - with distributed only
+
+    voters, record = demo
+    # Dask's scratch space (workers' and nannies') in tmp_path, not left in the temporary folder.
+    with dask.config.set({"temporary-directory": str(tmp_path)}):
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        with cluster, dask_executor(cluster.scheduler_address) as executor:
+            workload = _verify(record, executor)
+            workload()  # untimed: ships the tasks' code to the workers and warms them
+            benchmark.pedantic(workload, rounds=3, iterations=1)  # type: ignore[attr-defined]
+    stats = getattr(benchmark, "stats", None)
+    if stats is None or voters not in _one_core:
+        return
+    speedup = _one_core[voters] / stats.stats.median
+    benchmark.extra_info["speedup_over_one_core"] = speedup  # type: ignore[attr-defined]
+    record_ratio(
+        benchmark,
+        f"verify demo {voters} voters, Dask 2 processes",
         _one_core[voters] / 2,
         f"one core's time / 2 (speed-up {speedup:.2f}×)",
     )

@@ -22,7 +22,7 @@ from degcore.demo import run_demo
 from degcore.encoding import canonical_json
 from degcore.groups import get_group
 from degcore.issuance import public_key_pem
-from degcore.parallel import SERIAL, process_pool
+from degcore.parallel import SERIAL, dask_executor, process_pool
 from degcore.record import layout
 from degcore.trustees.signing import sign_message
 from degcore.trustees.threshold import PartialDecryption
@@ -299,8 +299,8 @@ def test_on_a_dask_cluster(honest: Path, tmp_path: Path) -> None:
         cluster = distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         )
-        with cluster, distributed.Client(cluster) as client:
-            report = verify_record(honest, executor=client.get_executor())
+        with cluster, dask_executor(cluster.scheduler_address) as executor:
+            report = verify_record(honest, executor=executor)
     assert report.ok, report.to_text()
 
 
