@@ -7,8 +7,9 @@ import os
 import pytest
 from hypothesis import strategies as st
 
+from degcore.elgamal import batch as batch_module
 from degcore.elgamal.batch import Batch, verify_each
-from degcore.errors import VerificationFailed
+from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Group, get_group
 from tests.conftest import group_by_name, group_property
 
@@ -137,3 +138,19 @@ def test_a_forked_child_does_not_reuse_its_parents_weights() -> None:
     child = {int.from_bytes(data[i : i + 16], "big") for i in range(0, len(data), 16)}
     assert len(child) == 8
     assert child.isdisjoint(Batch(group).weights(8))
+
+
+def test_a_weight_is_its_sixteen_bytes_from_the_os_read_big_endian(monkeypatch: pytest.MonkeyPatch) -> None:
+    """random_weights reads the OS once and cuts weight i from bytes [16i, 16i + 16), big-endian."""
+    data = bytes(range(256)) * 2 + b"\xff" * 16 + bytes(15) + b"\x01"
+    monkeypatch.setattr(batch_module.secrets, "token_bytes", lambda n: data[:n])
+    weights = batch_module.random_weights(len(data) // 16)
+    assert weights == [int.from_bytes(data[i : i + 16], "big") for i in range(0, len(data), 16)]
+    assert weights[-2:] == [(1 << 128) - 1, 1]
+
+
+def test_equations_added_weighted_need_as_many_scalars_as_bases() -> None:
+    group = get_group("ristretto255")
+    g = group.generator()
+    with pytest.raises(InvalidInput, match="2 bases and 1 scalars"):
+        Batch(group).add_weighted(1, [g, g], [1], [], list)

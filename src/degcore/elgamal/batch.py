@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import struct
 import threading
 from collections.abc import Callable, Iterable, Sequence
 
-from degcore.errors import VerificationFailed
+from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Element, Group
 
 __all__ = ["WEIGHT_BITS", "Batch", "Label", "random_weights", "verify_each"]
@@ -36,9 +37,13 @@ _POOL_WEIGHTS = 1024
 
 
 def random_weights(count: int) -> list[int]:
-    """``count`` independent 128-bit weights from the OS's CSPRNG (``secrets``), in one read."""
-    data = secrets.token_bytes(_WEIGHT_BYTES * count)
-    return [int.from_bytes(data[i : i + _WEIGHT_BYTES], "big") for i in range(0, len(data), _WEIGHT_BYTES)]
+    """``count`` independent 128-bit weights from the OS's CSPRNG (``secrets``), in one read.
+
+    Weight i is bytes [16i, 16i + 16) read big-endian, assembled from two 64-bit halves (half the
+    cost of an int.from_bytes per weight).
+    """
+    halves = struct.unpack(f">{2 * count}Q", secrets.token_bytes(_WEIGHT_BYTES * count))
+    return [(high << 64) | low for high, low in zip(halves[::2], halves[1::2], strict=True)]
 
 
 # Weights for small batches (a ballot's proofs) come from this process's pool, read from the OS
@@ -108,22 +113,25 @@ class Batch:
     def add_weighted(
         self,
         count: int,
-        single: Iterable[tuple[Element, int]],
+        single_bases: Sequence[Element],
+        single_scalars: Sequence[int],
         shared: Iterable[tuple[Element, int]],
         exact: Callable[[], Sequence[tuple[Label, Terms]]],
     ) -> None:
         """Add ``count`` equations already raised to weights from :meth:`weights` and multiplied out.
 
-        ``single``: terms whose base is in one equation only (a commitment), kept as they are;
-        ``shared``: terms whose base recurs (g, a key, a ciphertext), added up per base. ``exact``
-        writes the same equations unweighted, for :meth:`failing`. The weighted product is what
-        :meth:`add` would have accumulated, without a dictionary update per term.
+        ``single_bases`` with ``single_scalars``: terms whose base is in one equation only (a
+        commitment), kept as they are; ``shared``: terms whose base recurs (g, a key, a
+        ciphertext), added up per base. ``exact`` writes the same equations unweighted, for
+        :meth:`failing`. The weighted product is what :meth:`add` would have accumulated, without a
+        dictionary update per term.
         """
+        if len(single_bases) != len(single_scalars):
+            raise InvalidInput(f"batch: {len(single_bases)} bases and {len(single_scalars)} scalars")
         self._count += count
         self._exact.append(exact)
-        for base, k in single:
-            self._bases.append(base)
-            self._values.append(k)
+        self._bases.extend(single_bases)
+        self._values.extend(single_scalars)
         scalars = self._scalars
         for base, k in shared:
             scalars[base] = scalars.get(base, 0) + k

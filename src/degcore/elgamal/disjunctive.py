@@ -197,8 +197,9 @@ def _equations(
         b_k -= w_b * c_j
     batch.add_weighted(
         2 * width,
-        zip(proof.commitments, weights, strict=True),
-        [(g, g_k), (h, h_k), *((a, a_k) for a in a_parts), *((b, b_k) for b in b_parts)],
+        proof.commitments,
+        weights,
+        [(g, g_k), (h, h_k), *[(a, a_k) for a in a_parts], *[(b, b_k) for b in b_parts]],
         functools.partial(_exact_equations, pk, a_parts, b_parts, proof, lo, challenges, check, subject),
     )
 
