@@ -211,14 +211,14 @@ def member_bytes(document: bytes, key: str, next_key: str) -> bytes:
     members hold only strings and numbers, and that ``next_key`` is the member after it and no
     object from there on holds a member ``next_key`` (so its last occurrence is the top-level one).
     """
-    opening = f'{{"{key}":'.encode()
-    if document.startswith(opening):
-        start = len(opening)
+    first, later = f'{{"{key}":'.encode(), f',"{key}":'.encode()  # the same length
+    if document.startswith(first):
+        start = len(first)
     else:
-        start = document.find(f',"{key}":'.encode())
+        start = document.find(later)
         if start < 0:
             raise InvalidInput(f"no member {key!r} in the document")
-        start += len(opening)
+        start += len(later)
     end = document.rfind(f',"{next_key}":'.encode())
     if end < start:
         raise InvalidInput(f"no member {next_key!r} after {key!r} in the document")
@@ -261,26 +261,31 @@ def to_rfc3339(moment: datetime) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _canonical_time(text: str) -> datetime | None:
-    """The instant ``text`` spells canonically, else None (:func:`from_rfc3339` then says why).
+def _read_time(text: str) -> datetime | tuple[type[InvalidInput], str]:
+    """The instant ``text`` spells canonically, or why it is refused (the error and its reason).
 
     Cached: a log line's time is read by the entry's parser, the scan and the window check.
     """
     if not _RFC3339_UTC.fullmatch(text):
-        return None
+        return NonCanonical, f"expected RFC 3339 UTC like 2026-09-18T05:00:00Z, got {text!r}"
     try:
         moment = datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
     except ValueError:
-        return None
-    return moment if to_rfc3339(moment) == text else None
+        return InvalidInput, f"{text!r} is not a real time"
+    if to_rfc3339(moment) != text:
+        return NonCanonical, f"{text!r} is not the canonical spelling"
+    return moment
 
 
 def from_rfc3339(text: object, what: str = "time") -> datetime:
     """Parse :func:`to_rfc3339` output strictly (UTC, ``Z``, one spelling per instant)."""
-    if isinstance(text, str):
-        moment = _canonical_time(text)
-        if moment is not None:
-            return moment
+    if not isinstance(text, str):
+        raise NonCanonical(f"{what}: expected RFC 3339 UTC like 2026-09-18T05:00:00Z, got {text!r}")
+    read = _read_time(text)
+    if isinstance(read, datetime):
+        return read
+    error, reason = read
+    raise error(f"{what}: {reason}")
     if not isinstance(text, str) or not _RFC3339_UTC.fullmatch(text):
         raise NonCanonical(f"{what}: expected RFC 3339 UTC like 2026-09-18T05:00:00Z, got {text!r}")
     try:

@@ -26,7 +26,7 @@ from degcore.ballot import ElectionContext, OpenedBallot, ballot_equations, veri
 from degcore.ballot.challenge import opening_equations
 from degcore.board.cast import CastBallot, check_cast_deferred
 from degcore.board.log import GENESIS, entry_hash
-from degcore.chain import parse_entry_line
+from degcore.chain import ChainEntry, parse_entry_line
 from degcore.elgamal import Ciphertext
 from degcore.elgamal.batch import Batch, verify_each
 from degcore.encoding import from_rfc3339, member_bytes
@@ -119,7 +119,7 @@ def _check_line(
     except (BadSignatureError, ValueError):
         facts.problems.append(("V5", "box signature does not verify"))
     if facts.kind == "ballot":
-        return _ballot(context, keys, f["payload"], entry.payload, at, facts)
+        return _ballot(context, keys, f["payload"], entry, facts)
     if facts.kind == "challenge":
         if not context.manifest.voting_open(facts.at):
             facts.problems.append(("V5", f"a challenge at {at}, outside the voting window"))
@@ -131,14 +131,14 @@ def _check_line(
     return facts, [], None
 
 
-def _ballot(  # noqa: PLR0917 - the line's parts, as _check_line has them
+def _ballot(
     context: ElectionContext,
     keys: Mapping[str, rsa.RSAPublicKey],
     payload: object,
-    payload_bytes: bytes,
-    at: str,
+    entry: ChainEntry,
     facts: LogLine,
 ) -> tuple[LogLine, LineColumns, Deferred | None]:
+    """``payload`` is the entry's payload as parsed; ``entry.payload`` its canonical bytes."""
     try:
         cast = CastBallot.from_json(context, payload)
     except DegcoreError as exc:
@@ -149,9 +149,10 @@ def _ballot(  # noqa: PLR0917 - the line's parts, as _check_line has them
     try:
         # The payload parsed strictly as a cast ballot (ballot, credential of checked strings, format,
         # signature, type): the ballot's canonical bytes are cut from the payload's, and hashed.
-        digest = sha256(b"degcore/4/ballot", member_bytes(payload_bytes, "ballot", "credential"))
+        digest = sha256(b"degcore/4/ballot", member_bytes(entry.payload, "ballot", "credential"))
         # The window is checked at the logged time; the tracking code comes with the checks.
-        facts.tracking_code, proofs = check_cast_deferred(context, keys, cast, from_rfc3339(at, "at"), digest)
+        now = from_rfc3339(entry.at, "at")
+        facts.tracking_code, proofs = check_cast_deferred(context, keys, cast, now, digest)
     except DegcoreError as exc:
         facts.problems.append(("V6", f"{type(exc).__name__}: {exc}"))
         facts.tracking_code, deferred = ballot.tracking_code(context), None
