@@ -7,6 +7,7 @@ scalar's range, so a decoded proof's equations are safe to put in a :class:`~.ba
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, Self
 
 from degcore.errors import InvalidInput, VerificationFailed
@@ -54,6 +55,31 @@ def decode_parts(
     return decoded, values
 
 
+def decode_parts_many(
+    group: Group, datas: Sequence[bytes], elements: int, scalars: int, what: str
+) -> list[tuple[tuple[Element, ...], tuple[int, ...]]]:
+    """:func:`decode_parts` of each of ``datas``, every element of all of them in one decoding call.
+
+    Any bad item (length, element or scalar) sends the whole list through :func:`decode_parts`
+    one at a time, which names it as the one-by-one reading does.
+    """
+    size, e, s = parts_size(group, elements, scalars), group.element_bytes, group.scalar_bytes
+    cut, order, byteorder = elements * e, group.order, group.scalar_byteorder
+    try:
+        if any(type(d) is not bytes or len(d) != size for d in datas):
+            raise InvalidInput(what)
+        points = iter(group.decode_many(b"".join([d[:cut] for d in datas])))
+        out = []
+        for data in datas:
+            values = tuple(int.from_bytes(data[i : i + s], byteorder) for i in range(cut, size, s))
+            if any(v >= order for v in values):
+                raise InvalidInput(what)
+            out.append((tuple(next(points) for _ in range(elements)), values))
+        return out
+    except InvalidInput:
+        return [decode_parts(group, d, elements, scalars, what) for d in datas]
+
+
 class FixedProof(Protocol):
     """A proof with a fixed-length canonical encoding (what the JSON codecs need of it)."""
 
@@ -65,6 +91,11 @@ class FixedProof(Protocol):
     @classmethod
     def from_bytes(cls, group: Group, data: bytes) -> Self:
         """Decode, checking length, membership and range."""
+        ...
+
+    @classmethod
+    def many_from_bytes(cls, group: Group, datas: Sequence[bytes]) -> list[Self]:
+        """:meth:`from_bytes` of each, decoded together; a bad item raises as from_bytes does."""
         ...
 
     def to_bytes(self, group: Group) -> bytes:

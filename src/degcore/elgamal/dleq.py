@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Self
 
-from degcore.elgamal._scalars import check_reduced, decode_parts, encode_parts, parts_size
+from degcore.elgamal._scalars import check_reduced, decode_parts, decode_parts_many, encode_parts, parts_size
 from degcore.elgamal.batch import Batch, random_weights
 from degcore.errors import VerificationFailed
 from degcore.groups import Element, Group
@@ -66,6 +66,11 @@ class DleqProof:
         """Decode ``enc(A1) ‖ enc(A2) ‖ enc(v)``: exact length, members, v < q; else InvalidInput."""
         (a1, a2), (v,) = decode_parts(group, data, 2, 1, "DLEQ proof")
         return cls(a1, a2, v)
+
+    @classmethod
+    def many_from_bytes(cls, group: Group, datas: Sequence[bytes]) -> list[Self]:
+        """:meth:`from_bytes` of each, every commitment in one decoding call."""
+        return [cls(a1, a2, v) for (a1, a2), (v,) in decode_parts_many(group, datas, 2, 1, "DLEQ proof")]
 
 
 def _pow_secret(group: Group, base: Element, k: int) -> Element:

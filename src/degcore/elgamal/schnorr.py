@@ -11,10 +11,11 @@ Encoding: ``enc(A) ‖ enc(v)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Self
 
-from degcore.elgamal._scalars import check_reduced, decode_parts, encode_parts, parts_size
+from degcore.elgamal._scalars import check_reduced, decode_parts, decode_parts_many, encode_parts, parts_size
 from degcore.elgamal.batch import Batch
 from degcore.errors import VerificationFailed
 from degcore.groups import Element, Group
@@ -51,6 +52,11 @@ class SchnorrProof:
         """Decode ``enc(A) ‖ enc(v)``: exact length, A a member, v < q; else InvalidInput."""
         (a,), (v,) = decode_parts(group, data, 1, 1, "Schnorr proof")
         return cls(a, v)
+
+    @classmethod
+    def many_from_bytes(cls, group: Group, datas: Sequence[bytes]) -> list[Self]:
+        """:meth:`from_bytes` of each, every commitment in one decoding call."""
+        return [cls(a, v) for (a,), (v,) in decode_parts_many(group, datas, 1, 1, "Schnorr proof")]
 
 
 def _challenge(group: Group, context: bytes, x_pub: Element, commitment: Element) -> int:

@@ -20,6 +20,7 @@ from degcore.elgamal import Ciphertext
 from degcore.elgamal._codec import json_list
 from degcore.encoding import JsonValue, from_hex, read_record, record_header
 from degcore.errors import InvalidInput, VerificationFailed
+from degcore.groups import Group
 from degcore.hashing import sha256
 from degcore.ids import check_id
 from degcore.mixnet import Row, ShuffleProof
@@ -198,15 +199,27 @@ def _stage_body(
     }
 
 
+def _cell(group: Group, data: bytes, what: str) -> Ciphertext:
+    try:
+        return Ciphertext.decode(group, data)
+    except InvalidInput as exc:
+        raise type(exc)(f"{what}: {exc}") from None
+
+
 def stage_from_json(context: ElectionContext, obj: object) -> tuple[str, SignedStage]:
     """Parse a stage file strictly (every element decoded with its membership check)."""
     f = read_record(obj, "mix-stage", {"contest", "stage", "server", "rows", "proof", "signature"})
     group = context.group
     size = 2 * group.element_bytes
-    rows = tuple(
-        tuple(Ciphertext.decode(group, from_hex(c, size, f"rows[{i}]")) for c in json_list(row, f"rows[{i}]"))
+    cells = [
+        [from_hex(c, size, f"rows[{i}]") for c in json_list(row, f"rows[{i}]")]
         for i, row in enumerate(json_list(f["rows"], "rows"))
-    )
+    ]
+    try:  # every element of the stage in one decoding call; a bad one is then named by its row
+        points = iter(group.decode_many(b"".join(c for row in cells for c in row)))
+        rows = tuple(tuple(Ciphertext(next(points), next(points)) for _ in row) for row in cells)
+    except InvalidInput:
+        rows = tuple(tuple(_cell(group, c, f"rows[{i}]") for c in row) for i, row in enumerate(cells))
     stage = f["stage"]
     if type(stage) is not int or stage < 1:
         raise InvalidInput("mix-stage: stage must be a positive integer")

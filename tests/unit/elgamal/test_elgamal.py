@@ -187,3 +187,32 @@ def test_a_range_proof_read_from_bytes_writes_them_back_and_a_changed_copy_does_
         changed = dataclasses.replace(read, responses=bumped)
         assert changed.to_bytes(group) != data
         assert disjunctive.RangeProof.from_bytes(group, changed.to_bytes(group)) == changed
+
+
+@pytest.mark.parametrize("bad", ["element", "scalar", "length"])
+def test_proofs_decoded_together_equal_one_by_one_and_a_bad_one_is_named(group: Group, bad: str) -> None:
+    """proofs_from_hex decodes a list in one call (DLEQ and Schnorr); what it returns is what
+    from_bytes gives for each, and a bad proof anywhere in the list is refused by its index."""
+    from degcore.elgamal._codec import proofs_from_hex  # noqa: PLC0415 - a private codec
+
+    g = group.generator()
+    dleqs, schnorrs = [], []
+    for _ in range(4):
+        x = group.random_scalar()
+        a = group.exp_g(group.random_scalar())
+        st = dleq.DleqStatement(g, group.exp_g(x), a, group.exp(a, x))
+        dleqs.append(dleq.prove(group, x, st, b"ctx"))
+        schnorrs.append(schnorr.prove(group, x, b"ctx"))
+    for proofs, cls in ((dleqs, dleq.DleqProof), (schnorrs, schnorr.SchnorrProof)):
+        hexes = [p.to_bytes(group).hex() for p in proofs]
+        assert proofs_from_hex(cls, group, hexes, "proofs") == tuple(proofs)
+        assert cls.many_from_bytes(group, [bytes.fromhex(h) for h in hexes]) == proofs
+        data = bytearray(bytes.fromhex(hexes[2]))
+        if bad == "element":
+            data[: group.element_bytes] = b"\xff" * group.element_bytes
+        elif bad == "scalar":
+            data[-group.scalar_bytes :] = b"\xff" * group.scalar_bytes
+        else:
+            data = data[:-1]
+        with pytest.raises(InvalidInput, match=r"proofs\[2\]"):
+            proofs_from_hex(cls, group, [*hexes[:2], bytes(data).hex(), hexes[3]], "proofs")
