@@ -323,6 +323,37 @@ def test_v12_a_mix_stage_that_replaced_a_ballot(record: Path) -> None:
     _assert_only(_verify(record), {"V12": "vote stage 1"}, also={"V11", "V13"})
 
 
+def test_v12_a_stage_with_an_element_outside_the_group_names_its_row(record: Path) -> None:
+    """The second server signs its own stage with a non-member in row 3: decoding the rows as one
+    list refuses it, and the row-by-row reading names the row."""
+    name = layout.mix_stage_file("vote", 2)
+
+    def poison(stage: dict) -> None:  # type: ignore[type-arg]
+        cell = stage["rows"][3][0]
+        stage["rows"][3][0] = cell[:64] + "ff" * 32  # b: not a canonical ristretto255 encoding
+
+    edit_json(record, name, poison, resign=MIX_KEYS[1])
+    report = _verify(record)
+    assert not report.ok
+    assert "rows[3]" in str(report.check("V12").failures), report.to_text()
+
+
+@pytest.mark.parametrize(("part", "where"), [("commitment", slice(0, 64)), ("response", slice(128, 192))])
+def test_v13_a_partial_proof_that_does_not_decode_is_named(record: Path, part: str, where: slice) -> None:
+    """A partial whose proof 2 has a non-member commitment or an unreduced response: the file is
+    refused, naming ``proofs[2]`` (the list is decoded together, then one by one to say which)."""
+    name = layout.mix_partial_file("vote", "t2")
+
+    def poison(partial: dict) -> None:  # type: ignore[type-arg]
+        proof = partial["proofs"][2]
+        partial["proofs"][2] = proof[: where.start] + "ff" * 32 + proof[where.stop :]
+
+    _edit_json(record, name, poison)
+    failures = _verify(record).check("V13").failures
+    assert [item for item, _ in failures] == [name], failures
+    assert "proofs[2]: DLEQ proof" in failures[0][1], (part, failures)
+
+
 def test_v13_an_altered_mix_decryption(record: Path) -> None:
     g = get_group("ristretto255").generator()
     name = layout.mix_partial_file("vote", "t2")
