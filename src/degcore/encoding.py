@@ -260,6 +260,10 @@ def to_rfc3339(moment: datetime) -> str:
     return f"{text}.{utc.microsecond:06d}Z" if utc.microsecond else f"{text}Z"
 
 
+def _not_rfc3339(text: object) -> str:
+    return f"expected RFC 3339 UTC like 2026-09-18T05:00:00Z, got {text!r}"
+
+
 @functools.lru_cache(maxsize=256)
 def _read_time(text: str) -> datetime | tuple[type[InvalidInput], str]:
     """The instant ``text`` spells canonically, or why it is refused (the error and its reason).
@@ -267,7 +271,7 @@ def _read_time(text: str) -> datetime | tuple[type[InvalidInput], str]:
     Cached: a log line's time is read by the entry's parser, the scan and the window check.
     """
     if not _RFC3339_UTC.fullmatch(text):
-        return NonCanonical, f"expected RFC 3339 UTC like 2026-09-18T05:00:00Z, got {text!r}"
+        return NonCanonical, _not_rfc3339(text)
     try:
         moment = datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
     except ValueError:
@@ -280,18 +284,9 @@ def _read_time(text: str) -> datetime | tuple[type[InvalidInput], str]:
 def from_rfc3339(text: object, what: str = "time") -> datetime:
     """Parse :func:`to_rfc3339` output strictly (UTC, ``Z``, one spelling per instant)."""
     if not isinstance(text, str):
-        raise NonCanonical(f"{what}: expected RFC 3339 UTC like 2026-09-18T05:00:00Z, got {text!r}")
+        raise NonCanonical(f"{what}: {_not_rfc3339(text)}")
     read = _read_time(text)
     if isinstance(read, datetime):
         return read
     error, reason = read
     raise error(f"{what}: {reason}")
-    if not isinstance(text, str) or not _RFC3339_UTC.fullmatch(text):
-        raise NonCanonical(f"{what}: expected RFC 3339 UTC like 2026-09-18T05:00:00Z, got {text!r}")
-    try:
-        moment = datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
-    except ValueError:
-        raise InvalidInput(f"{what}: {text!r} is not a real time") from None
-    if to_rfc3339(moment) != text:
-        raise NonCanonical(f"{what}: {text!r} is not the canonical spelling")
-    return moment
