@@ -37,6 +37,11 @@ class Ciphertext:
     def __bytes__(self) -> bytes:
         return bytes(self.a) + bytes(self.b)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled as its two elements (each by its own reduce), without a slotted dataclass's
+        # generic state: mix rows and ciphertext lists cross to workers by the thousand.
+        return (Ciphertext, (self.a, self.b))
+
     @classmethod
     def decode(cls, group: Group, data: bytes) -> Ciphertext:
         """Decode ``a ‖ b`` received from outside; both halves are checked for membership."""

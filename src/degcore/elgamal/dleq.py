@@ -52,6 +52,10 @@ class DleqProof:
     v: int
     """The response v = u − c·x mod q."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Its three parts, without a slotted dataclass's generic state (see Ciphertext.__reduce__).
+        return (DleqProof, (self.A1, self.A2, self.v))
+
     @classmethod
     def encoded_size(cls, group: Group) -> int:
         """Bytes of ``enc(A1) ‖ enc(A2) ‖ enc(v)`` in ``group``."""

@@ -158,6 +158,21 @@ class PartialDecryption:
         """The trustee that signs it."""
         return self.trustee_id
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # A partial crosses between a verifier and its workers with 10^4+ values and proofs: as
+        # two strings of their encodings it pickles and unpickles about five times faster than
+        # as objects (91 → 18 ms for 6,000, docs/performance.md). Elements are restored as
+        # Element.__reduce__ restores them: trusted, because a pickle never comes from outside.
+        group = self.values[0].group if self.values else None
+        try:
+            if group is not None:
+                values = b"".join([group.encode(m) for m in self.values])
+                proofs = b"".join([p.to_bytes(group) for p in self.proofs])
+                return (_restore_partial, (group, self.trustee_id, values, proofs, self.signature))
+        except (TypeError, InvalidInput):  # not one group's elements: pickled part by part
+            pass
+        return (PartialDecryption, (self.trustee_id, self.values, self.proofs, self.signature))
+
     def to_json(self, scope: CeremonyConfig | ElectionScope) -> dict[str, JsonValue]:
         """The canonical JSON object (``tally/partials/<id>.json``); ``scope``: context or ceremony config."""
         config = _ceremony_config(scope)
@@ -182,6 +197,29 @@ class PartialDecryption:
         proofs = proofs_from_hex(dleq.DleqProof, group, fields["proofs"], "proofs", len(values))
         signature = from_hex(fields["signature"], 64, "signature")
         return cls(str(check_id(fields["trustee"], "trustee")), values, proofs, signature)
+
+
+def _restore_partial(
+    group: Group, trustee_id: str, values: bytes, proofs: bytes, signature: bytes
+) -> PartialDecryption:
+    """Unpickle :meth:`PartialDecryption.__reduce__`'s encodings (trusted: see there)."""
+    e, size, trusted = group.element_bytes, dleq.DleqProof.encoded_size(group), group._decode_trusted
+    order = group.scalar_byteorder
+    return PartialDecryption(
+        trustee_id,
+        tuple([trusted(values[i : i + e]) for i in range(0, len(values), e)]),
+        tuple(
+            [
+                dleq.DleqProof(
+                    trusted(proofs[i : i + e]),
+                    trusted(proofs[i + e : i + 2 * e]),
+                    int.from_bytes(proofs[i + 2 * e : i + size], order),
+                )
+                for i in range(0, len(proofs), size)
+            ]
+        ),
+        signature,
+    )
 
 
 def _partial_chunk(
@@ -236,20 +274,24 @@ def check_partial_proofs(
     group: Group,
     keys: Mapping[str, Element],
     context: bytes,
-    ciphertexts: Sequence[Ciphertext],
+    first_parts: Sequence[Element],
     partial: PartialDecryption,
 ) -> list[bool] | None:
     """Per ciphertext, whether ``partial``'s proof of it holds under its trustee's verification key.
 
-    What :meth:`ThresholdDecryption.add` checks of the proofs, as a task to run elsewhere (a pool
+    ``first_parts`` is each ciphertext's ``a``, in order: all a proof is checked against besides
+    the partial itself (a worker is sent these alone, not the whole ciphertexts). What
+    :meth:`ThresholdDecryption.add` checks of the proofs, as a task to run elsewhere (a pool
     worker) and hand to ``add`` as ``proofs_ok``. None where ``add`` refuses the partial before
     looking at a proof: a trustee not in ``keys``, or not one value and one proof per ciphertext.
     """
     key = keys.get(partial.trustee_id)
-    n = len(ciphertexts)
+    n = len(first_parts)
     if key is None or len(partial.values) != n or len(partial.proofs) != n:
         return None
-    return _check_chunk(group, key, context, _proof_items(ciphertexts, partial))
+    return _check_chunk(
+        group, key, context, list(zip(first_parts, partial.values, partial.proofs, strict=True))
+    )
 
 
 def _proof_items(

@@ -136,7 +136,9 @@ class MixFiles:
                 config,
                 dict(context.ceremony.verification_keys),
                 context_bytes(context),
-                tuple(flatten(stages[-1].stage.rows)),
+                # The a of each ciphertext the trustees decrypt, as one string: all a proof
+                # needs, and cheaper to send to each task than the ciphertexts as objects.
+                b"".join([bytes(ct.a) for ct in flatten(stages[-1].stage.rows)]),
             )
             self._pending[contest_id] = [(name, executor.submit(work, name, obj)) for name, obj in sources]
             self._read[contest_id] = (stages, [])
@@ -199,15 +201,19 @@ def _partial_task(  # noqa: PLR0917 - a pool task: what it needs, then its file
     config: CeremonyConfig,
     keys: dict[str, Element],
     bound: bytes,
-    ciphertexts: tuple[Ciphertext, ...],
+    first_parts: bytes,
     name: str,
     obj: object,
 ) -> tuple[Parsed, list[bool] | None]:
-    """On a worker: one trustee's partial parsed from its file, and its proofs checked if it can be used."""
+    """On a worker: one trustee's partial parsed from its file, and its proofs checked if it can be used.
+
+    ``first_parts``: the encodings of the decrypted ciphertexts' a, which the parent decoded.
+    """
     partial = parse_partial(config, name, obj)
     if not isinstance(partial, PartialDecryption):
         return partial, None
-    return partial, check_partial_proofs(config.group, keys, bound, ciphertexts, partial)
+    firsts = config.group.decode_many(first_parts)  # decoded again here: a pickle carries no point
+    return partial, check_partial_proofs(config.group, keys, bound, firsts, partial)
 
 
 def check_mixnet(  # noqa: PLR0917 - the record, the report, the context, what the log gave

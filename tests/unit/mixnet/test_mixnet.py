@@ -22,7 +22,15 @@ from degcore.elgamal import (
 )
 from degcore.errors import InvalidInput, VerificationFailed
 from degcore.groups import Group, get_group
-from degcore.mixnet.cascade import _stages_hold, flatten, mix, stage_context, unflatten, verify_cascade
+from degcore.mixnet.cascade import (
+    _stages_hold,
+    flatten,
+    mix,
+    stage_context,
+    start_later_stages,
+    unflatten,
+    verify_cascade,
+)
 from degcore.mixnet.equations import ShuffleEquationFailed, _weighted_terms, check_shuffle, power_product
 from degcore.mixnet.proof import _NAMES, _DegcoreTranscript, _Statement
 from degcore.parallel import SERIAL
@@ -217,6 +225,35 @@ def test_a_malformed_stage_leaves_the_shared_check_to_the_stage_by_stage_one() -
     assert not _stages_hold(pk, [rows, *(s.rows for s in forged[:-1])], forged, CONTEXT)
     with pytest.raises(VerificationFailed, match=r"stage 3.*proof sizes"):
         verify_cascade(pk, rows, forged, CONTEXT, executor=SERIAL)
+
+
+def test_later_stages_started_ahead_hold_together_and_a_false_one_is_named_in_order() -> None:
+    """A verifier checks stages 2 and 3 ahead (their inputs are published) in one MSM. When stage
+    3's server changes its own ŝ_0 (not hashed: only link 0 is false), the joint check fails, each
+    stage is checked alone and stage 3 is named; when stage 2's server also changes its ŝ_1,
+    verify_cascade reports stage 2, the first in order."""
+    pk, rows, stages = _three_stages()
+    started = start_later_stages(pk, stages, CONTEXT, SERIAL)
+    assert sorted(started) == [2, 3] and all(f.result() is None for f in started.values())
+    verify_cascade(pk, rows, stages, CONTEXT, executor=SERIAL, started=started)
+    q = pk.group.order
+    three = dataclasses.replace(stages[2].proof, s_hat=_bumped(stages[2].proof.s_hat, 0, 1, q))
+    forged = [stages[0], stages[1], dataclasses.replace(stages[2], proof=three)]
+    started = start_later_stages(pk, forged, CONTEXT, SERIAL)
+    assert started[2].result() is None and started[3].exception() is not None
+    with pytest.raises(ShuffleEquationFailed, match=r"stage 3.*link 0"):
+        verify_cascade(pk, rows, forged, CONTEXT, executor=SERIAL, started=started)
+    two = dataclasses.replace(stages[1].proof, s_hat=_bumped(stages[1].proof.s_hat, 1, 1, q))
+    forged = [stages[0], dataclasses.replace(stages[1], proof=two), forged[2]]
+    with pytest.raises(ShuffleEquationFailed, match=r"stage 2.*link 1"):
+        verify_cascade(
+            pk,
+            rows,
+            forged,
+            CONTEXT,
+            executor=SERIAL,
+            started=start_later_stages(pk, forged, CONTEXT, SERIAL),
+        )
 
 
 def test_shuffling_and_proving_on_a_process_pool_gives_a_valid_proof() -> None:

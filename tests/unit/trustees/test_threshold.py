@@ -328,21 +328,21 @@ def test_proofs_checked_elsewhere_are_what_add_would_find(ceremony) -> None:  # 
     """check_partial_proofs is add's proof check as a worker's task; add takes its outcome as is."""
     result, cts, partials = _setup(ceremony)
     group, keys = result.config.group, result.verification_keys
-    honest = partials["t2"]
-    assert threshold.check_partial_proofs(group, keys, CONTEXT, cts, honest) == [True] * len(cts)
+    honest, firsts = partials["t2"], [ct.a for ct in cts]
+    assert threshold.check_partial_proofs(group, keys, CONTEXT, firsts, honest) == [True] * len(cts)
     forged = _tampered(result, honest)
-    assert threshold.check_partial_proofs(group, keys, CONTEXT, cts, forged["value"]) == [False] + [True] * (
-        len(cts) - 1
-    )
-    assert threshold.check_partial_proofs(group, keys, CONTEXT, cts, forged["short"]) is None
+    assert threshold.check_partial_proofs(group, keys, CONTEXT, firsts, forged["value"]) == [False] + [
+        True
+    ] * (len(cts) - 1)
+    assert threshold.check_partial_proofs(group, keys, CONTEXT, firsts, forged["short"]) is None
     stranger = dataclasses.replace(honest, trustee_id="t9")
-    assert threshold.check_partial_proofs(group, keys, CONTEXT, cts, stranger) is None
+    assert threshold.check_partial_proofs(group, keys, CONTEXT, firsts, stranger) is None
     signed = sign_message(
         result.config, ceremony[1]["t2"].signing_key, dataclasses.replace(forged["value"], signature=b"")
     )
     session = ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
-    outcome = threshold.check_partial_proofs(group, keys, CONTEXT, cts, signed)
+    outcome = threshold.check_partial_proofs(group, keys, CONTEXT, firsts, signed)
     with pytest.raises(VerificationFailed, match=r"proof fails for 1 of 6 ciphertexts \(index 0\)"):
         session.add(signed, proofs_ok=outcome)
-    session.add(honest, proofs_ok=threshold.check_partial_proofs(group, keys, CONTEXT, cts, honest))
+    session.add(honest, proofs_ok=threshold.check_partial_proofs(group, keys, CONTEXT, firsts, honest))
     assert session.present == ("t2",)
