@@ -164,8 +164,8 @@ class PartialDecryption:
         # as objects (91 → 18 ms for 6,000, docs/performance.md). Elements are restored as
         # Element.__reduce__ restores them: trusted, because a pickle never comes from outside.
         group = self.values[0].group if self.values else None
-        try:
-            if group is not None:
+        try:  # exactly: an unreduced response (a forged partial's) would come back reduced
+            if group is not None and all(0 <= p.v < group.order for p in self.proofs):
                 values = b"".join([group.encode(m) for m in self.values])
                 proofs = b"".join([p.to_bytes(group) for p in self.proofs])
                 return (_restore_partial, (group, self.trustee_id, values, proofs, self.signature))

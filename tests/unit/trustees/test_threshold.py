@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -322,6 +323,22 @@ def test_a_partial_not_signed_by_its_trustee_is_refused_naming_it(ceremony) -> N
     with pytest.raises(InvalidInput, match="roster key of t2"):
         sign_message(result.config, trustee_key("t3"), honest)
     session.add(honest)
+
+
+def test_a_partial_pickles_exactly_honest_or_forged(ceremony) -> None:  # type: ignore[no-untyped-def]
+    """A partial crosses to and from workers as its encodings: every forged variant arrives as it
+    left (an unreduced response too, which an encoding would reduce), and the honest one still verifies."""
+    result, cts, partials = _setup(ceremony)
+    honest = partials["t1"]
+    for name, partial in {"honest": honest, **_tampered(result, honest)}.items():
+        moved = pickle.loads(pickle.dumps(partial))  # noqa: S301 - our own object
+        assert moved == partial and moved.signature == partial.signature, name
+        assert [p.v for p in moved.proofs] == [p.v for p in partial.proofs], name
+    session = ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
+    session.add(pickle.loads(pickle.dumps(honest)))  # noqa: S301 - our own object
+    assert session.present == ("t1",)
+    empty = dataclasses.replace(honest, values=(), proofs=())
+    assert pickle.loads(pickle.dumps(empty)) == empty  # noqa: S301 - our own object
 
 
 def test_proofs_checked_elsewhere_are_what_add_would_find(ceremony) -> None:  # type: ignore[no-untyped-def]
