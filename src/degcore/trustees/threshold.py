@@ -392,12 +392,20 @@ class ThresholdDecryption:
         """Whether this session decrypts exactly ``ciphertexts``, in this order."""
         return self.ciphertexts == tuple(ciphertexts)
 
-    def add(self, partial: PartialDecryption, *, proofs_ok: Sequence[bool] | None = None) -> None:
+    def add(
+        self,
+        partial: PartialDecryption,
+        *,
+        proofs_ok: Sequence[bool] | None = None,
+        signature_checked: bool = False,
+    ) -> None:
         """Check every proof of ``partial``; accept it, or raise naming the trustee and the ciphertexts.
 
         ``proofs_ok``: what :func:`check_partial_proofs` returned for this partial and this
-        session's ciphertexts, if it ran already (on a worker); the trustee, the signature and the
-        sizes are checked here either way. Anything else in its place would skip the proofs.
+        session's ciphertexts, if it ran already (on a worker); ``signature_checked``: True if
+        :func:`~degcore.trustees.signing.verify_message` passed for it under this session's
+        ceremony already (on a worker). The trustee and the sizes are checked here either way.
+        Anything else in their place would skip the proofs or the signature.
         """
         who = partial.trustee_id
         if who not in self.result.verification_keys:
@@ -405,7 +413,8 @@ class ThresholdDecryption:
         if who in self._accepted:
             raise InvalidInput(f"a partial decryption from {who} was already accepted")
         try:
-            verify_message(self.result.config, partial)
+            if not signature_checked:
+                verify_message(self.result.config, partial)
         except VerificationFailed as exc:
             raise VerificationFailed("partial-decryption", who, exc.detail) from None
         n = len(self.ciphertexts)

@@ -16,7 +16,7 @@ from degcore.ballot import ElectionContext, EncryptedBallot
 from degcore.board.cast import CastBallot
 from degcore.elgamal import Ciphertext
 from degcore.encoding import JsonValue, canonical_json
-from degcore.errors import DegcoreError
+from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import Element
 from degcore.mixnet import Row
 from degcore.mixnet.cascade import flatten, start_later_stages, verify_cascade
@@ -27,6 +27,7 @@ from degcore.tally import EncryptedTally, aggregate, decrypt_tally
 from degcore.tally.aggregate import multiply_into
 from degcore.tally.mixed import SignedStage, contest_base, mixnet_contests
 from degcore.trustees.dkg import CeremonyConfig
+from degcore.trustees.signing import verify_message
 from degcore.trustees.threshold import (
     PartialDecryption,
     ThresholdDecryption,
@@ -35,6 +36,11 @@ from degcore.trustees.threshold import (
 )
 from degcore.verify.ballots import LogFacts, Products
 from degcore.verify.report import CheckResult, Report
+
+#: What a worker checked of a partial ahead: per ciphertext whether its proof holds (None: not
+#: checked), and whether its signature verified (ThresholdDecryption.add's proofs_ok and
+#: signature_checked).
+WorkerChecks = tuple[list[bool] | None, bool]
 
 __all__ = ["Mixed", "check_aggregation", "check_decryption", "check_mixnet"]
 
@@ -105,9 +111,9 @@ class MixFiles:
         # Whatever reading raised is kept and raised where the file is used, so it is reported
         # under the check that uses it, as when the files are read on demand.
         self._read: dict[str, tuple[list[SignedStage] | Exception, PartialFiles | Exception]] = {}
-        self._pending: dict[str, list[tuple[str, Future[tuple[Parsed, list[bool] | None]]]]] = {}
+        self._pending: dict[str, list[tuple[str, Future[tuple[Parsed, WorkerChecks]]]]] = {}
         self._stages_started: dict[str, dict[int, Future[None]]] = {}
-        self._proofs_ok: dict[tuple[str, str], list[bool] | None] = {}
+        self._checked: dict[tuple[str, str], WorkerChecks] = {}
 
     def start(self, executor: Executor) -> MixFiles:
         """Read every mix-net contest's files, and start the checks that need none of the log."""
@@ -148,10 +154,11 @@ class MixFiles:
         """The stage checks :meth:`start` submitted for the contest (none if it did not run)."""
         return self._stages_started.get(contest_id, {})
 
-    def proofs_ok(self, contest_id: str, trustee_id: str) -> list[bool] | None:
-        """Per ciphertext, whether the trustee's proof holds, if :meth:`start` had it checked (else None)."""
+    def checked(self, contest_id: str, trustee_id: str) -> WorkerChecks:
+        """What :meth:`start`'s task found of the trustee's partial: per ciphertext whether its proof
+        holds (None: not checked), and whether its signature verified."""
         self._files(contest_id, with_partials=True)
-        return self._proofs_ok.get((contest_id, trustee_id))
+        return self._checked.get((contest_id, trustee_id), (None, False))
 
     def _files(
         self, contest_id: str, *, with_partials: bool
@@ -162,10 +169,10 @@ class MixFiles:
         if pending is not None:
             parsed: list[tuple[str, Parsed]] = []
             for name, future in pending:
-                partial, ok = future.result()
+                partial, checks = future.result()
                 parsed.append((name, partial))
-                if ok is not None and isinstance(partial, PartialDecryption):
-                    self._proofs_ok[(contest_id, partial.trustee_id)] = ok
+                if isinstance(partial, PartialDecryption):
+                    self._checked[(contest_id, partial.trustee_id)] = checks
             stages = self._read[contest_id][0]
             self._read[contest_id] = (stages, in_roster_order(self._context.ceremony.config, parsed))
         if contest_id not in self._read:
@@ -204,16 +211,22 @@ def _partial_task(  # noqa: PLR0917 - a pool task: what it needs, then its file
     first_parts: bytes,
     name: str,
     obj: object,
-) -> tuple[Parsed, list[bool] | None]:
-    """On a worker: one trustee's partial parsed from its file, and its proofs checked if it can be used.
+) -> tuple[Parsed, WorkerChecks]:
+    """On a worker: one trustee's partial parsed from its file, its signature and proofs checked.
 
     ``first_parts``: the encodings of the decrypted ciphertexts' a, which the parent decoded.
+    A partial whose signature fails is left for the parent's ThresholdDecryption.add to refuse,
+    in its words.
     """
     partial = parse_partial(config, name, obj)
     if not isinstance(partial, PartialDecryption):
-        return partial, None
+        return partial, (None, False)
+    try:
+        verify_message(config, partial)
+    except VerificationFailed:
+        return partial, (None, False)
     firsts = config.group.decode_many(first_parts)  # decoded again here: a pickle carries no point
-    return partial, check_partial_proofs(config.group, keys, bound, firsts, partial)
+    return partial, (check_partial_proofs(config.group, keys, bound, firsts, partial), True)
 
 
 def check_mixnet(  # noqa: PLR0917 - the record, the report, the context, what the log gave
@@ -265,7 +278,7 @@ def check_mixnet(  # noqa: PLR0917 - the record, the report, the context, what t
                 v12.fail(where, getattr(exc, "detail", "") or str(exc))
                 continue
         partials = _read_partials(report.check("V13"), files.partials(contest_id))
-        checked = {p.trustee_id: files.proofs_ok(contest_id, p.trustee_id) for p in partials}
+        checked = {p.trustee_id: files.checked(contest_id, p.trustee_id) for p in partials}
         accepted = _mix_partials(report.check("V13"), context, contest_id, last, partials, executor, checked)
         mixed[contest_id] = (last, accepted)
     return mixed
@@ -290,7 +303,7 @@ def _mix_partials(  # noqa: PLR0917 - private, called once
     rows: Sequence[Row],
     partials: list[PartialDecryption],
     executor: Executor | None,
-    checked: Mapping[str, list[bool] | None],
+    checked: Mapping[str, WorkerChecks],
 ) -> ThresholdDecryption | list[PartialDecryption]:
     if not rows:
         return partials
@@ -303,15 +316,16 @@ def _accept(
     session: ThresholdDecryption,
     partials: list[PartialDecryption],
     fail: Callable[[str, str], None],
-    checked: Mapping[str, list[bool] | None] | None = None,
+    checked: Mapping[str, WorkerChecks] | None = None,
 ) -> None:
     """Add each partial whose every proof holds to ``session``; report each other one through ``fail``.
 
-    ``checked``: per trustee, its proofs' outcomes if they were checked already (MixFiles.start).
+    ``checked``: per trustee, what was checked of its partial already (MixFiles.start).
     """
     for partial in partials:
+        proofs_ok, signed = (checked or {}).get(partial.trustee_id, (None, False))
         try:
-            session.add(partial, proofs_ok=(checked or {}).get(partial.trustee_id))
+            session.add(partial, proofs_ok=proofs_ok, signature_checked=signed)
         except DegcoreError as exc:
             fail(partial.trustee_id, str(exc))
 

@@ -363,3 +363,14 @@ def test_proofs_checked_elsewhere_are_what_add_would_find(ceremony) -> None:  # 
         session.add(signed, proofs_ok=outcome)
     session.add(honest, proofs_ok=threshold.check_partial_proofs(group, keys, CONTEXT, firsts, honest))
     assert session.present == ("t2",)
+
+
+def test_a_signature_checked_elsewhere_is_taken_as_checked_and_only_then(ceremony) -> None:  # type: ignore[no-untyped-def]
+    """add verifies the trustee's signature unless told a worker did (signature_checked)."""
+    result, cts, partials = _setup(ceremony)
+    unsigned = dataclasses.replace(partials["t1"], signature=bytes(64))
+    session = ThresholdDecryption(CONTEXT, result, cts, executor=SERIAL)
+    with pytest.raises(VerificationFailed, match="signature does not verify"):
+        session.add(unsigned)
+    session.add(partials["t1"], signature_checked=True)
+    assert session.present == ("t1",)

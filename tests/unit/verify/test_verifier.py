@@ -445,3 +445,23 @@ def test_a_pool_checks_a_false_partial_during_the_scan_and_names_its_trustee(rec
     with process_pool(2) as pool:
         pooled = verify_record(record, executor=pool)
     assert pooled.to_json() == serial.to_json()
+
+
+def test_a_pool_checks_a_partial_signature_during_the_scan_and_names_its_trustee(record: Path) -> None:
+    """Trustee t2 signs t3's honest partial as if it were its own key's: the worker's signature check
+    fails, the parent refuses the partial in add's words, and the report is one core's."""
+    group = get_group("ristretto255")
+    shares = _ceremony(group)[1]
+    name = layout.mix_partial_file("vote", "t3")
+    honest = PartialDecryption.from_json(shares["t3"].config, json.loads((record / name).read_bytes()))
+    wrong_key = shares["t2"].signing_key.sign(b"not the partial").signature
+    (record / name).write_bytes(
+        canonical_json(dataclasses.replace(honest, signature=wrong_key).to_json(shares["t3"].config))
+    )
+    reindex(record)
+    serial = _verify(record)
+    assert "signature does not verify" in str(serial.check("V13").failures)
+    _assert_only(serial, {"V13": "vote/t3"})
+    with process_pool(2) as pool:
+        pooled = verify_record(record, executor=pool)
+    assert pooled.to_json() == serial.to_json()
