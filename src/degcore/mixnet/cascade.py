@@ -18,7 +18,7 @@ from degcore.elgamal import Ciphertext, PublicKey
 from degcore.errors import DegcoreError, InvalidInput, VerificationFailed
 from degcore.groups import Element
 from degcore.hashing import sha256
-from degcore.mixnet.proof import ShuffleProof, prove, verify, weighted_terms
+from degcore.mixnet.proof import ShuffleProof, prepare_generators, prove, verify, weighted_terms
 from degcore.mixnet.shuffle import Row, check_rows, shuffle
 from degcore.parallel import SERIAL, is_serial, resolve_executor
 
@@ -54,11 +54,15 @@ def start_later_stages(
     """Submit the check of every stage after the first, whose input is published: stage → its future.
 
     A verifier starts these while it still reads the first stage's input from the ballot box log,
-    and hands them to :func:`verify_cascade` as ``started``. Nothing is started for stages that are
+    and hands them to :func:`verify_cascade` as ``started``; the first stage's generators are
+    derived here too, for its check there. Nothing is started for stages that are
     not numbered 1, 2, … in order (verify_cascade refuses those first).
     """
     if [s.stage for s in stages] != list(range(1, len(stages) + 1)):
         return {}
+    # The first stage waits for its input (the log); its generators need only its size (the same
+    # as its output's, or its check fails on the sizes anyway): derived now, kept for its check.
+    prepare_generators(pk.group, stage_context(base_hash, 1), len(stages[0].rows))
     pairs = list(itertools.pairwise(stages))
     # Run here (SERIAL), the later stages' equations go in one MSM, as verify_cascade puts a whole
     # cascade's on one core; only if it fails is each stage checked alone, to name the false one.

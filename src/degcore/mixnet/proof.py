@@ -11,6 +11,7 @@ CHVote equations unchanged.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -30,7 +31,9 @@ __all__ = [
     "ShuffleProof",
     "ShuffleTranscript",
     "check_proof_shape",
+    "forget_prepared_generators",
     "generators",
+    "prepare_generators",
     "prove",
     "prove_with",
     "verify",
@@ -43,8 +46,35 @@ CHALLENGE_BITS = 128
 
 def generators(group: Group, context: bytes, n: int) -> tuple[Element, list[Element]]:
     """h and h_1..h_n: independent generators derived from the context (nobody knows their logs)."""
+    key = (group.name, context, n)
+    with _prepared_lock:
+        kept = _prepared_generators.pop(key, None)
+    if kept is not None:
+        return kept
     gens = group.independent_generators(n + 1, context, b"degcore/4/mixnet-generators")
     return gens[0], gens[1:]
+
+
+# Generators derived ahead by prepare_generators, each taken by the next generators() call with
+# the same arguments. A verifier on a pool derives its first stage's while the workers still scan
+# the ballot log, so that the check of that stage, which must wait for the scan, does not wait
+# for them too. One entry at most: a million-row stage's generators are a million elements.
+_prepared_generators: dict[tuple[str, bytes, int], tuple[Element, list[Element]]] = {}
+_prepared_lock = threading.Lock()
+
+
+def forget_prepared_generators() -> None:
+    """Drop generators :func:`prepare_generators` kept and no call took."""
+    with _prepared_lock:
+        _prepared_generators.clear()
+
+
+def prepare_generators(group: Group, context: bytes, n: int) -> None:
+    """Derive :func:`generators` now and keep them for its next call with these arguments."""
+    value = generators(group, context, n)
+    with _prepared_lock:
+        _prepared_generators.clear()
+        _prepared_generators[(group.name, context, n)] = value
 
 
 def _flat(rows: Sequence[Row]) -> list[Element]:

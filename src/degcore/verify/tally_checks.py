@@ -20,6 +20,7 @@ from degcore.errors import DegcoreError, VerificationFailed
 from degcore.groups import Element
 from degcore.mixnet import Row
 from degcore.mixnet.cascade import flatten, start_later_stages, verify_cascade
+from degcore.mixnet.proof import forget_prepared_generators
 from degcore.parallel import SERIAL
 from degcore.record import RecordReader, layout
 from degcore.record.reader import Parsed, in_roster_order, mix_partials_folder, parse_partial
@@ -153,6 +154,10 @@ class MixFiles:
     def started_stages(self, contest_id: str) -> dict[int, Future[None]]:
         """The stage checks :meth:`start` submitted for the contest (none if it did not run)."""
         return self._stages_started.get(contest_id, {})
+
+    def close(self) -> None:
+        """Drop what :meth:`start` derived ahead for a check that did not run (a stage's generators)."""
+        forget_prepared_generators()
 
     def checked(self, contest_id: str, trustee_id: str) -> WorkerChecks:
         """What :meth:`start`'s task found of the trustee's partial: per ciphertext whether its proof

@@ -29,6 +29,7 @@ from degcore.verify.ballots import LogFacts, Problem, scan_log
 from degcore.verify.report import CheckResult, Outcome, Report, with_dependencies
 from degcore.verify.tally_checks import MixFiles, check_aggregation, check_decryption, check_mixnet
 from degcore.verify.trust import (
+    IssuanceFacts,
     check_accounting,
     check_cosigned,
     check_eligibility,
@@ -148,6 +149,26 @@ def _run(
     mix_files = (
         _mix_files_ahead(reader, context, executor, log_lines) if ahead.scanning and wanted("V12") else None
     )
+    try:
+        _from_the_scan(reader, report, context, executor, wanted, ahead, issuance, mix_files)
+    finally:
+        if mix_files is not None:  # what it derived ahead and no check took
+            mix_files.close()
+
+
+def _from_the_scan(  # noqa: PLR0917 - _run's state, handed on
+    reader: RecordReader,
+    report: Report,
+    context: ElectionContext,
+    executor: Executor | None,
+    wanted: Callable[..., bool],
+    ahead: _ScanAhead,
+    issuance: IssuanceFacts | None,
+    mix_files: MixFiles | None,
+) -> None:
+    """V5–V13 and V16: the log's scan joined, then what depends on it, in order."""
+    setup = context.setup
+    assert setup is not None  # noqa: S101 - _parameters always reads the setup
     facts = ahead.finish(report)
     counted = _uniqueness(report, facts, setup.box_policy)
     _close_and_challenges(report, facts, counted, context)

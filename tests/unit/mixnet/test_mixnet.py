@@ -448,3 +448,19 @@ def test_decrypted_rows_are_read_from_the_scaled_combination_and_a_non_vote_is_n
     with pytest.raises(VerificationFailed, match="row 3") as info:
         decrypt_rows(context, "vote", bad, partials(bad), executor=SERIAL)
     assert info.value.check == "mixnet-decryption"
+
+
+def test_generators_prepared_ahead_are_the_ones_derived_and_are_taken_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """prepare_generators keeps exactly what generators() derives, for one next call with the same
+    arguments only; other arguments, and the call after, derive their own."""
+    group = get_group("ristretto255")
+    fresh = mixnet.proof.generators(group, CONTEXT, 5)
+    mixnet.proof.prepare_generators(group, CONTEXT, 5)
+    derived: list[int] = []
+    real = group.independent_generators
+    monkeypatch.setattr(group, "independent_generators", lambda n, *a: derived.append(n) or real(n, *a))
+    assert mixnet.proof.generators(group, CONTEXT + b"!", 5) != fresh and derived == [6]
+    assert mixnet.proof.generators(group, CONTEXT, 5) == fresh and derived == [6]  # the kept ones
+    assert mixnet.proof.generators(group, CONTEXT, 5) == fresh and derived == [6, 6]  # taken once

@@ -22,6 +22,7 @@ from degcore.demo import run_demo
 from degcore.encoding import canonical_json
 from degcore.groups import get_group
 from degcore.issuance import public_key_pem
+from degcore.mixnet.proof import _prepared_generators as prepared_generators
 from degcore.parallel import SERIAL, dask_executor, process_pool
 from degcore.record import layout
 from degcore.trustees.signing import sign_message
@@ -409,6 +410,7 @@ def test_a_pool_reads_the_mix_net_files_ahead_and_finds_what_one_core_finds(reco
     with process_pool(2) as pool:
         pooled = verify_record(record, executor=pool)
     assert pooled.to_json() == serial.to_json()
+    assert not prepared_generators  # the first stage's, derived ahead, are not kept after the run
 
 
 def test_a_pool_checks_later_stages_and_partials_during_the_scan_and_reports_as_one_core(
@@ -465,3 +467,15 @@ def test_a_pool_checks_a_partial_signature_during_the_scan_and_names_its_trustee
     with process_pool(2) as pool:
         pooled = verify_record(record, executor=pool)
     assert pooled.to_json() == serial.to_json()
+
+
+def test_a_pool_keeps_nothing_it_derived_ahead_for_a_check_that_never_ran(record: Path) -> None:
+    """Stage 2's file is gone: V12 fails on the cascade's length before stage 1 is checked, and
+    the generators derived ahead for stage 1 are dropped with the run, not kept in the process."""
+    (record / layout.mix_stage_file("vote", 2)).unlink()
+    reindex(record)
+    with process_pool(2) as pool:
+        pooled = verify_record(record, executor=pool)
+    assert pooled.check("V12").failures
+    assert pooled.to_json() == _verify(record).to_json()
+    assert not prepared_generators
