@@ -161,7 +161,7 @@ class PartialDecryption:
     def __reduce__(self) -> tuple[object, ...]:
         # A partial crosses between a verifier and its workers with 10^4+ values and proofs: as
         # two strings of their encodings it pickles and unpickles about five times faster than
-        # as objects (91 → 18 ms for 6,000, docs/performance.md). Elements are restored as
+        # as objects (91 → about 25 ms for 6,000, docs/performance.md). Elements are restored as
         # Element.__reduce__ restores them: trusted, because a pickle never comes from outside.
         group = self.values[0].group if self.values else None
         try:  # exactly: an unreduced response (a forged partial's) would come back reduced
@@ -169,7 +169,7 @@ class PartialDecryption:
                 values = b"".join([group.encode(m) for m in self.values])
                 proofs = b"".join([p.to_bytes(group) for p in self.proofs])
                 return (_restore_partial, (group, self.trustee_id, values, proofs, self.signature))
-        except (TypeError, InvalidInput):  # not one group's elements: pickled part by part
+        except (AttributeError, TypeError, InvalidInput):  # not one group's parts: pickled one by one
             pass
         return (PartialDecryption, (self.trustee_id, self.values, self.proofs, self.signature))
 

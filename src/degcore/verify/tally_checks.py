@@ -230,7 +230,7 @@ def _partial_task(  # noqa: PLR0917 - a pool task: what it needs, then its file
         verify_message(config, partial)
     except VerificationFailed:
         return partial, (None, False)
-    firsts = config.group.decode_many(first_parts)  # decoded again here: a pickle carries no point
+    firsts = config.group.decode_many(first_parts)  # decoded here: the parent's points do not cross
     return partial, (check_partial_proofs(config.group, keys, bound, firsts, partial), True)
 
 
